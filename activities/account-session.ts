@@ -1,0 +1,54 @@
+import { MailpullError } from '../core/errors';
+import { getExternalAccountInput, loadActiveness, type ExternalAccountInput } from '../db/external-accounts';
+import type { Pool } from '../db/pool';
+import type { MailSession, MailSource } from '../mail/source';
+
+export type StoredAccount = ExternalAccountInput & { id: string };
+
+/**
+ * Opens a session on the account's remote mailbox under a Postgres advisory lock, so that even a
+ * zombie activity on a partitioned worker cannot overlap a retry; the lock dies with the
+ * connection if the worker dies. Re-checks that the account may collect (invariant 5) before
+ * connecting. Ends the session with a clean logout after `work`, or drops it on error.
+ */
+export async function withAccountSession<T>(
+  pool: Pool,
+  sources: Record<StoredAccount['protocol'], MailSource>,
+  accountId: string,
+  work: (session: MailSession, account: StoredAccount) => Promise<T>,
+): Promise<T> {
+  const lock = await pool.connect();
+  try {
+    const { rows } = await lock.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtext('mailpull-account'), hashtext($1)) AS ok", [
+      accountId,
+    ]);
+    if (!rows[0].ok) throw new MailpullError('busy', 'another session of this account is still running');
+    try {
+      const account = await getExternalAccountInput(pool, accountId);
+      if (!account) throw new MailpullError('gone', 'the external account no longer exists');
+      const activeness = await loadActiveness(pool, accountId);
+      if (activeness.state === 'inactive') throw new MailpullError('inactive', activeness.reason);
+      const session = await sources[account.protocol].open({
+        protocol: account.protocol,
+        host: account.host,
+        port: account.port,
+        tlsMode: account.tlsMode,
+        tlsCa: account.tlsCa,
+        username: account.username,
+        password: account.password,
+      });
+      try {
+        const result = await work(session, account);
+        await session.commit();
+        return result;
+      } catch (err) {
+        session.abort();
+        throw err;
+      }
+    } finally {
+      await lock.query("SELECT pg_advisory_unlock(hashtext('mailpull-account'), hashtext($1))", [accountId]);
+    }
+  } finally {
+    lock.release();
+  }
+}

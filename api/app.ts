@@ -1,0 +1,28 @@
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ApiDeps } from './deps';
+import { ApiError } from './http-errors';
+import { accountRoutes } from './routes/accounts';
+import { domainRoutes } from './routes/domains';
+import { externalAccountRoutes } from './routes/external-accounts';
+
+export function createApp(deps: ApiDeps, log: (line: string) => void = console.error): Hono {
+  const app = new Hono();
+
+  app.get('/health', async (c) => {
+    await deps.pool.query('SELECT 1');
+    return c.json({ ok: true });
+  });
+  app.route('/api/domains', domainRoutes(deps));
+  app.route('/api/accounts', accountRoutes(deps));
+  app.route('/api/external-accounts', externalAccountRoutes(deps));
+
+  app.notFound((c) => c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return c.json(err.body, err.status);
+    if (err instanceof HTTPException) return c.json({ error: 'http_error', message: err.message }, err.status);
+    log(`mailpull api: ${c.req.method} ${c.req.path} failed: ${err.message}`);
+    return c.json({ error: 'internal', message: 'internal error; see the API log' }, 500);
+  });
+  return app;
+}

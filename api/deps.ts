@@ -1,0 +1,7 @@
+import type { Pool } from '../db/pool';
+import type { WorkflowControl } from './workflow-control';
+
+export interface ApiDeps {
+  pool: Pool;
+  workflows: WorkflowControl;
+}

@@ -1,0 +1,82 @@
+import { Hono } from 'hono';
+import { deleteAccount, getAccount, insertAccount, listAccounts, updateAccount } from '../../db/accounts';
+import { findDomainByName } from '../../db/domains';
+import { externalAccountIdsUnder } from '../../db/external-accounts';
+import { getRawMessage, listMessages } from '../../db/mailbox-store';
+import type { ApiDeps } from '../deps';
+import { conflict, invalid, notFound, parse, readJson } from '../http-errors';
+import { createAccount, idParam, listQuery, updateAccount as updateAccountSchema } from '../schemas';
+import { z } from 'zod';
+
+const messageParams = z.object({
+  id: z.uuid({ message: 'must be a UUID' }),
+  messageId: z.string().regex(/^\d{1,18}$/, 'must be a message id'),
+});
+
+export function accountRoutes({ pool, workflows }: ApiDeps): Hono {
+  const app = new Hono();
+  const id = idParam('id');
+
+  const existing = async (accountId: string) => {
+    const account = await getAccount(pool, accountId);
+    if (!account) throw notFound('account', accountId);
+    return account;
+  };
+
+  app.get('/', async (c) => {
+    const { domainId } = parse(z.object({ domainId: z.uuid({ message: 'must be a UUID' }).optional() }), c.req.query());
+    return c.json({ accounts: await listAccounts(pool, { domainId }) });
+  });
+
+  app.post('/', async (c) => {
+    const input = parse(createAccount, await readJson(c));
+    const domainName = input.address.split('@')[1];
+    const domain = await findDomainByName(pool, domainName);
+    if (!domain) throw invalid('address', `${domainName} is not a local domain; create the domain first`);
+    try {
+      return c.json(await insertAccount(pool, { domainId: domain.id, address: input.address, enabled: input.enabled }), 201);
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') throw conflict(`account ${input.address} already exists`, 'address');
+      throw err;
+    }
+  });
+
+  app.get('/:id', async (c) => c.json(await existing(parse(id, c.req.param()).id)));
+
+  app.patch('/:id', async (c) => {
+    const { id: accountId } = parse(id, c.req.param());
+    const account = await updateAccount(pool, accountId, parse(updateAccountSchema, await readJson(c)));
+    if (!account) throw notFound('account', accountId);
+    for (const externalId of await externalAccountIdsUnder(pool, { accountId })) await workflows.configChanged(externalId);
+    return c.json(account);
+  });
+
+  app.delete('/:id', async (c) => {
+    const { id: accountId } = parse(id, c.req.param());
+    try {
+      if (!(await deleteAccount(pool, accountId))) throw notFound('account', accountId);
+    } catch (err) {
+      if ((err as { code?: string }).code === '23503') {
+        throw conflict('the account owns external accounts; delete them first');
+      }
+      throw err;
+    }
+    return c.body(null, 204);
+  });
+
+  app.get('/:id/messages', async (c) => {
+    const { id: accountId } = parse(id, c.req.param());
+    const page = parse(listQuery, c.req.query());
+    await existing(accountId);
+    return c.json({ ...(await listMessages(pool, accountId, page)), limit: page.limit, offset: page.offset });
+  });
+
+  app.get('/:id/messages/:messageId/raw', async (c) => {
+    const params = parse(messageParams, c.req.param());
+    const raw = await getRawMessage(pool, params.id, params.messageId);
+    if (!raw) throw notFound('message', params.messageId);
+    return c.body(new Uint8Array(raw), 200, { 'Content-Type': 'message/rfc822' });
+  });
+
+  return app;
+}

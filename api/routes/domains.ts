@@ -1,0 +1,47 @@
+import { Hono } from 'hono';
+import { deleteDomain, findDomainByName, getDomain, insertDomain, listDomains, updateDomain } from '../../db/domains';
+import { externalAccountIdsUnder } from '../../db/external-accounts';
+import type { ApiDeps } from '../deps';
+import { conflict, notFound, parse, readJson } from '../http-errors';
+import { createDomain, idParam, updateDomain as updateDomainSchema } from '../schemas';
+
+export function domainRoutes({ pool, workflows }: ApiDeps): Hono {
+  const app = new Hono();
+  const id = idParam('id');
+
+  app.get('/', async (c) => c.json({ domains: await listDomains(pool) }));
+
+  app.post('/', async (c) => {
+    const input = parse(createDomain, await readJson(c));
+    if (await findDomainByName(pool, input.name)) throw conflict(`domain ${input.name} already exists`, 'name');
+    return c.json(await insertDomain(pool, input), 201);
+  });
+
+  app.get('/:id', async (c) => {
+    const { id: domainId } = parse(id, c.req.param());
+    const domain = await getDomain(pool, domainId);
+    if (!domain) throw notFound('domain', domainId);
+    return c.json(domain);
+  });
+
+  app.patch('/:id', async (c) => {
+    const { id: domainId } = parse(id, c.req.param());
+    const domain = await updateDomain(pool, domainId, parse(updateDomainSchema, await readJson(c)));
+    if (!domain) throw notFound('domain', domainId);
+    for (const externalId of await externalAccountIdsUnder(pool, { domainId })) await workflows.configChanged(externalId);
+    return c.json(domain);
+  });
+
+  app.delete('/:id', async (c) => {
+    const { id: domainId } = parse(id, c.req.param());
+    try {
+      if (!(await deleteDomain(pool, domainId))) throw notFound('domain', domainId);
+    } catch (err) {
+      if ((err as { code?: string }).code === '23503') throw conflict('the domain still has accounts; delete them first');
+      throw err;
+    }
+    return c.body(null, 204);
+  });
+
+  return app;
+}

@@ -1,0 +1,55 @@
+import { Client, WorkflowNotFoundError, type Connection } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/workflow';
+import {
+  configChangedSignal,
+  connectNowSignal,
+  statusQuery,
+  stopSignal,
+  workflowIdFor,
+  type AccountStatus,
+} from '../workflows/definitions';
+import type { externalAccountWorkflow } from '../workflows/external-account';
+
+/** What the API asks of an external account's workflow. Only the account id crosses over. */
+export interface WorkflowControl {
+  /** starts the workflow if needed and tells it the configuration changed */
+  configChanged(externalAccountId: string): Promise<void>;
+  /** starts the workflow if needed and asks for a cycle now */
+  connectNow(externalAccountId: string): Promise<void>;
+  /** ends the workflow (the account was deleted) */
+  stop(externalAccountId: string): Promise<void>;
+  /** the workflow's own status, or null when it is not running */
+  status(externalAccountId: string): Promise<AccountStatus | null>;
+}
+
+export function createWorkflowControl(connection: Connection, namespace: string, taskQueue: string): WorkflowControl {
+  const client = new Client({ connection, namespace });
+  const signalWithStart = async (id: string, signal: SignalDefinition): Promise<void> => {
+    await client.workflow.signalWithStart<typeof externalAccountWorkflow, []>('externalAccountWorkflow', {
+      workflowId: workflowIdFor(id),
+      taskQueue,
+      args: [{ externalAccountId: id }],
+      signal,
+      signalArgs: [],
+    });
+  };
+  return {
+    configChanged: (id) => signalWithStart(id, configChangedSignal),
+    connectNow: (id) => signalWithStart(id, connectNowSignal),
+    async stop(id) {
+      try {
+        await client.workflow.getHandle(workflowIdFor(id)).signal(stopSignal);
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    },
+    async status(id) {
+      try {
+        return await client.workflow.getHandle(workflowIdFor(id)).query(statusQuery);
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return null;
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,226 @@
+import type { DeletePolicy } from '../core/delete-policy';
+import type { TlsMode } from '../core/tls-decision';
+import type { Queryable } from './pool';
+
+/** An external account as the API shows it: the password is never read back, only whether it is set. */
+export interface ExternalAccount {
+  id: string;
+  ownerAccountId: string;
+  name: string;
+  enabled: boolean;
+  protocol: 'pop3';
+  host: string;
+  port: number;
+  tlsMode: TlsMode;
+  tlsCa: string | null;
+  username: string;
+  passwordSet: boolean;
+  intervalSeconds: number;
+  deletePolicy: DeletePolicy;
+  mimeRecipients: { enabled: boolean; headers: string[] };
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ExternalAccountInput {
+  ownerAccountId: string;
+  name: string;
+  enabled: boolean;
+  protocol: 'pop3';
+  host: string;
+  port: number;
+  tlsMode: TlsMode;
+  tlsCa: string | null;
+  username: string;
+  password: string;
+  intervalSeconds: number;
+  deletePolicy: DeletePolicy;
+  mimeRecipients: { enabled: boolean; headers: string[] };
+}
+
+interface Row {
+  id: string;
+  owner_account_id: string;
+  name: string;
+  enabled: boolean;
+  protocol: 'pop3';
+  host: string;
+  port: number;
+  tls_mode: TlsMode;
+  tls_ca: string | null;
+  username: string;
+  password: string;
+  interval_seconds: number;
+  delete_policy: 'never' | 'immediately' | 'after_days';
+  delete_after_days: number | null;
+  mime_recipients: boolean;
+  mime_headers: string[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+function toPolicy(row: Row): DeletePolicy {
+  if (row.delete_policy === 'after_days') return { mode: 'afterDays', days: row.delete_after_days ?? 0 };
+  return { mode: row.delete_policy };
+}
+
+function policyColumns(policy: DeletePolicy): [string, number | null] {
+  return policy.mode === 'afterDays' ? ['after_days', policy.days] : [policy.mode, null];
+}
+
+function toExternalAccount(row: Row): ExternalAccount {
+  return {
+    id: row.id,
+    ownerAccountId: row.owner_account_id,
+    name: row.name,
+    enabled: row.enabled,
+    protocol: row.protocol,
+    host: row.host,
+    port: row.port,
+    tlsMode: row.tls_mode,
+    tlsCa: row.tls_ca,
+    username: row.username,
+    passwordSet: row.password.length > 0,
+    intervalSeconds: row.interval_seconds,
+    deletePolicy: toPolicy(row),
+    mimeRecipients: { enabled: row.mime_recipients, headers: row.mime_headers },
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+const FIELDS = [
+  'owner_account_id',
+  'name',
+  'enabled',
+  'protocol',
+  'host',
+  'port',
+  'tls_mode',
+  'tls_ca',
+  'username',
+  'password',
+  'interval_seconds',
+  'delete_policy',
+  'delete_after_days',
+  'mime_recipients',
+  'mime_headers',
+] as const;
+
+function values(input: ExternalAccountInput): unknown[] {
+  const [policy, days] = policyColumns(input.deletePolicy);
+  return [
+    input.ownerAccountId,
+    input.name,
+    input.enabled,
+    input.protocol,
+    input.host,
+    input.port,
+    input.tlsMode,
+    input.tlsCa,
+    input.username,
+    input.password,
+    input.intervalSeconds,
+    policy,
+    days,
+    input.mimeRecipients.enabled,
+    input.mimeRecipients.headers,
+  ];
+}
+
+export async function insertExternalAccount(db: Queryable, input: ExternalAccountInput): Promise<ExternalAccount> {
+  const placeholders = FIELDS.map((_, i) => `$${i + 1}`).join(', ');
+  const { rows } = await db.query<Row>(
+    `INSERT INTO external_accounts (${FIELDS.join(', ')}) VALUES (${placeholders}) RETURNING *`,
+    values(input),
+  );
+  return toExternalAccount(rows[0]);
+}
+
+/** Replaces every field; the caller merges a partial update onto the stored account first. */
+export async function updateExternalAccount(
+  db: Queryable,
+  id: string,
+  input: ExternalAccountInput,
+): Promise<ExternalAccount | null> {
+  const assignments = FIELDS.map((f, i) => `${f} = $${i + 2}`).join(', ');
+  const { rows } = await db.query<Row>(
+    `UPDATE external_accounts SET ${assignments}, updated_at = now() WHERE id = $1 RETURNING *`,
+    [id, ...values(input)],
+  );
+  return rows[0] ? toExternalAccount(rows[0]) : null;
+}
+
+export async function getExternalAccount(db: Queryable, id: string): Promise<ExternalAccount | null> {
+  const row = (await db.query<Row>('SELECT * FROM external_accounts WHERE id = $1', [id])).rows[0];
+  return row ? toExternalAccount(row) : null;
+}
+
+/** The stored input of an account including its password, for merging updates and for logging in. */
+export async function getExternalAccountInput(
+  db: Queryable,
+  id: string,
+): Promise<(ExternalAccountInput & { id: string }) | null> {
+  const row = (await db.query<Row>('SELECT * FROM external_accounts WHERE id = $1', [id])).rows[0];
+  if (!row) return null;
+  const account = toExternalAccount(row);
+  return {
+    id: account.id,
+    ownerAccountId: account.ownerAccountId,
+    name: account.name,
+    enabled: account.enabled,
+    protocol: account.protocol,
+    host: account.host,
+    port: account.port,
+    tlsMode: account.tlsMode,
+    tlsCa: account.tlsCa,
+    username: account.username,
+    password: row.password,
+    intervalSeconds: account.intervalSeconds,
+    deletePolicy: account.deletePolicy,
+    mimeRecipients: account.mimeRecipients,
+  };
+}
+
+export async function listExternalAccounts(db: Queryable, filter: { ownerAccountId?: string }): Promise<ExternalAccount[]> {
+  const { rows } = await db.query<Row>(
+    'SELECT * FROM external_accounts WHERE ($1::uuid IS NULL OR owner_account_id = $1) ORDER BY name, id',
+    [filter.ownerAccountId ?? null],
+  );
+  return rows.map(toExternalAccount);
+}
+
+/** Ids of the external accounts whose owner is in the given domain or is the given account. */
+export async function externalAccountIdsUnder(db: Queryable, scope: { domainId?: string; accountId?: string }): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT e.id FROM external_accounts e JOIN accounts a ON a.id = e.owner_account_id
+      WHERE ($1::uuid IS NULL OR a.domain_id = $1) AND ($2::uuid IS NULL OR a.id = $2)`,
+    [scope.domainId ?? null, scope.accountId ?? null],
+  );
+  return rows.map((r) => r.id);
+}
+
+export async function deleteExternalAccount(db: Queryable, id: string): Promise<boolean> {
+  return ((await db.query('DELETE FROM external_accounts WHERE id = $1', [id])).rowCount ?? 0) > 0;
+}
+
+export type Activeness =
+  | { state: 'gone' }
+  | { state: 'inactive'; reason: string; intervalSeconds: number }
+  | { state: 'active'; intervalSeconds: number };
+
+/** Whether an account may collect now: it, its owner and the owner's domain must all be enabled. */
+export async function loadActiveness(db: Queryable, id: string): Promise<Activeness> {
+  const { rows } = await db.query<{ e: boolean; a: boolean; d: boolean; interval_seconds: number }>(
+    `SELECT e.enabled AS e, a.enabled AS a, d.enabled AS d, e.interval_seconds
+       FROM external_accounts e JOIN accounts a ON a.id = e.owner_account_id JOIN domains d ON d.id = a.domain_id
+      WHERE e.id = $1`,
+    [id],
+  );
+  const row = rows[0];
+  if (!row) return { state: 'gone' };
+  const reason = !row.e ? 'external account disabled' : !row.a ? 'owner account disabled' : !row.d ? 'owner domain disabled' : null;
+  return reason
+    ? { state: 'inactive', reason, intervalSeconds: row.interval_seconds }
+    : { state: 'active', intervalSeconds: row.interval_seconds };
+}

@@ -1,0 +1,296 @@
+import { createHash } from 'node:crypto';
+import net from 'node:net';
+import tls from 'node:tls';
+import { MailpullError } from '../core/errors';
+import { MultilineDecoder } from './multiline-decoder';
+
+const EMPTY = Buffer.alloc(0);
+const MAX_LINE = 64 * 1024;
+
+export interface Pop3TlsOptions {
+  /** extra trusted CA certificates (PEM); the system CAs are always trusted */
+  ca?: string;
+  rejectUnauthorized: boolean;
+}
+
+export interface Pop3ConnectOptions {
+  host: string;
+  port: number;
+  /** implicit TLS from the first byte (POP3S) */
+  implicitTls: boolean;
+  tls: Pop3TlsOptions;
+  /** longest wait for any single read from the server */
+  timeoutMs: number;
+}
+
+/** RFC 2449/3206 response codes decide whether a refusal is about the credentials. */
+function refusal(text: string, duringLogin: boolean): MailpullError {
+  const code = /^\[([A-Z/-]+)\]/.exec(text)?.[1];
+  if (code === 'AUTH' || (duringLogin && code === undefined)) {
+    return new MailpullError('auth', `authentication failed: ${text}`);
+  }
+  if (code === 'IN-USE' || code === 'SYS/TEMP' || code === 'LOGIN-DELAY') {
+    return new MailpullError('busy', `server refused for now: ${text}`);
+  }
+  return new MailpullError('protocol', `server answered -ERR ${text}`);
+}
+
+/**
+ * A small, binary-safe POP3 client (RFC 1939, CAPA per RFC 2449, STLS per RFC 2595, APOP).
+ * Every read has a timeout, a dropped connection fails the pending command, and bytes the server
+ * sends unasked (an idle-timeout -ERR) never throw outside a command.
+ */
+export class Pop3Client {
+  private socket: net.Socket;
+  private inbox: Buffer = EMPTY;
+  private sink: ((chunk: Buffer) => void) | null = null;
+  private wake: (() => void) | null = null;
+  private failure: MailpullError | null = null;
+  greeting = '';
+
+  private constructor(
+    socket: net.Socket,
+    private readonly options: Pop3ConnectOptions,
+  ) {
+    this.socket = socket;
+    this.attach(socket);
+  }
+
+  static async connect(options: Pop3ConnectOptions): Promise<Pop3Client> {
+    const socket = options.implicitTls
+      ? tls.connect({ host: options.host, port: options.port, ...tlsSettings(options) })
+      : net.connect({ host: options.host, port: options.port });
+    const client = new Pop3Client(socket, options);
+    try {
+      await client.settle(socket, options.implicitTls ? 'secureConnect' : 'connect');
+      client.greeting = await client.readStatus(false);
+      return client;
+    } catch (err) {
+      client.destroy();
+      throw err;
+    }
+  }
+
+  get apopTimestamp(): string | null {
+    return /<[^<>]+@[^<>]+>/.exec(this.greeting)?.[0] ?? null;
+  }
+
+  /** Server capabilities (upper-cased keywords), or null when the server has no CAPA. */
+  async capa(): Promise<Set<string> | null> {
+    await this.send('CAPA');
+    try {
+      await this.readStatus(false);
+    } catch (err) {
+      if (err instanceof MailpullError && err.kind === 'protocol') return null;
+      throw err;
+    }
+    const body = (await this.readMultiline()).toString('latin1');
+    return new Set(
+      body
+        .split(/\r?\n/)
+        .map((l) => l.trim().toUpperCase())
+        .filter(Boolean),
+    );
+  }
+
+  async startTls(): Promise<void> {
+    await this.command('STLS');
+    const raw = this.socket;
+    raw.removeAllListeners('data');
+    raw.removeAllListeners('close');
+    raw.removeAllListeners('error');
+    raw.on('error', () => undefined);
+    const secure = tls.connect({ socket: raw, ...tlsSettings(this.options) });
+    this.socket = secure;
+    this.attach(secure);
+    await this.settle(secure, 'secureConnect');
+  }
+
+  async login(user: string, password: string): Promise<void> {
+    await this.command(`USER ${user}`, true);
+    await this.command(`PASS ${password}`, true);
+  }
+
+  async apop(user: string, secret: string): Promise<void> {
+    const stamp = this.apopTimestamp;
+    if (!stamp) throw new MailpullError('config', 'APOP is not possible: the server greeting has no timestamp');
+    const digest = createHash('md5').update(stamp + secret, 'latin1').digest('hex');
+    await this.command(`APOP ${user} ${digest}`, true);
+  }
+
+  /** message number → unique id */
+  async uidl(): Promise<Map<number, string>> {
+    await this.command('UIDL');
+    return parseListing(await this.readMultiline(), (v) => v);
+  }
+
+  /** message number → size in octets */
+  async list(): Promise<Map<number, number>> {
+    await this.command('LIST');
+    return parseListing(await this.readMultiline(), (v) => Number.parseInt(v, 10));
+  }
+
+  /** The message exactly as the server holds it. */
+  async retr(n: number): Promise<Buffer> {
+    await this.command(`RETR ${n}`);
+    return this.readMultiline();
+  }
+
+  async dele(n: number): Promise<void> {
+    await this.command(`DELE ${n}`);
+  }
+
+  /** Ends the session; only now does the server remove the messages marked with DELE. */
+  async quit(): Promise<void> {
+    await this.command('QUIT');
+    this.destroy();
+  }
+
+  destroy(): void {
+    this.failure ??= new MailpullError('network', 'connection closed');
+    this.socket.destroy();
+  }
+
+  private attach(socket: net.Socket): void {
+    socket.on('data', (chunk: Buffer) => {
+      if (this.sink) this.sink(chunk);
+      else this.inbox = this.inbox.length === 0 ? chunk : Buffer.concat([this.inbox, chunk]);
+      this.wake?.();
+    });
+    socket.on('error', (err) => this.fail(err));
+    socket.on('close', () => this.fail(new MailpullError('network', 'the server closed the connection')));
+  }
+
+  private fail(err: Error): void {
+    if (!this.failure) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      const tlsProblem = /CERT|SELF_SIGNED|UNABLE_TO|ERR_SSL|ERR_TLS|HOSTNAME|ALTNAME/.test(code);
+      this.failure =
+        err instanceof MailpullError
+          ? err
+          : new MailpullError(tlsProblem ? 'tls' : 'network', `${code ? code + ': ' : ''}${err.message}`, { cause: err });
+    }
+    this.wake?.();
+  }
+
+  private settle(socket: net.Socket, event: 'connect' | 'secureConnect'): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        this.destroy();
+        reject(new MailpullError('timeout', `no ${event === 'connect' ? 'connection' : 'TLS handshake'} within ${this.options.timeoutMs} ms`));
+      }, this.options.timeoutMs);
+      const onReady = (): void => {
+        cleanup();
+        resolve();
+      };
+      const onError = (): void => {
+        cleanup();
+        reject(this.failure ?? new MailpullError('network', 'connection failed'));
+      };
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        socket.off(event, onReady);
+        socket.off('error', onError);
+        socket.off('close', onError);
+      };
+      socket.once(event, onReady);
+      // our own error listener (attach) runs first and records the failure
+      socket.once('error', onError);
+      socket.once('close', onError);
+    });
+  }
+
+  private async send(line: string): Promise<void> {
+    if (this.failure) throw this.failure;
+    await new Promise<void>((resolve, reject) => {
+      this.socket.write(`${line}\r\n`, 'latin1', (err) => (err ? reject(this.failure ?? err) : resolve()));
+    });
+  }
+
+  private async command(line: string, duringLogin = false): Promise<string> {
+    await this.send(line);
+    return this.readStatus(duringLogin);
+  }
+
+  private waitForData(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.wake = null;
+        const err = new MailpullError('timeout', `the server sent nothing for ${this.options.timeoutMs} ms`);
+        this.fail(err);
+        this.socket.destroy();
+        reject(err);
+      }, this.options.timeoutMs);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+    });
+  }
+
+  private async readLine(): Promise<string> {
+    for (;;) {
+      const end = this.inbox.indexOf(0x0a);
+      if (end !== -1) {
+        const line = this.inbox.subarray(0, end + 1).toString('latin1');
+        this.inbox = this.inbox.subarray(end + 1);
+        return line.replace(/\r?\n$/, '');
+      }
+      if (this.failure) throw this.failure;
+      if (this.inbox.length > MAX_LINE) throw new MailpullError('protocol', 'the server sent an overlong line');
+      await this.waitForData();
+    }
+  }
+
+  private async readStatus(duringLogin: boolean): Promise<string> {
+    const line = await this.readLine();
+    if (line.startsWith('+OK')) return line.slice(3).trim();
+    if (line.startsWith('-ERR')) throw refusal(line.slice(4).trim(), duringLogin);
+    throw new MailpullError('protocol', `unexpected server reply: ${line.slice(0, 200)}`);
+  }
+
+  private async readMultiline(): Promise<Buffer> {
+    const decoder = new MultilineDecoder();
+    const pieces: Buffer[] = [];
+    const feed = (chunk: Buffer): void => {
+      if (decoder.done) {
+        this.inbox = Buffer.concat([this.inbox, chunk]);
+        return;
+      }
+      const { pieces: decoded, rest } = decoder.push(chunk);
+      for (const piece of decoded) pieces.push(piece);
+      if (decoder.done) this.inbox = rest;
+    };
+    const pending = this.inbox;
+    this.inbox = EMPTY;
+    feed(pending);
+    this.sink = feed;
+    try {
+      while (!decoder.done) await this.waitForData();
+    } finally {
+      this.sink = null;
+    }
+    return Buffer.concat(pieces);
+  }
+}
+
+function tlsSettings(options: Pop3ConnectOptions): tls.ConnectionOptions {
+  return {
+    host: options.host,
+    servername: net.isIP(options.host) ? undefined : options.host,
+    ca: options.tls.ca ? [...tls.rootCertificates, options.tls.ca] : undefined,
+    rejectUnauthorized: options.tls.rejectUnauthorized,
+  };
+}
+
+function parseListing<T>(body: Buffer, value: (raw: string) => T): Map<number, T> {
+  const out = new Map<number, T>();
+  for (const line of body.toString('latin1').split(/\r?\n/)) {
+    const match = /^(\d+)\s+(\S+)/.exec(line.trim());
+    if (match) out.set(Number.parseInt(match[1], 10), value(match[2]));
+  }
+  return out;
+}

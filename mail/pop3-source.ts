@@ -1,0 +1,82 @@
+import type { ServerMessage } from '../core/download-plan';
+import { MailpullError } from '../core/errors';
+import { decideUpgrade, type TlsOutcome } from '../core/tls-decision';
+import { Pop3Client } from './pop3-client';
+import type { MailSession, MailSource, SourceEndpoint } from './source';
+
+export interface Pop3SourceOptions {
+  timeoutMs: number;
+}
+
+class Pop3Session implements MailSession {
+  private numberByUid = new Map<string, number>();
+
+  constructor(
+    private readonly client: Pop3Client,
+    readonly tls: TlsOutcome,
+  ) {}
+
+  async list(): Promise<ServerMessage[]> {
+    const uids = await this.client.uidl();
+    const sizes = await this.client.list();
+    this.numberByUid = new Map();
+    const messages: ServerMessage[] = [];
+    for (const [n, uid] of [...uids].sort((a, b) => a[0] - b[0])) {
+      this.numberByUid.set(uid, n);
+      messages.push({ uid, size: sizes.get(n) ?? 0 });
+    }
+    return messages;
+  }
+
+  fetch(uid: string): Promise<Buffer> {
+    return this.client.retr(this.numberOf(uid));
+  }
+
+  async markDeleted(uids: readonly string[]): Promise<void> {
+    for (const uid of uids) await this.client.dele(this.numberOf(uid));
+  }
+
+  commit(): Promise<void> {
+    return this.client.quit();
+  }
+
+  abort(): void {
+    this.client.destroy();
+  }
+
+  private numberOf(uid: string): number {
+    const n = this.numberByUid.get(uid);
+    if (n === undefined) throw new MailpullError('protocol', `message ${uid} is not on the server (list first)`);
+    return n;
+  }
+}
+
+export function createPop3Source(options: Pop3SourceOptions): MailSource {
+  return {
+    async open(endpoint: SourceEndpoint): Promise<MailSession> {
+      const implicitTls = endpoint.tlsMode === 'direct';
+      const client = await Pop3Client.connect({
+        host: endpoint.host,
+        port: endpoint.port,
+        implicitTls,
+        tls: { ca: endpoint.tlsCa ?? undefined, rejectUnauthorized: true },
+        timeoutMs: options.timeoutMs,
+      });
+      try {
+        let outcome: TlsOutcome = implicitTls ? 'implicit' : 'plaintext';
+        if (!implicitTls) {
+          const capabilities = await client.capa();
+          if (decideUpgrade(endpoint.tlsMode, capabilities?.has('STLS') ?? false) === 'upgrade') {
+            await client.startTls();
+            outcome = 'starttls';
+          }
+        }
+        await client.login(endpoint.username, endpoint.password);
+        return new Pop3Session(client, outcome);
+      } catch (err) {
+        client.destroy();
+        throw err;
+      }
+    },
+  };
+}

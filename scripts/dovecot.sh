@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# A private Dovecot (POP3, IMAP, LMTP) on loopback for tests and benchmarks.
+#   scripts/dovecot.sh start DIR   writes config, certificate and passwd-file under DIR, starts it
+#   scripts/dovecot.sh stop DIR    stops the instance started in DIR (by its master pid)
+# Ports come from DOVECOT_POP3_PORT, DOVECOT_POP3S_PORT, DOVECOT_IMAP_PORT, DOVECOT_IMAPS_PORT,
+# DOVECOT_LMTP_PORT. Users are lines appended to DIR/passwd by the tests.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+cmd=${1:?start|stop}; dir=${2:?directory}
+mkdir -p "$dir"; dir="$(cd "$dir" && pwd)"
+pop3=${DOVECOT_POP3_PORT:-11110}; pop3s=${DOVECOT_POP3S_PORT:-11995}
+imap=${DOVECOT_IMAP_PORT:-11143}; imaps=${DOVECOT_IMAPS_PORT:-11993}; lmtp=${DOVECOT_LMTP_PORT:-11024}
+
+start() {
+  stop
+  mkdir -p "$dir/run" "$dir/home" "$dir/tls"
+  # Mail is owned by Debian's "mail" user; Dovecot refuses to access mail as root.
+  chown mail:mail "$dir/home"
+  touch "$dir/passwd"
+  if [ ! -f "$dir/tls/ca.pem" ]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=mailpull test CA" \
+      -keyout "$dir/tls/ca.key" -out "$dir/tls/ca.pem" -addext "basicConstraints=critical,CA:TRUE" \
+      -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$dir/tls/server.key" \
+      -out "$dir/tls/server.csr" 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' > "$dir/tls/ext.cnf"
+    openssl x509 -req -in "$dir/tls/server.csr" -CA "$dir/tls/ca.pem" -CAkey "$dir/tls/ca.key" \
+      -CAcreateserial -days 3650 -extfile "$dir/tls/ext.cnf" -out "$dir/tls/server.pem" 2>/dev/null
+  fi
+  cat > "$dir/dovecot.conf" <<CONF
+base_dir = $dir/run
+instance_name = mailpull-test-$(basename "$dir")
+state_dir = $dir/state
+log_path = $dir/dovecot.log
+info_log_path = $dir/dovecot.log
+log_timestamp = "%Y-%m-%d %H:%M:%S.%{usecs} "
+login_trusted_networks =
+listen = 127.0.0.1
+protocols = pop3 imap lmtp
+ssl = yes
+ssl_cert = <$dir/tls/server.pem
+ssl_key = <$dir/tls/server.key
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = no
+auth_mechanisms = plain login apop
+auth_verbose = yes
+first_valid_uid = 1
+mail_location = maildir:~/Maildir
+mail_privileged_group =
+default_login_user = dovenull
+default_internal_user = dovecot
+pop3_uidl_format = %08Xu%08Xv
+protocol pop3 {
+  pop3_client_workarounds =
+}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $dir/passwd
+}
+userdb {
+  driver = static
+  args = uid=mail gid=mail home=$dir/home/%u
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = $pop3
+  }
+  inet_listener pop3s {
+    address = 127.0.0.1
+    port = $pop3s
+    ssl = yes
+  }
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $imap
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = $imaps
+    ssl = yes
+  }
+}
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = $lmtp
+  }
+  unix_listener lmtp {
+    mode = 0666
+  }
+}
+service stats {
+  unix_listener stats-reader {
+    mode = 0666
+  }
+  unix_listener stats-writer {
+    mode = 0666
+  }
+}
+CONF
+  mkdir -p "$dir/state"
+  dovecot -c "$dir/dovecot.conf"
+  wait_for_port "$pop3" "Dovecot POP3"
+  wait_for_port "$imap" "Dovecot IMAP"
+}
+
+stop() {
+  [ -f "$dir/run/master.pid" ] && stop_pidfile "$dir/run/master.pid"
+  return 0
+}
+
+case "$cmd" in
+  start) start ;;
+  stop) stop ;;
+  *) log "unknown command $cmd"; exit 2 ;;
+esac

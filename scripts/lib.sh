@@ -1,0 +1,38 @@
+# Shared paths and helpers for the infrastructure scripts. Sourced, never run.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DATA_DIR="${MAILPULL_DATA_DIR:-$ROOT/.data}"
+CACHE_DIR="${MAILPULL_CACHE_DIR:-$HOME/.cache/mailpull}"
+TEMPORAL_CLI_VERSION="v1.5.1"
+TEMPORAL_BIN="$CACHE_DIR/temporal-$TEMPORAL_CLI_VERSION/temporal"
+PG_BIN="${MAILPULL_PG_BIN:-/usr/lib/postgresql/15/bin}"
+
+log() { printf '[mailpull] %s\n' "$*" >&2; }
+
+# Runs a command as the postgres OS user when we are root (postgres refuses to run as root).
+as_pg_user() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Waits until a TCP port on 127.0.0.1 accepts connections.
+wait_for_port() {
+  local port=$1 what=$2 tries=${3:-150}
+  for _ in $(seq "$tries"); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  log "$what did not open port $port"
+  return 1
+}
+
+# Stops a process we started, by the pid in the given file.
+stop_pidfile() {
+  local file=$1 pid
+  [ -f "$file" ] || return 0
+  pid=$(cat "$file")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$file"
+}

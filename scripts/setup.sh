@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs everything mailpull needs on a fresh Debian 12 machine; each step is skipped when done.
+#   scripts/setup.sh            runtime parts: PostgreSQL, Temporal CLI, npm dependencies
+#   scripts/setup.sh --test     plus Dovecot (POP3, IMAP, LMTP) for the test suite
+#   scripts/setup.sh --bench    plus fetchmail for the benchmarks
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+want_test=0; want_bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=1 ;;
+    --bench) want_test=1; want_bench=1 ;;
+    *) log "unknown option $arg"; exit 2 ;;
+  esac
+done
+
+apt_packages=()
+[ -x "$PG_BIN/postgres" ] || apt_packages+=(postgresql-15)
+if [ "$want_test" = 1 ]; then
+  for p in dovecot-pop3d dovecot-imapd dovecot-lmtpd openssl; do
+    dpkg -s "$p" >/dev/null 2>&1 || apt_packages+=("$p")
+  done
+fi
+if [ "$want_bench" = 1 ]; then
+  dpkg -s fetchmail >/dev/null 2>&1 || apt_packages+=(fetchmail)
+fi
+
+if [ "${#apt_packages[@]}" -gt 0 ]; then
+  log "installing Debian packages: ${apt_packages[*]}"
+  sudo_cmd=(); [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+  # Keep the packages' own services (system Dovecot on 110/143, a default Postgres cluster) from
+  # starting: we run our own instances on loopback, and stop only what we started.
+  policy=/usr/sbin/policy-rc.d
+  added_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee "$policy" >/dev/null
+    "${sudo_cmd[@]}" chmod +x "$policy"; added_policy=1
+  fi
+  trap '[ "$added_policy" = 1 ] && "${sudo_cmd[@]}" rm -f "$policy"' EXIT
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+fi
+
+if [ ! -x "$TEMPORAL_BIN" ]; then
+  log "building the Temporal CLI $TEMPORAL_CLI_VERSION from its Go module source (cached in $CACHE_DIR)"
+  command -v go >/dev/null || { log "Go is required to build the Temporal CLI"; exit 1; }
+  mkdir -p "$(dirname "$TEMPORAL_BIN")"
+  tmp_bin="$(mktemp -d)"
+  (cd "$tmp_bin" && GOBIN="$tmp_bin" GOFLAGS=-trimpath go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION")
+  mv "$tmp_bin/temporal" "$TEMPORAL_BIN"
+  rmdir "$tmp_bin"
+fi
+
+stamp="$ROOT/node_modules/.mailpull-lock-hash"
+lock_hash="$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
+  log "installing npm dependencies"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$lock_hash" > "$stamp"
+fi

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Quick start: installs what is missing, then runs the whole system on the embedded default —
+# Temporal dev server + Web UI, PostgreSQL, worker and API, all on 127.0.0.1 — until Ctrl-C.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+PG_PORT=${MAILPULL_PG_PORT:-15432}
+TEMPORAL_PORT=${MAILPULL_TEMPORAL_PORT:-7233}
+TEMPORAL_UI_PORT=${MAILPULL_TEMPORAL_UI_PORT:-8233}
+export API_PORT=${API_PORT:-8080} API_HOST=127.0.0.1
+
+"$ROOT/scripts/setup.sh"
+(cd "$ROOT" && npm run --silent build)
+mkdir -p "$DATA_DIR"
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  log "stopping"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  "$ROOT/scripts/temporal.sh" stop "$DATA_DIR/temporal"
+  "$ROOT/scripts/postgres.sh" stop "$DATA_DIR/postgres"
+}
+trap cleanup INT TERM EXIT
+
+DATABASE_URL="$("$ROOT/scripts/postgres.sh" start "$DATA_DIR/postgres" "$PG_PORT")"
+export DATABASE_URL
+"$ROOT/scripts/temporal.sh" start "$DATA_DIR/temporal" "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT"
+export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
+
+node "$ROOT/dist/worker/main.js" & pids+=($!)
+node "$ROOT/dist/api/main.js" & pids+=($!)
+wait_for_port "$API_PORT" "the API"
+
+cat <<MSG
+
+  mailpull is running (data in $DATA_DIR)
+    API          http://127.0.0.1:$API_PORT      (see README: API reference)
+    Temporal UI  http://127.0.0.1:$TEMPORAL_UI_PORT
+    Postgres     127.0.0.1:$PG_PORT (password in $DATA_DIR/postgres/password)
+  Ctrl-C stops everything.
+
+MSG
+# Stop everything when either process dies, or on Ctrl-C.
+wait -n "${pids[@]}" || true

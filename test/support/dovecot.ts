@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFile, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { testEnv } from './env';
+
+const run = promisify(execFile);
+
+const conf = (): string => path.join(testEnv.dovecotDir(), 'dovecot.conf');
+
+export interface DovecotUser {
+  name: string;
+  password: string;
+}
+
+/** A new mailbox user on the test Dovecot (passwd-file, plaintext so APOP works). */
+export async function addUser(prefix = 'u'): Promise<DovecotUser> {
+  const user = { name: `${prefix}${randomBytes(5).toString('hex')}`, password: randomBytes(9).toString('base64url') };
+  await appendFile(path.join(testEnv.dovecotDir(), 'passwd'), `${user.name}:{PLAIN}${user.password}\n`);
+  return user;
+}
+
+/** Saves messages into the user's INBOX with doveadm, in order. */
+export async function saveMessages(user: DovecotUser, messages: readonly Buffer[]): Promise<void> {
+  for (const message of messages) {
+    await new Promise<void>((resolve, reject) => {
+      const child = execFile('doveadm', ['-c', conf(), 'save', '-u', user.name, '-m', 'INBOX'], (err) => {
+        if (err) reject(new Error(`doveadm save failed: ${err.message}`));
+        else resolve();
+      });
+      child.stdin?.end(message);
+    });
+  }
+}
+
+/** How many messages the user's INBOX holds on the server. */
+export async function countOnServer(user: DovecotUser): Promise<number> {
+  const { stdout } = await run('doveadm', ['-c', conf(), '-f', 'flow', 'mailbox', 'status', '-u', user.name, 'messages', 'INBOX']);
+  return Number(/messages=(\d+)/.exec(stdout)?.[1] ?? NaN);
+}
+
+/** The Dovecot log lines mentioning the user. */
+export async function logLinesFor(user: DovecotUser): Promise<string[]> {
+  const log = await readFile(path.join(testEnv.dovecotDir(), 'dovecot.log'), 'utf8');
+  return log.split('\n').filter((l) => l.includes(`<${user.name}>`) || l.includes(`(${user.name})`));
+}
+
+export const caCertificate = (): Promise<string> => readFile(path.join(testEnv.dovecotDir(), 'tls', 'ca.pem'), 'utf8');

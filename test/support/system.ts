@@ -1,0 +1,145 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../api/app';
+import { createWorkflowControl } from '../../api/workflow-control';
+import { workflowIdFor, type AccountStatus } from '../../workflows/definitions';
+import { createTestDatabase, type TestDatabase } from './database';
+import { caCertificate, type DovecotUser } from './dovecot';
+import { testEnv, waitFor } from './env';
+import { startWorker, type WorkerProcess } from './worker-process';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+  raw: Buffer;
+}
+
+/**
+ * Everything a test file needs, all real: its own database on the test PostgreSQL, its own task
+ * queue on the Temporal dev server, the worker as a child process, and the HTTP API on a port.
+ */
+export class TestSystem {
+  worker: WorkerProcess | null = null;
+  private server: ServerType | null = null;
+  baseUrl = '';
+
+  private constructor(
+    readonly db: TestDatabase,
+    readonly taskQueue: string,
+    readonly connection: Connection,
+    readonly client: Client,
+  ) {}
+
+  static async start(options: { worker?: boolean; workerEnv?: Record<string, string> } = {}): Promise<TestSystem> {
+    const db = await createTestDatabase();
+    const connection = await Connection.connect({ address: testEnv.temporalAddress() });
+    const taskQueue = `test-${randomBytes(6).toString('hex')}`;
+    const system = new TestSystem(db, taskQueue, connection, new Client({ connection }));
+    const app = createApp({ pool: db.pool, workflows: createWorkflowControl(connection, 'default', taskQueue) }, () => undefined);
+    await new Promise<void>((resolve) => {
+      system.server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => {
+        system.baseUrl = `http://127.0.0.1:${info.port}`;
+        resolve();
+      });
+    });
+    if (options.worker !== false) await system.startWorker(options.workerEnv);
+    return system;
+  }
+
+  async startWorker(env: Record<string, string> = {}): Promise<WorkerProcess> {
+    this.worker = await startWorker(this.db.url, this.taskQueue, env);
+    return this.worker;
+  }
+
+  async api<T = any>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
+    const res = await fetch(this.baseUrl + path, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const raw = Buffer.from(await res.arrayBuffer());
+    const isJson = res.headers.get('content-type')?.includes('json');
+    return { status: res.status, headers: res.headers, raw, body: (isJson ? JSON.parse(raw.toString()) : raw.toString()) as T };
+  }
+
+  /** Calls the API and fails unless the status is the expected one. */
+  async ok<T = any>(method: string, path: string, body?: unknown, expected = method === 'POST' ? 201 : 200): Promise<T> {
+    const res = await this.api<T>(method, path, body);
+    if (res.status !== expected) {
+      throw new Error(`${method} ${path} answered ${res.status}, expected ${expected}: ${res.raw.toString()}`);
+    }
+    return res.body;
+  }
+
+  /** A domain and an owner account in it, ready to own external accounts. */
+  async localAccount(address: string): Promise<{ id: string; address: string }> {
+    const domainName = address.split('@')[1];
+    const domains = await this.ok<{ domains: { name: string }[] }>('GET', '/api/domains');
+    if (!domains.domains.some((d) => d.name === domainName)) await this.ok('POST', '/api/domains', { name: domainName });
+    return this.ok('POST', '/api/accounts', { address });
+  }
+
+  /** A POP3 external account on the test Dovecot (STLS, trusting the test CA), created through the API. */
+  async pop3Account(
+    owner: { id: string },
+    user: DovecotUser,
+    extra: Record<string, unknown> = {},
+  ): Promise<{ id: string; [key: string]: unknown }> {
+    return this.ok('POST', '/api/external-accounts', {
+      ownerAccountId: owner.id,
+      name: `pop3 ${user.name}`,
+      host: '127.0.0.1',
+      port: testEnv.pop3Port(),
+      tlsMode: 'detect',
+      tlsCa: await caCertificate(),
+      username: user.name,
+      password: user.password,
+      ...extra,
+    });
+  }
+
+  /** Raw bytes of every message in a local account's store, in delivery order. */
+  async storedMessages(accountId: string): Promise<Buffer[]> {
+    const { rows } = await this.db.pool.query<{ raw: Buffer }>('SELECT raw FROM messages WHERE account_id = $1 ORDER BY id', [accountId]);
+    return rows.map((r) => r.raw);
+  }
+
+  async status(externalAccountId: string): Promise<AccountStatus> {
+    return this.ok<AccountStatus>('GET', `/api/external-accounts/${externalAccountId}/status`);
+  }
+
+  /** Waits until the account finished `cycles` cycles in total. */
+  async waitForCycles(externalAccountId: string, cycles: number, timeoutMs = 120_000): Promise<AccountStatus> {
+    return waitFor(
+      `${cycles} finished cycle(s) of ${externalAccountId}`,
+      async () => {
+        const res = await this.api<AccountStatus>('GET', `/api/external-accounts/${externalAccountId}/status`);
+        return res.status === 200 && res.body.counts.cycles >= cycles ? res.body : null;
+      },
+      timeoutMs,
+      200,
+    );
+  }
+
+  /** The full event history of an account's workflow (all runs' current one). */
+  async history(externalAccountId: string) {
+    return this.client.workflow.getHandle(workflowIdFor(externalAccountId)).fetchHistory();
+  }
+
+  async close(): Promise<void> {
+    const { rows } = await this.db.pool.query<{ id: string }>('SELECT id FROM external_accounts');
+    for (const { id } of rows) {
+      await this.client.workflow
+        .getHandle(workflowIdFor(id))
+        .terminate('test finished')
+        .catch(() => undefined);
+    }
+    await this.worker?.stop();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.connection.close();
+    await this.db.drop();
+  }
+}

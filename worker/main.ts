@@ -1,0 +1,44 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
+import { createActivities } from '../activities';
+import { loadConfig } from '../core/config';
+import { migrate } from '../db/migrate';
+import { createPool } from '../db/pool';
+import { createPop3Source } from '../mail/pop3-source';
+import { WORKFLOW_BUNDLE } from './bundle';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const pool = createPool(config.databaseUrl);
+  await migrate(pool);
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
+    ...(existsSync(WORKFLOW_BUNDLE)
+      ? { workflowBundle: { codePath: WORKFLOW_BUNDLE } }
+      : { workflowsPath: require.resolve('../workflows') }),
+    activities: createActivities({
+      pool,
+      sources: { pop3: createPop3Source({ timeoutMs: config.socketTimeoutMs }) },
+      limits: {
+        maxMessages: config.batchMessages,
+        maxBytes: config.batchBytes,
+        maxMessageBytes: config.maxMessageBytes,
+      },
+    }),
+  });
+  console.log(`mailpull worker polling task queue "${config.taskQueue}" on ${config.temporalAddress}`);
+  try {
+    await worker.run(); // returns after SIGINT/SIGTERM, once running activities finished or timed out
+  } finally {
+    await connection.close();
+    await pool.end();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error('mailpull worker failed:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,1 @@
+export { externalAccountWorkflow } from './external-account';
