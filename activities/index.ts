@@ -37,6 +37,8 @@ export interface DeleteSummary {
   removed: number;
 }
 
+const HEARTBEAT_EVERY_MS = 5_000;
+
 const deliveredUids = (index: Awaited<ReturnType<typeof loadIndex>>): Set<string> =>
   new Set([...index.values()].filter((e) => e.deliveredAt !== null).map((e) => e.uid));
 
@@ -80,12 +82,22 @@ export function createActivities({ pool, sources, limits }: ActivityDeps) {
           const onServer = await mail.list();
           await recordSeen(pool, accountId, onServer);
           const plan = planDownloads(onServer, deliveredUids(await loadIndex(pool, accountId)), limits);
+          const context = Context.current();
+          const progress = { delivered: 0, of: plan.batch.length };
+          // Beats on a timer too, so one slow, huge message does not look like a dead worker;
+          // a stalled connection is caught by the socket read timeout instead.
+          const beat = setInterval(() => context.heartbeat(progress), HEARTBEAT_EVERY_MS);
           let bytes = 0;
-          for (const [i, message] of plan.batch.entries()) {
-            const raw = await mail.fetch(message.uid);
-            await deliverToStore(pool, account, message, raw);
-            bytes += raw.length;
-            Context.current().heartbeat({ delivered: i + 1, of: plan.batch.length });
+          try {
+            for (const message of plan.batch) {
+              const raw = await mail.fetch(message.uid);
+              await deliverToStore(pool, account, message, raw);
+              bytes += raw.length;
+              progress.delivered++;
+              context.heartbeat(progress);
+            }
+          } finally {
+            clearInterval(beat);
           }
           return { delivered: plan.batch.length, bytes, remaining: plan.remaining };
         }),

@@ -29,7 +29,7 @@ const { loadSchedule } = proxyActivities<Activities>({
 // status says why, and the next interval tries again. Permanent failures (auth) are not retried.
 const mail = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 

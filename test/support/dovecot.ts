@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { testEnv } from './env';
+import { testEnv, waitFor } from './env';
 
 const run = promisify(execFile);
 
@@ -18,6 +18,11 @@ export interface DovecotUser {
 export async function addUser(prefix = 'u'): Promise<DovecotUser> {
   const user = { name: `${prefix}${randomBytes(5).toString('hex')}`, password: randomBytes(9).toString('base64url') };
   await appendFile(path.join(testEnv.dovecotDir(), 'passwd'), `${user.name}:{PLAIN}${user.password}\n`);
+  // Dovecot checks the passwd-file for changes at most once a second: wait until it knows the user.
+  await waitFor(`Dovecot to know user ${user.name}`, async () => {
+    await run('doveadm', ['-c', conf(), 'user', user.name]);
+    return true;
+  }, 10_000, 200);
   return user;
 }
 
@@ -40,10 +45,11 @@ export async function countOnServer(user: DovecotUser): Promise<number> {
   return Number(/messages=(\d+)/.exec(stdout)?.[1] ?? NaN);
 }
 
-/** The Dovecot log lines mentioning the user. */
+/** The Dovecot log lines about the user (logins, logouts, auth results). */
 export async function logLinesFor(user: DovecotUser): Promise<string[]> {
   const log = await readFile(path.join(testEnv.dovecotDir(), 'dovecot.log'), 'utf8');
-  return log.split('\n').filter((l) => l.includes(`<${user.name}>`) || l.includes(`(${user.name})`));
+  const mentions = new RegExp(`[(<]${user.name}[,)>]`);
+  return log.split('\n').filter((l) => mentions.test(l));
 }
 
 export const caCertificate = (): Promise<string> => readFile(path.join(testEnv.dovecotDir(), 'tls', 'ca.pem'), 'utf8');

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { workflowIdFor } from '../workflows/definitions';
+import { addUser, logLinesFor, saveMessages, type DovecotUser } from './support/dovecot';
+import { sleep } from './support/env';
+import { buildMessage } from './support/messages';
+import { TestSystem } from './support/system';
+
+const failedLogins = async (user: DovecotUser): Promise<Date[]> =>
+  (await logLinesFor(user))
+    .filter((l) => l.includes('Password mismatch'))
+    .map((l) => new Date(l.slice(0, 26).replace(' ', 'T') + 'Z'));
+
+describe('a wrong password', () => {
+  let sys: TestSystem;
+  before(async () => {
+    sys = await TestSystem.start();
+  });
+  after(async () => {
+    await sys.close();
+  });
+
+  test('shows "authentication failed", keeps the workflow running, retries only at the next interval', async () => {
+    const user = await addUser();
+    await saveMessages(user, [buildMessage()]);
+    const owner = await sys.localAccount('owner@auth.test');
+    const external = await sys.pop3Account(owner, user, { password: 'not-the-password' });
+
+    const first = await sys.waitForCycles(external.id, 1);
+    assert.equal(first.lastRun?.outcome, 'failed');
+    assert.equal(first.lastError?.kind, 'auth');
+    assert.match(first.lastError?.message ?? '', /authentication failed/i);
+    await sleep(3000);
+    assert.equal((await failedLogins(user)).length, 1, 'one login attempt, no retry loop');
+    const description = await sys.client.workflow.getHandle(workflowIdFor(external.id)).describe();
+    assert.equal(description.status.name, 'RUNNING');
+
+    // Shorten the interval (as an admin could not: a minute is the API's minimum) and change the
+    // account, which runs a cycle at once; the one after it must come from the interval alone.
+    await sys.db.pool.query('UPDATE external_accounts SET interval_seconds = 3 WHERE id = $1', [external.id]);
+    await sys.ok('PATCH', `/api/external-accounts/${external.id}`, { name: 'renamed' });
+    const third = await sys.waitForCycles(external.id, 3, 30_000);
+    assert.equal(third.lastError?.kind, 'auth');
+    const attempts = await failedLogins(user);
+    assert.equal(attempts.length, 3, 'one login attempt per cycle');
+    assert.ok(attempts[2].getTime() - attempts[1].getTime() >= 2500, 'the next attempt waited for the interval');
+
+    const history = await sys.history(external.id);
+    const retried = history.events?.filter((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1);
+    assert.deepEqual(retried, [], 'authentication failures are not retried');
+
+    await sys.ok('PATCH', `/api/external-accounts/${external.id}`, { password: user.password });
+    const fixed = await sys.waitForCycles(external.id, 4, 30_000);
+    assert.equal(fixed.lastError, null);
+    assert.equal(fixed.lastRun?.downloaded, 1);
+  });
+});

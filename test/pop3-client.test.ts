@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { before, describe, test } from 'node:test';
+import { MailpullError } from '../core/errors';
+import { Pop3Client, type Pop3ConnectOptions } from '../mail/pop3-client';
+import { addUser, caCertificate, saveMessages, type DovecotUser } from './support/dovecot';
+import { testEnv } from './support/env';
+import { buildMessage, mixedCorpus } from './support/messages';
+
+/** A scripted POP3 server for faults a real server does not produce on demand. */
+async function scriptedServer(onLine: (line: string, socket: net.Socket) => void): Promise<{ port: number; close(): void }> {
+  const server = net.createServer((socket) => {
+    socket.write('+OK scripted\r\n');
+    let buffered = '';
+    socket.on('data', (d) => {
+      buffered += d.toString('latin1');
+      let end;
+      while ((end = buffered.indexOf('\r\n')) !== -1) {
+        onLine(buffered.slice(0, end), socket);
+        buffered = buffered.slice(end + 2);
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
+}
+
+const plain = (port: number, timeoutMs = 2_000): Pop3ConnectOptions => ({
+  host: '127.0.0.1',
+  port,
+  implicitTls: false,
+  tls: { rejectUnauthorized: true },
+  timeoutMs,
+});
+
+const rejection = async (promise: Promise<unknown>): Promise<MailpullError> => {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof MailpullError, `a typed error, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected a rejection');
+};
+
+describe('POP3 client against scripted faults', () => {
+  test('a connection dropped in the middle of RETR fails the command instead of hanging', async () => {
+    const server = await scriptedServer((line, socket) => {
+      if (line.startsWith('RETR')) {
+        socket.write('+OK 100000 octets\r\nSubject: partial\r\n\r\nhalf of the bo');
+        setTimeout(() => socket.destroy(), 50);
+      } else socket.write('+OK\r\n');
+    });
+    const client = await Pop3Client.connect(plain(server.port, 30_000));
+    const started = Date.now();
+    const err = await rejection(client.retr(1));
+    assert.equal(err.kind, 'network');
+    assert.ok(Date.now() - started < 5_000, 'failed promptly, not after the read timeout');
+    server.close();
+  });
+
+  test('an unsolicited -ERR while idle (idle disconnect) does not crash; the next command fails cleanly', async () => {
+    for (const thenClose of [true, false]) {
+      const server = await scriptedServer((line, socket) => {
+        socket.write('+OK\r\n');
+        if (line.startsWith('PASS')) {
+          setTimeout(() => {
+            socket.write('-ERR Disconnected for inactivity.\r\n');
+            if (thenClose) socket.end();
+          }, 20);
+        }
+      });
+      const client = await Pop3Client.connect(plain(server.port));
+      await client.login('user', 'secret');
+      await new Promise((r) => setTimeout(r, 150)); // the -ERR arrives while nothing is pending
+      const err = await rejection(client.uidl());
+      assert.ok(['network', 'protocol'].includes(err.kind), `kind ${err.kind}`);
+      client.destroy();
+      server.close();
+    }
+  });
+
+  test('a server that stops answering hits the read timeout', async () => {
+    const server = await scriptedServer(() => undefined);
+    const client = await Pop3Client.connect(plain(server.port, 300));
+    const err = await rejection(client.uidl());
+    assert.equal(err.kind, 'timeout');
+    server.close();
+  });
+
+  test('APOP without a timestamp in the greeting is a clear configuration error', async () => {
+    const server = await scriptedServer((_line, socket) => socket.write('+OK\r\n'));
+    const client = await Pop3Client.connect(plain(server.port));
+    const err = await rejection(client.apop('user', 'secret'));
+    assert.equal(err.kind, 'config');
+    assert.match(err.message, /timestamp/);
+    client.destroy();
+    server.close();
+  });
+});
+
+describe('POP3 client against Dovecot', () => {
+  let user: DovecotUser;
+  let ca: string;
+  const corpus = mixedCorpus().slice(0, 8);
+  before(async () => {
+    user = await addUser();
+    ca = await caCertificate();
+    await saveMessages(user, corpus);
+  });
+
+  const dovecot = (over: Partial<Pop3ConnectOptions> = {}): Pop3ConnectOptions => ({
+    ...plain(testEnv.pop3Port(), 10_000),
+    tls: { ca, rejectUnauthorized: true },
+    ...over,
+  });
+
+  test('STLS, login, UIDL, LIST and byte-exact RETR', async () => {
+    const client = await Pop3Client.connect(dovecot());
+    const caps = await client.capa();
+    assert.ok(caps?.has('STLS'));
+    await client.startTls();
+    await client.login(user.name, user.password);
+    const uids = await client.uidl();
+    const sizes = await client.list();
+    assert.equal(uids.size, corpus.length);
+    assert.equal(sizes.size, corpus.length);
+    for (let i = 0; i < corpus.length; i++) {
+      const raw = await client.retr(i + 1);
+      assert.ok(raw.equals(corpus[i]), `message ${i + 1} byte-identical`);
+      assert.equal(sizes.get(i + 1), corpus[i].length);
+    }
+    await client.quit();
+  });
+
+  test('implicit TLS on the POP3S port', async () => {
+    const client = await Pop3Client.connect(dovecot({ port: testEnv.pop3sPort(), implicitTls: true }));
+    await client.login(user.name, user.password);
+    assert.equal((await client.uidl()).size, corpus.length);
+    await client.quit();
+  });
+
+  test('a certificate from an unknown CA is refused', async () => {
+    const client = await Pop3Client.connect(dovecot({ tls: { rejectUnauthorized: true } }));
+    const err = await rejection(client.startTls());
+    assert.equal(err.kind, 'tls');
+  });
+
+  test('a wrong password is an authentication error', async () => {
+    const client = await Pop3Client.connect(dovecot());
+    await client.startTls();
+    const err = await rejection(client.login(user.name, 'wrong-password'));
+    assert.equal(err.kind, 'auth');
+    client.destroy();
+  });
+
+  test('APOP logs in with the shared secret; a wrong secret is an authentication error', async () => {
+    const good = await Pop3Client.connect(dovecot());
+    assert.ok(good.apopTimestamp, 'Dovecot greets with an APOP timestamp');
+    await good.apop(user.name, user.password);
+    assert.equal((await good.uidl()).size, corpus.length);
+    await good.quit();
+    const bad = await Pop3Client.connect(dovecot());
+    assert.equal((await rejection(bad.apop(user.name, 'nope'))).kind, 'auth');
+    bad.destroy();
+  });
+
+  test('DELE takes effect only at QUIT', async () => {
+    const other = await addUser();
+    await saveMessages(other, [buildMessage(), buildMessage()]);
+    const dropped = await Pop3Client.connect(dovecot());
+    await dropped.login(other.name, other.password);
+    await dropped.dele(1);
+    dropped.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    const check = await Pop3Client.connect(dovecot());
+    await check.login(other.name, other.password);
+    assert.equal((await check.uidl()).size, 2, 'a dropped session deleted nothing');
+    await check.dele(1);
+    await check.quit();
+    const after = await Pop3Client.connect(dovecot());
+    await after.login(other.name, other.password);
+    assert.equal((await after.uidl()).size, 1);
+    await after.quit();
+  });
+});
+
