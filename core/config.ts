@@ -1,4 +1,19 @@
-/** Configuration read from the environment; every variable is listed in the README. */
+/** Every environment variable mailpull reads; the README documents each one. */
+export const CONFIG_VARIABLES = [
+  'DATABASE_URL',
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'MAILPULL_TASK_QUEUE',
+  'API_HOST',
+  'API_PORT',
+  'MAILPULL_BATCH_MESSAGES',
+  'MAILPULL_BATCH_BYTES',
+  'MAILPULL_MAX_MESSAGE_BYTES',
+  'MAILPULL_SOCKET_TIMEOUT_MS',
+] as const;
+
+type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
+
 export interface Config {
   databaseUrl: string;
   temporalAddress: string;
@@ -12,27 +27,27 @@ export interface Config {
   socketTimeoutMs: number;
 }
 
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
-
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const databaseUrl = env.DATABASE_URL;
+  const read = (name: ConfigVariable): string | undefined => (env[name] === '' ? undefined : env[name]);
+  const positiveInt = (name: ConfigVariable, fallback: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+    return value;
+  };
+  const databaseUrl = read('DATABASE_URL');
   if (!databaseUrl) throw new Error('DATABASE_URL is required (scripts/start.sh sets it for the embedded default)');
   return {
     databaseUrl,
-    temporalAddress: env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
-    temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
-    taskQueue: env.MAILPULL_TASK_QUEUE || 'mailpull',
-    apiHost: env.API_HOST || '127.0.0.1',
-    apiPort: positiveInt(env, 'API_PORT', 8080),
-    batchMessages: positiveInt(env, 'MAILPULL_BATCH_MESSAGES', 200),
-    batchBytes: positiveInt(env, 'MAILPULL_BATCH_BYTES', 64 * 1024 * 1024),
-    maxMessageBytes: positiveInt(env, 'MAILPULL_MAX_MESSAGE_BYTES', 100 * 1024 * 1024),
-    socketTimeoutMs: positiveInt(env, 'MAILPULL_SOCKET_TIMEOUT_MS', 60_000),
+    temporalAddress: read('TEMPORAL_ADDRESS') ?? '127.0.0.1:7233',
+    temporalNamespace: read('TEMPORAL_NAMESPACE') ?? 'default',
+    taskQueue: read('MAILPULL_TASK_QUEUE') ?? 'mailpull',
+    apiHost: read('API_HOST') ?? '127.0.0.1',
+    apiPort: positiveInt('API_PORT', 8080),
+    batchMessages: positiveInt('MAILPULL_BATCH_MESSAGES', 200),
+    batchBytes: positiveInt('MAILPULL_BATCH_BYTES', 64 * 1024 * 1024),
+    maxMessageBytes: positiveInt('MAILPULL_MAX_MESSAGE_BYTES', 100 * 1024 * 1024),
+    socketTimeoutMs: positiveInt('MAILPULL_SOCKET_TIMEOUT_MS', 60_000),
   };
 }

@@ -45,6 +45,7 @@ ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
 auth_mechanisms = plain login apop
 auth_verbose = yes
+auth_username_format = %Ln
 first_valid_uid = 1
 mail_location = maildir:~/Maildir
 mail_privileged_group =

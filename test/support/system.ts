@@ -129,6 +129,19 @@ export class TestSystem {
     return this.client.workflow.getHandle(workflowIdFor(externalAccountId)).fetchHistory();
   }
 
+  /** Every string and byte payload in an account's workflow history, as one searchable text. */
+  async historyText(externalAccountId: string): Promise<string> {
+    const parts: string[] = [];
+    const walk = (value: unknown): void => {
+      if (value instanceof Uint8Array) parts.push(Buffer.from(value).toString('latin1'));
+      else if (typeof value === 'string') parts.push(value);
+      else if (Array.isArray(value)) value.forEach(walk);
+      else if (value && typeof value === 'object') Object.values(value).forEach(walk);
+    };
+    walk(await this.history(externalAccountId));
+    return parts.join('\n');
+  }
+
   async close(): Promise<void> {
     const { rows } = await this.db.pool.query<{ id: string }>('SELECT id FROM external_accounts');
     for (const { id } of rows) {

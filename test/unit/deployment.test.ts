@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { parse } from 'yaml';
+import { CONFIG_VARIABLES, loadConfig } from '../../core/config';
+
+const root = path.resolve(__dirname, '../../..');
+const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'));
+const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+
+describe('configuration and deployment files agree', () => {
+  test('the worker and the API in docker-compose.yml set only variables the code reads, and the required ones', () => {
+    for (const service of ['worker', 'api']) {
+      const env = Object.keys(compose.services[service].environment);
+      for (const name of env) assert.ok((CONFIG_VARIABLES as readonly string[]).includes(name), `${service}: ${name} is read`);
+      assert.ok(env.includes('DATABASE_URL') && env.includes('TEMPORAL_ADDRESS'), `${service} points at its servers`);
+      assert.ok(compose.services[service].build, `${service} is built from the Dockerfile`);
+    }
+    assert.match(compose.services.worker.environment.TEMPORAL_ADDRESS, /^temporal:7233$/);
+    assert.ok(compose.services.temporal && compose.services['temporal-ui'] && compose.services.postgres);
+    for (const service of Object.values<{ ports?: string[] }>(compose.services)) {
+      for (const port of service.ports ?? []) assert.match(port, /^127\.0\.0\.1:/, `${port} is published on loopback only`);
+    }
+  });
+
+  test('the README documents every variable', () => {
+    for (const name of CONFIG_VARIABLES) assert.ok(readme.includes(`\`${name}\``), `${name} in README`);
+  });
+
+  test('configuration errors name the variable', () => {
+    assert.throws(() => loadConfig({}), /DATABASE_URL/);
+    assert.throws(() => loadConfig({ DATABASE_URL: 'postgres://x', API_PORT: 'eighty' }), /API_PORT/);
+    assert.equal(loadConfig({ DATABASE_URL: 'postgres://x' }).temporalAddress, '127.0.0.1:7233');
+  });
+});
