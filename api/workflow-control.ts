@@ -9,6 +9,10 @@ import {
   type AccountStatus,
 } from '../workflows/definitions';
 import type { externalAccountWorkflow } from '../workflows/external-account';
+import { retryingFrom, type Retrying } from './retry-view';
+
+/** What GET .../status answers. */
+export type StatusView = AccountStatus & { retrying: Retrying | null };
 
 /** What the API asks of an external account's workflow. Only the account id crosses over. */
 export interface WorkflowControl {
@@ -18,8 +22,8 @@ export interface WorkflowControl {
   connectNow(externalAccountId: string): Promise<void>;
   /** ends the workflow (the account was deleted) */
   stop(externalAccountId: string): Promise<void>;
-  /** the workflow's own status, or null when it is not running */
-  status(externalAccountId: string): Promise<AccountStatus | null>;
+  /** the workflow's own status and any activity being retried, or null without a workflow */
+  status(externalAccountId: string): Promise<StatusView | null>;
 }
 
 export function createWorkflowControl(connection: Connection, namespace: string, taskQueue: string): WorkflowControl {
@@ -44,8 +48,10 @@ export function createWorkflowControl(connection: Connection, namespace: string,
       }
     },
     async status(id) {
+      const handle = client.workflow.getHandle(workflowIdFor(id));
       try {
-        return await client.workflow.getHandle(workflowIdFor(id)).query(statusQuery);
+        const [status, description] = await Promise.all([handle.query(statusQuery), handle.describe()]);
+        return { ...status, retrying: retryingFrom(description.raw.pendingActivities) };
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return null;
         throw err;

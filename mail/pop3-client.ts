@@ -130,6 +130,12 @@ export class Pop3Client {
     return parseListing(await this.readMultiline(), (v) => Number.parseInt(v, 10));
   }
 
+  /** The header section of a message (TOP n 0). */
+  async top(n: number): Promise<Buffer> {
+    await this.command(`TOP ${n} 0`);
+    return this.readMultiline();
+  }
+
   /** The message exactly as the server holds it. */
   async retr(n: number): Promise<Buffer> {
     await this.command(`RETR ${n}`);

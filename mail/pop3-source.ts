@@ -1,4 +1,5 @@
 import type { ServerMessage } from '../core/download-plan';
+import { contentKeys } from '../core/content-key';
 import { MailpullError } from '../core/errors';
 import { decideUpgrade, type TlsOutcome } from '../core/tls-decision';
 import { Pop3Client } from './pop3-client';
@@ -17,8 +18,8 @@ class Pop3Session implements MailSession {
   ) {}
 
   async list(): Promise<ServerMessage[]> {
-    const uids = await this.client.uidl();
     const sizes = await this.client.list();
+    const uids = await this.uniqueIds(sizes);
     this.numberByUid = new Map();
     const messages: ServerMessage[] = [];
     for (const [n, uid] of [...uids].sort((a, b) => a[0] - b[0])) {
@@ -26,6 +27,29 @@ class Pop3Session implements MailSession {
       messages.push({ uid, size: sizes.get(n) ?? 0 });
     }
     return messages;
+  }
+
+  /** UIDL, or for a server without it, content keys from each message's headers and size. */
+  private async uniqueIds(sizes: Map<number, number>): Promise<Map<number, string>> {
+    try {
+      return await this.client.uidl();
+    } catch (err) {
+      if (!(err instanceof MailpullError) || err.kind !== 'protocol') throw err;
+    }
+    const numbers = [...sizes.keys()].sort((a, b) => a - b);
+    const messages: { headers: Buffer; size: number }[] = [];
+    for (const n of numbers) {
+      try {
+        messages.push({ headers: await this.client.top(n), size: sizes.get(n) ?? 0 });
+      } catch (err) {
+        if (err instanceof MailpullError && err.kind === 'protocol') {
+          throw new MailpullError('config', 'the server supports neither UIDL nor TOP, so messages cannot be told apart');
+        }
+        throw err;
+      }
+    }
+    const keys = contentKeys(messages);
+    return new Map(numbers.map((n, i) => [n, keys[i]]));
   }
 
   fetch(uid: string): Promise<Buffer> {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Temporal dev server (SQLite file in DIR, so state survives restarts) with its Web UI.
-#   scripts/temporal.sh start DIR PORT UI_PORT
+#   scripts/temporal.sh start DIR PORT UI_PORT [extra start-dev options]
 #   scripts/temporal.sh stop DIR
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -10,10 +10,10 @@ mkdir -p "$dir"; dir="$(cd "$dir" && pwd)"
 
 case "$cmd" in
   start)
-    port=${3:?port}; ui_port=${4:?ui port}
+    port=${3:?port}; ui_port=${4:?ui port}; shift 4
     stop_pidfile "$dir/temporal.pid"
     "$TEMPORAL_BIN" server start-dev --ip 127.0.0.1 --port "$port" --ui-port "$ui_port" \
-      --db-filename "$dir/temporal.db" --log-level warn >"$dir/temporal.log" 2>&1 &
+      --db-filename "$dir/temporal.db" --log-level warn "$@" >"$dir/temporal.log" 2>&1 &
     echo $! > "$dir/temporal.pid"
     wait_for_port "$port" "Temporal" 300
     # the frontend opens its port before the default namespace is ready

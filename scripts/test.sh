@@ -22,7 +22,9 @@ trap cleanup EXIT
 
 # fsync off: the test database is thrown away after the run
 MAILPULL_TEST_DATABASE_URL="$(MAILPULL_PG_FSYNC=off "$ROOT/scripts/postgres.sh" start "$TEST_DIR/postgres" 25432)"
-"$ROOT/scripts/temporal.sh" start "$TEST_DIR/temporal" 27233 28233
+# continue-as-new is suggested after 200 events (default: thousands), so a test can cross runs
+"$ROOT/scripts/temporal.sh" start "$TEST_DIR/temporal" 27233 28233 \
+  --dynamic-config-value limit.historyCount.suggestContinueAsNew=200
 "$ROOT/scripts/dovecot.sh" start "$TEST_DIR/dovecot"
 export MAILPULL_TEST_DATABASE_URL MAILPULL_TEST_TEMPORAL_ADDRESS=127.0.0.1:27233 MAILPULL_TEST_DOVECOT_DIR="$TEST_DIR/dovecot"
 

@@ -1,30 +1,11 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { before, describe, test } from 'node:test';
 import { MailpullError } from '../core/errors';
 import { Pop3Client, type Pop3ConnectOptions } from '../mail/pop3-client';
 import { addUser, caCertificate, saveMessages, type DovecotUser } from './support/dovecot';
 import { testEnv } from './support/env';
 import { buildMessage, mixedCorpus } from './support/messages';
-
-/** A scripted POP3 server for faults a real server does not produce on demand. */
-async function scriptedServer(onLine: (line: string, socket: net.Socket) => void): Promise<{ port: number; close(): void }> {
-  const server = net.createServer((socket) => {
-    socket.write('+OK scripted\r\n');
-    let buffered = '';
-    socket.on('data', (d) => {
-      buffered += d.toString('latin1');
-      let end;
-      while ((end = buffered.indexOf('\r\n')) !== -1) {
-        onLine(buffered.slice(0, end), socket);
-        buffered = buffered.slice(end + 2);
-      }
-    });
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
-}
+import { lineServer } from './support/scripted-pop3';
 
 const plain = (port: number, timeoutMs = 2_000): Pop3ConnectOptions => ({
   host: '127.0.0.1',
@@ -46,7 +27,7 @@ const rejection = async (promise: Promise<unknown>): Promise<MailpullError> => {
 
 describe('POP3 client against scripted faults', () => {
   test('a connection dropped in the middle of RETR fails the command instead of hanging', async () => {
-    const server = await scriptedServer((line, socket) => {
+    const server = await lineServer((line, socket) => {
       if (line.startsWith('RETR')) {
         socket.write('+OK 100000 octets\r\nSubject: partial\r\n\r\nhalf of the bo');
         setTimeout(() => socket.destroy(), 50);
@@ -62,7 +43,7 @@ describe('POP3 client against scripted faults', () => {
 
   test('an unsolicited -ERR while idle (idle disconnect) does not crash; the next command fails cleanly', async () => {
     for (const thenClose of [true, false]) {
-      const server = await scriptedServer((line, socket) => {
+      const server = await lineServer((line, socket) => {
         socket.write('+OK\r\n');
         if (line.startsWith('PASS')) {
           setTimeout(() => {
@@ -82,7 +63,7 @@ describe('POP3 client against scripted faults', () => {
   });
 
   test('a server that stops answering hits the read timeout', async () => {
-    const server = await scriptedServer(() => undefined);
+    const server = await lineServer(() => undefined);
     const client = await Pop3Client.connect(plain(server.port, 300));
     const err = await rejection(client.uidl());
     assert.equal(err.kind, 'timeout');
@@ -90,7 +71,7 @@ describe('POP3 client against scripted faults', () => {
   });
 
   test('APOP without a timestamp in the greeting is a clear configuration error', async () => {
-    const server = await scriptedServer((_line, socket) => socket.write('+OK\r\n'));
+    const server = await lineServer((_line, socket) => socket.write('+OK\r\n'));
     const client = await Pop3Client.connect(plain(server.port));
     const err = await rejection(client.apop('user', 'secret'));
     assert.equal(err.kind, 'config');

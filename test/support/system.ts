@@ -3,8 +3,8 @@ import { Client, Connection } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../api/app';
-import { createWorkflowControl } from '../../api/workflow-control';
-import { workflowIdFor, type AccountStatus } from '../../workflows/definitions';
+import { createWorkflowControl, type StatusView } from '../../api/workflow-control';
+import { workflowIdFor } from '../../workflows/definitions';
 import { createTestDatabase, type TestDatabase } from './database';
 import { caCertificate, type DovecotUser } from './dovecot';
 import { testEnv, waitFor } from './env';
@@ -107,16 +107,16 @@ export class TestSystem {
     return rows.map((r) => r.raw);
   }
 
-  async status(externalAccountId: string): Promise<AccountStatus> {
-    return this.ok<AccountStatus>('GET', `/api/external-accounts/${externalAccountId}/status`);
+  async status(externalAccountId: string): Promise<StatusView> {
+    return this.ok<StatusView>('GET', `/api/external-accounts/${externalAccountId}/status`);
   }
 
   /** Waits until the account finished `cycles` cycles in total. */
-  async waitForCycles(externalAccountId: string, cycles: number, timeoutMs = 120_000): Promise<AccountStatus> {
+  async waitForCycles(externalAccountId: string, cycles: number, timeoutMs = 120_000): Promise<StatusView> {
     return waitFor(
       `${cycles} finished cycle(s) of ${externalAccountId}`,
       async () => {
-        const res = await this.api<AccountStatus>('GET', `/api/external-accounts/${externalAccountId}/status`);
+        const res = await this.api<StatusView>('GET', `/api/external-accounts/${externalAccountId}/status`);
         return res.status === 200 && res.body.counts.cycles >= cycles ? res.body : null;
       },
       timeoutMs,

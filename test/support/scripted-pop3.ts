@@ -1,0 +1,90 @@
+import net from 'node:net';
+
+export interface LineServer {
+  port: number;
+  close(): void;
+}
+
+/** A loopback server that greets with +OK and hands each CRLF-terminated line to `onLine`. */
+export async function lineServer(onLine: (line: string, socket: net.Socket) => void): Promise<LineServer> {
+  const server = net.createServer((socket) => {
+    socket.write('+OK scripted\r\n');
+    let buffered = '';
+    socket.on('data', (d) => {
+      buffered += d.toString('latin1');
+      let end;
+      while ((end = buffered.indexOf('\r\n')) !== -1) {
+        onLine(buffered.slice(0, end), socket);
+        buffered = buffered.slice(end + 2);
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => {
+      server.close();
+    },
+  };
+}
+
+const stuffed = (body: Buffer): string =>
+  body
+    .toString('latin1')
+    .replace(/^\./gm, '..')
+    .concat('.\r\n');
+
+export interface ScriptedPop3 extends LineServer {
+  /** the mailbox; sessions see it as it was at login and remove their DELEs at QUIT */
+  mailbox: Buffer[];
+  logins: number;
+}
+
+/** A POP3 server with the features a real one always has switched off (UIDL here). */
+export async function scriptedPop3(options: { user: string; password: string; uidl: boolean; top: boolean }): Promise<ScriptedPop3> {
+  const state = { mailbox: [] as Buffer[], logins: 0 };
+  const sessions = new WeakMap<net.Socket, { user?: string; view?: Buffer[]; deleted: Set<number> }>();
+  const server = await lineServer((line, socket) => {
+    const session = sessions.get(socket) ?? { deleted: new Set<number>() };
+    sessions.set(socket, session);
+    const [verb, arg] = line.split(' ');
+    const n = Number(arg);
+    const message = session.view?.[n - 1];
+    switch (verb.toUpperCase()) {
+      case 'CAPA':
+        return socket.write(`+OK\r\nUSER\r\n${options.top ? 'TOP\r\n' : ''}${options.uidl ? 'UIDL\r\n' : ''}.\r\n`);
+      case 'USER':
+        session.user = arg;
+        return socket.write('+OK\r\n');
+      case 'PASS':
+        if (session.user !== options.user || line.slice(5) !== options.password) return socket.write('-ERR [AUTH] no\r\n');
+        state.logins++;
+        session.view = [...state.mailbox];
+        return socket.write('+OK logged in\r\n');
+      case 'LIST':
+        return socket.write(`+OK\r\n${(session.view ?? []).map((m, i) => `${i + 1} ${m.length}\r\n`).join('')}.\r\n`);
+      case 'UIDL':
+        return socket.write(options.uidl ? '+OK\r\n.\r\n' : '-ERR unknown command\r\n');
+      case 'TOP': {
+        if (!options.top || !message) return socket.write('-ERR no\r\n');
+        const end = message.indexOf('\r\n\r\n');
+        return socket.write(`+OK\r\n${stuffed(message.subarray(0, end + 4))}`);
+      }
+      case 'RETR':
+        return socket.write(message ? `+OK\r\n${stuffed(message)}` : '-ERR no such message\r\n');
+      case 'DELE':
+        session.deleted.add(n);
+        return socket.write('+OK\r\n');
+      case 'QUIT': {
+        const doomed = new Set([...session.deleted].map((i) => session.view?.[i - 1]));
+        state.mailbox = state.mailbox.filter((m) => !doomed.has(m));
+        socket.end('+OK bye\r\n');
+        return;
+      }
+      default:
+        return socket.write('-ERR unknown command\r\n');
+    }
+  });
+  return Object.assign(state, server);
+}
