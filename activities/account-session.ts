@@ -1,9 +1,7 @@
 import { MailpullError } from '../core/errors';
-import { getExternalAccountInput, loadActiveness, type ExternalAccountInput } from '../db/external-accounts';
+import { getStoredExternalAccount, loadActiveness, type StoredExternalAccount } from '../db/external-accounts';
 import type { Pool } from '../db/pool';
 import type { MailSession, MailSource } from '../mail/source';
-
-export type StoredAccount = ExternalAccountInput & { id: string };
 
 /**
  * Opens a session on the account's remote mailbox under a Postgres advisory lock, so that even a
@@ -13,9 +11,9 @@ export type StoredAccount = ExternalAccountInput & { id: string };
  */
 export async function withAccountSession<T>(
   pool: Pool,
-  sources: Record<StoredAccount['protocol'], MailSource>,
+  sources: Record<StoredExternalAccount['protocol'], MailSource>,
   accountId: string,
-  work: (session: MailSession, account: StoredAccount) => Promise<T>,
+  work: (session: MailSession, account: StoredExternalAccount) => Promise<T>,
 ): Promise<T> {
   const lock = await pool.connect();
   try {
@@ -24,19 +22,11 @@ export async function withAccountSession<T>(
     ]);
     if (!rows[0].ok) throw new MailpullError('busy', 'another session of this account is still running');
     try {
-      const account = await getExternalAccountInput(pool, accountId);
+      const account = await getStoredExternalAccount(pool, accountId);
       if (!account) throw new MailpullError('gone', 'the external account no longer exists');
       const activeness = await loadActiveness(pool, accountId);
       if (activeness.state === 'inactive') throw new MailpullError('inactive', activeness.reason);
-      const session = await sources[account.protocol].open({
-        protocol: account.protocol,
-        host: account.host,
-        port: account.port,
-        tlsMode: account.tlsMode,
-        tlsCa: account.tlsCa,
-        username: account.username,
-        password: account.password,
-      });
+      const session = await sources[account.protocol].open(account);
       try {
         const result = await work(session, account);
         await session.commit();

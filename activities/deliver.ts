@@ -6,7 +6,7 @@ import { findDeliverableAccounts } from '../db/accounts';
 import { storeMessage } from '../db/mailbox-store';
 import { inTransaction, type Pool } from '../db/pool';
 import { markDelivered } from '../db/uid-index';
-import type { StoredAccount } from './account-session';
+import type { StoredExternalAccount } from '../db/external-accounts';
 
 /**
  * Resolves a downloaded message's local recipients and stores one copy for each, marking it
@@ -15,7 +15,7 @@ import type { StoredAccount } from './account-session';
  */
 export async function deliverToStore(
   pool: Pool,
-  account: StoredAccount,
+  account: StoredExternalAccount,
   message: ServerMessage,
   raw: Buffer,
 ): Promise<number> {

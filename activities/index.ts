@@ -2,17 +2,17 @@ import { Context } from '@temporalio/activity';
 import { selectForDeletion } from '../core/delete-policy';
 import { planDownloads, type BatchLimits } from '../core/download-plan';
 import type { TlsOutcome } from '../core/tls-decision';
-import { getExternalAccountInput, loadActiveness, type Activeness } from '../db/external-accounts';
+import { getStoredExternalAccount, loadActiveness, type Activeness, type StoredExternalAccount } from '../db/external-accounts';
 import type { Pool } from '../db/pool';
 import { loadIndex, markRemoved, recordSeen } from '../db/uid-index';
 import type { MailSource } from '../mail/source';
-import { withAccountSession, type StoredAccount } from './account-session';
+import { withAccountSession } from './account-session';
 import { deliverToStore } from './deliver';
 import { typedFailures } from './failure';
 
 export interface ActivityDeps {
   pool: Pool;
-  sources: Record<StoredAccount['protocol'], MailSource>;
+  sources: Record<StoredExternalAccount['protocol'], MailSource>;
   limits: BatchLimits;
 }
 
@@ -107,7 +107,7 @@ export function createActivities({ pool, sources, limits }: ActivityDeps) {
     /** Removes from the server what the delete policy allows: delivered messages only. */
     async applyDeletePolicy(accountId: string): Promise<DeleteSummary> {
       return typedFailures(async () => {
-        const stored = await getExternalAccountInput(pool, accountId);
+        const stored = await getStoredExternalAccount(pool, accountId);
         if (stored?.deletePolicy.mode === 'never') return { removed: 0 }; // touch nothing, not even a login
         const removed = await session(accountId, async (mail, account) => {
           const onServer = await mail.list();

@@ -1,42 +1,26 @@
 import type { DeletePolicy } from '../core/delete-policy';
 import type { TlsMode } from '../core/tls-decision';
+import type { SourceEndpoint } from '../mail/source';
 import type { Queryable } from './pool';
 
-/** An external account as the API shows it: the password is never read back, only whether it is set. */
-export interface ExternalAccount {
-  id: string;
+/** Where and how to log in, and what to do with the mail: everything but the password. */
+export interface ExternalAccountSettings extends Omit<SourceEndpoint, 'password'> {
   ownerAccountId: string;
   name: string;
   enabled: boolean;
-  protocol: 'pop3';
-  host: string;
-  port: number;
-  tlsMode: TlsMode;
-  tlsCa: string | null;
-  username: string;
-  passwordSet: boolean;
   intervalSeconds: number;
   deletePolicy: DeletePolicy;
   mimeRecipients: { enabled: boolean; headers: string[] };
-  createdAt: Date;
-  updatedAt: Date;
 }
 
-export interface ExternalAccountInput {
-  ownerAccountId: string;
-  name: string;
-  enabled: boolean;
-  protocol: 'pop3';
-  host: string;
-  port: number;
-  tlsMode: TlsMode;
-  tlsCa: string | null;
-  username: string;
-  password: string;
-  intervalSeconds: number;
-  deletePolicy: DeletePolicy;
-  mimeRecipients: { enabled: boolean; headers: string[] };
-}
+/** What is written: the settings and the password. */
+export type ExternalAccountInput = ExternalAccountSettings & { password: string };
+
+/** An external account as the API shows it: the password is never read back, only whether it is set. */
+export type ExternalAccount = ExternalAccountSettings & { id: string; passwordSet: boolean; createdAt: Date; updatedAt: Date };
+
+/** An account as the activities use it, password included. */
+export type StoredExternalAccount = ExternalAccountInput & { id: string };
 
 interface Row {
   id: string;
@@ -68,9 +52,8 @@ function policyColumns(policy: DeletePolicy): [string, number | null] {
   return policy.mode === 'afterDays' ? ['after_days', policy.days] : [policy.mode, null];
 }
 
-function toExternalAccount(row: Row): ExternalAccount {
+function toSettings(row: Row): ExternalAccountSettings {
   return {
-    id: row.id,
     ownerAccountId: row.owner_account_id,
     name: row.name,
     enabled: row.enabled,
@@ -80,10 +63,17 @@ function toExternalAccount(row: Row): ExternalAccount {
     tlsMode: row.tls_mode,
     tlsCa: row.tls_ca,
     username: row.username,
-    passwordSet: row.password.length > 0,
     intervalSeconds: row.interval_seconds,
     deletePolicy: toPolicy(row),
     mimeRecipients: { enabled: row.mime_recipients, headers: row.mime_headers },
+  };
+}
+
+function toExternalAccount(row: Row): ExternalAccount {
+  return {
+    id: row.id,
+    ...toSettings(row),
+    passwordSet: row.password.length > 0,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -156,30 +146,10 @@ export async function getExternalAccount(db: Queryable, id: string): Promise<Ext
   return row ? toExternalAccount(row) : null;
 }
 
-/** The stored input of an account including its password, for merging updates and for logging in. */
-export async function getExternalAccountInput(
-  db: Queryable,
-  id: string,
-): Promise<(ExternalAccountInput & { id: string }) | null> {
+/** The account including its password, for merging updates and for logging in. */
+export async function getStoredExternalAccount(db: Queryable, id: string): Promise<StoredExternalAccount | null> {
   const row = (await db.query<Row>('SELECT * FROM external_accounts WHERE id = $1', [id])).rows[0];
-  if (!row) return null;
-  const account = toExternalAccount(row);
-  return {
-    id: account.id,
-    ownerAccountId: account.ownerAccountId,
-    name: account.name,
-    enabled: account.enabled,
-    protocol: account.protocol,
-    host: account.host,
-    port: account.port,
-    tlsMode: account.tlsMode,
-    tlsCa: account.tlsCa,
-    username: account.username,
-    password: row.password,
-    intervalSeconds: account.intervalSeconds,
-    deletePolicy: account.deletePolicy,
-    mimeRecipients: account.mimeRecipients,
-  };
+  return row ? { id: row.id, ...toSettings(row), password: row.password } : null;
 }
 
 export async function listExternalAccounts(db: Queryable, filter: { ownerAccountId?: string }): Promise<ExternalAccount[]> {

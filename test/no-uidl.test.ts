@@ -28,19 +28,21 @@ describe('a POP3 server without UIDL (scripted: Dovecot always has UIDL)', () =>
     server.close();
   });
 
+  const accountOn = async (pop3: ScriptedPop3, user: string, address: string) =>
+    sys.ok('POST', '/api/external-accounts', {
+      ownerAccountId: (await sys.localAccount(address)).id,
+      name: user,
+      host: '127.0.0.1',
+      port: pop3.port,
+      username: user,
+      password: 'server',
+    });
+
   test('is collected by content key: no mass re-download, deletes only what was delivered', async () => {
     const first = [buildMessage({ subject: 'one' }), buildMessage({ subject: 'two' }), buildMessage({ subject: 'three' })];
     const copy = Buffer.from(first[0]);
     server.mailbox.push(...first, copy);
-    const owner = await sys.localAccount('owner@nouidl.test');
-    const external = await sys.ok('POST', '/api/external-accounts', {
-      ownerAccountId: owner.id,
-      name: 'old server',
-      host: '127.0.0.1',
-      port: server.port,
-      username: 'old',
-      password: 'server',
-    });
+    const external = await accountOn(server, 'old', 'owner@nouidl.test');
     const cycle1 = await sys.waitForCycles(external.id, 1);
     assert.equal(cycle1.lastError, null);
     assert.equal(cycle1.tls, 'plaintext', 'detect found no STLS and says so');
@@ -53,22 +55,14 @@ describe('a POP3 server without UIDL (scripted: Dovecot always has UIDL)', () =>
     assert.equal(cycle2.lastRun?.downloaded, 1, 'only the new message');
     assert.equal(cycle2.lastRun?.removed, 5);
     assert.deepEqual(server.mailbox, []);
-    const stored = await sys.storedMessages(owner.id);
+    const stored = await sys.storedMessages(external.ownerAccountId);
     assert.deepEqual(stored, [...first, copy, fourth]);
   });
 
   test('a server with neither UIDL nor TOP is a clear configuration error', async () => {
     const bare = await scriptedPop3({ user: 'bare', password: 'server', uidl: false, top: false });
     bare.mailbox.push(buildMessage());
-    const owner = await sys.localAccount('bare@nouidl.test');
-    const external = await sys.ok('POST', '/api/external-accounts', {
-      ownerAccountId: owner.id,
-      name: 'bare',
-      host: '127.0.0.1',
-      port: bare.port,
-      username: 'bare',
-      password: 'server',
-    });
+    const external = await accountOn(bare, 'bare', 'bare@nouidl.test');
     const status = await sys.waitForCycles(external.id, 1);
     bare.close();
     assert.equal(status.lastError?.kind, 'config');

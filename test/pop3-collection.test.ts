@@ -45,5 +45,10 @@ describe('POP3 collection end to end (Dovecot, Temporal, Postgres)', () => {
     assert.equal(second.lastRun?.onServer, 50);
     assert.equal((await sys.storedMessages(owner.id)).length, 50);
     assert.equal(await countOnServer(user), 50);
+
+    const history = await sys.historyText(external.id);
+    assert.ok(history.includes(external.id));
+    assert.ok(!history.includes(user.password), 'no password in the workflow history');
+    assert.ok(!sys.worker?.output().includes(user.password), 'no password in the worker log');
   });
 });

@@ -5,7 +5,7 @@ import { getAccount } from '../../db/accounts';
 import {
   deleteExternalAccount,
   getExternalAccount,
-  getExternalAccountInput,
+  getStoredExternalAccount,
   insertExternalAccount,
   listExternalAccounts,
   updateExternalAccount,
@@ -65,7 +65,7 @@ export function externalAccountRoutes({ pool, workflows }: ApiDeps): Hono {
   app.patch('/:id', async (c) => {
     const { id: externalId } = parse(id, c.req.param());
     const patch = parse(updateSchema, await readJson(c));
-    const stored = await getExternalAccountInput(pool, externalId);
+    const stored = await getStoredExternalAccount(pool, externalId);
     if (!stored) throw notFound('external account', externalId);
     const { intervalMinutes, deletePolicy: policy, ...rest } = patch;
     const merged: ExternalAccountInput = {
