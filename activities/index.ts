@@ -19,10 +19,10 @@ export interface ActivityDeps {
 export interface ListSummary {
   tls: TlsOutcome;
   onServer: number;
+  /** messages mailpull had never seen before */
   newlySeen: number;
   /** undelivered messages that will be downloaded */
   pending: number;
-  pendingBytes: number;
   /** undelivered messages over the size limit, left on the server */
   tooLarge: number;
 }
@@ -68,7 +68,6 @@ export function createActivities({ pool, sources, limits }: ActivityDeps) {
             onServer: onServer.length,
             newlySeen,
             pending: plan.batch.length,
-            pendingBytes: plan.batch.reduce((sum, m) => sum + m.size, 0),
             tooLarge: plan.tooLarge.length,
           };
         }),

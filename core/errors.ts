@@ -41,7 +41,7 @@ const NETWORK_CODES = new Set([
   'ECONNABORTED',
 ]);
 
-const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|HOSTNAME/;
+const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME/;
 
 /** Maps anything thrown to a kind and a message safe to show (no credentials are ever in it). */
 export function classifyError(err: unknown): { kind: ErrorKind; message: string; retryable: boolean } {

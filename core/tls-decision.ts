@@ -9,6 +9,20 @@ export const defaultPort = (protocol: keyof typeof DEFAULT_PORTS, mode: TlsMode)
   mode === 'direct' ? DEFAULT_PORTS[protocol].implicit : DEFAULT_PORTS[protocol].plain;
 
 /**
+ * The port after a change of TLS mode: an explicit port wins; a port that was the old mode's
+ * default follows the mode (110 → 995 when switching to implicit TLS); any other port stays.
+ */
+export function portAfterChange(
+  protocol: keyof typeof DEFAULT_PORTS,
+  stored: { port: number; tlsMode: TlsMode },
+  change: { port?: number; tlsMode?: TlsMode },
+): number {
+  if (change.port !== undefined) return change.port;
+  if (change.tlsMode === undefined || stored.port !== defaultPort(protocol, stored.tlsMode)) return stored.port;
+  return defaultPort(protocol, change.tlsMode);
+}
+
+/**
  * After the capability probe on a plaintext connection: upgrade with STLS/STARTTLS when the
  * account wants detection and the server offers it. A failed upgrade is an error for the caller,
  * never a reason to continue in plaintext.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
-import { MailpullError } from '../core/errors';
+import { classifyError, MailpullError } from '../core/errors';
 import { MultilineDecoder } from './multiline-decoder';
 
 const EMPTY = Buffer.alloc(0);
@@ -169,12 +169,13 @@ export class Pop3Client {
 
   private fail(err: Error): void {
     if (!this.failure) {
-      const code = (err as NodeJS.ErrnoException).code ?? '';
-      const tlsProblem = /CERT|SELF_SIGNED|UNABLE_TO|ERR_SSL|ERR_TLS|HOSTNAME|ALTNAME/.test(code);
-      this.failure =
-        err instanceof MailpullError
-          ? err
-          : new MailpullError(tlsProblem ? 'tls' : 'network', `${code ? code + ': ' : ''}${err.message}`, { cause: err });
+      if (err instanceof MailpullError) {
+        this.failure = err;
+      } else {
+        const { kind, message } = classifyError(err);
+        // whatever breaks a live socket and is not about TLS is a network failure
+        this.failure = new MailpullError(kind === 'internal' ? 'network' : kind, message, { cause: err });
+      }
     }
     this.wake?.();
   }

@@ -106,9 +106,9 @@ describe('HTTP API', () => {
     const patched = await sys.ok('PATCH', `/api/external-accounts/${created.id}`, {
       deletePolicy: { afterDays: 7 },
       tlsMode: 'direct',
-      port: 995,
       intervalMinutes: 5,
     });
+    assert.equal(patched.port, 995, 'the default port follows the TLS mode');
     assert.deepEqual(patched.deletePolicy, { afterDays: 7 });
     assert.equal(patched.intervalMinutes, 5);
     assert.equal(patched.username, user.name, 'unchanged fields kept');

@@ -24,6 +24,8 @@ describe('POP3 collection end to end (Dovecot, Temporal, Postgres)', () => {
     assert.equal(first.lastError, null);
     assert.equal(first.lastRun?.outcome, 'ok');
     assert.equal(first.lastRun?.downloaded, 50);
+    assert.equal(first.lastRun?.newOnServer, 50);
+    assert.equal(first.lastRun?.downloadedBytes, corpus.reduce((sum, m) => sum + m.length, 0));
     assert.equal(first.tls, 'starttls');
 
     const stored = await sys.storedMessages(owner.id);
@@ -43,6 +45,7 @@ describe('POP3 collection end to end (Dovecot, Temporal, Postgres)', () => {
     const second = await sys.waitForCycles(external.id, 2);
     assert.equal(second.lastRun?.downloaded, 0);
     assert.equal(second.lastRun?.onServer, 50);
+    assert.equal(second.lastRun?.newOnServer, 0);
     assert.equal((await sys.storedMessages(owner.id)).length, 50);
     assert.equal(await countOnServer(user), 50);
 

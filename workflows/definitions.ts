@@ -11,7 +11,10 @@ export interface RunSummary {
   finishedAt: string;
   outcome: 'ok' | 'failed' | 'skipped';
   onServer: number;
+  /** messages on the server mailpull had never seen before */
+  newOnServer: number;
   downloaded: number;
+  downloadedBytes: number;
   removed: number;
   tooLarge: number;
 }

@@ -48,6 +48,11 @@ function initialStatus(externalAccountId: string): AccountStatus {
   };
 }
 
+function emptyRun(startedAt: string): RunSummary {
+  const zero = { onServer: 0, newOnServer: 0, downloaded: 0, downloadedBytes: 0, removed: 0, tooLarge: 0 };
+  return { startedAt, finishedAt: startedAt, outcome: 'ok', ...zero };
+}
+
 function failureOf(err: unknown): { kind: ErrorKind | 'unknown'; message: string } {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) return { kind: (cause.type ?? 'unknown') as ErrorKind, message: cause.message };
@@ -73,13 +78,13 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
   });
 
   async function cycle(): Promise<'gone' | 'done'> {
-    const startedAt = new Date().toISOString();
-    const run: RunSummary = { startedAt, finishedAt: startedAt, outcome: 'ok', onServer: 0, downloaded: 0, removed: 0, tooLarge: 0 };
+    const run = emptyRun(new Date().toISOString());
     try {
       status.phase = 'listing';
       const listed = await mail.listNew(id);
       status.tls = listed.tls;
       run.onServer = listed.onServer;
+      run.newOnServer = listed.newlySeen;
       run.tooLarge = listed.tooLarge;
       status.phase = 'downloading';
       status.progress = { done: 0, total: listed.pending };
@@ -88,6 +93,7 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
         const batch = await mail.downloadBatch(id);
         if (batch.delivered === 0) break;
         run.downloaded += batch.delivered;
+        run.downloadedBytes += batch.bytes;
         status.counts.delivered += batch.delivered;
         status.progress = { done: run.downloaded, total: Math.max(status.progress.total, run.downloaded + batch.remaining) };
         remaining = batch.remaining;

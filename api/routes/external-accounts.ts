@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { DeletePolicy } from '../../core/delete-policy';
-import { defaultPort } from '../../core/tls-decision';
+import { defaultPort, portAfterChange } from '../../core/tls-decision';
 import { getAccount } from '../../db/accounts';
 import {
   deleteExternalAccount,
@@ -71,6 +71,7 @@ export function externalAccountRoutes({ pool, workflows }: ApiDeps): Hono {
     const merged: ExternalAccountInput = {
       ...stored,
       ...rest,
+      port: portAfterChange(stored.protocol, stored, patch),
       ...(intervalMinutes !== undefined ? { intervalSeconds: intervalMinutes * 60 } : {}),
       ...(policy !== undefined ? { deletePolicy: toPolicy(policy) } : {}),
     };

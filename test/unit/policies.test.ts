@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { selectForDeletion, type IndexedMessage } from '../../core/delete-policy';
 import { planDownloads } from '../../core/download-plan';
 import { classifyError, MailpullError } from '../../core/errors';
-import { decideUpgrade, defaultPort } from '../../core/tls-decision';
+import { decideUpgrade, defaultPort, portAfterChange } from '../../core/tls-decision';
 
 const DAY = 86_400_000;
 const now = new Date('2026-11-21T12:00:00Z');
@@ -63,6 +63,14 @@ describe('TLS decision', () => {
     assert.equal(decideUpgrade('detect', false), 'plaintext');
     assert.equal(decideUpgrade('disabled', true), 'plaintext');
     assert.equal(decideUpgrade('direct', true), 'plaintext');
+  });
+  test('a default port follows a change of mode; an explicit or custom port stays', () => {
+    const stored = { port: 110, tlsMode: 'detect' as const };
+    assert.equal(portAfterChange('pop3', stored, { tlsMode: 'direct' }), 995);
+    assert.equal(portAfterChange('pop3', stored, { tlsMode: 'direct', port: 1995 }), 1995);
+    assert.equal(portAfterChange('pop3', { port: 2110, tlsMode: 'detect' }, { tlsMode: 'direct' }), 2110);
+    assert.equal(portAfterChange('pop3', { port: 995, tlsMode: 'direct' }, { tlsMode: 'disabled' }), 110);
+    assert.equal(portAfterChange('pop3', stored, {}), 110);
   });
   test('default ports follow the mode', () => {
     assert.equal(defaultPort('pop3', 'detect'), 110);
