@@ -7,13 +7,16 @@ import type { Pool } from '../db/pool';
 import { loadIndex, markRemoved, recordSeen } from '../db/uid-index';
 import type { MailSource } from '../mail/source';
 import { withAccountSession } from './account-session';
-import { deliverToStore } from './deliver';
+import { deliverToStore, type Downloaded } from './deliver';
+import { GroupCommitter } from './group-committer';
 import { typedFailures } from './failure';
 
 export interface ActivityDeps {
   pool: Pool;
   sources: Record<StoredExternalAccount['protocol'], MailSource>;
   limits: BatchLimits;
+  /** how many messages (and bytes) one delivery transaction holds at most */
+  commitLimits: { messages: number; bytes: number };
 }
 
 export interface ListSummary {
@@ -43,7 +46,7 @@ const deliveredUids = (index: Awaited<ReturnType<typeof loadIndex>>): Set<string
   new Set([...index.values()].filter((e) => e.deliveredAt !== null).map((e) => e.uid));
 
 /** The activities of one collection cycle; only ids and small summaries cross Temporal. */
-export function createActivities({ pool, sources, limits }: ActivityDeps) {
+export function createActivities({ pool, sources, limits, commitLimits }: ActivityDeps) {
   const session = <T>(accountId: string, work: Parameters<typeof withAccountSession<T>>[3]): Promise<T> =>
     withAccountSession(pool, sources, accountId, work);
 
@@ -86,17 +89,23 @@ export function createActivities({ pool, sources, limits }: ActivityDeps) {
           // Beats on a timer too, so one slow, huge message does not look like a dead worker;
           // a stalled connection is caught by the socket read timeout instead.
           const beat = setInterval(() => context.heartbeat(progress), HEARTBEAT_EVERY_MS);
+          // One fsync per group, not per message; the next group downloads while one commits.
+          const committer = new GroupCommitter<Downloaded>(async (group) => {
+            await deliverToStore(pool, account, group);
+            progress.delivered += group.length;
+            context.heartbeat(progress);
+          }, commitLimits);
           let bytes = 0;
           try {
             for (const message of plan.batch) {
               const raw = await mail.fetch(message.uid);
-              await deliverToStore(pool, account, message, raw);
               bytes += raw.length;
-              progress.delivered++;
-              context.heartbeat(progress);
+              await committer.add({ message, raw }, raw.length);
             }
+            await committer.drain();
           } finally {
             clearInterval(beat);
+            await committer.settle();
           }
           return { delivered: plan.batch.length, bytes, remaining: plan.remaining };
         }),

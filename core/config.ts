@@ -9,6 +9,8 @@ export const CONFIG_VARIABLES = [
   'MAILPULL_BATCH_MESSAGES',
   'MAILPULL_BATCH_BYTES',
   'MAILPULL_MAX_MESSAGE_BYTES',
+  'MAILPULL_COMMIT_MESSAGES',
+  'MAILPULL_COMMIT_BYTES',
   'MAILPULL_SOCKET_TIMEOUT_MS',
 ] as const;
 
@@ -24,6 +26,8 @@ export interface Config {
   batchMessages: number;
   batchBytes: number;
   maxMessageBytes: number;
+  commitMessages: number;
+  commitBytes: number;
   socketTimeoutMs: number;
 }
 
@@ -48,6 +52,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     batchMessages: positiveInt('MAILPULL_BATCH_MESSAGES', 200),
     batchBytes: positiveInt('MAILPULL_BATCH_BYTES', 64 * 1024 * 1024),
     maxMessageBytes: positiveInt('MAILPULL_MAX_MESSAGE_BYTES', 100 * 1024 * 1024),
+    commitMessages: positiveInt('MAILPULL_COMMIT_MESSAGES', 50),
+    commitBytes: positiveInt('MAILPULL_COMMIT_BYTES', 16 * 1024 * 1024),
     socketTimeoutMs: positiveInt('MAILPULL_SOCKET_TIMEOUT_MS', 60_000),
   };
 }

@@ -13,7 +13,8 @@ describe('a worker killed in the middle of a download batch', () => {
   let sys: TestSystem;
   let proxy: TcpProxy;
   before(async () => {
-    sys = await TestSystem.start();
+    // small commit groups, so the kill lands between commits of one download batch
+    sys = await TestSystem.start({ workerEnv: { MAILPULL_COMMIT_MESSAGES: '5' } });
     proxy = await startProxy(testEnv.pop3Port(), 10);
   });
   after(async () => {
@@ -37,7 +38,7 @@ describe('a worker killed in the middle of a download batch', () => {
     assert.equal(await countOnServer(user), 50, 'nothing deleted from the server before the crash');
 
     proxy.delayMs = 0;
-    await sys.startWorker();
+    await sys.startWorker({ MAILPULL_COMMIT_MESSAGES: '5' });
     const status = await sys.waitForCycles(external.id, 1, 180_000);
     assert.equal(status.lastRun?.outcome, 'ok');
 

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
         maxBytes: config.batchBytes,
         maxMessageBytes: config.maxMessageBytes,
       },
+      commitLimits: { messages: config.commitMessages, bytes: config.commitBytes },
     }),
   });
   console.log(`mailpull worker polling task queue "${config.taskQueue}" on ${config.temporalAddress}`);
