@@ -1,4 +1,4 @@
-import { Client, WorkflowNotFoundError, type Connection } from '@temporalio/client';
+import { Client, WorkflowNotFoundError, isGrpcDeadlineError, type Connection } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/workflow';
 import {
   configChangedSignal,
@@ -10,6 +10,11 @@ import {
 } from '../workflows/definitions';
 import type { externalAccountWorkflow } from '../workflows/external-account';
 import { retryingFrom, type Retrying } from './retry-view';
+
+const STATUS_DEADLINE_MS = 5_000;
+
+/** The workflow exists but its status cannot be had now (no worker, Temporal unreachable). */
+export class StatusUnavailableError extends Error {}
 
 /** What GET .../status answers. */
 export type StatusView = AccountStatus & { retrying: Retrying | null };
@@ -50,11 +55,17 @@ export function createWorkflowControl(connection: Connection, namespace: string,
     async status(id) {
       const handle = client.workflow.getHandle(workflowIdFor(id));
       try {
-        const [status, description] = await Promise.all([handle.query(statusQuery), handle.describe()]);
+        // A query needs a worker to answer it; without one Temporal would hold it for long.
+        const [status, description] = await connection.withDeadline(Date.now() + STATUS_DEADLINE_MS, () =>
+          Promise.all([handle.query(statusQuery), handle.describe()]),
+        );
         return { ...status, retrying: retryingFrom(description.raw.pendingActivities) };
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return null;
-        throw err;
+        if (isGrpcDeadlineError(err)) {
+          throw new StatusUnavailableError(`no worker answered within ${STATUS_DEADLINE_MS / 1000} s; is the worker running?`);
+        }
+        throw new StatusUnavailableError(`Temporal could not be asked: ${err instanceof Error ? err.message : String(err)}`);
       }
     },
   };

@@ -13,6 +13,7 @@ import {
   type ExternalAccountInput,
 } from '../../db/external-accounts';
 import type { ApiDeps } from '../deps';
+import { StatusUnavailableError } from '../workflow-control';
 import { ApiError, invalid, notFound, parse, readJson } from '../http-errors';
 import { createExternalAccount, idParam, updateExternalAccount as updateSchema, type deletePolicy } from '../schemas';
 import { z } from 'zod';
@@ -98,7 +99,13 @@ export function externalAccountRoutes({ pool, workflows }: ApiDeps): Hono {
   app.get('/:id/status', async (c) => {
     const { id: externalId } = parse(id, c.req.param());
     if (!(await getExternalAccount(pool, externalId))) throw notFound('external account', externalId);
-    const status = await workflows.status(externalId);
+    let status;
+    try {
+      status = await workflows.status(externalId);
+    } catch (err) {
+      if (err instanceof StatusUnavailableError) throw new ApiError(503, { error: 'status_unavailable', message: err.message });
+      throw err;
+    }
     if (!status) {
       throw new ApiError(503, { error: 'not_running', message: `the workflow of external account ${externalId} is not running` });
     }
