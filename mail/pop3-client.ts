@@ -95,6 +95,9 @@ export class Pop3Client {
 
   async startTls(): Promise<void> {
     await this.command('STLS');
+    // Anything the server sent after its +OK arrived in plaintext and could have been injected
+    // by a man in the middle: drop it before the TLS session starts.
+    this.inbox = EMPTY;
     const raw = this.socket;
     raw.removeAllListeners('data');
     raw.removeAllListeners('close');
@@ -114,7 +117,7 @@ export class Pop3Client {
   async apop(user: string, secret: string): Promise<void> {
     const stamp = this.apopTimestamp;
     if (!stamp) throw new MailpullError('config', 'APOP is not possible: the server greeting has no timestamp');
-    const digest = createHash('md5').update(stamp + secret, 'latin1').digest('hex');
+    const digest = createHash('md5').update(stamp + secret, 'utf8').digest('hex');
     await this.command(`APOP ${user} ${digest}`, true);
   }
 
@@ -211,7 +214,7 @@ export class Pop3Client {
   private async send(line: string): Promise<void> {
     if (this.failure) throw this.failure;
     await new Promise<void>((resolve, reject) => {
-      this.socket.write(`${line}\r\n`, 'latin1', (err) => (err ? reject(this.failure ?? err) : resolve()));
+      this.socket.write(`${line}\r\n`, 'utf8', (err) => (err ? reject(this.failure ?? err) : resolve()));
     });
   }
 

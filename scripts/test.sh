@@ -17,4 +17,6 @@ trap 'stop_test_servers "$TEST_DIR"' EXIT
 start_test_servers "$TEST_DIR" 20000 off --dynamic-config-value limit.historyCount.suggestContinueAsNew=200
 
 mapfile -t test_files < <(find dist/test -name "*.test.js" | sort)
-node --test --test-concurrency="${MAILPULL_TEST_CONCURRENCY:-1}" "${test_files[@]}"
+# A stuck test fails after 5 minutes, and the whole run after 60, instead of holding CI.
+timeout --kill-after=30 3600 node --test --test-timeout=300000 \
+  --test-concurrency="${MAILPULL_TEST_CONCURRENCY:-1}" "${test_files[@]}"

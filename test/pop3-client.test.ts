@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
-import { before, describe, test } from 'node:test';
+import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import tls from 'node:tls';
+import { before, describe, test, type TestContext } from 'node:test';
 import { MailpullError } from '../core/errors';
 import { Pop3Client, type Pop3ConnectOptions } from '../mail/pop3-client';
 import { addUser, caCertificate, saveMessages, type DovecotUser } from './support/dovecot';
 import { testEnv } from './support/env';
 import { buildMessage, mixedCorpus } from './support/messages';
-import { lineServer } from './support/scripted-pop3';
+import { lineServer, type LineServer } from './support/scripted-pop3';
 
 const plain = (port: number, timeoutMs = 2_000): Pop3ConnectOptions => ({
   host: '127.0.0.1',
@@ -25,59 +29,112 @@ const rejection = async (promise: Promise<unknown>): Promise<MailpullError> => {
   assert.fail('expected a rejection');
 };
 
+/** A scripted server and a client on it, both closed when the test ends, passed or not. */
+async function scripted(
+  t: TestContext,
+  onLine: Parameters<typeof lineServer>[0],
+  timeoutMs?: number,
+): Promise<{ server: LineServer; client: Pop3Client }> {
+  const server = await lineServer(onLine);
+  t.after(() => server.close());
+  const client = await Pop3Client.connect(plain(server.port, timeoutMs));
+  t.after(() => client.destroy());
+  return { server, client };
+}
+
 describe('POP3 client against scripted faults', () => {
-  test('a connection dropped in the middle of RETR fails the command instead of hanging', async () => {
-    const server = await lineServer((line, socket) => {
-      if (line.startsWith('RETR')) {
-        socket.write('+OK 100000 octets\r\nSubject: partial\r\n\r\nhalf of the bo');
-        setTimeout(() => socket.destroy(), 50);
-      } else socket.write('+OK\r\n');
-    });
-    const client = await Pop3Client.connect(plain(server.port, 30_000));
+  test('a connection dropped in the middle of RETR fails the command instead of hanging', async (t) => {
+    const { client } = await scripted(
+      t,
+      (line, socket) => {
+        if (line.startsWith('RETR')) {
+          socket.write('+OK 100000 octets\r\nSubject: partial\r\n\r\nhalf of the bo');
+          setTimeout(() => socket.destroy(), 50);
+        } else socket.write('+OK\r\n');
+      },
+      30_000,
+    );
     const started = Date.now();
     const err = await rejection(client.retr(1));
     assert.equal(err.kind, 'network');
     assert.ok(Date.now() - started < 5_000, 'failed promptly, not after the read timeout');
-    server.close();
   });
 
-  test('an unsolicited -ERR while idle (idle disconnect) does not crash; the next command fails cleanly', async () => {
-    for (const thenClose of [true, false]) {
-      const server = await lineServer((line, socket) => {
+  for (const thenClose of [true, false]) {
+    test(`an unsolicited -ERR while idle${thenClose ? ' and a close' : ''} does not crash; the next command fails cleanly`, async (t) => {
+      const { client } = await scripted(t, (line, socket) => {
         socket.write('+OK\r\n');
         if (line.startsWith('PASS')) {
+          // what Dovecot says when it drops an idle client
           setTimeout(() => {
             socket.write('-ERR Disconnected for inactivity.\r\n');
             if (thenClose) socket.end();
           }, 20);
         }
       });
-      const client = await Pop3Client.connect(plain(server.port));
       await client.login('user', 'secret');
       await new Promise((r) => setTimeout(r, 150)); // the -ERR arrives while nothing is pending
       const err = await rejection(client.uidl());
       assert.ok(['network', 'protocol'].includes(err.kind), `kind ${err.kind}`);
-      client.destroy();
-      server.close();
-    }
-  });
+    });
+  }
 
-  test('a server that stops answering hits the read timeout', async () => {
-    const server = await lineServer(() => undefined);
-    const client = await Pop3Client.connect(plain(server.port, 300));
+  test('a server that stops answering hits the read timeout', async (t) => {
+    const { client } = await scripted(t, () => undefined, 300);
     const err = await rejection(client.uidl());
     assert.equal(err.kind, 'timeout');
-    server.close();
   });
 
-  test('APOP without a timestamp in the greeting is a clear configuration error', async () => {
-    const server = await lineServer((_line, socket) => socket.write('+OK\r\n'));
-    const client = await Pop3Client.connect(plain(server.port));
+  test('a UTF-8 password is sent as UTF-8 bytes', async (t) => {
+    let received = Buffer.alloc(0);
+    const { client } = await scripted(t, (line, socket) => {
+      if (line.startsWith('PASS ')) received = Buffer.from(line.slice(5), 'latin1');
+      socket.write('+OK\r\n');
+    });
+    await client.login('user', 'pässwörd€');
+    assert.ok(received.equals(Buffer.from('pässwörd€', 'utf8')));
+  });
+
+  test('APOP without a timestamp in the greeting is a clear configuration error', async (t) => {
+    const { client } = await scripted(t, (_line, socket) => socket.write('+OK\r\n'));
     const err = await rejection(client.apop('user', 'secret'));
     assert.equal(err.kind, 'config');
     assert.match(err.message, /timestamp/);
-    client.destroy();
-    server.close();
+  });
+});
+
+describe('POP3 client and STLS injection', () => {
+  test('plaintext the server sent after its STLS +OK is discarded, not read as a TLS-protected answer', async (t) => {
+    const tlsDir = path.join(testEnv.dovecotDir(), 'tls');
+    const [key, cert] = await Promise.all([readFile(path.join(tlsDir, 'server.key')), readFile(path.join(tlsDir, 'server.pem'))]);
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((socket) => {
+      sockets.push(socket);
+      socket.write('+OK scripted\r\n');
+      socket.once('data', () => {
+        // the +OK for STLS, then a forged answer for the next command, still in plaintext
+        socket.write('+OK begin TLS\r\n+OK forged\r\n');
+        const secure = new tls.TLSSocket(socket, { isServer: true, key, cert });
+        secure.on('data', (d: Buffer) => {
+          secure.write(d.toString().startsWith('PASS') ? '-ERR [AUTH] the real answer\r\n' : '+OK\r\n');
+        });
+        secure.on('error', () => undefined);
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    });
+    const client = await Pop3Client.connect({
+      ...plain((server.address() as net.AddressInfo).port),
+      tls: { ca: await caCertificate(), rejectUnauthorized: true },
+    });
+    t.after(() => client.destroy());
+    await client.startTls();
+    const err = await rejection(client.login('user', 'secret'));
+    assert.equal(err.kind, 'auth', 'the answers came from the TLS session, not the forged plaintext');
   });
 });
 

@@ -7,7 +7,10 @@ export interface LineServer {
 
 /** A loopback server that greets with +OK and hands each CRLF-terminated line to `onLine`. */
 export async function lineServer(onLine: (line: string, socket: net.Socket) => void): Promise<LineServer> {
+  const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
     socket.write('+OK scripted\r\n');
     let buffered = '';
     socket.on('data', (d) => {
@@ -23,8 +26,10 @@ export async function lineServer(onLine: (line: string, socket: net.Socket) => v
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
+    // open connections would keep the test process alive after a failed assertion
     close: () => {
       server.close();
+      for (const socket of sockets) socket.destroy();
     },
   };
 }
