@@ -154,8 +154,9 @@ describe('POP3 client against Dovecot', () => {
     ...over,
   });
 
-  test('STLS, login, UIDL, LIST and byte-exact RETR', async () => {
+  test('STLS, login, UIDL, LIST and byte-exact RETR', async (t) => {
     const client = await Pop3Client.connect(dovecot());
+    t.after(() => client.destroy());
     const caps = await client.capa();
     assert.ok(caps?.has('STLS'));
     await client.startTls();
@@ -172,52 +173,58 @@ describe('POP3 client against Dovecot', () => {
     await client.quit();
   });
 
-  test('implicit TLS on the POP3S port', async () => {
+  test('implicit TLS on the POP3S port', async (t) => {
     const client = await Pop3Client.connect(dovecot({ port: testEnv.pop3sPort(), implicitTls: true }));
+    t.after(() => client.destroy());
     await client.login(user.name, user.password);
     assert.equal((await client.uidl()).size, corpus.length);
     await client.quit();
   });
 
-  test('a certificate from an unknown CA is refused', async () => {
+  test('a certificate from an unknown CA is refused', async (t) => {
     const client = await Pop3Client.connect(dovecot({ tls: { rejectUnauthorized: true } }));
+    t.after(() => client.destroy());
     const err = await rejection(client.startTls());
     assert.equal(err.kind, 'tls');
   });
 
-  test('a wrong password is an authentication error', async () => {
+  test('a wrong password is an authentication error', async (t) => {
     const client = await Pop3Client.connect(dovecot());
+    t.after(() => client.destroy());
     await client.startTls();
     const err = await rejection(client.login(user.name, 'wrong-password'));
     assert.equal(err.kind, 'auth');
-    client.destroy();
   });
 
-  test('APOP logs in with the shared secret; a wrong secret is an authentication error', async () => {
+  test('APOP logs in with the shared secret; a wrong secret is an authentication error', async (t) => {
     const good = await Pop3Client.connect(dovecot());
+    t.after(() => good.destroy());
     assert.ok(good.apopTimestamp, 'Dovecot greets with an APOP timestamp');
     await good.apop(user.name, user.password);
     assert.equal((await good.uidl()).size, corpus.length);
     await good.quit();
     const bad = await Pop3Client.connect(dovecot());
+    t.after(() => bad.destroy());
     assert.equal((await rejection(bad.apop(user.name, 'nope'))).kind, 'auth');
-    bad.destroy();
   });
 
-  test('DELE takes effect only at QUIT', async () => {
+  test('DELE takes effect only at QUIT', async (t) => {
     const other = await addUser();
     await saveMessages(other, [buildMessage(), buildMessage()]);
     const dropped = await Pop3Client.connect(dovecot());
+    t.after(() => dropped.destroy());
     await dropped.login(other.name, other.password);
     await dropped.dele(1);
     dropped.destroy();
     await new Promise((r) => setTimeout(r, 200));
     const check = await Pop3Client.connect(dovecot());
+    t.after(() => check.destroy());
     await check.login(other.name, other.password);
     assert.equal((await check.uidl()).size, 2, 'a dropped session deleted nothing');
     await check.dele(1);
     await check.quit();
     const after = await Pop3Client.connect(dovecot());
+    t.after(() => after.destroy());
     await after.login(other.name, other.password);
     assert.equal((await after.uidl()).size, 1);
     await after.quit();
