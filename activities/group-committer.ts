@@ -3,7 +3,7 @@ const ignore = (): void => undefined;
 /**
  * Collects items and commits them in groups bounded by count and bytes, one commit in flight at a
  * time: the caller keeps downloading while the previous group commits. A failed commit surfaces
- * at the next add, flush or drain.
+ * at the next add or drain.
  */
 export class GroupCommitter<T> {
   private group: T[] = [];
@@ -22,14 +22,14 @@ export class GroupCommitter<T> {
   }
 
   /** Starts committing what was collected, after the previous commit finished. */
-  async flush(): Promise<void> {
+  private async flush(): Promise<void> {
     if (this.group.length === 0) return;
     const ready = this.group;
     this.group = [];
     this.bytes = 0;
     await this.inFlight;
     this.inFlight = this.commitGroup(ready);
-    this.inFlight.catch(ignore); // observed by the next flush or drain
+    this.inFlight.catch(ignore); // observed by the next add or drain
   }
 
   /** Commits the rest and waits for every commit. */

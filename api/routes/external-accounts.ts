@@ -99,13 +99,10 @@ export function externalAccountRoutes({ pool, workflows }: ApiDeps): Hono {
   app.get('/:id/status', async (c) => {
     const { id: externalId } = parse(id, c.req.param());
     if (!(await getExternalAccount(pool, externalId))) throw notFound('external account', externalId);
-    let status;
-    try {
-      status = await workflows.status(externalId);
-    } catch (err) {
+    const status = await workflows.status(externalId).catch((err: unknown) => {
       if (err instanceof StatusUnavailableError) throw new ApiError(503, { error: 'status_unavailable', message: err.message });
       throw err;
-    }
+    });
     if (!status) {
       throw new ApiError(503, { error: 'not_running', message: `the workflow of external account ${externalId} is not running` });
     }
