@@ -1,13 +1,14 @@
 import { Context } from '@temporalio/activity';
 import { selectForDeletion } from '../core/delete-policy';
-import { planDownloads, type BatchLimits } from '../core/download-plan';
-import type { TlsOutcome } from '../core/tls-decision';
+import { messageKey, planDownloads, type BatchLimits } from '../core/download-plan';
+import { tlsWarning, type TlsOutcome } from '../core/tls-decision';
 import { getStoredExternalAccount, loadActiveness, type Activeness, type StoredExternalAccount } from '../db/external-accounts';
 import type { Pool } from '../db/pool';
-import { loadIndex, markRemoved, recordSeen } from '../db/uid-index';
-import type { MailSource } from '../mail/source';
+import { loadCursors, loadIndex, markRemoved, recordSeen, saveFolderListings } from '../db/uid-index';
+import { watchForNewMail, type WatchOutcome } from '../mail/imap-watch';
+import type { Fetched, Listing, MailSession, MailSource } from '../mail/source';
 import { withAccountSession } from './account-session';
-import { deliverToStore, type Downloaded } from './deliver';
+import { deliverToStore } from './deliver';
 import { GroupCommitter } from './group-committer';
 import { typedFailures } from './failure';
 
@@ -17,10 +18,13 @@ export interface ActivityDeps {
   limits: BatchLimits;
   /** how many messages (and bytes) one delivery transaction holds at most */
   commitLimits: { messages: number; bytes: number };
+  push: { timeoutMs: number; idleRestartMs: number };
 }
 
 export interface ListSummary {
   tls: TlsOutcome;
+  /** why the connection counts as insecure, if it does */
+  tlsWarning: string | null;
   onServer: number;
   /** messages mailpull had never seen before */
   newlySeen: number;
@@ -28,10 +32,14 @@ export interface ListSummary {
   pending: number;
   /** undelivered messages over the size limit, left on the server */
   tooLarge: number;
+  /** IMAP folders whose UIDVALIDITY changed since the last cycle */
+  resyncedFolders: string[];
 }
 
 export interface BatchSummary {
   delivered: number;
+  /** copies of messages delivered before a UIDVALIDITY change: not delivered again */
+  recognized: number;
   bytes: number;
   remaining: number;
 }
@@ -41,14 +49,24 @@ export interface DeleteSummary {
 }
 
 const HEARTBEAT_EVERY_MS = 5_000;
+/** IDLE needs a connection per folder; beyond this many folders the schedule covers the rest. */
+const MAX_WATCHED_FOLDERS = 10;
 
-const deliveredUids = (index: Awaited<ReturnType<typeof loadIndex>>): Set<string> =>
-  new Set([...index.values()].filter((e) => e.deliveredAt !== null).map((e) => e.uid));
+const deliveredKeys = (index: Awaited<ReturnType<typeof loadIndex>>): Set<string> =>
+  new Set([...index.values()].filter((e) => e.deliveredAt !== null).map(messageKey));
 
 /** The activities of one collection cycle; only ids and small summaries cross Temporal. */
-export function createActivities({ pool, sources, limits, commitLimits }: ActivityDeps) {
+export function createActivities({ pool, sources, limits, commitLimits, push }: ActivityDeps) {
   const session = <T>(accountId: string, work: Parameters<typeof withAccountSession<T>>[3]): Promise<T> =>
     withAccountSession(pool, sources, accountId, work);
+
+  /** Lists the server (IMAP: only what is new or pending) and records what it learned. */
+  const listAndRecord = async (accountId: string, mail: MailSession): Promise<Listing & { newlySeen: number; resynced: string[] }> => {
+    const listing = await mail.list(await loadCursors(pool, accountId));
+    const newlySeen = await recordSeen(pool, accountId, listing.messages);
+    const resynced = await saveFolderListings(pool, accountId, listing.folders);
+    return { ...listing, newlySeen, resynced };
+  };
 
   return {
     async loadSchedule(accountId: string): Promise<Activeness> {
@@ -58,56 +76,56 @@ export function createActivities({ pool, sources, limits, commitLimits }: Activi
     /** Logs in, lists the server, records messages not seen before. */
     async listNew(accountId: string): Promise<ListSummary> {
       return typedFailures(() =>
-        session(accountId, async (mail) => {
-          const onServer = await mail.list();
-          const newlySeen = await recordSeen(pool, accountId, onServer);
-          const plan = planDownloads(onServer, deliveredUids(await loadIndex(pool, accountId)), {
+        session(accountId, async (mail, account) => {
+          const listing = await listAndRecord(accountId, mail);
+          const plan = planDownloads(listing.messages, deliveredKeys(await loadIndex(pool, accountId)), {
             ...limits,
             maxMessages: Number.POSITIVE_INFINITY,
             maxBytes: Number.POSITIVE_INFINITY,
           });
           return {
             tls: mail.tls,
-            onServer: onServer.length,
-            newlySeen,
+            tlsWarning: tlsWarning(mail.tls, account.allowInvalidCertificates),
+            onServer: listing.messages.length,
+            newlySeen: listing.newlySeen,
             pending: plan.batch.length,
             tooLarge: plan.tooLarge.length,
+            resyncedFolders: listing.resynced,
           };
         }),
       );
     },
 
-    /** Downloads and delivers the next batch of undelivered messages, heartbeating per message. */
+    /** Downloads and delivers the next batch of undelivered messages, heartbeating its progress. */
     async downloadBatch(accountId: string): Promise<BatchSummary> {
       return typedFailures(() =>
         session(accountId, async (mail, account) => {
-          const onServer = await mail.list();
-          await recordSeen(pool, accountId, onServer);
-          const plan = planDownloads(onServer, deliveredUids(await loadIndex(pool, accountId)), limits);
+          const listing = await listAndRecord(accountId, mail);
+          const plan = planDownloads(listing.messages, deliveredKeys(await loadIndex(pool, accountId)), limits);
           const context = Context.current();
-          const progress = { delivered: 0, of: plan.batch.length };
+          const progress = { delivered: 0, recognized: 0, of: plan.batch.length };
           // Beats on a timer too, so one slow, huge message does not look like a dead worker;
           // a stalled connection is caught by the socket read timeout instead.
           const beat = setInterval(() => context.heartbeat(progress), HEARTBEAT_EVERY_MS);
           // One fsync per group, not per message; the next group downloads while one commits.
-          const committer = new GroupCommitter<Downloaded>(async (group) => {
-            await deliverToStore(pool, account, group);
-            progress.delivered += group.length;
+          const committer = new GroupCommitter<Fetched>(async (group) => {
+            const outcome = await deliverToStore(pool, account, group);
+            progress.delivered += outcome.delivered;
+            progress.recognized += outcome.recognized;
             context.heartbeat(progress);
           }, commitLimits);
           let bytes = 0;
           try {
-            for (const message of plan.batch) {
-              const raw = await mail.fetch(message.uid);
-              bytes += raw.length;
-              await committer.add({ message, raw }, raw.length);
+            for await (const fetched of mail.fetch(plan.batch)) {
+              bytes += fetched.raw.length;
+              await committer.add(fetched, fetched.raw.length);
             }
             await committer.drain();
           } finally {
             clearInterval(beat);
             await committer.settle();
           }
-          return { delivered: plan.batch.length, bytes, remaining: plan.remaining };
+          return { delivered: progress.delivered, recognized: progress.recognized, bytes, remaining: plan.remaining };
         }),
       );
     },
@@ -118,18 +136,40 @@ export function createActivities({ pool, sources, limits, commitLimits }: Activi
         const stored = await getStoredExternalAccount(pool, accountId);
         if (stored?.deletePolicy.mode === 'never') return { removed: 0 }; // touch nothing, not even a login
         const removed = await session(accountId, async (mail, account) => {
-          const onServer = await mail.list();
-          const doomed = selectForDeletion(
-            onServer.map((m) => m.uid),
-            await loadIndex(pool, accountId),
-            account.deletePolicy,
-            new Date(),
-          );
-          await mail.markDeleted(doomed);
-          return doomed;
+          const index = await loadIndex(pool, accountId);
+          const due = selectForDeletion([...index.values()], index, account.deletePolicy, new Date());
+          return mail.remove(due);
         });
         await markRemoved(pool, accountId, removed);
         return { removed: removed.length };
+      });
+    },
+
+    /**
+     * IMAP push: holds IDLE on the collected folders and completes when new mail arrives. The
+     * workflow cancels it when the interval ends or Connect Now is pressed; a dropped connection
+     * fails the attempt, and the retry policy reconnects with backoff.
+     */
+    async waitForNewMail(accountId: string): Promise<WatchOutcome | 'off'> {
+      return typedFailures(async () => {
+        const account = await getStoredExternalAccount(pool, accountId);
+        if (!account || account.protocol !== 'imap' || !account.push) return 'off';
+        const context = Context.current();
+        const controller = new AbortController();
+        const beat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+        const watching = watchForNewMail(account, await loadCursors(pool, accountId), {
+          timeoutMs: push.timeoutMs,
+          maxIdleMs: push.idleRestartMs,
+          maxFolders: MAX_WATCHED_FOLDERS,
+          signal: controller.signal,
+        });
+        try {
+          return await Promise.race([watching, context.cancelled]);
+        } finally {
+          clearInterval(beat);
+          controller.abort();
+          await watching.catch(() => undefined);
+        }
       });
     },
   };

@@ -59,11 +59,19 @@ const mimeRecipients = z.strictObject({
     .default([...DEFAULT_RECIPIENT_HEADERS]),
 });
 
+const folderName = protocolSafe(1000);
+
+const folders = z.discriminatedUnion('mode', [
+  z.strictObject({ mode: z.literal('inbox') }),
+  z.strictObject({ mode: z.literal('list'), names: z.array(folderName).min(1).max(200) }),
+  z.strictObject({ mode: z.literal('all'), exclude: z.array(folderName).max(200).default([]) }),
+]);
+
 const externalAccountFields = {
   ownerAccountId: z.uuid({ message: 'must be a UUID' }),
   name: z.string().trim().min(1).max(200),
   enabled: z.boolean(),
-  protocol: z.literal('pop3'),
+  protocol: z.enum(['pop3', 'imap']),
   host,
   port: z.number().int().min(1).max(65535),
   tlsMode: z.enum(['detect', 'direct', 'disabled']),
@@ -72,6 +80,13 @@ const externalAccountFields = {
     .max(64 * 1024)
     .regex(/-----BEGIN CERTIFICATE-----/, 'must be a PEM certificate')
     .nullable(),
+  allowInvalidCertificates: z.boolean(),
+  authMethod: z.enum(['password', 'apop']),
+  folders,
+  mirrorFolders: z.boolean(),
+  push: z.boolean(),
+  receiveTime: z.enum(['download', 'receivedHeader']),
+  forwardToAccountId: z.uuid({ message: 'must be a UUID' }).nullable(),
   username: protocolSafe(320),
   password: protocolSafe(1024),
   intervalMinutes: z.number().int().min(1).max(7 * 24 * 60),
@@ -89,7 +104,38 @@ export const createExternalAccount = z.strictObject({
   intervalMinutes: externalAccountFields.intervalMinutes.default(30),
   deletePolicy: deletePolicy.default('never'),
   mimeRecipients: mimeRecipients.default({ enabled: false, headers: [...DEFAULT_RECIPIENT_HEADERS] }),
+  allowInvalidCertificates: externalAccountFields.allowInvalidCertificates.default(false),
+  authMethod: externalAccountFields.authMethod.default('password'),
+  folders: folders.default({ mode: 'inbox' }),
+  mirrorFolders: externalAccountFields.mirrorFolders.default(false),
+  push: externalAccountFields.push.default(false),
+  receiveTime: externalAccountFields.receiveTime.default('download'),
+  forwardToAccountId: externalAccountFields.forwardToAccountId.default(null),
 });
+
+export const resetIndex = z.strictObject({ force: z.boolean().default(false) });
+
+/** Options that only one protocol has: the field that is wrong for the account's protocol, if any. */
+export function protocolMismatch(account: {
+  protocol: 'pop3' | 'imap';
+  authMethod: 'password' | 'apop';
+  folders: { mode: string };
+  mirrorFolders: boolean;
+  push: boolean;
+  receiveTime: 'download' | 'receivedHeader';
+}): { field: string; message: string } | null {
+  if (account.protocol === 'imap') {
+    if (account.authMethod === 'apop') return { field: 'authMethod', message: 'APOP exists only for POP3' };
+    if (account.receiveTime !== 'download') {
+      return { field: 'receiveTime', message: "IMAP keeps the server's INTERNALDATE; receivedHeader is a POP3 option" };
+    }
+    return null;
+  }
+  if (account.folders.mode !== 'inbox') return { field: 'folders', message: 'POP3 has only one folder; folders need IMAP' };
+  if (account.mirrorFolders) return { field: 'mirrorFolders', message: 'POP3 has no folders to mirror; this needs IMAP' };
+  if (account.push) return { field: 'push', message: 'push uses IMAP IDLE; POP3 accounts are collected on schedule' };
+  return null;
+}
 
 export const updateExternalAccount = z.strictObject(externalAccountFields).omit({ ownerAccountId: true, protocol: true }).partial();
 

@@ -12,6 +12,7 @@ export const CONFIG_VARIABLES = [
   'MAILPULL_COMMIT_MESSAGES',
   'MAILPULL_COMMIT_BYTES',
   'MAILPULL_SOCKET_TIMEOUT_MS',
+  'MAILPULL_IDLE_RESTART_MS',
 ] as const;
 
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
@@ -29,6 +30,8 @@ export interface Config {
   commitMessages: number;
   commitBytes: number;
   socketTimeoutMs: number;
+  /** IMAP IDLE is re-issued this often, below the 29-minute server limit */
+  idleRestartMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -55,5 +58,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     commitMessages: positiveInt('MAILPULL_COMMIT_MESSAGES', 50),
     commitBytes: positiveInt('MAILPULL_COMMIT_BYTES', 16 * 1024 * 1024),
     socketTimeoutMs: positiveInt('MAILPULL_SOCKET_TIMEOUT_MS', 60_000),
+    idleRestartMs: positiveInt('MAILPULL_IDLE_RESTART_MS', 25 * 60_000),
   };
 }

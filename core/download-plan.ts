@@ -1,7 +1,22 @@
-export interface ServerMessage {
+/** Where a remote message lives: folder and UIDVALIDITY are '' for POP3. */
+export interface MessageRef {
+  folder: string;
+  uidvalidity: string;
   uid: string;
-  size: number;
 }
+
+export interface ServerMessage extends MessageRef {
+  size: number;
+  /** the folder path with '/' as separator, for mirroring ('INBOX' for POP3) */
+  localFolder: string;
+  /** IMAP INTERNALDATE; null for POP3 */
+  internalDate: Date | null;
+  /** IMAP flags and keywords as the server reports them; empty for POP3 */
+  flags: string[];
+}
+
+/** One string per remote message, for sets and maps. */
+export const messageKey = (ref: MessageRef): string => `${ref.folder}\n${ref.uidvalidity}\n${ref.uid}`;
 
 export interface BatchLimits {
   /** most messages in one batch (one activity) */
@@ -19,7 +34,7 @@ export interface DownloadPlan {
   remaining: number;
 }
 
-/** Picks the next batch, oldest first, among server messages not yet delivered. */
+/** Picks the next batch, oldest first, among server messages not yet delivered (by messageKey). */
 export function planDownloads(
   onServer: readonly ServerMessage[],
   delivered: ReadonlySet<string>,
@@ -30,7 +45,7 @@ export function planDownloads(
   let bytes = 0;
   let remaining = 0;
   for (const message of onServer) {
-    if (delivered.has(message.uid)) continue;
+    if (delivered.has(messageKey(message))) continue;
     if (message.size > limits.maxMessageBytes) {
       tooLarge.push(message);
       continue;

@@ -3,7 +3,7 @@ export type TlsMode = 'detect' | 'direct' | 'disabled';
 /** How the connection actually ended up; the status shows it. */
 export type TlsOutcome = 'implicit' | 'starttls' | 'plaintext';
 
-const DEFAULT_PORTS = { pop3: { plain: 110, implicit: 995 } } as const;
+const DEFAULT_PORTS = { pop3: { plain: 110, implicit: 995 }, imap: { plain: 143, implicit: 993 } } as const;
 
 export const defaultPort = (protocol: keyof typeof DEFAULT_PORTS, mode: TlsMode): number =>
   mode === 'direct' ? DEFAULT_PORTS[protocol].implicit : DEFAULT_PORTS[protocol].plain;
@@ -29,4 +29,14 @@ export function portAfterChange(
  */
 export function decideUpgrade(mode: TlsMode, serverOffersUpgrade: boolean): 'upgrade' | 'plaintext' {
   return mode === 'detect' && serverOffersUpgrade ? 'upgrade' : 'plaintext';
+}
+
+/**
+ * What the status warns about how the last connection was protected: nothing when TLS with a
+ * checked certificate was used.
+ */
+export function tlsWarning(outcome: TlsOutcome, allowInvalidCertificates: boolean): string | null {
+  if (outcome === 'plaintext') return 'insecure: the connection is not encrypted (no TLS, or the server offers no STARTTLS/STLS)';
+  if (allowInvalidCertificates) return "insecure: the server's certificate is not checked (allowInvalidCertificates)";
+  return null;
 }

@@ -56,3 +56,12 @@ export async function findDeliverableAccounts(db: Queryable, addresses: readonly
   );
   return new Map(rows.map((r) => [r.address, r.id]));
 }
+
+/** Whether an account is enabled and in an enabled domain, so mail may be delivered to it. */
+export async function isDeliverable(db: Queryable, id: string): Promise<boolean> {
+  const { rows } = await db.query(
+    'SELECT 1 FROM accounts a JOIN domains d ON d.id = a.domain_id WHERE a.id = $1 AND a.enabled AND d.enabled',
+    [id],
+  );
+  return rows.length > 0;
+}

@@ -1,4 +1,6 @@
 import type { DeletePolicy } from '../core/delete-policy';
+import type { FolderSelection } from '../core/folder-selection';
+import type { ReceiveTimeSource } from '../core/receive-time';
 import type { TlsMode } from '../core/tls-decision';
 import type { SourceEndpoint } from '../mail/source';
 import type { Queryable } from './pool';
@@ -11,6 +13,14 @@ export interface ExternalAccountSettings extends Omit<SourceEndpoint, 'password'
   intervalSeconds: number;
   deletePolicy: DeletePolicy;
   mimeRecipients: { enabled: boolean; headers: string[] };
+  /** IMAP: recreate the remote folder path under the recipient's mailbox */
+  mirrorFolders: boolean;
+  /** IMAP: wait for new mail with IDLE between scheduled cycles */
+  push: boolean;
+  /** POP3: take the receive time from the newest Received header */
+  receiveTime: ReceiveTimeSource;
+  /** where mail goes whose MIME recipients resolve to nobody local (else the owner) */
+  forwardToAccountId: string | null;
 }
 
 /** What is written: the settings and the password. */
@@ -20,18 +30,27 @@ export type ExternalAccountInput = ExternalAccountSettings & { password: string 
 export type ExternalAccount = ExternalAccountSettings & { id: string; passwordSet: boolean; createdAt: Date; updatedAt: Date };
 
 /** An account as the activities use it, password included. */
-export type StoredExternalAccount = ExternalAccountInput & { id: string };
+export type StoredExternalAccount = ExternalAccountInput & { id: string; deliveryGeneration: number };
 
 interface Row {
   id: string;
   owner_account_id: string;
   name: string;
   enabled: boolean;
-  protocol: 'pop3';
+  protocol: 'pop3' | 'imap';
   host: string;
   port: number;
   tls_mode: TlsMode;
   tls_ca: string | null;
+  allow_invalid_certificates: boolean;
+  auth_method: 'password' | 'apop';
+  folder_mode: FolderSelection['mode'];
+  folder_names: string[];
+  mirror_folders: boolean;
+  push: boolean;
+  receive_time: 'download' | 'received_header';
+  forward_to_account_id: string | null;
+  delivery_generation: number;
   username: string;
   password: string;
   interval_seconds: number;
@@ -52,6 +71,15 @@ function policyColumns(policy: DeletePolicy): [string, number | null] {
   return policy.mode === 'afterDays' ? ['after_days', policy.days] : [policy.mode, null];
 }
 
+function toFolders(row: Row): FolderSelection {
+  if (row.folder_mode === 'list') return { mode: 'list', names: row.folder_names };
+  if (row.folder_mode === 'all') return { mode: 'all', exclude: row.folder_names };
+  return { mode: 'inbox' };
+}
+
+const folderNames = (folders: FolderSelection): string[] =>
+  folders.mode === 'list' ? folders.names : folders.mode === 'all' ? folders.exclude : [];
+
 function toSettings(row: Row): ExternalAccountSettings {
   return {
     ownerAccountId: row.owner_account_id,
@@ -62,10 +90,17 @@ function toSettings(row: Row): ExternalAccountSettings {
     port: row.port,
     tlsMode: row.tls_mode,
     tlsCa: row.tls_ca,
+    allowInvalidCertificates: row.allow_invalid_certificates,
+    authMethod: row.auth_method,
+    folders: toFolders(row),
     username: row.username,
     intervalSeconds: row.interval_seconds,
     deletePolicy: toPolicy(row),
     mimeRecipients: { enabled: row.mime_recipients, headers: row.mime_headers },
+    mirrorFolders: row.mirror_folders,
+    push: row.push,
+    receiveTime: row.receive_time === 'received_header' ? 'receivedHeader' : 'download',
+    forwardToAccountId: row.forward_to_account_id,
   };
 }
 
@@ -95,6 +130,14 @@ const FIELDS = [
   'delete_after_days',
   'mime_recipients',
   'mime_headers',
+  'allow_invalid_certificates',
+  'auth_method',
+  'folder_mode',
+  'folder_names',
+  'mirror_folders',
+  'push',
+  'receive_time',
+  'forward_to_account_id',
 ] as const;
 
 function values(input: ExternalAccountInput): unknown[] {
@@ -115,6 +158,14 @@ function values(input: ExternalAccountInput): unknown[] {
     days,
     input.mimeRecipients.enabled,
     input.mimeRecipients.headers,
+    input.allowInvalidCertificates,
+    input.authMethod,
+    input.folders.mode,
+    folderNames(input.folders),
+    input.mirrorFolders,
+    input.push,
+    input.receiveTime === 'receivedHeader' ? 'received_header' : 'download',
+    input.forwardToAccountId,
   ];
 }
 
@@ -149,7 +200,7 @@ export async function getExternalAccount(db: Queryable, id: string): Promise<Ext
 /** The account including its password, for merging updates and for logging in. */
 export async function getStoredExternalAccount(db: Queryable, id: string): Promise<StoredExternalAccount | null> {
   const row = (await db.query<Row>('SELECT * FROM external_accounts WHERE id = $1', [id])).rows[0];
-  return row ? { id: row.id, ...toSettings(row), password: row.password } : null;
+  return row ? { id: row.id, ...toSettings(row), password: row.password, deliveryGeneration: row.delivery_generation } : null;
 }
 
 export async function listExternalAccounts(db: Queryable, filter: { ownerAccountId?: string }): Promise<ExternalAccount[]> {
@@ -177,12 +228,12 @@ export async function deleteExternalAccount(db: Queryable, id: string): Promise<
 export type Activeness =
   | { state: 'gone' }
   | { state: 'inactive'; reason: string; intervalSeconds: number }
-  | { state: 'active'; intervalSeconds: number };
+  | { state: 'active'; intervalSeconds: number; push: boolean };
 
 /** Whether an account may collect now: it, its owner and the owner's domain must all be enabled. */
 export async function loadActiveness(db: Queryable, id: string): Promise<Activeness> {
-  const { rows } = await db.query<{ e: boolean; a: boolean; d: boolean; interval_seconds: number }>(
-    `SELECT e.enabled AS e, a.enabled AS a, d.enabled AS d, e.interval_seconds
+  const { rows } = await db.query<{ e: boolean; a: boolean; d: boolean; interval_seconds: number; push: boolean }>(
+    `SELECT e.enabled AS e, a.enabled AS a, d.enabled AS d, e.interval_seconds, e.protocol = 'imap' AND e.push AS push
        FROM external_accounts e JOIN accounts a ON a.id = e.owner_account_id JOIN domains d ON d.id = a.domain_id
       WHERE e.id = $1`,
     [id],
@@ -192,5 +243,23 @@ export async function loadActiveness(db: Queryable, id: string): Promise<Activen
   const reason = !row.e ? 'external account disabled' : !row.a ? 'owner account disabled' : !row.d ? 'owner domain disabled' : null;
   return reason
     ? { state: 'inactive', reason, intervalSeconds: row.interval_seconds }
-    : { state: 'active', intervalSeconds: row.interval_seconds };
+    : { state: 'active', intervalSeconds: row.interval_seconds, push: row.push };
+}
+
+/**
+ * Forgets every message mailpull has seen on the account's server, so the next cycle treats
+ * them all as new. Copies already in the store still block delivering them again, unless
+ * `force` starts a new delivery generation.
+ */
+export async function resetIndex(db: Queryable, id: string, force: boolean): Promise<number | 'busy'> {
+  // The same lock a collection session holds (activities/account-session.ts), for this transaction.
+  const { rows } = await db.query<{ ok: boolean }>(
+    "SELECT pg_try_advisory_xact_lock(hashtext('mailpull-account'), hashtext($1)) AS ok",
+    [id],
+  );
+  if (!rows[0].ok) return 'busy';
+  const { rowCount } = await db.query('DELETE FROM uid_index WHERE external_account_id = $1', [id]);
+  await db.query('DELETE FROM folder_state WHERE external_account_id = $1', [id]);
+  if (force) await db.query('UPDATE external_accounts SET delivery_generation = delivery_generation + 1 WHERE id = $1', [id]);
+  return rowCount ?? 0;
 }

@@ -1,4 +1,5 @@
 import type { MessageSummary } from '../core/message-summary';
+import type { StoredCopies } from '../core/recognition';
 import type { Queryable } from './pool';
 
 export interface StoredMessageInput {
@@ -8,16 +9,17 @@ export interface StoredMessageInput {
   internalDate: Date;
   flags: string[];
   summary: MessageSummary;
-  source: { externalAccountId: string; uid: string };
+  contentHash: string;
+  source: { externalAccountId: string; folder: string; uidvalidity: string; uid: string; generation: number };
 }
 
 /** Stores one copy; a second attempt for the same recipient and remote message is a no-op. */
 export async function storeMessage(db: Queryable, input: StoredMessageInput): Promise<boolean> {
   const { rowCount } = await db.query(
     `INSERT INTO messages (account_id, folder, raw, size, internal_date, flags, subject, from_header, message_id,
-                           external_account_id, source_uid)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-     ON CONFLICT (account_id, external_account_id, source_folder, source_uidvalidity, source_uid)
+                           external_account_id, source_folder, source_uidvalidity, source_uid, delivery_generation, content_hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+     ON CONFLICT (account_id, external_account_id, source_folder, source_uidvalidity, source_uid, delivery_generation)
        WHERE external_account_id IS NOT NULL DO NOTHING`,
     [
       input.accountId,
@@ -30,10 +32,32 @@ export async function storeMessage(db: Queryable, input: StoredMessageInput): Pr
       input.summary.from,
       input.summary.messageId,
       input.source.externalAccountId,
+      input.source.folder,
+      input.source.uidvalidity,
       input.source.uid,
+      input.source.generation,
+      input.contentHash,
     ],
   );
   return (rowCount ?? 0) > 0;
+}
+
+/** How many distinct remote messages with these contents are stored, per source folder and UIDVALIDITY. */
+export async function storedCopies(
+  db: Queryable,
+  externalAccountId: string,
+  generation: number,
+  hashes: readonly string[],
+): Promise<StoredCopies[]> {
+  const { rows } = await db.query<StoredCopies & { count: string }>(
+    `SELECT source_folder AS folder, source_uidvalidity AS uidvalidity, content_hash AS "contentHash",
+            count(DISTINCT source_uid) AS count
+       FROM messages
+      WHERE external_account_id = $1 AND delivery_generation = $2 AND content_hash = ANY($3::text[])
+      GROUP BY 1, 2, 3`,
+    [externalAccountId, generation, hashes],
+  );
+  return rows.map((r) => ({ ...r, count: Number(r.count) }));
 }
 
 export interface StoredMessageMeta {
@@ -46,6 +70,7 @@ export interface StoredMessageMeta {
   from: string | null;
   messageId: string | null;
   externalAccountId: string | null;
+  sourceFolder: string;
   sourceUid: string | null;
   deliveredAt: Date;
 }
@@ -60,7 +85,7 @@ export async function listMessages(
   const total = (await db.query<{ n: string }>(`SELECT count(*) AS n FROM messages WHERE ${where}`, params)).rows[0].n;
   const { rows } = await db.query<StoredMessageMeta>(
     `SELECT id::text, folder, size, internal_date AS "internalDate", flags, subject, from_header AS "from",
-            message_id AS "messageId", external_account_id AS "externalAccountId", source_uid AS "sourceUid",
+            message_id AS "messageId", external_account_id AS "externalAccountId", source_folder AS "sourceFolder", source_uid AS "sourceUid",
             delivered_at AS "deliveredAt"
        FROM messages WHERE ${where} ORDER BY id LIMIT $3 OFFSET $4`,
     [...params, page.limit, page.offset],

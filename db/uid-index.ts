@@ -1,48 +1,101 @@
 import type { IndexedMessage } from '../core/delete-policy';
-import type { ServerMessage } from '../core/download-plan';
+import { messageKey, type MessageRef, type ServerMessage } from '../core/download-plan';
+import type { StoredCopies } from '../core/recognition';
+import type { FolderCursor, FolderListing } from '../mail/source';
 import type { Queryable } from './pool';
 
 /** Records server messages not seen before (first-seen time = now); returns how many were new. */
 export async function recordSeen(db: Queryable, accountId: string, messages: readonly ServerMessage[]): Promise<number> {
   if (messages.length === 0) return 0;
   const { rowCount } = await db.query(
-    `INSERT INTO uid_index (external_account_id, uid, size)
-     SELECT $1, u, s FROM unnest($2::text[], $3::bigint[]) AS t(u, s)
+    `INSERT INTO uid_index (external_account_id, folder, uidvalidity, uid, size)
+     SELECT $1, f, v, u, s FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) AS t(f, v, u, s)
      ON CONFLICT DO NOTHING`,
-    [accountId, messages.map((m) => m.uid), messages.map((m) => m.size)],
+    [
+      accountId,
+      messages.map((m) => m.folder),
+      messages.map((m) => m.uidvalidity),
+      messages.map((m) => m.uid),
+      messages.map((m) => m.size),
+    ],
   );
   return rowCount ?? 0;
 }
 
+/** The index entries still on the server as far as mailpull knows, keyed by messageKey. */
 export async function loadIndex(db: Queryable, accountId: string): Promise<Map<string, IndexedMessage>> {
   const { rows } = await db.query<IndexedMessage>(
-    `SELECT uid, first_seen_at AS "firstSeenAt", delivered_at AS "deliveredAt"
-       FROM uid_index WHERE external_account_id = $1 AND folder = '' AND uidvalidity = ''`,
+    `SELECT folder, uidvalidity, uid, first_seen_at AS "firstSeenAt", delivered_at AS "deliveredAt"
+       FROM uid_index WHERE external_account_id = $1 AND deleted_at IS NULL`,
     [accountId],
   );
-  return new Map(rows.map((r) => [r.uid, r]));
+  return new Map(rows.map((r) => [messageKey(r), r]));
 }
 
-/** Marks a message delivered; called in the same transaction that stores it. */
+/** Per IMAP folder: UIDVALIDITY, highest UID seen and the undelivered UIDs. */
+export async function loadCursors(db: Queryable, accountId: string): Promise<FolderCursor[]> {
+  const { rows } = await db.query<FolderCursor & { highestUid: string }>(
+    `SELECT s.folder, s.uidvalidity, s.highest_uid AS "highestUid",
+            COALESCE(array_agg(i.uid ORDER BY i.uid::bigint) FILTER (WHERE i.uid IS NOT NULL), '{}') AS "pendingUids"
+       FROM folder_state s
+       LEFT JOIN uid_index i ON i.external_account_id = s.external_account_id AND i.folder = s.folder
+            AND i.uidvalidity = s.uidvalidity AND i.delivered_at IS NULL AND i.deleted_at IS NULL
+      WHERE s.external_account_id = $1
+      GROUP BY s.folder, s.uidvalidity, s.highest_uid`,
+    [accountId],
+  );
+  return rows.map((r) => ({ ...r, highestUid: Number(r.highestUid) }));
+}
+
+/** Saves what a listing learned about each folder; returns the folders whose UIDVALIDITY changed. */
+export async function saveFolderListings(db: Queryable, accountId: string, folders: readonly FolderListing[]): Promise<string[]> {
+  for (const f of folders) {
+    await db.query(
+      `INSERT INTO folder_state (external_account_id, folder, uidvalidity, highest_uid, resynced_at)
+       VALUES ($1, $2, $3, $4, CASE WHEN $5 THEN now() END)
+       ON CONFLICT (external_account_id, folder) DO UPDATE
+         SET uidvalidity = $3,
+             highest_uid = CASE WHEN folder_state.uidvalidity = $3 THEN GREATEST(folder_state.highest_uid, $4) ELSE $4 END,
+             resynced_at = CASE WHEN $5 THEN now() ELSE folder_state.resynced_at END`,
+      [accountId, f.folder, f.uidvalidity, f.highestUid, f.resynced],
+    );
+  }
+  return folders.filter((f) => f.resynced).map((f) => f.folder);
+}
+
+/** Marks a message delivered (or recognised as delivered before); in the transaction that stores it. */
 export async function markDelivered(
   db: Queryable,
   accountId: string,
   message: ServerMessage,
-  recipientCount: number,
+  delivery: { recipientCount: number; contentHash: string; recognized: boolean },
 ): Promise<void> {
   await db.query(
-    `INSERT INTO uid_index (external_account_id, uid, size, delivered_at, recipient_count) VALUES ($1, $2, $3, now(), $4)
+    `INSERT INTO uid_index (external_account_id, folder, uidvalidity, uid, size, delivered_at, recipient_count, content_hash, recognized)
+     VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8)
      ON CONFLICT (external_account_id, folder, uidvalidity, uid)
-     DO UPDATE SET delivered_at = COALESCE(uid_index.delivered_at, now()), recipient_count = $4`,
-    [accountId, message.uid, message.size, recipientCount],
+     DO UPDATE SET delivered_at = COALESCE(uid_index.delivered_at, now()), recipient_count = $6, content_hash = $7, recognized = $8`,
+    [accountId, message.folder, message.uidvalidity, message.uid, message.size, delivery.recipientCount, delivery.contentHash, delivery.recognized],
   );
 }
 
-export async function markRemoved(db: Queryable, accountId: string, uids: readonly string[]): Promise<void> {
-  if (uids.length === 0) return;
+/** Copies of these contents that earlier batches recognised, per folder and UIDVALIDITY. */
+export async function recognizedCopies(db: Queryable, accountId: string, hashes: readonly string[]): Promise<StoredCopies[]> {
+  const { rows } = await db.query<StoredCopies & { count: string }>(
+    `SELECT folder, uidvalidity, content_hash AS "contentHash", count(*) AS count
+       FROM uid_index WHERE external_account_id = $1 AND recognized AND content_hash = ANY($2::text[])
+      GROUP BY 1, 2, 3`,
+    [accountId, hashes],
+  );
+  return rows.map((r) => ({ ...r, count: Number(r.count) }));
+}
+
+export async function markRemoved(db: Queryable, accountId: string, refs: readonly MessageRef[]): Promise<void> {
+  if (refs.length === 0) return;
   await db.query(
     `UPDATE uid_index SET deleted_at = now()
-      WHERE external_account_id = $1 AND folder = '' AND uidvalidity = '' AND uid = ANY($2::text[])`,
-    [accountId, uids],
+      FROM unnest($2::text[], $3::text[], $4::text[]) AS t(f, v, u)
+     WHERE external_account_id = $1 AND folder = t.f AND uidvalidity = t.v AND uid = t.u`,
+    [accountId, refs.map((r) => r.folder), refs.map((r) => r.uidvalidity), refs.map((r) => r.uid)],
   );
 }

@@ -1,9 +1,9 @@
-import type { ServerMessage } from '../core/download-plan';
+import { messageKey, type MessageRef, type ServerMessage } from '../core/download-plan';
 import { contentKeys } from '../core/content-key';
 import { MailpullError } from '../core/errors';
 import { decideUpgrade, type TlsOutcome } from '../core/tls-decision';
 import { Pop3Client } from './pop3-client';
-import type { MailSession, MailSource, SourceEndpoint } from './source';
+import type { Fetched, Listing, MailSession, MailSource, SourceEndpoint } from './source';
 
 export interface Pop3SourceOptions {
   timeoutMs: number;
@@ -17,16 +17,19 @@ class Pop3Session implements MailSession {
     readonly tls: TlsOutcome,
   ) {}
 
-  async list(): Promise<ServerMessage[]> {
+  private listed: ServerMessage[] | null = null;
+
+  async list(): Promise<Listing> {
     const sizes = await this.client.list();
     const uids = await this.uniqueIds(sizes);
     this.numberByUid = new Map();
     const messages: ServerMessage[] = [];
     for (const [n, uid] of [...uids].sort((a, b) => a[0] - b[0])) {
       this.numberByUid.set(uid, n);
-      messages.push({ uid, size: sizes.get(n) ?? 0 });
+      messages.push({ folder: '', uidvalidity: '', uid, size: sizes.get(n) ?? 0, localFolder: 'INBOX', internalDate: null, flags: [] });
     }
-    return messages;
+    this.listed = messages;
+    return { messages, folders: [] };
   }
 
   /** UIDL, or for a server without it, content keys from each message's headers and size. */
@@ -52,12 +55,21 @@ class Pop3Session implements MailSession {
     return new Map(numbers.map((n, i) => [n, keys[i]]));
   }
 
-  fetch(uid: string): Promise<Buffer> {
-    return this.client.retr(this.numberOf(uid));
+  async *fetch(messages: readonly ServerMessage[]): AsyncIterable<Fetched> {
+    for (const message of messages) yield { message, raw: await this.client.retr(this.numberOf(message.uid)) };
   }
 
-  async markDeleted(uids: readonly string[]): Promise<void> {
-    for (const uid of uids) await this.client.dele(this.numberOf(uid));
+  async present<T extends MessageRef>(refs: readonly T[]): Promise<T[]> {
+    const listed = this.listed ?? (await this.list()).messages;
+    const keys = new Set(listed.map(messageKey));
+    return refs.filter((r) => keys.has(messageKey(r)));
+  }
+
+  /** DELE now; the server removes them at QUIT (commit). */
+  async remove<T extends MessageRef>(refs: readonly T[]): Promise<T[]> {
+    const here = await this.present(refs);
+    for (const ref of here) await this.client.dele(this.numberOf(ref.uid));
+    return here;
   }
 
   commit(): Promise<void> {
@@ -83,7 +95,7 @@ export function createPop3Source(options: Pop3SourceOptions): MailSource {
         host: endpoint.host,
         port: endpoint.port,
         implicitTls,
-        tls: { ca: endpoint.tlsCa ?? undefined, rejectUnauthorized: true },
+        tls: { ca: endpoint.tlsCa ?? undefined, rejectUnauthorized: !endpoint.allowInvalidCertificates },
         timeoutMs: options.timeoutMs,
       });
       try {
@@ -95,7 +107,8 @@ export function createPop3Source(options: Pop3SourceOptions): MailSource {
             outcome = 'starttls';
           }
         }
-        await client.login(endpoint.username, endpoint.password);
+        if (endpoint.authMethod === 'apop') await client.apop(endpoint.username, endpoint.password);
+        else await client.login(endpoint.username, endpoint.password);
         return new Pop3Session(client, outcome);
       } catch (err) {
         client.destroy();

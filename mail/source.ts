@@ -1,28 +1,66 @@
-import type { ServerMessage } from '../core/download-plan';
+import type { FolderSelection } from '../core/folder-selection';
+import type { MessageRef, ServerMessage } from '../core/download-plan';
 import type { TlsMode, TlsOutcome } from '../core/tls-decision';
 
 /** Where and how to log in; built by the activity from Postgres, never sent through Temporal. */
 export interface SourceEndpoint {
-  protocol: 'pop3';
+  protocol: 'pop3' | 'imap';
   host: string;
   port: number;
   tlsMode: TlsMode;
   /** extra CA certificate (PEM) to trust for this account */
   tlsCa: string | null;
+  /** skip certificate checks; the status reports the connection as insecure */
+  allowInvalidCertificates: boolean;
+  /** POP3: USER/PASS or APOP; IMAP always logs in with the password */
+  authMethod: 'password' | 'apop';
+  /** IMAP: which folders to collect */
+  folders: FolderSelection;
   username: string;
   password: string;
+}
+
+/** What mailpull already knows about one IMAP folder, so a listing fetches only what is new. */
+export interface FolderCursor {
+  folder: string;
+  uidvalidity: string;
+  /** every UID up to this one has been seen */
+  highestUid: number;
+  /** seen but not yet delivered: looked up again each cycle */
+  pendingUids: string[];
+}
+
+export interface FolderListing {
+  folder: string;
+  uidvalidity: string;
+  highestUid: number;
+  /** the folder's UIDVALIDITY differs from the cursor's: the mailbox was recreated or migrated */
+  resynced: boolean;
+}
+
+export interface Listing {
+  /** messages to consider: for POP3 all of them, for IMAP the new and the pending ones */
+  messages: ServerMessage[];
+  folders: FolderListing[];
+}
+
+export interface Fetched {
+  message: ServerMessage;
+  raw: Buffer;
 }
 
 /** One logged-in session on a remote mailbox. */
 export interface MailSession {
   readonly tls: TlsOutcome;
-  /** every message on the server, oldest first */
-  list(): Promise<ServerMessage[]>;
-  /** the raw message, byte for byte */
-  fetch(uid: string): Promise<Buffer>;
-  /** marks messages for removal; nothing is removed before commit() */
-  markDeleted(uids: readonly string[]): Promise<void>;
-  /** ends the session cleanly, applying the marked deletions */
+  /** messages to consider, oldest first per folder */
+  list(cursors: readonly FolderCursor[]): Promise<Listing>;
+  /** the raw messages, byte for byte, in the order given; a message gone meanwhile is skipped */
+  fetch(messages: readonly ServerMessage[]): AsyncIterable<Fetched>;
+  /** which of these messages are still on the server */
+  present<T extends MessageRef>(refs: readonly T[]): Promise<T[]>;
+  /** removes messages (POP3: on commit; IMAP: flag and expunge); returns those removed */
+  remove<T extends MessageRef>(refs: readonly T[]): Promise<T[]>;
+  /** ends the session cleanly, applying POP3 deletions */
   commit(): Promise<void>;
   /** drops the session without applying anything */
   abort(): void;

@@ -4,6 +4,7 @@ import { createActivities } from '../activities';
 import { loadConfig } from '../core/config';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
+import { createImapSource } from '../mail/imap-source';
 import { createPop3Source } from '../mail/pop3-source';
 import { WORKFLOW_BUNDLE } from './bundle';
 
@@ -21,13 +22,17 @@ async function main(): Promise<void> {
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities({
       pool,
-      sources: { pop3: createPop3Source({ timeoutMs: config.socketTimeoutMs }) },
+      sources: {
+        pop3: createPop3Source({ timeoutMs: config.socketTimeoutMs }),
+        imap: createImapSource({ timeoutMs: config.socketTimeoutMs }),
+      },
       limits: {
         maxMessages: config.batchMessages,
         maxBytes: config.batchBytes,
         maxMessageBytes: config.maxMessageBytes,
       },
       commitLimits: { messages: config.commitMessages, bytes: config.commitBytes },
+      push: { timeoutMs: config.socketTimeoutMs, idleRestartMs: config.idleRestartMs },
     }),
   });
   console.log(`mailpull worker polling task queue "${config.taskQueue}" on ${config.temporalAddress}`);

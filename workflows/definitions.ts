@@ -17,7 +17,14 @@ export interface RunSummary {
   downloadedBytes: number;
   removed: number;
   tooLarge: number;
+  /** copies of messages delivered before a UIDVALIDITY change, recognised and not delivered again */
+  recognized: number;
+  /** IMAP folders whose UIDVALIDITY changed (recreated or migrated mailbox) */
+  resyncedFolders: string[];
 }
+
+/** IMAP push: off, holding IDLE, the server has no IDLE, or IDLE failed for good (see pushError). */
+export type PushState = 'off' | 'listening' | 'unsupported' | 'failed';
 
 export interface AccountStatus {
   externalAccountId: string;
@@ -28,12 +35,20 @@ export interface AccountStatus {
   progress: { done: number; total: number } | null;
   /** how the last connection was protected */
   tls: TlsOutcome | null;
+  /** set when the last connection was insecure: plaintext or unchecked certificate */
+  tlsWarning: string | null;
+  push: PushState;
+  pushError: { kind: ErrorKind | 'unknown'; message: string; at: string } | null;
+  /** when IDLE last reported new mail */
+  lastPushAt: string | null;
+  /** the last UIDVALIDITY change seen */
+  lastResync: { folders: string[]; at: string } | null;
   lastRun: RunSummary | null;
   lastError: { kind: ErrorKind | 'unknown'; message: string; at: string } | null;
   nextRunAt: string | null;
   /** a Connect Now (or change) arrived during a cycle: one more cycle follows at once */
   rerunQueued: boolean;
-  counts: { cycles: number; failedCycles: number; delivered: number; removed: number };
+  counts: { cycles: number; failedCycles: number; delivered: number; recognized: number; removed: number };
 }
 
 export interface ExternalAccountWorkflowInput {

@@ -1,8 +1,10 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   allHandlersFinished,
   condition,
+  isCancellation,
   continueAsNew,
   proxyActivities,
   setHandler,
@@ -33,6 +35,14 @@ const mail = proxyActivities<Activities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 
+// IMAP IDLE runs until new mail, the end of the interval (cancelled) or a permanent failure;
+// a dropped connection is retried with backoff for as long as the interval lasts.
+const push = proxyActivities<Activities>({
+  startToCloseTimeout: '8 days',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
 function initialStatus(externalAccountId: string): AccountStatus {
   return {
     externalAccountId,
@@ -40,17 +50,22 @@ function initialStatus(externalAccountId: string): AccountStatus {
     disabledReason: null,
     progress: null,
     tls: null,
+    tlsWarning: null,
+    push: 'off',
+    pushError: null,
+    lastPushAt: null,
+    lastResync: null,
     lastRun: null,
     lastError: null,
     nextRunAt: null,
     rerunQueued: false,
-    counts: { cycles: 0, failedCycles: 0, delivered: 0, removed: 0 },
+    counts: { cycles: 0, failedCycles: 0, delivered: 0, recognized: 0, removed: 0 },
   };
 }
 
 function emptyRun(startedAt: string): RunSummary {
-  const zero = { onServer: 0, newOnServer: 0, downloaded: 0, downloadedBytes: 0, removed: 0, tooLarge: 0 };
-  return { startedAt, finishedAt: startedAt, outcome: 'ok', ...zero };
+  const zero = { onServer: 0, newOnServer: 0, downloaded: 0, downloadedBytes: 0, removed: 0, tooLarge: 0, recognized: 0 };
+  return { startedAt, finishedAt: startedAt, outcome: 'ok', resyncedFolders: [], ...zero };
 }
 
 function failureOf(err: unknown): { kind: ErrorKind | 'unknown'; message: string } {
@@ -62,9 +77,11 @@ function failureOf(err: unknown): { kind: ErrorKind | 'unknown'; message: string
 /** One long-running workflow per external account: cycles never overlap. */
 export async function externalAccountWorkflow(input: ExternalAccountWorkflowInput): Promise<void> {
   const id = input.externalAccountId;
-  const status = input.status ?? initialStatus(id);
+  const fresh = initialStatus(id);
+  const status: AccountStatus = { ...fresh, ...input.status, counts: { ...fresh.counts, ...input.status?.counts } };
   let wake = false;
   let stop = false;
+  let pushUnsupported = false;
 
   setHandler(statusQuery, () => status);
   const requestRun = (): void => {
@@ -72,7 +89,10 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
     status.rerunQueued = status.phase !== 'waiting' && status.phase !== 'disabled';
   };
   setHandler(connectNowSignal, requestRun);
-  setHandler(configChangedSignal, requestRun);
+  setHandler(configChangedSignal, () => {
+    pushUnsupported = false;
+    requestRun();
+  });
   setHandler(stopSignal, () => {
     stop = true;
   });
@@ -83,6 +103,9 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
       status.phase = 'listing';
       const listed = await mail.listNew(id);
       status.tls = listed.tls;
+      status.tlsWarning = listed.tlsWarning;
+      run.resyncedFolders = listed.resyncedFolders;
+      if (listed.resyncedFolders.length > 0) status.lastResync = { folders: listed.resyncedFolders, at: new Date().toISOString() };
       run.onServer = listed.onServer;
       run.newOnServer = listed.newlySeen;
       run.tooLarge = listed.tooLarge;
@@ -91,11 +114,14 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
       let remaining = listed.pending;
       while (remaining > 0 && !stop) {
         const batch = await mail.downloadBatch(id);
-        if (batch.delivered === 0) break;
+        if (batch.delivered + batch.recognized === 0) break;
         run.downloaded += batch.delivered;
+        run.recognized += batch.recognized;
         run.downloadedBytes += batch.bytes;
         status.counts.delivered += batch.delivered;
-        status.progress = { done: run.downloaded, total: Math.max(status.progress.total, run.downloaded + batch.remaining) };
+        status.counts.recognized += batch.recognized;
+        const done = run.downloaded + run.recognized;
+        status.progress = { done, total: Math.max(status.progress.total, done + batch.remaining) };
         remaining = batch.remaining;
       }
       status.phase = 'deleting';
@@ -121,6 +147,45 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
     return 'done';
   }
 
+  /** Waits for the interval, Connect Now or stop; with push on, also for IMAP IDLE to see new mail. */
+  async function waitForNextRun(ms: number, pushWanted: boolean): Promise<void> {
+    const deadline = Date.now() + ms;
+    if (!pushWanted || pushUnsupported) {
+      status.push = pushWanted ? 'unsupported' : 'off';
+      await condition(() => wake || stop, ms);
+      return;
+    }
+    status.push = 'listening';
+    let ended = false;
+    const scope = new CancellationScope();
+    const watching = scope
+      .run(() => push.waitForNewMail(id))
+      .then(
+        (outcome) => {
+          if (outcome === 'new-mail') {
+            wake = true;
+            status.lastPushAt = new Date().toISOString();
+          } else if (outcome === 'unsupported') {
+            pushUnsupported = true;
+            status.push = 'unsupported';
+          } else status.push = 'off';
+        },
+        (err: unknown) => {
+          if (isCancellation(err)) return;
+          status.push = 'failed';
+          status.pushError = { ...failureOf(err), at: new Date().toISOString() };
+        },
+      )
+      .finally(() => {
+        ended = true;
+      });
+    await condition(() => wake || stop || ended, ms);
+    if (!ended) scope.cancel();
+    await watching;
+    const left = deadline - Date.now();
+    if (!wake && !stop && left > 0) await condition(() => wake || stop, left);
+  }
+
   while (!stop) {
     const schedule = await loadSchedule(id);
     if (schedule.state === 'gone') break;
@@ -135,7 +200,7 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
       status.disabledReason = schedule.reason;
     }
     status.nextRunAt = new Date(Date.now() + schedule.intervalSeconds * 1000).toISOString();
-    await condition(() => wake || stop, schedule.intervalSeconds * 1000);
+    await waitForNextRun(schedule.intervalSeconds * 1000, schedule.state === 'active' && schedule.push);
     status.nextRunAt = null;
     if (workflowInfo().continueAsNewSuggested && !stop) {
       await condition(allHandlersFinished);

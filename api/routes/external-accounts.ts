@@ -8,14 +8,23 @@ import {
   getStoredExternalAccount,
   insertExternalAccount,
   listExternalAccounts,
+  resetIndex,
   updateExternalAccount,
   type ExternalAccount,
   type ExternalAccountInput,
 } from '../../db/external-accounts';
 import type { ApiDeps } from '../deps';
 import { StatusUnavailableError } from '../workflow-control';
-import { ApiError, invalid, notFound, parse, readJson } from '../http-errors';
-import { createExternalAccount, idParam, updateExternalAccount as updateSchema, type deletePolicy } from '../schemas';
+import { inTransaction } from '../../db/pool';
+import { ApiError, conflict, invalid, notFound, parse, readJson } from '../http-errors';
+import {
+  createExternalAccount,
+  idParam,
+  protocolMismatch,
+  resetIndex as resetSchema,
+  updateExternalAccount as updateSchema,
+  type deletePolicy,
+} from '../schemas';
 import { z } from 'zod';
 
 type ApiDeletePolicy = z.infer<typeof deletePolicy>;
@@ -37,6 +46,14 @@ export function externalAccountRoutes({ pool, workflows }: ApiDeps): Hono {
     if (!(await getAccount(pool, ownerAccountId))) throw invalid('ownerAccountId', `account ${ownerAccountId} does not exist`);
   };
 
+  /** Checks what the schema alone cannot: options of the other protocol, the forward-to account. */
+  const checkSettings = async (account: ExternalAccountInput): Promise<void> => {
+    const mismatch = protocolMismatch(account);
+    if (mismatch) throw invalid(mismatch.field, mismatch.message);
+    const forwardTo = account.forwardToAccountId;
+    if (forwardTo && !(await getAccount(pool, forwardTo))) throw invalid('forwardToAccountId', `account ${forwardTo} does not exist`);
+  };
+
   app.get('/', async (c) => {
     const filter = parse(z.object({ ownerAccountId: z.uuid({ message: 'must be a UUID' }).optional() }), c.req.query());
     return c.json({ externalAccounts: (await listExternalAccounts(pool, filter)).map(view) });
@@ -46,12 +63,14 @@ export function externalAccountRoutes({ pool, workflows }: ApiDeps): Hono {
     const input = parse(createExternalAccount, await readJson(c));
     await requireOwner(input.ownerAccountId);
     const { intervalMinutes, deletePolicy: policy, port, ...rest } = input;
-    const created = await insertExternalAccount(pool, {
+    const settings: ExternalAccountInput = {
       ...rest,
       port: port ?? defaultPort(input.protocol, input.tlsMode),
       intervalSeconds: intervalMinutes * 60,
       deletePolicy: toPolicy(policy),
-    });
+    };
+    await checkSettings(settings);
+    const created = await insertExternalAccount(pool, settings);
     await workflows.configChanged(created.id);
     return c.json(view(created), 201);
   });
@@ -76,6 +95,7 @@ export function externalAccountRoutes({ pool, workflows }: ApiDeps): Hono {
       ...(intervalMinutes !== undefined ? { intervalSeconds: intervalMinutes * 60 } : {}),
       ...(policy !== undefined ? { deletePolicy: toPolicy(policy) } : {}),
     };
+    await checkSettings(merged);
     const updated = await updateExternalAccount(pool, externalId, merged);
     if (!updated) throw notFound('external account', externalId);
     await workflows.configChanged(externalId);
@@ -94,6 +114,15 @@ export function externalAccountRoutes({ pool, workflows }: ApiDeps): Hono {
     if (!(await getExternalAccount(pool, externalId))) throw notFound('external account', externalId);
     await workflows.connectNow(externalId);
     return c.json({ accepted: true }, 202);
+  });
+
+  app.post('/:id/reset-index', async (c) => {
+    const { id: externalId } = parse(id, c.req.param());
+    const { force } = parse(resetSchema, await readJson(c));
+    if (!(await getExternalAccount(pool, externalId))) throw notFound('external account', externalId);
+    const forgotten = await inTransaction(pool, (tx) => resetIndex(tx, externalId, force));
+    if (forgotten === 'busy') throw conflict('a collection cycle of this account is running; try again when it has finished');
+    return c.json({ forgotten, force });
   });
 
   app.get('/:id/status', async (c) => {

@@ -26,11 +26,11 @@ export async function addUser(prefix = 'u'): Promise<DovecotUser> {
   return user;
 }
 
-/** Saves messages into the user's INBOX with doveadm, in order. */
-export async function saveMessages(user: DovecotUser, messages: readonly Buffer[]): Promise<void> {
+/** Saves messages into one of the user's folders (INBOX by default) with doveadm, in order. */
+export async function saveMessages(user: DovecotUser, messages: readonly Buffer[], folder = 'INBOX'): Promise<void> {
   for (const message of messages) {
     await new Promise<void>((resolve, reject) => {
-      const child = execFile('doveadm', ['-c', conf(), 'save', '-u', user.name, '-m', 'INBOX'], (err) => {
+      const child = execFile('doveadm', ['-c', conf(), 'save', '-u', user.name, '-m', folder], (err) => {
         if (err) reject(new Error(`doveadm save failed: ${err.message}`));
         else resolve();
       });
@@ -53,3 +53,8 @@ export async function logLinesFor(user: DovecotUser): Promise<string[]> {
 }
 
 export const caCertificate = (): Promise<string> => readFile(path.join(testEnv.dovecotDir(), 'tls', 'ca.pem'), 'utf8');
+
+/** Disconnects every session of the user, as a server restart or an admin would. */
+export async function kickUser(user: DovecotUser): Promise<void> {
+  await run('doveadm', ['-c', conf(), 'kick', user.name]);
+}

@@ -10,6 +10,8 @@ export const testEnv = {
   dovecotDir: () => required('MAILPULL_TEST_DOVECOT_DIR'),
   pop3Port: () => Number(required('DOVECOT_POP3_PORT')),
   pop3sPort: () => Number(required('DOVECOT_POP3S_PORT')),
+  imapPort: () => Number(required('DOVECOT_IMAP_PORT')),
+  imapsPort: () => Number(required('DOVECOT_IMAPS_PORT')),
 };
 
 export async function waitFor<T>(

@@ -101,6 +101,35 @@ export class TestSystem {
     });
   }
 
+  /** An IMAP external account on the test Dovecot (STARTTLS, trusting the test CA), created through the API. */
+  async imapAccount(
+    owner: { id: string },
+    user: DovecotUser,
+    extra: Record<string, unknown> = {},
+  ): Promise<{ id: string; [key: string]: unknown }> {
+    return this.ok('POST', '/api/external-accounts', {
+      ownerAccountId: owner.id,
+      name: `imap ${user.name}`,
+      protocol: 'imap',
+      host: '127.0.0.1',
+      port: testEnv.imapPort(),
+      tlsMode: 'detect',
+      tlsCa: await caCertificate(),
+      username: user.name,
+      password: user.password,
+      ...extra,
+    });
+  }
+
+  /** Every stored copy in a local account: folder, raw bytes, receive time and flags, in delivery order. */
+  async storedCopies(accountId: string): Promise<{ folder: string; raw: Buffer; internalDate: Date; flags: string[] }[]> {
+    const { rows } = await this.db.pool.query<{ folder: string; raw: Buffer; internal_date: Date; flags: string[] }>(
+      'SELECT folder, raw, internal_date, flags FROM messages WHERE account_id = $1 ORDER BY id',
+      [accountId],
+    );
+    return rows.map((r) => ({ folder: r.folder, raw: r.raw, internalDate: r.internal_date, flags: [...r.flags].sort() }));
+  }
+
   /** Raw bytes of every message in a local account's store, in delivery order. */
   async storedMessages(accountId: string): Promise<Buffer[]> {
     const { rows } = await this.db.pool.query<{ raw: Buffer }>('SELECT raw FROM messages WHERE account_id = $1 ORDER BY id', [accountId]);

@@ -1,47 +1,50 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { selectForDeletion, type IndexedMessage } from '../../core/delete-policy';
-import { planDownloads } from '../../core/download-plan';
+import { messageKey, planDownloads, type MessageRef } from '../../core/download-plan';
 import { classifyError, MailpullError } from '../../core/errors';
-import { decideUpgrade, defaultPort, portAfterChange } from '../../core/tls-decision';
+import { decideUpgrade, defaultPort, portAfterChange, tlsWarning } from '../../core/tls-decision';
 
 const DAY = 86_400_000;
 const now = new Date('2026-11-21T12:00:00Z');
-const entry = (uid: string, ageDays: number, delivered: boolean): [string, IndexedMessage] => [
-  uid,
-  { uid, firstSeenAt: new Date(now.getTime() - ageDays * DAY), deliveredAt: delivered ? now : null },
+const ref = (uid: string, folder = '', uidvalidity = ''): MessageRef => ({ folder, uidvalidity, uid });
+const entry = (uid: string, ageDays: number, delivered: boolean, folder = ''): [string, IndexedMessage] => [
+  messageKey(ref(uid, folder)),
+  { ...ref(uid, folder), firstSeenAt: new Date(now.getTime() - ageDays * DAY), deliveredAt: delivered ? now : null },
 ];
+const uids = (refs: readonly MessageRef[]): string[] => refs.map((r) => r.uid);
 
 describe('selectForDeletion', () => {
   const index = new Map([entry('old', 10, true), entry('new', 1, true), entry('undelivered', 30, false)]);
-  const onServer = ['old', 'new', 'undelivered', 'unknown'];
+  const onServer = ['old', 'new', 'undelivered', 'unknown'].map((uid) => ref(uid));
 
   test('never deletes nothing', () => {
     assert.deepEqual(selectForDeletion(onServer, index, { mode: 'never' }, now), []);
   });
   test('immediately deletes exactly the delivered ones', () => {
-    assert.deepEqual(selectForDeletion(onServer, index, { mode: 'immediately' }, now), ['old', 'new']);
+    assert.deepEqual(uids(selectForDeletion(onServer, index, { mode: 'immediately' }, now)), ['old', 'new']);
   });
   test('afterDays deletes delivered messages first seen more than N days ago', () => {
-    assert.deepEqual(selectForDeletion(onServer, index, { mode: 'afterDays', days: 7 }, now), ['old']);
-    assert.deepEqual(selectForDeletion(onServer, index, { mode: 'afterDays', days: 0 }, now), ['old', 'new']);
+    assert.deepEqual(uids(selectForDeletion(onServer, index, { mode: 'afterDays', days: 7 }, now)), ['old']);
+    assert.deepEqual(uids(selectForDeletion(onServer, index, { mode: 'afterDays', days: 0 }, now)), ['old', 'new']);
+  });
+  test('the same UID in another folder or UIDVALIDITY is another message', () => {
+    const imapIndex = new Map([entry('7', 1, true, 'Work')]);
+    const candidates = [ref('7', 'Work'), ref('7', 'INBOX'), ref('7', 'Work', '99')];
+    assert.deepEqual(selectForDeletion(candidates, imapIndex, { mode: 'immediately' }, now), [ref('7', 'Work')]);
   });
 });
 
 describe('planDownloads', () => {
-  const server = [
-    { uid: 'a', size: 10 },
-    { uid: 'b', size: 500 },
-    { uid: 'c', size: 10 },
-    { uid: 'd', size: 10 },
-  ];
+  const message = (uid: string, size: number) => ({ ...ref(uid), size, localFolder: 'INBOX', internalDate: null, flags: [] });
+  const server = [message('a', 10), message('b', 500), message('c', 10), message('d', 10)];
   test('skips delivered messages and bounds the batch by count', () => {
-    const plan = planDownloads(server, new Set(['a']), { maxMessages: 2, maxBytes: 1e9, maxMessageBytes: 1e9 });
+    const plan = planDownloads(server, new Set([messageKey(ref('a'))]), { maxMessages: 2, maxBytes: 1e9, maxMessageBytes: 1e9 });
     assert.deepEqual(plan.batch.map((m) => m.uid), ['b', 'c']);
     assert.equal(plan.remaining, 1);
   });
   test('bounds the batch by bytes but always takes one message', () => {
-    const plan = planDownloads(server, new Set(['a']), { maxMessages: 10, maxBytes: 100, maxMessageBytes: 1e9 });
+    const plan = planDownloads(server, new Set([messageKey(ref('a'))]), { maxMessages: 10, maxBytes: 100, maxMessageBytes: 1e9 });
     assert.deepEqual(plan.batch.map((m) => m.uid), ['b']);
     assert.equal(plan.remaining, 2);
   });
@@ -72,10 +75,19 @@ describe('TLS decision', () => {
     assert.equal(portAfterChange('pop3', { port: 995, tlsMode: 'direct' }, { tlsMode: 'disabled' }), 110);
     assert.equal(portAfterChange('pop3', stored, {}), 110);
   });
-  test('default ports follow the mode', () => {
+  test('default ports follow protocol and mode', () => {
     assert.equal(defaultPort('pop3', 'detect'), 110);
     assert.equal(defaultPort('pop3', 'disabled'), 110);
     assert.equal(defaultPort('pop3', 'direct'), 995);
+    assert.equal(defaultPort('imap', 'detect'), 143);
+    assert.equal(defaultPort('imap', 'direct'), 993);
+    assert.equal(portAfterChange('imap', { port: 143, tlsMode: 'detect' }, { tlsMode: 'direct' }), 993);
+  });
+  test('the status warns about plaintext and about unchecked certificates, nothing else', () => {
+    assert.match(tlsWarning('plaintext', false) ?? '', /not encrypted/);
+    assert.match(tlsWarning('starttls', true) ?? '', /not checked/);
+    assert.equal(tlsWarning('implicit', false), null);
+    assert.equal(tlsWarning('starttls', false), null);
   });
 });
 

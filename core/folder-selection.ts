@@ -1,0 +1,57 @@
+/** Which remote IMAP folders an account collects. */
+export type FolderSelection =
+  | { mode: 'inbox' }
+  | { mode: 'list'; names: string[] }
+  /** every selectable folder except those named (by path or special-use such as \Trash) */
+  | { mode: 'all'; exclude: string[] };
+
+export interface RemoteFolder {
+  path: string;
+  delimiter: string | null;
+  /** LIST flags such as \Noselect */
+  flags: readonly string[];
+  /** RFC 6154 special-use such as \Trash, \Junk, \Sent */
+  specialUse: string | null;
+}
+
+const isInbox = (path: string): boolean => path.toUpperCase() === 'INBOX';
+const samePath = (a: string, b: string): boolean => a === b || (isInbox(a) && isInbox(b));
+const selectable = (folder: RemoteFolder): boolean =>
+  !folder.flags.some((f) => /^\\(noselect|nonexistent)$/i.test(f));
+
+/**
+ * The folders to collect, in server order. Named folders that do not exist are returned in
+ * `missing` so the caller can fail clearly instead of silently collecting less.
+ */
+export function selectFolders(
+  folders: readonly RemoteFolder[],
+  selection: FolderSelection,
+): { collect: RemoteFolder[]; missing: string[] } {
+  const usable = folders.filter(selectable);
+  if (selection.mode === 'inbox') {
+    const inbox = usable.find((f) => isInbox(f.path));
+    return inbox ? { collect: [inbox], missing: [] } : { collect: [], missing: ['INBOX'] };
+  }
+  if (selection.mode === 'list') {
+    const collect: RemoteFolder[] = [];
+    const missing: string[] = [];
+    for (const name of selection.names) {
+      const found = usable.find((f) => samePath(f.path, name));
+      if (found) {
+        if (!collect.includes(found)) collect.push(found);
+      } else missing.push(name);
+    }
+    return { collect, missing };
+  }
+  const excluded = (f: RemoteFolder): boolean =>
+    selection.exclude.some((x) =>
+      x.startsWith('\\') ? f.specialUse?.toLowerCase() === x.toLowerCase() : samePath(f.path, x) || f.path.toLowerCase() === x.toLowerCase(),
+    );
+  return { collect: usable.filter((f) => !excluded(f)), missing: [] };
+}
+
+/** The local folder a remote one mirrors to: its path with '/' between levels, INBOX as INBOX. */
+export function localFolderFor(folder: Pick<RemoteFolder, 'path' | 'delimiter'>): string {
+  if (isInbox(folder.path)) return 'INBOX';
+  return folder.delimiter && folder.delimiter !== '/' ? folder.path.split(folder.delimiter).join('/') : folder.path;
+}

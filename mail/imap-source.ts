@@ -1,0 +1,239 @@
+import type { ImapFlow } from 'imapflow';
+import { decideExpunge } from '../core/expunge-decision';
+import type { MessageRef, ServerMessage } from '../core/download-plan';
+import { MailpullError } from '../core/errors';
+import { localFolderFor, selectFolders, type RemoteFolder } from '../core/folder-selection';
+import type { TlsOutcome } from '../core/tls-decision';
+import { connectImap, imapError } from './imap-connect';
+import type { Fetched, FolderCursor, FolderListing, Listing, MailSession, MailSource, SourceEndpoint } from './source';
+
+export interface ImapSourceOptions {
+  timeoutMs: number;
+  /** messages above this are fetched in pieces of this size instead of in one response */
+  chunkBytes?: number;
+}
+
+const DEFAULT_CHUNK = 4 * 1024 * 1024;
+/** Small messages are fetched many per command, up to this many bytes per command. */
+const FETCH_GROUP_BYTES = 8 * 1024 * 1024;
+const FETCH_GROUP_MESSAGES = 100;
+
+/** IMAP flags worth keeping with a stored copy; \Recent is per session and meaningless later. */
+const keptFlags = (flags: Set<string> | undefined): string[] => [...(flags ?? [])].filter((f) => f !== '\\Recent');
+
+const uidSet = (uids: readonly (string | number)[]): string => uids.join(',');
+
+function groupByFolder<T extends MessageRef>(refs: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const ref of refs) {
+    const list = groups.get(ref.folder) ?? [];
+    list.push(ref);
+    groups.set(ref.folder, list);
+  }
+  return groups;
+}
+
+class ImapSession implements MailSession {
+  private opened: { path: string; readOnly: boolean; uidvalidity: string } | null = null;
+
+  constructor(
+    private readonly client: ImapFlow,
+    readonly tls: TlsOutcome,
+    private readonly folders: readonly RemoteFolder[],
+    private readonly options: Required<ImapSourceOptions>,
+  ) {}
+
+  private async call<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw imapError(err, this.options.timeoutMs);
+    }
+  }
+
+  /** EXAMINE for reading (collecting can never change a flag), SELECT only to delete. */
+  private async open(path: string, readOnly: boolean): Promise<string> {
+    if (this.opened?.path === path && (this.opened.readOnly === readOnly || !this.opened.readOnly)) {
+      return this.opened.uidvalidity;
+    }
+    const box = await this.call(() => this.client.mailboxOpen(path, { readOnly }));
+    this.opened = { path, readOnly, uidvalidity: String(box.uidValidity) };
+    return this.opened.uidvalidity;
+  }
+
+  private toMessage(folder: RemoteFolder, uidvalidity: string, m: { uid: number; size?: number; internalDate?: Date | string; flags?: Set<string> }): ServerMessage {
+    return {
+      folder: folder.path,
+      uidvalidity,
+      uid: String(m.uid),
+      size: m.size ?? 0,
+      localFolder: localFolderFor(folder),
+      internalDate: m.internalDate ? new Date(m.internalDate) : null,
+      flags: keptFlags(m.flags),
+    };
+  }
+
+  async list(cursors: readonly FolderCursor[]): Promise<Listing> {
+    const messages: ServerMessage[] = [];
+    const folders: FolderListing[] = [];
+    const query = { uid: true, size: true, internalDate: true, flags: true } as const;
+    for (const folder of this.folders) {
+      const uidvalidity = await this.open(folder.path, true);
+      const box = this.client.mailbox;
+      const cursor = cursors.find((c) => c.folder === folder.path);
+      const resynced = cursor !== undefined && cursor.uidvalidity !== uidvalidity;
+      const known = cursor && !resynced ? cursor : null;
+      const from = (known?.highestUid ?? 0) + 1;
+      let highestUid = known?.highestUid ?? 0;
+      const found: ServerMessage[] = [];
+      if (known && known.pendingUids.length > 0) {
+        const pending = await this.call(() => this.client.fetchAll(uidSet(known.pendingUids), query, { uid: true }));
+        found.push(...pending.filter((m) => m.uid < from).map((m) => this.toMessage(folder, uidvalidity, m)));
+      }
+      if (box && box.exists > 0 && box.uidNext > from) {
+        // "n:*" always includes the last message, even when its UID is below n.
+        const fresh = await this.call(() => this.client.fetchAll(`${from}:*`, query, { uid: true }));
+        for (const m of fresh) {
+          if (m.uid < from) continue;
+          found.push(this.toMessage(folder, uidvalidity, m));
+          highestUid = Math.max(highestUid, m.uid);
+        }
+      }
+      // UIDs below UIDNEXT that FETCH did not return were expunged before we saw them.
+      if (box) highestUid = Math.max(highestUid, box.uidNext - 1);
+      found.sort((a, b) => Number(a.uid) - Number(b.uid));
+      messages.push(...found);
+      folders.push({ folder: folder.path, uidvalidity, highestUid, resynced });
+    }
+    return { messages, folders };
+  }
+
+  async *fetch(messages: readonly ServerMessage[]): AsyncIterable<Fetched> {
+    for (const [path, inFolder] of groupByFolder(messages)) {
+      const uidvalidity = await this.open(path, true);
+      const current = inFolder.filter((m) => m.uidvalidity === uidvalidity);
+      let group: ServerMessage[] = [];
+      let bytes = 0;
+      for (const message of current) {
+        if (message.size > this.options.chunkBytes) {
+          yield* this.fetchGroup(group);
+          group = [];
+          bytes = 0;
+          const raw = await this.fetchInChunks(message);
+          if (raw) yield { message, raw };
+          continue;
+        }
+        if (group.length >= FETCH_GROUP_MESSAGES || bytes + message.size > FETCH_GROUP_BYTES) {
+          yield* this.fetchGroup(group);
+          group = [];
+          bytes = 0;
+        }
+        group.push(message);
+        bytes += message.size;
+      }
+      yield* this.fetchGroup(group);
+    }
+  }
+
+  /** One UID FETCH (BODY.PEEK[]) for many small messages. */
+  private async *fetchGroup(group: readonly ServerMessage[]): AsyncIterable<Fetched> {
+    if (group.length === 0) return;
+    const byUid = new Map(group.map((m) => [m.uid, m]));
+    const rows = await this.call(() => this.client.fetchAll(uidSet(group.map((m) => m.uid)), { uid: true, source: true }, { uid: true }));
+    const raws = new Map(rows.map((r) => [String(r.uid), r.source]));
+    for (const [uid, message] of byUid) {
+      const raw = raws.get(uid);
+      if (raw) yield { message, raw };
+    }
+  }
+
+  /** A large message in pieces (BODY.PEEK[]<start.length>), so no single response is huge. */
+  private async fetchInChunks(message: ServerMessage): Promise<Buffer | null> {
+    const parts: Buffer[] = [];
+    let start = 0;
+    for (;;) {
+      const row = await this.call(() =>
+        this.client.fetchOne(message.uid, { uid: true, source: { start, maxLength: this.options.chunkBytes } }, { uid: true }),
+      );
+      if (!row) return null;
+      const piece = row.source ?? Buffer.alloc(0);
+      parts.push(piece);
+      start += piece.length;
+      if (piece.length < this.options.chunkBytes) return Buffer.concat(parts);
+    }
+  }
+
+  async present<T extends MessageRef>(refs: readonly T[]): Promise<T[]> {
+    const out: T[] = [];
+    for (const [path, inFolder] of groupByFolder(refs)) {
+      if (!this.folders.some((f) => f.path === path)) continue;
+      const uidvalidity = await this.open(path, true);
+      const current = inFolder.filter((r) => r.uidvalidity === uidvalidity);
+      if (current.length === 0) continue;
+      const found = new Set((await this.searchUids(uidSet(current.map((r) => r.uid)))).map(String));
+      out.push(...current.filter((r) => found.has(r.uid)));
+    }
+    return out;
+  }
+
+  private async searchUids(uids: string): Promise<number[]> {
+    return (await this.call(() => this.client.search({ uid: uids }, { uid: true }))) || [];
+  }
+
+  async remove<T extends MessageRef>(refs: readonly T[]): Promise<T[]> {
+    const removed: T[] = [];
+    const uidplus = this.client.capabilities.has('UIDPLUS');
+    for (const [path, inFolder] of groupByFolder(await this.present(refs))) {
+      const uidvalidity = await this.open(path, false);
+      const ours = inFolder.filter((r) => r.uidvalidity === uidvalidity);
+      if (ours.length === 0) continue;
+      const set = uidSet(ours.map((r) => r.uid));
+      await this.call(() => this.client.messageFlagsAdd(set, ['\\Deleted'], { uid: true }));
+      const flagged = uidplus ? [] : (await this.call(() => this.client.search({ deleted: true }, { uid: true }))) || [];
+      const decision = decideExpunge(uidplus, ours.map((r) => r.uid), flagged.map(String));
+      if (decision === 'leave-flagged') continue;
+      await this.call(() => this.client.messageDelete(set, { uid: true }));
+      removed.push(...ours);
+    }
+    return removed;
+  }
+
+  async commit(): Promise<void> {
+    await this.call(() => this.client.logout());
+  }
+
+  abort(): void {
+    this.client.close();
+  }
+}
+
+/** The folders of the account's selection, or a clear error naming those that do not exist. */
+export async function collectedFolders(client: ImapFlow, endpoint: SourceEndpoint, timeoutMs: number): Promise<RemoteFolder[]> {
+  let listed;
+  try {
+    listed = await client.list();
+  } catch (err) {
+    throw imapError(err, timeoutMs);
+  }
+  const { collect, missing } = selectFolders(
+    listed.map((f) => ({ path: f.path, delimiter: f.delimiter, flags: [...f.flags], specialUse: f.specialUse ?? null })),
+    endpoint.folders,
+  );
+  if (missing.length > 0) throw new MailpullError('config', `remote folder(s) not found: ${missing.join(', ')}`);
+  return collect;
+}
+
+export function createImapSource(options: ImapSourceOptions): MailSource {
+  const settings = { chunkBytes: DEFAULT_CHUNK, ...options };
+  return {
+    async open(endpoint: SourceEndpoint): Promise<MailSession> {
+      const { client, tls } = await connectImap(endpoint, { timeoutMs: options.timeoutMs });
+      try {
+        return new ImapSession(client, tls, await collectedFolders(client, endpoint, options.timeoutMs), settings);
+      } catch (err) {
+        client.close();
+        throw err;
+      }
+    },
+  };
+}

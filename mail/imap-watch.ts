@@ -1,0 +1,65 @@
+import type { ImapFlow } from 'imapflow';
+import { MailpullError } from '../core/errors';
+import { connectImap, imapError } from './imap-connect';
+import { collectedFolders } from './imap-source';
+import type { FolderCursor, SourceEndpoint } from './source';
+
+export type WatchOutcome = 'new-mail' | 'unsupported';
+
+export interface WatchOptions {
+  timeoutMs: number;
+  /** IDLE is re-issued after this long, before servers drop an idle client (~29 min) */
+  maxIdleMs: number;
+  /** at most this many folders are watched, one connection each */
+  maxFolders: number;
+  signal: AbortSignal;
+}
+
+/**
+ * Holds IMAP IDLE on the collected folders until one of them gets new mail ('new-mail'), the
+ * server turns out to have no IDLE ('unsupported'), a connection drops (throws, so the caller
+ * reconnects with backoff) or the signal aborts (throws). Mail that arrived since the last
+ * listing counts as new at once.
+ */
+export async function watchForNewMail(
+  endpoint: SourceEndpoint,
+  cursors: readonly FolderCursor[],
+  options: WatchOptions,
+): Promise<WatchOutcome> {
+  const clients: ImapFlow[] = [];
+  const connect = async (): Promise<ImapFlow> => {
+    const { client } = await connectImap(endpoint, { timeoutMs: options.timeoutMs, autoIdle: { maxIdleMs: options.maxIdleMs } });
+    clients.push(client);
+    return client;
+  };
+  let settle: (outcome: WatchOutcome | Error) => void = () => undefined;
+  const done = new Promise<WatchOutcome | Error>((resolve) => (settle = resolve));
+  const onAbort = (): void => settle(new MailpullError('internal', 'watch cancelled'));
+  options.signal.addEventListener('abort', onAbort);
+  try {
+    const first = await connect();
+    if (!first.capabilities.has('IDLE')) return 'unsupported';
+    const folders = (await collectedFolders(first, endpoint, options.timeoutMs)).slice(0, options.maxFolders);
+    for (const [i, folder] of folders.entries()) {
+      const client = i === 0 ? first : await connect();
+      client.on('exists', (data: { count: number; prevCount: number }) => {
+        if (data.count > data.prevCount) settle('new-mail');
+      });
+      client.on('close', () => settle(new MailpullError('network', `the IDLE connection for ${folder.path} closed`)));
+      const box = await client.mailboxOpen(folder.path, { readOnly: true }).catch((err: unknown) => {
+        throw imapError(err, options.timeoutMs);
+      });
+      const cursor = cursors.find((c) => c.folder === folder.path);
+      if (!cursor || cursor.uidvalidity !== String(box.uidValidity) || box.uidNext - 1 > cursor.highestUid) return 'new-mail';
+    }
+    const outcome = await done;
+    if (outcome instanceof Error) throw outcome;
+    return outcome;
+  } finally {
+    options.signal.removeEventListener('abort', onAbort);
+    for (const client of clients) {
+      client.removeAllListeners('close');
+      client.close();
+    }
+  }
+}

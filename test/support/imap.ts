@@ -1,0 +1,57 @@
+import { ImapFlow } from 'imapflow';
+import { testEnv } from './env';
+import type { DovecotUser } from './dovecot';
+
+export interface RemoteMessage {
+  uid: number;
+  raw: Buffer;
+  flags: string[];
+  internalDate: Date;
+}
+
+/** A plain IMAP connection to the test Dovecot as the user: the test's view of the remote side. */
+export async function withImap<T>(user: DovecotUser, work: (client: ImapFlow) => Promise<T>): Promise<T> {
+  const client = new ImapFlow({
+    host: '127.0.0.1',
+    port: testEnv.imapPort(),
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user: user.name, pass: user.password },
+    logger: false,
+    disableAutoIdle: true,
+  });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+}
+
+/** Appends messages with flags and INTERNALDATE, creating the folder if needed. */
+export async function appendMessages(
+  user: DovecotUser,
+  folder: string,
+  messages: readonly { raw: Buffer; flags?: string[]; date?: Date }[],
+): Promise<void> {
+  await withImap(user, async (client) => {
+    if (folder.toUpperCase() !== 'INBOX') await client.mailboxCreate(folder).catch(() => undefined);
+    for (const m of messages) await client.append(folder, m.raw, m.flags ?? [], m.date);
+  });
+}
+
+/** Every message of a folder as the server holds it, oldest UID first (read-only, PEEK). */
+export async function readFolder(user: DovecotUser, folder: string): Promise<RemoteMessage[]> {
+  return withImap(user, async (client) => {
+    const box = await client.mailboxOpen(folder, { readOnly: true });
+    if (box.exists === 0) return [];
+    const rows = await client.fetchAll('1:*', { uid: true, flags: true, internalDate: true, source: true });
+    return rows.map((r) => ({
+      uid: r.uid,
+      raw: r.source ?? Buffer.alloc(0),
+      flags: [...(r.flags ?? [])].sort(),
+      internalDate: new Date(r.internalDate ?? 0),
+    }));
+  });
+}
