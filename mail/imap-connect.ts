@@ -88,7 +88,14 @@ export async function connectImap(
     await client.connect();
   } catch (err) {
     client.close();
-    throw imapError(err, options.timeoutMs);
+    const error = imapError(err, options.timeoutMs);
+    if (error.kind === 'timeout' && !direct) {
+      throw new MailpullError(
+        'timeout',
+        `no IMAP greeting or answer within ${options.timeoutMs / 1000} s; if this port expects TLS from the first byte (like 993), use tlsMode "direct"`,
+      );
+    }
+    throw error;
   }
   return { client, tls: client.secureConnection ? (direct ? 'implicit' : 'starttls') : 'plaintext' };
 }

@@ -63,7 +63,15 @@ export class Pop3Client {
     const client = new Pop3Client(socket, options);
     try {
       await client.settle(socket, options.implicitTls ? 'secureConnect' : 'connect');
-      client.greeting = await client.readStatus(false);
+      client.greeting = await client.readStatus(false).catch((err: unknown) => {
+        if (err instanceof MailpullError && err.kind === 'timeout' && !options.implicitTls) {
+          throw new MailpullError(
+            'timeout',
+            `no POP3 greeting within ${options.timeoutMs / 1000} s; if this port expects TLS from the first byte (like 995), use tlsMode "direct"`,
+          );
+        }
+        throw err;
+      });
       return client;
     } catch (err) {
       client.destroy();

@@ -5,13 +5,16 @@ export interface LineServer {
   close(): void;
 }
 
-/** A loopback server that greets with +OK and hands each CRLF-terminated line to `onLine`. */
-export async function lineServer(onLine: (line: string, socket: net.Socket) => void): Promise<LineServer> {
+/** A loopback server that greets (POP3 +OK by default) and hands each CRLF-terminated line to `onLine`. */
+export async function lineServer(
+  onLine: (line: string, socket: net.Socket) => void,
+  greeting = '+OK scripted',
+): Promise<LineServer> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    socket.write('+OK scripted\r\n');
+    socket.write(`${greeting}\r\n`);
     let buffered = '';
     socket.on('data', (d) => {
       buffered += d.toString('latin1');
