@@ -2,7 +2,7 @@
 # Installs everything mailpull needs on a fresh Debian 12 machine; each step is skipped when done.
 #   scripts/setup.sh            runtime parts: PostgreSQL, Temporal CLI, npm dependencies
 #   scripts/setup.sh --test     plus Dovecot (POP3, IMAP, LMTP) for the test suite
-#   scripts/setup.sh --bench    plus fetchmail for the benchmarks
+#   scripts/setup.sh --bench    plus fetchmail and getmail6 for the benchmarks
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -23,7 +23,9 @@ if [ "$want_test" = 1 ]; then
   done
 fi
 if [ "$want_bench" = 1 ]; then
-  dpkg -s fetchmail >/dev/null 2>&1 || apt_packages+=(fetchmail)
+  for p in fetchmail getmail6; do
+    dpkg -s "$p" >/dev/null 2>&1 || apt_packages+=("$p")
+  done
 fi
 
 if [ "${#apt_packages[@]}" -gt 0 ]; then

@@ -56,7 +56,19 @@ describe('HTTP API', () => {
     ['bad header name', { mimeRecipients: { enabled: true, headers: ['To:'] } }, 'mimeRecipients.headers.0'],
     ['owner not a uuid', { ownerAccountId: 'abc' }, 'ownerAccountId'],
     ['owner unknown', { ownerAccountId: '00000000-0000-4000-8000-000000000000' }, 'ownerAccountId'],
-    ['protocol imap (not yet)', { protocol: 'imap' }, 'protocol'],
+    ['unknown protocol', { protocol: 'smtp' }, 'protocol'],
+    ['unknown folder mode', { protocol: 'imap', folders: { mode: 'some' } }, 'folders.mode'],
+    ['empty folder list', { protocol: 'imap', folders: { mode: 'list', names: [] } }, 'folders.names'],
+    ['folder name with CRLF', { protocol: 'imap', folders: { mode: 'list', names: ['a\r\nx'] } }, 'folders.names.0'],
+    ['folders for POP3', { folders: { mode: 'all', exclude: [] } }, 'folders'],
+    ['push for POP3', { push: true }, 'push'],
+    ['mirrorFolders for POP3', { mirrorFolders: true }, 'mirrorFolders'],
+    ['APOP for IMAP', { protocol: 'imap', authMethod: 'apop' }, 'authMethod'],
+    ['receivedHeader for IMAP', { protocol: 'imap', receiveTime: 'receivedHeader' }, 'receiveTime'],
+    ['unknown auth method', { authMethod: 'magic' }, 'authMethod'],
+    ['allowInvalidCertificates not a boolean', { allowInvalidCertificates: 'yes' }, 'allowInvalidCertificates'],
+    ['forwardToAccountId not a uuid', { forwardToAccountId: 'abc' }, 'forwardToAccountId'],
+    ['forwardToAccountId unknown', { forwardToAccountId: '00000000-0000-4000-8000-000000000000' }, 'forwardToAccountId'],
     ['unknown field', { colour: 'blue' }, 'body'],
   ];
   for (const [what, change, field] of badExternal) {
@@ -83,6 +95,19 @@ describe('HTTP API', () => {
     assert.equal((await sys.api('DELETE', `/api/domains/${domainId}`)).status, 409);
   });
 
+  test('an IMAP account: ports follow protocol and TLS mode, folders default to INBOX, reset-index answers', async () => {
+    const imap = await sys.ok('POST', '/api/external-accounts', { ...valid(), protocol: 'imap', enabled: false });
+    assert.equal(imap.port, 143);
+    assert.deepEqual(imap.folders, { mode: 'inbox' });
+    assert.equal(imap.push, false);
+    assert.equal(imap.mirrorFolders, false);
+    const direct = await sys.ok('PATCH', `/api/external-accounts/${imap.id}`, { tlsMode: 'direct', folders: { mode: 'all' } });
+    assert.equal(direct.port, 993);
+    assert.deepEqual(direct.folders, { mode: 'all', exclude: [] });
+    assert.deepEqual(await sys.ok('POST', `/api/external-accounts/${imap.id}/reset-index`, {}, 200), { forgotten: 0, force: false });
+    await sys.ok('DELETE', `/api/external-accounts/${imap.id}`, undefined, 204);
+  });
+
   test('an external account: defaults, no password in any answer, lifecycle of its workflow', async () => {
     const user = await addUser();
     const created = await sys.ok('POST', '/api/external-accounts', {
@@ -98,6 +123,11 @@ describe('HTTP API', () => {
     assert.equal(created.deletePolicy, 'never');
     assert.deepEqual(created.mimeRecipients, { enabled: false, headers: ['To', 'CC', 'X-RCPT-TO', 'X-Envelope-To', 'Received'] });
     assert.equal(created.passwordSet, true);
+    assert.equal(created.protocol, 'pop3');
+    assert.equal(created.authMethod, 'password');
+    assert.equal(created.allowInvalidCertificates, false);
+    assert.equal(created.receiveTime, 'download');
+    assert.equal(created.forwardToAccountId, null);
     assert.equal('password' in created, false);
 
     const handle = sys.client.workflow.getHandle(workflowIdFor(created.id));

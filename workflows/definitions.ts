@@ -23,8 +23,11 @@ export interface RunSummary {
   resyncedFolders: string[];
 }
 
-/** IMAP push: off, holding IDLE, the server has no IDLE, or IDLE failed for good (see pushError). */
-export type PushState = 'off' | 'listening' | 'unsupported' | 'failed';
+/**
+ * IMAP push: off, holding IDLE, the server has no IDLE, IDLE failed for good (see pushError), or
+ * paused after a failed cycle until the next scheduled one.
+ */
+export type PushState = 'off' | 'listening' | 'unsupported' | 'failed' | 'paused';
 
 export interface AccountStatus {
   externalAccountId: string;

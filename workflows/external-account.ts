@@ -148,10 +148,10 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
   }
 
   /** Waits for the interval, Connect Now or stop; with push on, also for IMAP IDLE to see new mail. */
-  async function waitForNextRun(ms: number, pushWanted: boolean): Promise<void> {
+  async function waitForNextRun(ms: number, pushMode: 'off' | 'paused' | 'on'): Promise<void> {
     const deadline = Date.now() + ms;
-    if (!pushWanted || pushUnsupported) {
-      status.push = pushWanted ? 'unsupported' : 'off';
+    if (pushMode !== 'on' || pushUnsupported) {
+      status.push = pushMode === 'on' ? 'unsupported' : pushMode;
       await condition(() => wake || stop, ms);
       return;
     }
@@ -200,7 +200,10 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
       status.disabledReason = schedule.reason;
     }
     status.nextRunAt = new Date(Date.now() + schedule.intervalSeconds * 1000).toISOString();
-    await waitForNextRun(schedule.intervalSeconds * 1000, schedule.state === 'active' && schedule.push);
+    // After a failed cycle only the schedule retries: new mail that a failing cycle cannot take
+    // would otherwise wake the account again at once, in a loop.
+    const pushMode = schedule.state !== 'active' || !schedule.push ? 'off' : status.lastRun?.outcome === 'failed' ? 'paused' : 'on';
+    await waitForNextRun(schedule.intervalSeconds * 1000, pushMode);
     status.nextRunAt = null;
     if (workflowInfo().continueAsNewSuggested && !stop) {
       await condition(allHandlersFinished);
