@@ -8,10 +8,14 @@ import { TestSystem } from './support/system';
 const day = (n: number): Date => new Date(Date.UTC(2025, 0, n, 8, 30, 0));
 const FLAG_CYCLE = [[], ['\\Seen'], ['\\Flagged'], ['\\Seen', '\\Answered'], ['$Important']];
 
-/** 20 messages per folder, each with its own INTERNALDATE and a mix of flags and keywords. */
+/**
+ * 20 messages per folder, each with its own INTERNALDATE and a mix of flags and keywords; #7 is
+ * larger (in INBOX 9 MB, which is fetched in 4 MB pieces).
+ */
 function folderCorpus(folder: string, firstDay: number) {
+  const large = folder === 'INBOX' ? 9 * 1024 * 1024 : 300_000;
   return Array.from({ length: 20 }, (_, i) => ({
-    raw: buildMessage({ subject: `${folder} #${i}`, body: i === 7 ? textOfSize(300_000) : `in ${folder}, number ${i}\r\n` }),
+    raw: buildMessage({ subject: `${folder} #${i}`, body: i === 7 ? textOfSize(large) : `in ${folder}, number ${i}\r\n` }),
     flags: FLAG_CYCLE[i % FLAG_CYCLE.length],
     date: day(firstDay + i),
   }));
