@@ -1,4 +1,5 @@
 import { MailpullError } from '../core/errors';
+import { tryLockAccount, unlockAccount } from '../db/account-lock';
 import { getStoredExternalAccount, loadActiveness, type StoredExternalAccount } from '../db/external-accounts';
 import type { Pool } from '../db/pool';
 import type { MailSession, MailSource } from '../mail/source';
@@ -17,10 +18,7 @@ export async function withAccountSession<T>(
 ): Promise<T> {
   const lock = await pool.connect();
   try {
-    const { rows } = await lock.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtext('mailpull-account'), hashtext($1)) AS ok", [
-      accountId,
-    ]);
-    if (!rows[0].ok) throw new MailpullError('busy', 'another session of this account is still running');
+    if (!(await tryLockAccount(lock, accountId))) throw new MailpullError('busy', 'another session of this account is still running');
     try {
       const account = await getStoredExternalAccount(pool, accountId);
       if (!account) throw new MailpullError('gone', 'the external account no longer exists');
@@ -36,7 +34,7 @@ export async function withAccountSession<T>(
         throw err;
       }
     } finally {
-      await lock.query("SELECT pg_advisory_unlock(hashtext('mailpull-account'), hashtext($1))", [accountId]);
+      await unlockAccount(lock, accountId);
     }
   } finally {
     lock.release();

@@ -59,8 +59,7 @@ export async function deliverToStore(pool: Pool, account: StoredExternalAccount,
       const recipients = chooseRecipients(candidates[i], local, fallback);
       let stored = false;
       for (const accountId of recipients) {
-        stored =
-          (await storeMessage(tx, {
+        const inserted = await storeMessage(tx, {
           accountId,
           folder: account.mirrorFolders ? message.localFolder : 'INBOX',
           raw,
@@ -75,7 +74,8 @@ export async function deliverToStore(pool: Pool, account: StoredExternalAccount,
             uid: message.uid,
             generation: account.deliveryGeneration,
           },
-        })) || stored;
+        });
+        stored ||= inserted;
       }
       await markDelivered(tx, account.id, message, { recipientCount: recipients.length, contentHash: hashes[i], recognized: false });
       // Not stored for anyone: the store already had it (a reset index without force).

@@ -1,10 +1,10 @@
 import { Context } from '@temporalio/activity';
 import { selectForDeletion } from '../core/delete-policy';
-import { messageKey, planDownloads, type BatchLimits } from '../core/download-plan';
+import { planDownloads, type BatchLimits } from '../core/download-plan';
 import { tlsWarning, type TlsOutcome } from '../core/tls-decision';
 import { getStoredExternalAccount, loadActiveness, type Activeness, type StoredExternalAccount } from '../db/external-accounts';
 import type { Pool } from '../db/pool';
-import { loadCursors, loadIndex, markRemoved, recordSeen, saveFolderListings } from '../db/uid-index';
+import { deliveredAmong, loadCursors, loadIndex, markRemoved, recordSeen, saveFolderListings } from '../db/uid-index';
 import { watchForNewMail, type WatchOutcome } from '../mail/imap-watch';
 import type { Fetched, Listing, MailSession, MailSource } from '../mail/source';
 import { withAccountSession } from './account-session';
@@ -52,9 +52,6 @@ const HEARTBEAT_EVERY_MS = 5_000;
 /** IDLE needs a connection per folder; beyond this many folders the schedule covers the rest. */
 const MAX_WATCHED_FOLDERS = 10;
 
-const deliveredKeys = (index: Awaited<ReturnType<typeof loadIndex>>): Set<string> =>
-  new Set([...index.values()].filter((e) => e.deliveredAt !== null).map(messageKey));
-
 /** The activities of one collection cycle; only ids and small summaries cross Temporal. */
 export function createActivities({ pool, sources, limits, commitLimits, push }: ActivityDeps) {
   const session = <T>(accountId: string, work: Parameters<typeof withAccountSession<T>>[3]): Promise<T> =>
@@ -78,7 +75,7 @@ export function createActivities({ pool, sources, limits, commitLimits, push }: 
       return typedFailures(() =>
         session(accountId, async (mail, account) => {
           const listing = await listAndRecord(accountId, mail);
-          const plan = planDownloads(listing.messages, deliveredKeys(await loadIndex(pool, accountId)), {
+          const plan = planDownloads(listing.messages, await deliveredAmong(pool, accountId, listing.messages), {
             ...limits,
             maxMessages: Number.POSITIVE_INFINITY,
             maxBytes: Number.POSITIVE_INFINITY,
@@ -101,7 +98,7 @@ export function createActivities({ pool, sources, limits, commitLimits, push }: 
       return typedFailures(() =>
         session(accountId, async (mail, account) => {
           const listing = await listAndRecord(accountId, mail);
-          const plan = planDownloads(listing.messages, deliveredKeys(await loadIndex(pool, accountId)), limits);
+          const plan = planDownloads(listing.messages, await deliveredAmong(pool, accountId, listing.messages), limits);
           const context = Context.current();
           const progress = { delivered: 0, recognized: 0, of: plan.batch.length };
           // Beats on a timer too, so one slow, huge message does not look like a dead worker;

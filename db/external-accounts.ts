@@ -3,6 +3,7 @@ import type { FolderSelection } from '../core/folder-selection';
 import type { ReceiveTimeSource } from '../core/receive-time';
 import type { TlsMode } from '../core/tls-decision';
 import type { SourceEndpoint } from '../mail/source';
+import { tryLockAccountForTransaction } from './account-lock';
 import type { Queryable } from './pool';
 
 /** Where and how to log in, and what to do with the mail: everything but the password. */
@@ -252,12 +253,7 @@ export async function loadActiveness(db: Queryable, id: string): Promise<Activen
  * `force` starts a new delivery generation.
  */
 export async function resetIndex(db: Queryable, id: string, force: boolean): Promise<number | 'busy'> {
-  // The same lock a collection session holds (activities/account-session.ts), for this transaction.
-  const { rows } = await db.query<{ ok: boolean }>(
-    "SELECT pg_try_advisory_xact_lock(hashtext('mailpull-account'), hashtext($1)) AS ok",
-    [id],
-  );
-  if (!rows[0].ok) return 'busy';
+  if (!(await tryLockAccountForTransaction(db, id))) return 'busy';
   const { rowCount } = await db.query('DELETE FROM uid_index WHERE external_account_id = $1', [id]);
   await db.query('DELETE FROM folder_state WHERE external_account_id = $1', [id]);
   if (force) await db.query('UPDATE external_accounts SET delivery_generation = delivery_generation + 1 WHERE id = $1', [id]);

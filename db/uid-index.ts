@@ -4,6 +4,13 @@ import type { StoredCopies } from '../core/recognition';
 import type { FolderCursor, FolderListing } from '../mail/source';
 import type { Queryable } from './pool';
 
+/** Folder, UIDVALIDITY and UID as three parallel arrays, for unnest() in a query. */
+const refColumns = (refs: readonly MessageRef[]): [string[], string[], string[]] => [
+  refs.map((r) => r.folder),
+  refs.map((r) => r.uidvalidity),
+  refs.map((r) => r.uid),
+];
+
 /** Records server messages not seen before (first-seen time = now); returns how many were new. */
 export async function recordSeen(db: Queryable, accountId: string, messages: readonly ServerMessage[]): Promise<number> {
   if (messages.length === 0) return 0;
@@ -11,13 +18,7 @@ export async function recordSeen(db: Queryable, accountId: string, messages: rea
     `INSERT INTO uid_index (external_account_id, folder, uidvalidity, uid, size)
      SELECT $1, f, v, u, s FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) AS t(f, v, u, s)
      ON CONFLICT DO NOTHING`,
-    [
-      accountId,
-      messages.map((m) => m.folder),
-      messages.map((m) => m.uidvalidity),
-      messages.map((m) => m.uid),
-      messages.map((m) => m.size),
-    ],
+    [accountId, ...refColumns(messages), messages.map((m) => m.size)],
   );
   return rowCount ?? 0;
 }
@@ -30,6 +31,19 @@ export async function loadIndex(db: Queryable, accountId: string): Promise<Map<s
     [accountId],
   );
   return new Map(rows.map((r) => [messageKey(r), r]));
+}
+
+/** The messageKeys of those listed messages whose delivery is committed. */
+export async function deliveredAmong(db: Queryable, accountId: string, messages: readonly MessageRef[]): Promise<Set<string>> {
+  if (messages.length === 0) return new Set();
+  const { rows } = await db.query<MessageRef>(
+    `SELECT i.folder, i.uidvalidity, i.uid
+       FROM uid_index i JOIN unnest($2::text[], $3::text[], $4::text[]) AS t(f, v, u)
+         ON i.folder = t.f AND i.uidvalidity = t.v AND i.uid = t.u
+      WHERE i.external_account_id = $1 AND i.delivered_at IS NOT NULL`,
+    [accountId, ...refColumns(messages)],
+  );
+  return new Set(rows.map(messageKey));
 }
 
 /** Per IMAP folder: UIDVALIDITY, highest UID seen and the undelivered UIDs. */
@@ -96,6 +110,6 @@ export async function markRemoved(db: Queryable, accountId: string, refs: readon
     `UPDATE uid_index SET deleted_at = now()
       FROM unnest($2::text[], $3::text[], $4::text[]) AS t(f, v, u)
      WHERE external_account_id = $1 AND folder = t.f AND uidvalidity = t.v AND uid = t.u`,
-    [accountId, refs.map((r) => r.folder), refs.map((r) => r.uidvalidity), refs.map((r) => r.uid)],
+    [accountId, ...refColumns(refs)],
   );
 }

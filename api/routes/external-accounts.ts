@@ -42,16 +42,15 @@ export function externalAccountRoutes({ pool, workflows }: ApiDeps): Hono {
   const app = new Hono();
   const id = idParam('id');
 
-  const requireOwner = async (ownerAccountId: string): Promise<void> => {
-    if (!(await getAccount(pool, ownerAccountId))) throw invalid('ownerAccountId', `account ${ownerAccountId} does not exist`);
+  const requireAccount = async (field: string, accountId: string): Promise<void> => {
+    if (!(await getAccount(pool, accountId))) throw invalid(field, `account ${accountId} does not exist`);
   };
 
   /** Checks what the schema alone cannot: options of the other protocol, the forward-to account. */
   const checkSettings = async (account: ExternalAccountInput): Promise<void> => {
     const mismatch = protocolMismatch(account);
     if (mismatch) throw invalid(mismatch.field, mismatch.message);
-    const forwardTo = account.forwardToAccountId;
-    if (forwardTo && !(await getAccount(pool, forwardTo))) throw invalid('forwardToAccountId', `account ${forwardTo} does not exist`);
+    if (account.forwardToAccountId) await requireAccount('forwardToAccountId', account.forwardToAccountId);
   };
 
   app.get('/', async (c) => {
@@ -61,7 +60,7 @@ export function externalAccountRoutes({ pool, workflows }: ApiDeps): Hono {
 
   app.post('/', async (c) => {
     const input = parse(createExternalAccount, await readJson(c));
-    await requireOwner(input.ownerAccountId);
+    await requireAccount('ownerAccountId', input.ownerAccountId);
     const { intervalMinutes, deletePolicy: policy, port, ...rest } = input;
     const settings: ExternalAccountInput = {
       ...rest,
