@@ -83,36 +83,28 @@ export class TestSystem {
   }
 
   /** A POP3 external account on the test Dovecot (STLS, trusting the test CA), created through the API. */
-  async pop3Account(
-    owner: { id: string },
-    user: DovecotUser,
-    extra: Record<string, unknown> = {},
-  ): Promise<{ id: string; [key: string]: unknown }> {
-    return this.ok('POST', '/api/external-accounts', {
-      ownerAccountId: owner.id,
-      name: `pop3 ${user.name}`,
-      host: '127.0.0.1',
-      port: testEnv.pop3Port(),
-      tlsMode: 'detect',
-      tlsCa: await caCertificate(),
-      username: user.name,
-      password: user.password,
-      ...extra,
-    });
+  pop3Account(owner: { id: string }, user: DovecotUser, extra: Record<string, unknown> = {}) {
+    return this.remoteAccount('pop3', testEnv.pop3Port(), owner, user, extra);
   }
 
   /** An IMAP external account on the test Dovecot (STARTTLS, trusting the test CA), created through the API. */
-  async imapAccount(
+  imapAccount(owner: { id: string }, user: DovecotUser, extra: Record<string, unknown> = {}) {
+    return this.remoteAccount('imap', testEnv.imapPort(), owner, user, extra);
+  }
+
+  private async remoteAccount(
+    protocol: 'pop3' | 'imap',
+    port: number,
     owner: { id: string },
     user: DovecotUser,
-    extra: Record<string, unknown> = {},
+    extra: Record<string, unknown>,
   ): Promise<{ id: string; [key: string]: unknown }> {
     return this.ok('POST', '/api/external-accounts', {
       ownerAccountId: owner.id,
-      name: `imap ${user.name}`,
-      protocol: 'imap',
+      name: `${protocol} ${user.name}`,
+      protocol,
       host: '127.0.0.1',
-      port: testEnv.imapPort(),
+      port,
       tlsMode: 'detect',
       tlsCa: await caCertificate(),
       username: user.name,
