@@ -3,6 +3,15 @@ import { tryLockAccount, unlockAccount } from '../db/account-lock';
 import { getStoredExternalAccount, loadActiveness, type StoredExternalAccount } from '../db/external-accounts';
 import type { Pool } from '../db/pool';
 import type { MailSession, MailSource } from '../mail/source';
+import type { Keyring } from '../secrets/keyring';
+import type { Credentials } from './credentials';
+
+export interface SessionDeps {
+  pool: Pool;
+  keyring: Keyring;
+  sources: Record<StoredExternalAccount['protocol'], MailSource>;
+  credentials: Credentials;
+}
 
 /**
  * Opens a session on the account's remote mailbox under a Postgres advisory lock, so that even a
@@ -11,8 +20,7 @@ import type { MailSession, MailSource } from '../mail/source';
  * connecting. Ends the session with a clean logout after `work`, or drops it on error.
  */
 export async function withAccountSession<T>(
-  pool: Pool,
-  sources: Record<StoredExternalAccount['protocol'], MailSource>,
+  { pool, keyring, sources, credentials }: SessionDeps,
   accountId: string,
   work: (session: MailSession, account: StoredExternalAccount) => Promise<T>,
 ): Promise<T> {
@@ -20,11 +28,13 @@ export async function withAccountSession<T>(
   try {
     if (!(await tryLockAccount(lock, accountId))) throw new MailpullError('busy', 'another session of this account is still running');
     try {
-      const account = await getStoredExternalAccount(pool, accountId);
+      const account = await getStoredExternalAccount(pool, keyring, accountId);
       if (!account) throw new MailpullError('gone', 'the external account no longer exists');
       const activeness = await loadActiveness(pool, accountId);
-      if (activeness.state === 'inactive') throw new MailpullError('inactive', activeness.reason);
-      const session = await sources[account.protocol].open(account);
+      if (activeness.state === 'inactive') {
+        throw new MailpullError(activeness.cause === 'reauthorization' ? 'reauth' : 'inactive', activeness.reason);
+      }
+      const session = await credentials.login(account, (endpoint) => sources[account.protocol].open(endpoint));
       try {
         const result = await work(session, account);
         await session.commit();

@@ -2,18 +2,29 @@ import { Context } from '@temporalio/activity';
 import { selectForDeletion } from '../core/delete-policy';
 import { planDownloads, type BatchLimits } from '../core/download-plan';
 import { tlsWarning, type TlsOutcome } from '../core/tls-decision';
-import { getStoredExternalAccount, loadActiveness, type Activeness, type StoredExternalAccount } from '../db/external-accounts';
+import {
+  getExternalAccountSettings,
+  getStoredExternalAccount,
+  loadActiveness,
+  type Activeness,
+  type StoredExternalAccount,
+} from '../db/external-accounts';
 import type { Pool } from '../db/pool';
 import { deliveredAmong, loadCursors, loadIndex, markRemoved, recordSeen, saveFolderListings } from '../db/uid-index';
 import { watchForNewMail, type WatchOutcome } from '../mail/imap-watch';
 import type { Fetched, Listing, MailSession, MailSource } from '../mail/source';
+import type { Keyring } from '../secrets/keyring';
 import { withAccountSession } from './account-session';
+import { createCredentials } from './credentials';
 import { deliverToStore } from './deliver';
 import { GroupCommitter } from './group-committer';
 import { typedFailures } from './failure';
 
 export interface ActivityDeps {
   pool: Pool;
+  keyring: Keyring;
+  /** where protocol traces go (MAILPULL_PROTOCOL_TRACE) */
+  trace?: (line: string) => void;
   sources: Record<StoredExternalAccount['protocol'], MailSource>;
   limits: BatchLimits;
   /** how many messages (and bytes) one delivery transaction holds at most */
@@ -53,9 +64,10 @@ const HEARTBEAT_EVERY_MS = 5_000;
 const MAX_WATCHED_FOLDERS = 10;
 
 /** The activities of one collection cycle; only ids and small summaries cross Temporal. */
-export function createActivities({ pool, sources, limits, commitLimits, push }: ActivityDeps) {
-  const session = <T>(accountId: string, work: Parameters<typeof withAccountSession<T>>[3]): Promise<T> =>
-    withAccountSession(pool, sources, accountId, work);
+export function createActivities({ pool, keyring, trace, sources, limits, commitLimits, push }: ActivityDeps) {
+  const credentials = createCredentials({ pool, keyring, timeoutMs: push.timeoutMs, trace });
+  const session = <T>(accountId: string, work: Parameters<typeof withAccountSession<T>>[2]): Promise<T> =>
+    withAccountSession({ pool, keyring, sources, credentials }, accountId, work);
 
   /** Lists the server (IMAP: only what is new or pending) and records what it learned. */
   const listAndRecord = async (accountId: string, mail: MailSession): Promise<Listing & { newlySeen: number; resynced: string[] }> => {
@@ -130,7 +142,7 @@ export function createActivities({ pool, sources, limits, commitLimits, push }: 
     /** Removes from the server what the delete policy allows: delivered messages only. */
     async applyDeletePolicy(accountId: string): Promise<DeleteSummary> {
       return typedFailures(async () => {
-        const stored = await getStoredExternalAccount(pool, accountId);
+        const stored = await getExternalAccountSettings(pool, accountId);
         if (stored?.deletePolicy.mode === 'never') return { removed: 0 }; // touch nothing, not even a login
         const removed = await session(accountId, async (mail, account) => {
           const index = await loadIndex(pool, accountId);
@@ -149,17 +161,22 @@ export function createActivities({ pool, sources, limits, commitLimits, push }: 
      */
     async waitForNewMail(accountId: string): Promise<WatchOutcome | 'off'> {
       return typedFailures(async () => {
-        const account = await getStoredExternalAccount(pool, accountId);
+        const account = await getStoredExternalAccount(pool, keyring, accountId);
         if (!account || account.protocol !== 'imap' || !account.push) return 'off';
+        const activeness = await loadActiveness(pool, accountId);
+        if (activeness.state !== 'active') return 'off';
         const context = Context.current();
         const controller = new AbortController();
         const beat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
-        const watching = watchForNewMail(account, await loadCursors(pool, accountId), {
-          timeoutMs: push.timeoutMs,
-          maxIdleMs: push.idleRestartMs,
-          maxFolders: MAX_WATCHED_FOLDERS,
-          signal: controller.signal,
-        });
+        const cursors = await loadCursors(pool, accountId);
+        const watching = credentials.login(account, (endpoint) =>
+          watchForNewMail(endpoint, cursors, {
+            timeoutMs: push.timeoutMs,
+            maxIdleMs: push.idleRestartMs,
+            maxFolders: MAX_WATCHED_FOLDERS,
+            signal: controller.signal,
+          }),
+        );
         try {
           return await Promise.race([watching, context.cancelled]);
         } finally {

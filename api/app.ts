@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ApiDeps } from './deps';
+import { requireToken } from './auth';
 import { ApiError } from './http-errors';
 import { accountRoutes } from './routes/accounts';
 import { domainRoutes } from './routes/domains';
@@ -13,13 +14,15 @@ export function createApp(deps: ApiDeps, log: (line: string) => void = console.e
     await deps.pool.query('SELECT 1');
     return c.json({ ok: true });
   });
+  // after /health, which load balancers probe without a token
+  app.use('*', requireToken(deps.pool));
   app.route('/api/domains', domainRoutes(deps));
   app.route('/api/accounts', accountRoutes(deps));
   app.route('/api/external-accounts', externalAccountRoutes(deps));
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {
-    if (err instanceof ApiError) return c.json(err.body, err.status);
+    if (err instanceof ApiError) return c.json(err.body, err.status, err.headers);
     if (err instanceof HTTPException) return c.json({ error: 'http_error', message: err.message }, err.status);
     log(`mailpull api: ${c.req.method} ${c.req.path} failed: ${err.message}`);
     return c.json({ error: 'internal', message: 'internal error; see the API log' }, 500);

@@ -15,6 +15,7 @@ export class ApiError extends HTTPException {
   constructor(
     status: ContentfulStatusCode,
     readonly body: ApiErrorBody,
+    readonly headers: Record<string, string> = {},
   ) {
     super(status, { message: body.message });
   }

@@ -67,6 +67,37 @@ const folders = z.discriminatedUnion('mode', [
   z.strictObject({ mode: z.literal('all'), exclude: z.array(folderName).max(200).default([]) }),
 ]);
 
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+// A token endpoint receives the refresh token and the client secret: TLS, except on loopback.
+const tokenEndpoint = z
+  .url({ message: 'must be a URL' })
+  .max(2000)
+  .refine((u) => {
+    const url = new URL(u);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
+  }, 'must be an https URL (plain http only on loopback)');
+
+const oauthFields = {
+  provider: z.enum(['google', 'microsoft', 'custom']),
+  tokenEndpoint,
+  clientId: protocolSafe(500),
+  clientSecret: protocolSafe(2000).nullable(),
+  refreshToken: protocolSafe(8000),
+  scope: protocolSafe(2000).nullable(),
+};
+
+/** On create, provider and client id are required; the endpoint and scope default from the provider's preset. */
+const oauth = z.strictObject({
+  ...oauthFields,
+  tokenEndpoint: oauthFields.tokenEndpoint.optional(),
+  clientSecret: oauthFields.clientSecret.optional(),
+  refreshToken: oauthFields.refreshToken.optional(),
+  scope: oauthFields.scope.optional(),
+});
+
+export type OAuthInput = Partial<z.infer<typeof oauth>>;
+
 const externalAccountFields = {
   ownerAccountId: z.uuid({ message: 'must be a UUID' }),
   name: z.string().trim().min(1).max(200),
@@ -81,7 +112,7 @@ const externalAccountFields = {
     .regex(/-----BEGIN CERTIFICATE-----/, 'must be a PEM certificate')
     .nullable(),
   allowInvalidCertificates: z.boolean(),
-  authMethod: z.enum(['password', 'apop']),
+  authMethod: z.enum(['password', 'apop', 'xoauth2']),
   folders,
   mirrorFolders: z.boolean(),
   push: z.boolean(),
@@ -89,6 +120,7 @@ const externalAccountFields = {
   forwardToAccountId: z.uuid({ message: 'must be a UUID' }).nullable(),
   username: protocolSafe(320),
   password: protocolSafe(1024),
+  oauth,
   intervalMinutes: z.number().int().min(1).max(7 * 24 * 60),
   deletePolicy,
   mimeRecipients,
@@ -111,14 +143,18 @@ export const createExternalAccount = z.strictObject({
   push: externalAccountFields.push.default(false),
   receiveTime: externalAccountFields.receiveTime.default('download'),
   forwardToAccountId: externalAccountFields.forwardToAccountId.default(null),
+  password: externalAccountFields.password.optional(),
+  oauth: externalAccountFields.oauth.optional(),
 });
+
+export const setRefreshToken = z.strictObject({ refreshToken: oauthFields.refreshToken });
 
 export const resetIndex = z.strictObject({ force: z.boolean().default(false) });
 
 /** Options that only one protocol has: the field that is wrong for the account's protocol, if any. */
 export function protocolMismatch(account: {
   protocol: 'pop3' | 'imap';
-  authMethod: 'password' | 'apop';
+  authMethod: 'password' | 'apop' | 'xoauth2';
   folders: { mode: string };
   mirrorFolders: boolean;
   push: boolean;
@@ -137,7 +173,10 @@ export function protocolMismatch(account: {
   return null;
 }
 
-export const updateExternalAccount = z.strictObject(externalAccountFields).omit({ ownerAccountId: true, protocol: true }).partial();
+export const updateExternalAccount = z
+  .strictObject({ ...externalAccountFields, oauth: z.strictObject(oauthFields).partial() })
+  .omit({ ownerAccountId: true, protocol: true })
+  .partial();
 
 export type CreateExternalAccount = z.infer<typeof createExternalAccount>;
 export type UpdateExternalAccount = z.infer<typeof updateExternalAccount>;

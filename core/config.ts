@@ -1,3 +1,5 @@
+import type { KeySource } from '../secrets/keyring';
+
 /** Every environment variable mailpull reads; the README documents each one. */
 export const CONFIG_VARIABLES = [
   'DATABASE_URL',
@@ -13,6 +15,9 @@ export const CONFIG_VARIABLES = [
   'MAILPULL_COMMIT_BYTES',
   'MAILPULL_SOCKET_TIMEOUT_MS',
   'MAILPULL_IDLE_RESTART_MS',
+  'MAILPULL_SECRET_KEY',
+  'MAILPULL_SECRET_KEY_FILE',
+  'MAILPULL_PROTOCOL_TRACE',
 ] as const;
 
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
@@ -32,6 +37,10 @@ export interface Config {
   socketTimeoutMs: number;
   /** IMAP IDLE is re-issued this often, below the 29-minute server limit */
   idleRestartMs: number;
+  /** where the keys that seal passwords and tokens come from */
+  secretKeys: KeySource;
+  /** log every POP3/IMAP command and status line, credentials masked */
+  protocolTrace: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -45,6 +54,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
   const databaseUrl = read('DATABASE_URL');
   if (!databaseUrl) throw new Error('DATABASE_URL is required (scripts/start.sh sets it for the embedded default)');
+  const keyValue = read('MAILPULL_SECRET_KEY');
+  const keyFile = read('MAILPULL_SECRET_KEY_FILE');
+  if (keyValue && keyFile) throw new Error('set MAILPULL_SECRET_KEY or MAILPULL_SECRET_KEY_FILE, not both');
+  if (!keyValue && !keyFile) {
+    throw new Error(
+      'MAILPULL_SECRET_KEY or MAILPULL_SECRET_KEY_FILE is required: passwords and tokens are stored encrypted ' +
+        '(scripts/start.sh generates a key file for the embedded default; make a key with scripts/mailpull.sh keys generate)',
+    );
+  }
   return {
     databaseUrl,
     temporalAddress: read('TEMPORAL_ADDRESS') ?? '127.0.0.1:7233',
@@ -59,5 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     commitBytes: positiveInt('MAILPULL_COMMIT_BYTES', 16 * 1024 * 1024),
     socketTimeoutMs: positiveInt('MAILPULL_SOCKET_TIMEOUT_MS', 60_000),
     idleRestartMs: positiveInt('MAILPULL_IDLE_RESTART_MS', 25 * 60_000),
+    protocolTrace: ['1', 'true', 'yes', 'on'].includes((read('MAILPULL_PROTOCOL_TRACE') ?? '').toLowerCase()),
+    secretKeys: keyFile ? { kind: 'file', path: keyFile } : { kind: 'env', value: keyValue ?? '' },
   };
 }

@@ -5,6 +5,7 @@
  */
 export type ErrorKind =
   | 'auth' // the remote server refused the credentials
+  | 'reauth' // the OAuth2 provider revoked the refresh token (invalid_grant): an admin must set a new one
   | 'tls' // certificate or handshake refused; retrying won't change the certificate
   | 'config' // the account's settings cannot work (e.g. STLS offered but disabled)
   | 'gone' // the external account was deleted while we worked
@@ -15,7 +16,7 @@ export type ErrorKind =
   | 'busy' // another session holds the account (should never last)
   | 'internal';
 
-const PERMANENT: ReadonlySet<ErrorKind> = new Set(['auth', 'tls', 'config', 'gone', 'inactive']);
+const PERMANENT: ReadonlySet<ErrorKind> = new Set(['auth', 'reauth', 'tls', 'config', 'gone', 'inactive']);
 
 export class MailpullError extends Error {
   constructor(

@@ -1,13 +1,25 @@
 import type { DeletePolicy } from '../core/delete-policy';
+import type { OAuthProvider } from '../core/oauth';
 import type { FolderSelection } from '../core/folder-selection';
 import type { ReceiveTimeSource } from '../core/receive-time';
 import type { TlsMode } from '../core/tls-decision';
 import type { SourceEndpoint } from '../mail/source';
 import { tryLockAccountForTransaction } from './account-lock';
 import type { Queryable } from './pool';
+import { loadSecrets, secretsSet, type SecretName, type Secrets } from './secrets';
+import type { Keyring } from '../secrets/keyring';
 
-/** Where and how to log in, and what to do with the mail: everything but the password. */
-export interface ExternalAccountSettings extends Omit<SourceEndpoint, 'password'> {
+/** Where XOAUTH2 access tokens come from; the client secret and the tokens are secrets, stored apart. */
+export interface OAuthSettings {
+  provider: OAuthProvider;
+  tokenEndpoint: string;
+  clientId: string;
+  /** sent with each refresh when set (Microsoft wants it; Google keeps the consented scope) */
+  scope: string | null;
+}
+
+/** Where and how to log in, and what to do with the mail: everything but the secrets. */
+export interface ExternalAccountSettings extends Omit<SourceEndpoint, 'secret'> {
   ownerAccountId: string;
   name: string;
   enabled: boolean;
@@ -22,16 +34,29 @@ export interface ExternalAccountSettings extends Omit<SourceEndpoint, 'password'
   receiveTime: ReceiveTimeSource;
   /** where mail goes whose MIME recipients resolve to nobody local (else the owner) */
   forwardToAccountId: string | null;
+  /** set exactly when authMethod is xoauth2 */
+  oauth: OAuthSettings | null;
 }
 
-/** What is written: the settings and the password. */
-export type ExternalAccountInput = ExternalAccountSettings & { password: string };
+/** What the API shows: secrets are never read back, only which ones are set. */
+export type ExternalAccount = ExternalAccountSettings & {
+  id: string;
+  secretsSet: SecretName[];
+  oauthAccessExpiresAt: Date | null;
+  /** why no login is tried until a new refresh token is set (the provider answered invalid_grant) */
+  reauthorizationReason: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+};
 
-/** An external account as the API shows it: the password is never read back, only whether it is set. */
-export type ExternalAccount = ExternalAccountSettings & { id: string; passwordSet: boolean; createdAt: Date; updatedAt: Date };
-
-/** An account as the activities use it, password included. */
-export type StoredExternalAccount = ExternalAccountInput & { id: string; deliveryGeneration: number };
+/** An account as the activities use it, secrets opened. */
+export type StoredExternalAccount = ExternalAccountSettings & {
+  id: string;
+  deliveryGeneration: number;
+  secrets: Secrets;
+  oauthAccessExpiresAt: Date | null;
+  reauthorizationReason: string | null;
+};
 
 interface Row {
   id: string;
@@ -44,7 +69,7 @@ interface Row {
   tls_mode: TlsMode;
   tls_ca: string | null;
   allow_invalid_certificates: boolean;
-  auth_method: 'password' | 'apop';
+  auth_method: 'password' | 'apop' | 'xoauth2';
   folder_mode: FolderSelection['mode'];
   folder_names: string[];
   mirror_folders: boolean;
@@ -53,7 +78,12 @@ interface Row {
   forward_to_account_id: string | null;
   delivery_generation: number;
   username: string;
-  password: string;
+  oauth_provider: OAuthProvider | null;
+  oauth_token_endpoint: string | null;
+  oauth_client_id: string | null;
+  oauth_scope: string | null;
+  oauth_access_expires_at: Date | null;
+  reauthorization_reason: string | null;
   interval_seconds: number;
   delete_policy: 'never' | 'immediately' | 'after_days';
   delete_after_days: number | null;
@@ -102,14 +132,20 @@ function toSettings(row: Row): ExternalAccountSettings {
     push: row.push,
     receiveTime: row.receive_time === 'received_header' ? 'receivedHeader' : 'download',
     forwardToAccountId: row.forward_to_account_id,
+    oauth:
+      row.oauth_provider && row.oauth_token_endpoint && row.oauth_client_id
+        ? { provider: row.oauth_provider, tokenEndpoint: row.oauth_token_endpoint, clientId: row.oauth_client_id, scope: row.oauth_scope }
+        : null,
   };
 }
 
-function toExternalAccount(row: Row): ExternalAccount {
+function toExternalAccount(row: Row, secrets: ReadonlySet<SecretName> | undefined): ExternalAccount {
   return {
     id: row.id,
     ...toSettings(row),
-    passwordSet: row.password.length > 0,
+    secretsSet: [...(secrets ?? [])].sort(),
+    oauthAccessExpiresAt: row.oauth_access_expires_at,
+    reauthorizationReason: row.reauthorization_reason,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -125,7 +161,6 @@ const FIELDS = [
   'tls_mode',
   'tls_ca',
   'username',
-  'password',
   'interval_seconds',
   'delete_policy',
   'delete_after_days',
@@ -139,9 +174,13 @@ const FIELDS = [
   'push',
   'receive_time',
   'forward_to_account_id',
+  'oauth_provider',
+  'oauth_token_endpoint',
+  'oauth_client_id',
+  'oauth_scope',
 ] as const;
 
-function values(input: ExternalAccountInput): unknown[] {
+function values(input: ExternalAccountSettings): unknown[] {
   const [policy, days] = policyColumns(input.deletePolicy);
   return [
     input.ownerAccountId,
@@ -153,7 +192,6 @@ function values(input: ExternalAccountInput): unknown[] {
     input.tlsMode,
     input.tlsCa,
     input.username,
-    input.password,
     input.intervalSeconds,
     policy,
     days,
@@ -167,41 +205,81 @@ function values(input: ExternalAccountInput): unknown[] {
     input.push,
     input.receiveTime === 'receivedHeader' ? 'received_header' : 'download',
     input.forwardToAccountId,
+    input.oauth?.provider ?? null,
+    input.oauth?.tokenEndpoint ?? null,
+    input.oauth?.clientId ?? null,
+    input.oauth?.scope ?? null,
   ];
 }
 
-export async function insertExternalAccount(db: Queryable, input: ExternalAccountInput): Promise<ExternalAccount> {
+async function withSecretsSet(db: Queryable, rows: Row[]): Promise<ExternalAccount[]> {
+  const set = await secretsSet(
+    db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((row) => toExternalAccount(row, set.get(row.id)));
+}
+
+/** Inserts the settings; the caller saves the secrets in the same transaction. */
+export async function insertExternalAccount(db: Queryable, input: ExternalAccountSettings): Promise<string> {
   const placeholders = FIELDS.map((_, i) => `$${i + 1}`).join(', ');
-  const { rows } = await db.query<Row>(
-    `INSERT INTO external_accounts (${FIELDS.join(', ')}) VALUES (${placeholders}) RETURNING *`,
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO external_accounts (${FIELDS.join(', ')}) VALUES (${placeholders}) RETURNING id`,
     values(input),
   );
-  return toExternalAccount(rows[0]);
+  return rows[0].id;
 }
 
 /** Replaces every field; the caller merges a partial update onto the stored account first. */
 export async function updateExternalAccount(
   db: Queryable,
   id: string,
-  input: ExternalAccountInput,
-): Promise<ExternalAccount | null> {
+  input: ExternalAccountSettings,
+): Promise<boolean> {
   const assignments = FIELDS.map((f, i) => `${f} = $${i + 2}`).join(', ');
-  const { rows } = await db.query<Row>(
-    `UPDATE external_accounts SET ${assignments}, updated_at = now() WHERE id = $1 RETURNING *`,
-    [id, ...values(input)],
-  );
-  return rows[0] ? toExternalAccount(rows[0]) : null;
+  const { rowCount } = await db.query(`UPDATE external_accounts SET ${assignments}, updated_at = now() WHERE id = $1`, [
+    id,
+    ...values(input),
+  ]);
+  return (rowCount ?? 0) > 0;
 }
 
 export async function getExternalAccount(db: Queryable, id: string): Promise<ExternalAccount | null> {
-  const row = (await db.query<Row>('SELECT * FROM external_accounts WHERE id = $1', [id])).rows[0];
-  return row ? toExternalAccount(row) : null;
+  const { rows } = await db.query<Row>('SELECT * FROM external_accounts WHERE id = $1', [id]);
+  return (await withSecretsSet(db, rows))[0] ?? null;
 }
 
-/** The account including its password, for merging updates and for logging in. */
-export async function getStoredExternalAccount(db: Queryable, id: string): Promise<StoredExternalAccount | null> {
+async function storedFrom(db: Queryable, keyring: Keyring, row: Row): Promise<StoredExternalAccount> {
+  return {
+    id: row.id,
+    ...toSettings(row),
+    deliveryGeneration: row.delivery_generation,
+    secrets: await loadSecrets(db, keyring, row.id),
+    oauthAccessExpiresAt: row.oauth_access_expires_at,
+    reauthorizationReason: row.reauthorization_reason,
+  };
+}
+
+/** The account with its secrets opened, for logging in. */
+export async function getStoredExternalAccount(db: Queryable, keyring: Keyring, id: string): Promise<StoredExternalAccount | null> {
   const row = (await db.query<Row>('SELECT * FROM external_accounts WHERE id = $1', [id])).rows[0];
-  return row ? { id: row.id, ...toSettings(row), password: row.password, deliveryGeneration: row.delivery_generation } : null;
+  return row ? storedFrom(db, keyring, row) : null;
+}
+
+/** The settings alone, for merging an update onto them. */
+export async function getExternalAccountSettings(db: Queryable, id: string): Promise<ExternalAccountSettings | null> {
+  const row = (await db.query<Row>('SELECT * FROM external_accounts WHERE id = $1', [id])).rows[0];
+  return row ? toSettings(row) : null;
+}
+
+/** A new access token's expiry; the token itself is saved with saveSecrets. */
+export async function setAccessExpiry(db: Queryable, id: string, expiresAt: Date | null): Promise<void> {
+  await db.query('UPDATE external_accounts SET oauth_access_expires_at = $2 WHERE id = $1', [id, expiresAt]);
+}
+
+/** invalid_grant: no login until a new refresh token clears it (null). */
+export async function setReauthorization(db: Queryable, id: string, reason: string | null): Promise<void> {
+  await db.query('UPDATE external_accounts SET reauthorization_reason = $2, updated_at = now() WHERE id = $1', [id, reason]);
 }
 
 export async function listExternalAccounts(db: Queryable, filter: { ownerAccountId?: string }): Promise<ExternalAccount[]> {
@@ -209,7 +287,7 @@ export async function listExternalAccounts(db: Queryable, filter: { ownerAccount
     'SELECT * FROM external_accounts WHERE ($1::uuid IS NULL OR owner_account_id = $1) ORDER BY name, id',
     [filter.ownerAccountId ?? null],
   );
-  return rows.map(toExternalAccount);
+  return withSecretsSet(db, rows);
 }
 
 /** Ids of the external accounts whose owner is in the given domain or is the given account. */
@@ -228,13 +306,21 @@ export async function deleteExternalAccount(db: Queryable, id: string): Promise<
 
 export type Activeness =
   | { state: 'gone' }
-  | { state: 'inactive'; reason: string; intervalSeconds: number }
+  | { state: 'inactive'; cause: 'disabled' | 'reauthorization'; reason: string; intervalSeconds: number }
   | { state: 'active'; intervalSeconds: number; push: boolean };
 
 /** Whether an account may collect now: it, its owner and the owner's domain must all be enabled. */
 export async function loadActiveness(db: Queryable, id: string): Promise<Activeness> {
-  const { rows } = await db.query<{ e: boolean; a: boolean; d: boolean; interval_seconds: number; push: boolean }>(
-    `SELECT e.enabled AS e, a.enabled AS a, d.enabled AS d, e.interval_seconds, e.protocol = 'imap' AND e.push AS push
+  const { rows } = await db.query<{
+    e: boolean;
+    a: boolean;
+    d: boolean;
+    interval_seconds: number;
+    push: boolean;
+    reauthorization_reason: string | null;
+  }>(
+    `SELECT e.enabled AS e, a.enabled AS a, d.enabled AS d, e.interval_seconds, e.protocol = 'imap' AND e.push AS push,
+            e.reauthorization_reason
        FROM external_accounts e JOIN accounts a ON a.id = e.owner_account_id JOIN domains d ON d.id = a.domain_id
       WHERE e.id = $1`,
     [id],
@@ -242,9 +328,11 @@ export async function loadActiveness(db: Queryable, id: string): Promise<Activen
   const row = rows[0];
   if (!row) return { state: 'gone' };
   const reason = !row.e ? 'external account disabled' : !row.a ? 'owner account disabled' : !row.d ? 'owner domain disabled' : null;
-  return reason
-    ? { state: 'inactive', reason, intervalSeconds: row.interval_seconds }
-    : { state: 'active', intervalSeconds: row.interval_seconds, push: row.push };
+  if (reason) return { state: 'inactive', cause: 'disabled', reason, intervalSeconds: row.interval_seconds };
+  if (row.reauthorization_reason) {
+    return { state: 'inactive', cause: 'reauthorization', reason: row.reauthorization_reason, intervalSeconds: row.interval_seconds };
+  }
+  return { state: 'active', intervalSeconds: row.interval_seconds, push: row.push };
 }
 
 /**

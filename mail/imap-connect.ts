@@ -3,6 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { classifyError, MailpullError } from '../core/errors';
 import type { TlsOutcome } from '../core/tls-decision';
+import { redactCommand } from '../secrets/redact';
 import type { SourceEndpoint } from './source';
 
 export interface ImapConnectOptions {
@@ -54,6 +55,18 @@ export function imapError(err: unknown, timeoutMs: number): MailpullError {
   return new MailpullError(kind, `IMAP: ${classified.message}`, { cause: err });
 }
 
+type LogEntry = { src?: string; msg?: string };
+
+/** imapflow's log of the dialog as trace lines; imapflow already masks LOGIN/AUTHENTICATE arguments. */
+function traceLogger(trace: (line: string) => void) {
+  const line = (entry: LogEntry): void => {
+    if (entry.src === 'c' && entry.msg) trace(`C: ${redactCommand(entry.msg)}`);
+    else if (entry.src === 's' && entry.msg) trace(`S: ${entry.msg.slice(0, 300)}`);
+  };
+  const ignore = (): void => undefined;
+  return { debug: line, info: ignore, warn: ignore, error: ignore, trace: ignore };
+}
+
 /** Connects and logs in; the caller owns the client. */
 export async function connectImap(
   endpoint: SourceEndpoint,
@@ -70,8 +83,11 @@ export async function connectImap(
       ca: endpoint.tlsCa ? [...tls.rootCertificates, endpoint.tlsCa] : undefined,
       rejectUnauthorized: !endpoint.allowInvalidCertificates,
     },
-    auth: { user: endpoint.username, pass: endpoint.password },
-    logger: false,
+    auth:
+      endpoint.authMethod === 'xoauth2'
+        ? { user: endpoint.username, accessToken: endpoint.secret }
+        : { user: endpoint.username, pass: endpoint.secret },
+    logger: endpoint.trace ? traceLogger(endpoint.trace) : false,
     disableBinary: true,
     disableCompression: false,
     greetingTimeout: options.timeoutMs,

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { classifyError, MailpullError } from '../core/errors';
+import { xoauth2Response } from '../core/oauth';
+import { redactCommand } from '../secrets/redact';
 import { MultilineDecoder } from './multiline-decoder';
 
 const EMPTY = Buffer.alloc(0);
@@ -21,6 +23,8 @@ export interface Pop3ConnectOptions {
   tls: Pop3TlsOptions;
   /** longest wait for any single read from the server */
   timeoutMs: number;
+  /** receives each command (credentials masked) and each status line, for a protocol trace */
+  trace?: (line: string) => void;
 }
 
 /** RFC 2449/3206 response codes decide whether a refusal is about the credentials. */
@@ -122,6 +126,22 @@ export class Pop3Client {
     await this.command(`PASS ${password}`, true);
   }
 
+  /**
+   * SASL XOAUTH2 with the initial response (RFC 5034). A refused token gets a "+" challenge
+   * holding the error as JSON; an empty line answers it and the server then sends -ERR.
+   */
+  async xoauth2(user: string, accessToken: string): Promise<void> {
+    await this.send(`AUTH XOAUTH2 ${xoauth2Response(user, accessToken)}`);
+    const line = await this.readTracedLine();
+    if (!line.startsWith('+') || line.startsWith('+OK')) {
+      statusOf(line, true);
+      return;
+    }
+    await this.send('');
+    await this.readStatus(true);
+    throw new MailpullError('auth', 'authentication failed: the server refused the access token');
+  }
+
   async apop(user: string, secret: string): Promise<void> {
     const stamp = this.apopTimestamp;
     if (!stamp) throw new MailpullError('config', 'APOP is not possible: the server greeting has no timestamp');
@@ -221,6 +241,7 @@ export class Pop3Client {
 
   private async send(line: string): Promise<void> {
     if (this.failure) throw this.failure;
+    this.options.trace?.(`C: ${redactCommand(line)}`);
     await new Promise<void>((resolve, reject) => {
       this.socket.write(`${line}\r\n`, 'utf8', (err) => (err ? reject(this.failure ?? err) : resolve()));
     });
@@ -263,11 +284,14 @@ export class Pop3Client {
     }
   }
 
-  private async readStatus(duringLogin: boolean): Promise<string> {
+  private async readTracedLine(): Promise<string> {
     const line = await this.readLine();
-    if (line.startsWith('+OK')) return line.slice(3).trim();
-    if (line.startsWith('-ERR')) throw refusal(line.slice(4).trim(), duringLogin);
-    throw new MailpullError('protocol', `unexpected server reply: ${line.slice(0, 200)}`);
+    this.options.trace?.(`S: ${line.slice(0, 300)}`);
+    return line;
+  }
+
+  private async readStatus(duringLogin: boolean): Promise<string> {
+    return statusOf(await this.readTracedLine(), duringLogin);
   }
 
   private async readMultiline(): Promise<Buffer> {
@@ -293,6 +317,13 @@ export class Pop3Client {
     }
     return Buffer.concat(pieces);
   }
+}
+
+/** The text of a +OK line; a -ERR or anything else throws. */
+function statusOf(line: string, duringLogin: boolean): string {
+  if (line.startsWith('+OK')) return line.slice(3).trim();
+  if (line.startsWith('-ERR')) throw refusal(line.slice(4).trim(), duringLogin);
+  throw new MailpullError('protocol', `unexpected server reply: ${line.slice(0, 200)}`);
 }
 
 function tlsSettings(options: Pop3ConnectOptions): tls.ConnectionOptions {

@@ -97,6 +97,7 @@ export function createPop3Source(options: Pop3SourceOptions): MailSource {
         implicitTls,
         tls: { ca: endpoint.tlsCa ?? undefined, rejectUnauthorized: !endpoint.allowInvalidCertificates },
         timeoutMs: options.timeoutMs,
+        trace: endpoint.trace,
       });
       try {
         let outcome: TlsOutcome = implicitTls ? 'implicit' : 'plaintext';
@@ -107,8 +108,9 @@ export function createPop3Source(options: Pop3SourceOptions): MailSource {
             outcome = 'starttls';
           }
         }
-        if (endpoint.authMethod === 'apop') await client.apop(endpoint.username, endpoint.password);
-        else await client.login(endpoint.username, endpoint.password);
+        if (endpoint.authMethod === 'apop') await client.apop(endpoint.username, endpoint.secret);
+        else if (endpoint.authMethod === 'xoauth2') await client.xoauth2(endpoint.username, endpoint.secret);
+        else await client.login(endpoint.username, endpoint.secret);
         return new Pop3Session(client, outcome);
       } catch (err) {
         client.destroy();

@@ -12,12 +12,15 @@ export interface SourceEndpoint {
   tlsCa: string | null;
   /** skip certificate checks; the status reports the connection as insecure */
   allowInvalidCertificates: boolean;
-  /** POP3: USER/PASS or APOP; IMAP always logs in with the password */
-  authMethod: 'password' | 'apop';
+  /** USER/PASS or LOGIN, APOP (POP3 only), or SASL XOAUTH2 with an OAuth2 access token */
+  authMethod: 'password' | 'apop' | 'xoauth2';
   /** IMAP: which folders to collect */
   folders: FolderSelection;
   username: string;
-  password: string;
+  /** the password, or for xoauth2 the access token */
+  secret: string;
+  /** receives the protocol dialog, credentials masked, when tracing is on */
+  trace?: (line: string) => void;
 }
 
 /** What mailpull already knows about one IMAP folder, so a listing fetches only what is new. */

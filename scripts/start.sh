@@ -12,6 +12,11 @@ export API_PORT=${API_PORT:-8080} API_HOST=127.0.0.1
 "$ROOT/scripts/setup.sh"
 (cd "$ROOT" && npm run --silent build)
 mkdir -p "$DATA_DIR"
+# The embedded default keeps its own secret key; production passes one (the processes refuse to start without).
+if [ -z "${MAILPULL_SECRET_KEY:-}${MAILPULL_SECRET_KEY_FILE:-}" ]; then
+  [ -s "$DATA_DIR/secret-keys" ] || (umask 077; openssl rand -base64 32 > "$DATA_DIR/secret-keys")
+  export MAILPULL_SECRET_KEY_FILE="$DATA_DIR/secret-keys"
+fi
 
 pids=()
 cleanup() {
@@ -32,11 +37,16 @@ export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
 node "$ROOT/dist/worker/main.js" & pids+=($!)
 node "$ROOT/dist/api/main.js" & pids+=($!)
 wait_for_port "$API_PORT" "the API"
+# A first admin token, so the API can be used at once; more with scripts/mailpull.sh tokens create.
+if [ ! -s "$DATA_DIR/api-token" ]; then
+  (umask 077; node "$ROOT/dist/cli/main.js" tokens create --name "embedded default admin" > "$DATA_DIR/api-token")
+fi
 
 cat <<MSG
 
   mailpull is running (data in $DATA_DIR)
     API          http://127.0.0.1:$API_PORT      (see README: API reference)
+    API token    $DATA_DIR/api-token   (curl -H "Authorization: Bearer \$(cat $DATA_DIR/api-token)" ...)
     Temporal UI  http://127.0.0.1:$TEMPORAL_UI_PORT
     Postgres     127.0.0.1:$PG_PORT (password in $DATA_DIR/postgres/password)
   Ctrl-C stops everything.

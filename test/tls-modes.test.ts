@@ -37,7 +37,7 @@ async function endpoint(
     authMethod: 'password',
     folders: { mode: 'inbox' },
     username: user.name,
-    password: user.password,
+    secret: user.password,
     ...extra,
   };
 }

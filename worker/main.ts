@@ -4,14 +4,18 @@ import { createActivities } from '../activities';
 import { loadConfig } from '../core/config';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
+import { resealSecrets } from '../db/secrets';
+import { loadKeyring } from '../secrets/keyring';
 import { createImapSource } from '../mail/imap-source';
 import { createPop3Source } from '../mail/pop3-source';
 import { WORKFLOW_BUNDLE } from './bundle';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const keyring = loadKeyring(config.secretKeys);
   const pool = createPool(config.databaseUrl);
   await migrate(pool);
+  await resealSecrets(pool, keyring, { onlyPlaintext: true });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await Worker.create({
     connection,
@@ -22,6 +26,8 @@ async function main(): Promise<void> {
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities({
       pool,
+      keyring,
+      trace: config.protocolTrace ? (line) => console.log(`trace ${line}`) : undefined,
       sources: {
         pop3: createPop3Source({ timeoutMs: config.socketTimeoutMs }),
         imap: createImapSource({ timeoutMs: config.socketTimeoutMs }),

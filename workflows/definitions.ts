@@ -4,7 +4,15 @@ import type { TlsOutcome } from '../core/tls-decision';
 
 export const workflowIdFor = (externalAccountId: string): string => `external-account:${externalAccountId}`;
 
-export type Phase = 'starting' | 'waiting' | 'disabled' | 'listing' | 'downloading' | 'deleting' | 'stopped';
+export type Phase =
+  | 'starting'
+  | 'waiting'
+  | 'disabled'
+  | 'reauthorization_needed'
+  | 'listing'
+  | 'downloading'
+  | 'deleting'
+  | 'stopped';
 
 export interface RunSummary {
   startedAt: string;
@@ -32,8 +40,10 @@ export type PushState = 'off' | 'listening' | 'unsupported' | 'failed' | 'paused
 export interface AccountStatus {
   externalAccountId: string;
   phase: Phase;
-  /** why the account is not collecting, when phase is "disabled" */
+  /** why the account is not collecting, when phase is "disabled" or "reauthorization_needed" */
   disabledReason: string | null;
+  /** authentication failures in a row, and the wait they earned (the interval, doubling, at most a day) */
+  authBackoff: { failures: number; delaySeconds: number } | null;
   /** messages delivered in the running cycle, of those it found to download */
   progress: { done: number; total: number } | null;
   /** how the last connection was protected */

@@ -11,6 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { authBackoffMs } from '../core/auth-backoff';
 import type { ErrorKind } from '../core/errors';
 import {
   configChangedSignal,
@@ -48,6 +49,7 @@ function initialStatus(externalAccountId: string): AccountStatus {
     externalAccountId,
     phase: 'starting',
     disabledReason: null,
+    authBackoff: null,
     progress: null,
     tls: null,
     tlsWarning: null,
@@ -84,8 +86,10 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
   let pushUnsupported = false;
 
   setHandler(statusQuery, () => status);
+  // Connect Now and a changed configuration (new credentials) end an authentication backoff.
   const requestRun = (): void => {
     wake = true;
+    status.authBackoff = null;
     status.rerunQueued = status.phase !== 'waiting' && status.phase !== 'disabled';
   };
   setHandler(connectNowSignal, requestRun);
@@ -97,7 +101,7 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
     stop = true;
   });
 
-  async function cycle(): Promise<'gone' | 'done'> {
+  async function cycle(intervalMs: number): Promise<'gone' | 'done'> {
     const run = emptyRun(new Date().toISOString());
     try {
       status.phase = 'listing';
@@ -128,9 +132,14 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
       run.removed = (await mail.applyDeletePolicy(id)).removed;
       status.counts.removed += run.removed;
       status.lastError = null;
+      status.authBackoff = null;
     } catch (err) {
       const failure = failureOf(err);
       if (failure.kind === 'gone') return 'gone';
+      if (failure.kind === 'auth') {
+        const failures = (status.authBackoff?.failures ?? 0) + 1;
+        status.authBackoff = { failures, delaySeconds: authBackoffMs(intervalMs, failures) / 1000 };
+      }
       if (failure.kind === 'inactive') {
         run.outcome = 'skipped';
       } else {
@@ -191,19 +200,21 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
     if (schedule.state === 'gone') break;
     wake = false;
     status.rerunQueued = false;
+    const intervalMs = schedule.intervalSeconds * 1000;
     if (schedule.state === 'active') {
       status.disabledReason = null;
-      if ((await cycle()) === 'gone') break;
+      if ((await cycle(intervalMs)) === 'gone') break;
       status.phase = 'waiting';
     } else {
-      status.phase = 'disabled';
+      status.phase = schedule.cause === 'reauthorization' ? 'reauthorization_needed' : 'disabled';
       status.disabledReason = schedule.reason;
     }
-    status.nextRunAt = new Date(Date.now() + schedule.intervalSeconds * 1000).toISOString();
+    const waitMs = status.authBackoff ? status.authBackoff.delaySeconds * 1000 : intervalMs;
+    status.nextRunAt = new Date(Date.now() + waitMs).toISOString();
     // After a failed cycle only the schedule retries: new mail that a failing cycle cannot take
     // would otherwise wake the account again at once, in a loop.
     const pushMode = schedule.state !== 'active' || !schedule.push ? 'off' : status.lastRun?.outcome === 'failed' ? 'paused' : 'on';
-    await waitForNextRun(schedule.intervalSeconds * 1000, pushMode);
+    await waitForNextRun(waitMs, pushMode);
     status.nextRunAt = null;
     if (workflowInfo().continueAsNewSuggested && !stop) {
       await condition(allHandlersFinished);

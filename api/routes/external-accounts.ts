@@ -5,14 +5,19 @@ import { getAccount } from '../../db/accounts';
 import {
   deleteExternalAccount,
   getExternalAccount,
-  getStoredExternalAccount,
+  getExternalAccountSettings,
   insertExternalAccount,
   listExternalAccounts,
   resetIndex,
+  setAccessExpiry,
+  setReauthorization,
   updateExternalAccount,
   type ExternalAccount,
-  type ExternalAccountInput,
+  type ExternalAccountSettings,
+  type OAuthSettings,
 } from '../../db/external-accounts';
+import { saveSecrets, secretsSet, type SecretName } from '../../db/secrets';
+import { resolveOAuth } from '../oauth-settings';
 import type { ApiDeps } from '../deps';
 import { StatusUnavailableError } from '../workflow-control';
 import { inTransaction } from '../../db/pool';
@@ -22,6 +27,8 @@ import {
   idParam,
   protocolMismatch,
   resetIndex as resetSchema,
+  setRefreshToken,
+  type OAuthInput,
   updateExternalAccount as updateSchema,
   type deletePolicy,
 } from '../schemas';
@@ -32,13 +39,43 @@ type ApiDeletePolicy = z.infer<typeof deletePolicy>;
 const toPolicy = (p: ApiDeletePolicy): DeletePolicy => (typeof p === 'string' ? { mode: p } : { mode: 'afterDays', days: p.afterDays });
 const fromPolicy = (p: DeletePolicy): ApiDeletePolicy => (p.mode === 'afterDays' ? { afterDays: p.days } : p.mode);
 
-/** The API view: no password, only whether one is set. */
+/** The API view: secrets are never shown, only whether each is set. */
 function view(account: ExternalAccount) {
-  const { intervalSeconds, deletePolicy: policy, ...rest } = account;
-  return { ...rest, intervalMinutes: intervalSeconds / 60, deletePolicy: fromPolicy(policy) };
+  const { intervalSeconds, deletePolicy: policy, secretsSet, oauth, oauthAccessExpiresAt, ...rest } = account;
+  const set = new Set(secretsSet);
+  return {
+    ...rest,
+    intervalMinutes: intervalSeconds / 60,
+    deletePolicy: fromPolicy(policy),
+    passwordSet: set.has('password'),
+    oauth: oauth && {
+      ...oauth,
+      clientSecretSet: set.has('oauth_client_secret'),
+      refreshTokenSet: set.has('oauth_refresh_token'),
+      accessTokenExpiresAt: oauthAccessExpiresAt,
+    },
+  };
 }
 
-export function externalAccountRoutes({ pool, workflows }: ApiDeps): Hono {
+type CredentialInput = { password?: string; oauth?: OAuthInput };
+
+/** The secrets a create or update writes (null removes one): only those of the account's auth method are kept. */
+function secretChanges(authMethod: ExternalAccountSettings['authMethod'], input: CredentialInput, oauthChanged: boolean) {
+  const changes: Partial<Record<SecretName, string | null>> = {};
+  if (authMethod !== 'xoauth2') {
+    changes.password = input.password;
+    for (const name of ['oauth_client_secret', 'oauth_refresh_token', 'oauth_access_token'] as const) changes[name] = null;
+    return changes;
+  }
+  changes.password = null;
+  changes.oauth_client_secret = input.oauth?.clientSecret;
+  changes.oauth_refresh_token = input.oauth?.refreshToken;
+  // a token minted for other settings or another grant is not reused
+  if (oauthChanged || input.oauth?.refreshToken) changes.oauth_access_token = null;
+  return changes;
+}
+
+export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Hono {
   const app = new Hono();
   const id = idParam('id');
 
@@ -46,11 +83,49 @@ export function externalAccountRoutes({ pool, workflows }: ApiDeps): Hono {
     if (!(await getAccount(pool, accountId))) throw invalid(field, `account ${accountId} does not exist`);
   };
 
-  /** Checks what the schema alone cannot: options of the other protocol, the forward-to account. */
-  const checkSettings = async (account: ExternalAccountInput): Promise<void> => {
+  /** Checks what the schema alone cannot: options of the other protocol, the forward-to account, the OAuth2 settings. */
+  const checkSettings = async (account: ExternalAccountSettings, input: CredentialInput): Promise<void> => {
     const mismatch = protocolMismatch(account);
     if (mismatch) throw invalid(mismatch.field, mismatch.message);
+    if (input.oauth && account.authMethod !== 'xoauth2') throw invalid('oauth', 'OAuth2 settings need authMethod xoauth2');
     if (account.forwardToAccountId) await requireAccount('forwardToAccountId', account.forwardToAccountId);
+  };
+
+  /** Resolves the OAuth2 settings (xoauth2 only) and writes settings and secrets in one transaction. */
+  const save = async (
+    stored: { id: string; settings: ExternalAccountSettings; secrets: ReadonlySet<SecretName> } | null,
+    settings: ExternalAccountSettings,
+    input: CredentialInput,
+  ): Promise<string> => {
+    let oauth: OAuthSettings | null = null;
+    if (settings.authMethod === 'xoauth2') {
+      const resolved = resolveOAuth(stored?.settings.oauth ?? null, input.oauth ?? {});
+      if ('field' in resolved) throw invalid(resolved.field, resolved.message);
+      oauth = resolved;
+    }
+    const next = { ...settings, oauth };
+    await checkSettings(next, input);
+    const oauthChanged = JSON.stringify(stored?.settings.oauth ?? null) !== JSON.stringify(oauth);
+    const changes = secretChanges(next.authMethod, input, oauthChanged);
+    const has = (name: SecretName): boolean => (changes[name] === undefined ? !!stored?.secrets.has(name) : changes[name] !== null);
+    if (next.authMethod === 'xoauth2' && !has('oauth_refresh_token')) {
+      throw invalid('oauth.refreshToken', 'is required: the refresh token from the provider\'s consent flow (see README: OAuth2)');
+    }
+    if (next.authMethod !== 'xoauth2' && !has('password')) throw invalid('password', `is required for authMethod ${next.authMethod}`);
+    return inTransaction(pool, async (tx) => {
+      const accountId = stored ? stored.id : await insertExternalAccount(tx, next);
+      if (stored && !(await updateExternalAccount(tx, stored.id, next))) throw notFound('external account', stored.id);
+      await saveSecrets(tx, keyring, accountId, changes);
+      if (changes.oauth_access_token === null) await setAccessExpiry(tx, accountId, null);
+      if (changes.oauth_refresh_token || next.authMethod !== 'xoauth2') await setReauthorization(tx, accountId, null);
+      return accountId;
+    });
+  };
+
+  const current = async (externalId: string): Promise<ExternalAccount> => {
+    const account = await getExternalAccount(pool, externalId);
+    if (!account) throw notFound('external account', externalId);
+    return account;
   };
 
   app.get('/', async (c) => {
@@ -61,44 +136,56 @@ export function externalAccountRoutes({ pool, workflows }: ApiDeps): Hono {
   app.post('/', async (c) => {
     const input = parse(createExternalAccount, await readJson(c));
     await requireAccount('ownerAccountId', input.ownerAccountId);
-    const { intervalMinutes, deletePolicy: policy, port, ...rest } = input;
-    const settings: ExternalAccountInput = {
+    const { intervalMinutes, deletePolicy: policy, port, password, oauth, ...rest } = input;
+    const settings: ExternalAccountSettings = {
       ...rest,
       port: port ?? defaultPort(input.protocol, input.tlsMode),
       intervalSeconds: intervalMinutes * 60,
       deletePolicy: toPolicy(policy),
+      oauth: null,
     };
-    await checkSettings(settings);
-    const created = await insertExternalAccount(pool, settings);
-    await workflows.configChanged(created.id);
-    return c.json(view(created), 201);
+    const created = await save(null, settings, { password, oauth });
+    await workflows.configChanged(created);
+    return c.json(view(await current(created)), 201);
   });
 
   app.get('/:id', async (c) => {
     const { id: externalId } = parse(id, c.req.param());
-    const account = await getExternalAccount(pool, externalId);
-    if (!account) throw notFound('external account', externalId);
-    return c.json(view(account));
+    return c.json(view(await current(externalId)));
   });
 
   app.patch('/:id', async (c) => {
     const { id: externalId } = parse(id, c.req.param());
     const patch = parse(updateSchema, await readJson(c));
-    const stored = await getStoredExternalAccount(pool, externalId);
-    if (!stored) throw notFound('external account', externalId);
-    const { intervalMinutes, deletePolicy: policy, ...rest } = patch;
-    const merged: ExternalAccountInput = {
-      ...stored,
+    const settings = await getExternalAccountSettings(pool, externalId);
+    if (!settings) throw notFound('external account', externalId);
+    const { intervalMinutes, deletePolicy: policy, password, oauth, ...rest } = patch;
+    const merged: ExternalAccountSettings = {
+      ...settings,
       ...rest,
-      port: portAfterChange(stored.protocol, stored, patch),
+      port: portAfterChange(settings.protocol, settings, patch),
       ...(intervalMinutes !== undefined ? { intervalSeconds: intervalMinutes * 60 } : {}),
       ...(policy !== undefined ? { deletePolicy: toPolicy(policy) } : {}),
     };
-    await checkSettings(merged);
-    const updated = await updateExternalAccount(pool, externalId, merged);
-    if (!updated) throw notFound('external account', externalId);
+    const secrets = (await secretsSet(pool, [externalId])).get(externalId) ?? new Set<SecretName>();
+    await save({ id: externalId, settings, secrets }, merged, { password, oauth });
     await workflows.configChanged(externalId);
-    return c.json(view(updated));
+    return c.json(view(await current(externalId)));
+  });
+
+  /** The admin obtained a new refresh token (the provider's consent flow): collection resumes. */
+  app.put('/:id/oauth/refresh-token', async (c) => {
+    const { id: externalId } = parse(id, c.req.param());
+    const { refreshToken } = parse(setRefreshToken, await readJson(c));
+    const stored = await current(externalId);
+    if (stored.authMethod !== 'xoauth2') throw invalid('authMethod', 'this account does not use xoauth2; set a password instead');
+    await inTransaction(pool, async (tx) => {
+      await saveSecrets(tx, keyring, externalId, { oauth_refresh_token: refreshToken, oauth_access_token: null });
+      await setAccessExpiry(tx, externalId, null);
+      await setReauthorization(tx, externalId, null);
+    });
+    await workflows.configChanged(externalId);
+    return c.json(view(await current(externalId)));
   });
 
   app.delete('/:id', async (c) => {

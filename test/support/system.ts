@@ -1,9 +1,16 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../api/app';
 import { createWorkflowControl, type StatusView } from '../../api/workflow-control';
+import { insertApiToken } from '../../db/api-tokens';
+import { newApiToken, type TokenScope } from '../../secrets/api-token';
+import { loadKeyring } from '../../secrets/keyring';
+import { generateKey } from '../../secrets/secret-box';
 import { workflowIdFor } from '../../workflows/definitions';
 import { createTestDatabase, type TestDatabase } from './database';
 import { caCertificate, type DovecotUser } from './dovecot';
@@ -25,20 +32,32 @@ export class TestSystem {
   worker: WorkerProcess | null = null;
   private server: ServerType | null = null;
   baseUrl = '';
+  /** an admin API token, sent by api() unless told otherwise */
+  adminToken = '';
+  /** what the API logged */
+  readonly apiLog: string[] = [];
 
   private constructor(
     readonly db: TestDatabase,
     readonly taskQueue: string,
     readonly connection: Connection,
     readonly client: Client,
+    /** the key file the API and the worker seal secrets with (MAILPULL_SECRET_KEY_FILE) */
+    readonly keyFile: string,
   ) {}
 
   static async start(options: { worker?: boolean; workerEnv?: Record<string, string> } = {}): Promise<TestSystem> {
     const db = await createTestDatabase();
     const connection = await Connection.connect({ address: testEnv.temporalAddress() });
     const taskQueue = `test-${randomBytes(6).toString('hex')}`;
-    const system = new TestSystem(db, taskQueue, connection, new Client({ connection }));
-    const app = createApp({ pool: db.pool, workflows: createWorkflowControl(connection, 'default', taskQueue) }, () => undefined);
+    const keyFile = path.join(await mkdtemp(path.join(tmpdir(), 'mailpull-keys-')), 'secret-keys');
+    await writeFile(keyFile, `${generateKey()}\n`, { mode: 0o600 });
+    const system = new TestSystem(db, taskQueue, connection, new Client({ connection }), keyFile);
+    system.adminToken = await system.createToken('admin');
+    const app = createApp(
+      { pool: db.pool, keyring: loadKeyring({ kind: 'file', path: keyFile }), workflows: createWorkflowControl(connection, 'default', taskQueue) },
+      (line) => system.apiLog.push(line),
+    );
     await new Promise<void>((resolve) => {
       system.server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => {
         system.baseUrl = `http://127.0.0.1:${info.port}`;
@@ -50,14 +69,23 @@ export class TestSystem {
   }
 
   async startWorker(env: Record<string, string> = {}): Promise<WorkerProcess> {
-    this.worker = await startWorker(this.db.url, this.taskQueue, env);
+    this.worker = await startWorker(this.db.url, this.taskQueue, { MAILPULL_SECRET_KEY_FILE: this.keyFile, ...env });
     return this.worker;
   }
 
-  async api<T = any>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> {
+  /** An API token of the given scope, made the way the tokens command makes it. */
+  async createToken(scope: TokenScope, name = `test ${scope}`): Promise<string> {
+    const token = newApiToken();
+    await insertApiToken(this.db.pool, { id: token.id, name, scope, secretHash: token.secretHash });
+    return token.token;
+  }
+
+  async api<T = any>(method: string, path: string, body?: unknown, token: string | null = this.adminToken): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    if (token !== null) headers.authorization = `Bearer ${token}`;
     const res = await fetch(this.baseUrl + path, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers,
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const raw = Buffer.from(await res.arrayBuffer());
@@ -175,5 +203,6 @@ export class TestSystem {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     await this.connection.close();
     await this.db.drop();
+    await rm(path.dirname(this.keyFile), { recursive: true, force: true });
   }
 }

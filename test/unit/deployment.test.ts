@@ -15,6 +15,7 @@ describe('configuration and deployment files agree', () => {
       const env = Object.keys(compose.services[service].environment);
       for (const name of env) assert.ok((CONFIG_VARIABLES as readonly string[]).includes(name), `${service}: ${name} is read`);
       assert.ok(env.includes('DATABASE_URL') && env.includes('TEMPORAL_ADDRESS'), `${service} points at its servers`);
+      assert.match(compose.services[service].environment.MAILPULL_SECRET_KEY, /:\?/, `${service} refuses to start without a secret key`);
       assert.ok(compose.services[service].build, `${service} is built from the Dockerfile`);
     }
     assert.match(compose.services.worker.environment.TEMPORAL_ADDRESS, /^temporal:7233$/);
@@ -29,8 +30,17 @@ describe('configuration and deployment files agree', () => {
   });
 
   test('configuration errors name the variable', () => {
-    assert.throws(() => loadConfig({}), /DATABASE_URL/);
-    assert.throws(() => loadConfig({ DATABASE_URL: 'postgres://x', API_PORT: 'eighty' }), /API_PORT/);
-    assert.equal(loadConfig({ DATABASE_URL: 'postgres://x' }).temporalAddress, '127.0.0.1:7233');
+    const key = { MAILPULL_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') };
+    assert.throws(() => loadConfig({ ...key }), /DATABASE_URL/);
+    assert.throws(() => loadConfig({ ...key, DATABASE_URL: 'postgres://x', API_PORT: 'eighty' }), /API_PORT/);
+    assert.equal(loadConfig({ ...key, DATABASE_URL: 'postgres://x' }).temporalAddress, '127.0.0.1:7233');
+  });
+
+  test('without a secret key nothing starts; one source only', () => {
+    assert.throws(() => loadConfig({ DATABASE_URL: 'postgres://x' }), /MAILPULL_SECRET_KEY or MAILPULL_SECRET_KEY_FILE is required/);
+    assert.throws(
+      () => loadConfig({ DATABASE_URL: 'postgres://x', MAILPULL_SECRET_KEY: 'a', MAILPULL_SECRET_KEY_FILE: '/k' }),
+      /not both/,
+    );
   });
 });

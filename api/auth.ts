@@ -1,0 +1,29 @@
+import type { MiddlewareHandler } from 'hono';
+import { findActiveApiToken, touchApiToken } from '../db/api-tokens';
+import type { Pool } from '../db/pool';
+import { parseApiToken, secretMatches } from '../secrets/api-token';
+import { ApiError } from './http-errors';
+
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
+const unauthorized = (message: string): ApiError =>
+  new ApiError(401, { error: 'unauthorized', message }, { 'WWW-Authenticate': 'Bearer realm="mailpull"' });
+
+/** Every request needs a bearer token; a read-only token may only read. */
+export function requireToken(pool: Pool): MiddlewareHandler {
+  return async (c, next) => {
+    const header = c.req.header('authorization');
+    if (!header) {
+      throw unauthorized('missing bearer token: send "Authorization: Bearer <token>" (create one with scripts/mailpull.sh tokens create)');
+    }
+    const parsed = /^Bearer\s+(\S+)$/i.exec(header);
+    const token = parsed ? parseApiToken(parsed[1]) : null;
+    const stored = token ? await findActiveApiToken(pool, token.id) : null;
+    if (!token || !stored || !secretMatches(token.secret, stored.secretHash)) throw unauthorized('invalid or revoked token');
+    if (stored.scope === 'read' && !READ_METHODS.has(c.req.method)) {
+      throw new ApiError(403, { error: 'forbidden', message: `this token is read-only; ${c.req.method} needs an admin token` });
+    }
+    await touchApiToken(pool, token.id);
+    await next();
+  };
+}
