@@ -3,7 +3,9 @@
 #   scripts/dovecot.sh start DIR   writes config, certificate and passwd-file under DIR, starts it
 #   scripts/dovecot.sh stop DIR    stops the instance started in DIR (by its master pid)
 # Ports come from DOVECOT_POP3_PORT, DOVECOT_POP3S_PORT, DOVECOT_IMAP_PORT, DOVECOT_IMAPS_PORT,
-# DOVECOT_LMTP_PORT. Users are lines appended to DIR/passwd by the tests.
+# DOVECOT_LMTP_PORT. Users are lines appended to DIR/passwd by the tests. XOAUTH2 tokens are checked
+# by OAuth2 introspection (RFC 7662) at http://127.0.0.1:DOVECOT_OAUTH2_PORT/introspect, which the
+# OAuth2 tests serve.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -11,6 +13,7 @@ cmd=${1:?start|stop}; dir=${2:?directory}
 mkdir -p "$dir"; dir="$(cd "$dir" && pwd)"
 pop3=${DOVECOT_POP3_PORT:-11110}; pop3s=${DOVECOT_POP3S_PORT:-11995}
 imap=${DOVECOT_IMAP_PORT:-11143}; imaps=${DOVECOT_IMAPS_PORT:-11993}; lmtp=${DOVECOT_LMTP_PORT:-11024}
+oauth2=${DOVECOT_OAUTH2_PORT:-11080}
 
 start() {
   stop
@@ -28,6 +31,14 @@ start() {
     openssl x509 -req -in "$dir/tls/server.csr" -CA "$dir/tls/ca.pem" -CAkey "$dir/tls/ca.key" \
       -CAcreateserial -days 3650 -extfile "$dir/tls/ext.cnf" -out "$dir/tls/server.pem" 2>/dev/null
   fi
+  cat > "$dir/dovecot-oauth2.conf.ext" <<CONF
+introspection_mode = post
+introspection_url = http://127.0.0.1:$oauth2/introspect
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+CONF
   cat > "$dir/dovecot.conf" <<CONF
 base_dir = $dir/run
 instance_name = mailpull-test-$(basename "$dir")
@@ -43,7 +54,7 @@ ssl_cert = <$dir/tls/server.pem
 ssl_key = <$dir/tls/server.key
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
-auth_mechanisms = plain login apop
+auth_mechanisms = plain login apop xoauth2
 auth_verbose = yes
 auth_username_format = %Ln
 first_valid_uid = 1
@@ -57,7 +68,14 @@ protocol pop3 {
 }
 passdb {
   driver = passwd-file
+  # "none": lookups without a login (doveadm, LMTP) still find the users
+  mechanisms = none plain login apop
   args = scheme=PLAIN username_format=%u $dir/passwd
+}
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2
+  args = $dir/dovecot-oauth2.conf.ext
 }
 userdb {
   driver = static

@@ -39,12 +39,13 @@ stop_pidfile() {
 
 # Starts the private servers of a test or benchmark run under DIR — PostgreSQL, the Temporal dev
 # server and Dovecot — on ports offset by BASE (20000: PostgreSQL 25432, Temporal 27233, UI 28233,
-# POP3 21110, POP3S 21995, IMAP 21143, IMAPS 21993, LMTP 21024). Further arguments go to Temporal.
+# POP3 21110, POP3S 21995, IMAP 21143, IMAPS 21993, LMTP 21024, OAuth2 introspection 21080). Further
+# arguments go to Temporal.
 # Exports what the tests read; stop_test_servers DIR stops them again.
 start_test_servers() {
   local dir=$1 base=$2 pg_fsync=$3; shift 3
   export DOVECOT_POP3_PORT=$((base + 1110)) DOVECOT_POP3S_PORT=$((base + 1995)) DOVECOT_IMAP_PORT=$((base + 1143))
-  export DOVECOT_IMAPS_PORT=$((base + 1993)) DOVECOT_LMTP_PORT=$((base + 1024))
+  export DOVECOT_IMAPS_PORT=$((base + 1993)) DOVECOT_LMTP_PORT=$((base + 1024)) DOVECOT_OAUTH2_PORT=$((base + 1080))
   MAILPULL_TEST_DATABASE_URL="$(MAILPULL_PG_FSYNC=$pg_fsync "$ROOT/scripts/postgres.sh" start "$dir/postgres" $((base + 5432)))"
   "$ROOT/scripts/temporal.sh" start "$dir/temporal" $((base + 7233)) $((base + 8233)) "$@"
   "$ROOT/scripts/dovecot.sh" start "$dir/dovecot"

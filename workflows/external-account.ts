@@ -204,7 +204,9 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
     if (schedule.state === 'active') {
       status.disabledReason = null;
       if ((await cycle(intervalMs)) === 'gone') break;
-      status.phase = 'waiting';
+      const reauth = status.lastError?.kind === 'reauth' && status.lastRun?.outcome === 'failed';
+      status.phase = reauth ? 'reauthorization_needed' : 'waiting';
+      if (reauth) status.disabledReason = status.lastError?.message ?? null;
     } else {
       status.phase = schedule.cause === 'reauthorization' ? 'reauthorization_needed' : 'disabled';
       status.disabledReason = schedule.reason;
