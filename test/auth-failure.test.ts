@@ -58,4 +58,28 @@ describe('a wrong password', () => {
       assert.ok(!(await sys.historyText(external.id)).includes(secret), 'no password in the workflow history');
     }
   });
+
+  test('five failed intervals in a row: exactly five logins, the wait doubling and shown; Connect Now ends the backoff', async () => {
+    const user = await addUser();
+    const owner = await sys.localAccount('owner@backoff.test');
+    const external = await sys.pop3Account(owner, user, { password: 'wrong-again' });
+    await sys.waitForCycles(external.id, 1);
+    // A one-second interval (below the API's minimum), taken up at the next configuration change.
+    await sys.db.pool.query('UPDATE external_accounts SET interval_seconds = 1 WHERE id = $1', [external.id]);
+    await sys.ok('PATCH', `/api/external-accounts/${external.id}`, { name: 'backoff' });
+    const fifth = await sys.waitForCycles(external.id, 6, 60_000);
+    assert.deepEqual(fifth.authBackoff, { failures: 5, delaySeconds: 16 }, 'waits of 1, 2, 4, 8, then 16 s');
+    assert.ok(new Date(fifth.nextRunAt ?? 0).getTime() - Date.now() > 10_000, 'the next run is the backoff away');
+    const attempts = (await failedLogins(user)).slice(1);
+    assert.equal(attempts.length, 5, 'exactly five login attempts');
+    const gaps = attempts.slice(1).map((t, i) => t.getTime() - attempts[i].getTime());
+    for (const [i, gap] of gaps.entries()) assert.ok(gap >= 2 ** i * 1000 - 300, `gap ${i + 1} of ${gap} ms doubled`);
+    await sleep(5000);
+    assert.equal((await failedLogins(user)).length, 6, 'no login during the backoff');
+
+    await sys.ok('POST', `/api/external-accounts/${external.id}/connect-now`, undefined, 202);
+    const now = await sys.waitForCycles(external.id, 7, 10_000);
+    assert.deepEqual(now.authBackoff, { failures: 1, delaySeconds: 1 }, 'Connect Now started counting again');
+    assert.equal((await failedLogins(user)).length, 7);
+  });
 });

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import fc from 'fast-check';
+import { createApp } from '../api/app';
+import { TestSystem } from './support/system';
+
+const CLI = path.resolve(__dirname, '../cli/main.js');
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+describe('API authentication', () => {
+  let sys: TestSystem;
+  let routes: { method: string; path: string; body?: unknown }[];
+  before(async () => {
+    sys = await TestSystem.start({ worker: false });
+    const owner = await sys.localAccount('owner@auth-api.test');
+    const domain = (await sys.ok('GET', '/api/domains')).domains[0];
+    const external = await sys.ok('POST', '/api/external-accounts', {
+      ownerAccountId: owner.id,
+      name: 'x',
+      host: '127.0.0.1',
+      username: 'u',
+      password: 'p',
+    });
+    const e = `/api/external-accounts/${external.id}`;
+    routes = [
+      { method: 'GET', path: '/api/domains' },
+      { method: 'POST', path: '/api/domains', body: { name: 'new.test' } },
+      { method: 'GET', path: `/api/domains/${domain.id}` },
+      { method: 'PATCH', path: `/api/domains/${domain.id}`, body: { enabled: false } },
+      { method: 'DELETE', path: `/api/domains/${domain.id}` },
+      { method: 'GET', path: '/api/accounts' },
+      { method: 'POST', path: '/api/accounts', body: { address: 'new@auth-api.test' } },
+      { method: 'GET', path: `/api/accounts/${owner.id}` },
+      { method: 'PATCH', path: `/api/accounts/${owner.id}`, body: { enabled: false } },
+      { method: 'DELETE', path: `/api/accounts/${owner.id}` },
+      { method: 'GET', path: `/api/accounts/${owner.id}/messages` },
+      { method: 'GET', path: `/api/accounts/${owner.id}/messages/1/raw` },
+      { method: 'GET', path: '/api/external-accounts' },
+      { method: 'POST', path: '/api/external-accounts', body: { ownerAccountId: owner.id, name: 'y', host: 'h.test', username: 'u', password: 'p' } },
+      { method: 'GET', path: e },
+      { method: 'PATCH', path: e, body: { name: 'renamed' } },
+      { method: 'PUT', path: `${e}/oauth/refresh-token`, body: { refreshToken: 'r' } },
+      { method: 'DELETE', path: e },
+      { method: 'POST', path: `${e}/connect-now` },
+      { method: 'POST', path: `${e}/reset-index`, body: {} },
+      { method: 'GET', path: `${e}/status` },
+    ];
+  });
+  after(async () => {
+    await sys.close();
+  });
+
+  test('the test covers every route the API has', () => {
+    const app = createApp({ pool: sys.db.pool, keyring: null as never, workflows: null as never });
+    const registered = app.routes
+      .filter((r) => r.method !== 'ALL')
+      .map((r) => `${r.method} ${r.path}`)
+      .filter((r) => r !== 'GET /health');
+    const covered = new Set(routes.map((r) => `${r.method} ${r.path.replace(/[0-9a-f-]{36}/g, ':id').replace('/messages/1/', '/messages/:messageId/')}`));
+    for (const route of registered) {
+      assert.ok(covered.has(route.replace(/\/$/, '') || route), `${route} is covered`);
+    }
+  });
+
+  test('every route answers 401 JSON without a token or with a wrong, malformed or revoked one; /health needs none', async () => {
+    const revoked = await sys.createToken('admin', 'to revoke');
+    await sys.db.pool.query('UPDATE api_tokens SET revoked_at = now() WHERE id = $1', [revoked.split('_')[1]]);
+    const forged = sys.adminToken.slice(0, -4) + 'AAAA';
+    for (const route of routes) {
+      for (const token of [null, 'nonsense', forged, revoked]) {
+        const res = await sys.api(route.method, route.path, route.body, token);
+        assert.equal(res.status, 401, `${route.method} ${route.path} with ${token ? 'a bad token' : 'no token'}`);
+        assert.equal(res.body.error, 'unauthorized');
+        assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer/);
+      }
+    }
+    assert.equal((await sys.api('GET', '/api/no-such-route', undefined, null)).status, 401);
+    assert.equal((await sys.api('GET', '/health', undefined, null)).status, 200);
+  });
+
+  test('a read-only token (made by the tokens command) reads, and every write is 403 and changes nothing', async () => {
+    const run = promisify(execFile);
+    const env = { ...process.env, DATABASE_URL: sys.db.url, MAILPULL_SECRET_KEY_FILE: sys.keyFile };
+    const token = (await run(process.execPath, [CLI, 'tokens', 'create', '--name', 'dashboard', '--read-only'], { env })).stdout.trim();
+    const before = (await sys.ok('GET', '/api/external-accounts')).externalAccounts;
+    for (const route of routes) {
+      const res = await sys.api(route.method, route.path, route.body, token);
+      if (WRITES.has(route.method)) {
+        assert.equal(res.status, 403, `${route.method} ${route.path}`);
+        assert.equal(res.body.error, 'forbidden');
+      } else {
+        assert.ok(![401, 403].includes(res.status), `${route.method} ${route.path} is allowed: ${res.status}`);
+      }
+    }
+    assert.deepEqual((await sys.ok('GET', '/api/external-accounts')).externalAccounts, before, 'nothing changed');
+    const listed = (await run(process.execPath, [CLI, 'tokens', 'list'], { env })).stdout;
+    assert.ok(!listed.includes(token.split('_')[2]), 'the list never shows a secret');
+    const id = token.split('_')[1];
+    await run(process.execPath, [CLI, 'tokens', 'revoke', id], { env });
+    assert.equal((await sys.api('GET', '/api/domains', undefined, token)).status, 401, 'revoked at once');
+  });
+
+  test('fuzzed input never gets a 5xx', async () => {
+    const ids = fc.oneof(
+      fc.constantFrom(...routes.map((r) => /[0-9a-f-]{36}/.exec(r.path)?.[0]).filter((x): x is string => !!x)),
+      fc.uuid(),
+      fc.string({ maxLength: 40 }),
+    );
+    const fields = [
+      'ownerAccountId', 'name', 'enabled', 'protocol', 'host', 'port', 'tlsMode', 'tlsCa', 'allowInvalidCertificates',
+      'authMethod', 'folders', 'mirrorFolders', 'push', 'receiveTime', 'forwardToAccountId', 'username', 'password',
+      'oauth', 'intervalMinutes', 'deletePolicy', 'mimeRecipients', 'address', 'force', 'refreshToken',
+    ];
+    const plausible = fc.constantFrom<unknown>(
+      'imap', 'pop3', 'xoauth2', 'apop', 'password', 'detect', 'direct', 'disabled', 'never', 'immediately', { afterDays: 3 },
+      { mode: 'all', exclude: ['\\Trash'] }, { mode: 'list', names: [] }, { provider: 'google', clientId: 'c', refreshToken: 'r' },
+      { provider: 'custom', clientId: 'c', refreshToken: 'r', tokenEndpoint: 'http://10.0.0.1/t' }, 0, -1, 65536, 1e308, '', 'a\r\nb', null,
+      routes[0].path, '00000000-0000-0000-0000-000000000000',
+    );
+    const owner = (await sys.ok('GET', '/api/accounts')).accounts[0].id as string;
+    const body = fc.oneof(
+      fc.jsonValue(),
+      fc.string(),
+      fc
+        .dictionary(fc.constantFrom(...fields), fc.oneof(fc.jsonValue(), plausible), { maxKeys: 6 })
+        .map((patch) => ({ ownerAccountId: owner, name: 'f', host: '127.0.0.1', username: 'u', password: 'p', ...patch })),
+    );
+    const request = fc.record({
+      template: fc.constantFrom(...routes.map((r) => ({ method: r.method, path: r.path }))),
+      id: ids,
+      body,
+      query: fc.dictionary(fc.constantFrom('limit', 'offset', 'folder', 'ownerAccountId', 'x'), fc.string({ maxLength: 20 }), { maxKeys: 3 }),
+    });
+    let requests = 0;
+    await fc.assert(
+      fc.asyncProperty(request, async ({ template, id, body: payload, query }) => {
+        // a status with a real id waits for a worker this system does not run: 503 by design
+        const path = template.path.endsWith('/status')
+          ? template.path.replace(/[0-9a-f-]{36}/, encodeURIComponent(id) + 'x')
+          : template.path.replace(/[0-9a-f-]{36}/, encodeURIComponent(id));
+        const search = new URLSearchParams(query).toString();
+        const res = await sys.api(template.method, search ? `${path}?${search}` : path, WRITES.has(template.method) ? payload : undefined);
+        requests++;
+        assert.ok(res.status < 500, `${template.method} ${path} ${JSON.stringify(payload)} → ${res.status} ${res.raw.toString()}`);
+        if (res.status >= 400) assert.equal(typeof res.body.message, 'string');
+      }),
+      { numRuns: 3000 },
+    );
+    console.log(`fuzz: ${requests} requests, no 5xx`);
+    assert.ok(requests >= 3000);
+  });
+});
