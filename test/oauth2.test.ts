@@ -126,11 +126,13 @@ describe('OAuth2 (XOAUTH2) against Dovecot with an oauth2 passdb', () => {
     assert.equal((await sys.storedMessages(owner.id)).length, 1);
 
     const renewed = provider.grant(user.name);
+    const cycles = (await sys.status(external.id)).counts.cycles;
     const after = await sys.ok('PUT', `/api/external-accounts/${external.id}/oauth/refresh-token`, { refreshToken: renewed }, 200);
     assert.equal(after.reauthorizationReason, null);
-    await waitFor('collection after the new refresh token', async () => (await sys.storedMessages(owner.id)).length === 2);
-    const resumed = await sys.status(external.id);
+    const resumed = await sys.waitForCycles(external.id, cycles + 1);
     assert.equal(resumed.lastError, null);
+    assert.equal(resumed.phase, 'waiting');
+    assert.equal((await sys.storedMessages(owner.id)).length, 2);
     await assertNoSecrets(external.id, [refreshToken, renewed, provider.clientSecret, ...provider.issued]);
   });
 
