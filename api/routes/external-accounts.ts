@@ -58,6 +58,7 @@ function view(account: ExternalAccount) {
 }
 
 type CredentialInput = { password?: string; oauth?: OAuthInput };
+type StoredForUpdate = { id: string; settings: ExternalAccountSettings; secrets: ReadonlySet<SecretName> };
 
 /** The secrets a create or update writes (null removes one): only those of the account's auth method are kept. */
 function secretChanges(authMethod: ExternalAccountSettings['authMethod'], input: CredentialInput, oauthChanged: boolean) {
@@ -93,7 +94,7 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
 
   /** Resolves the OAuth2 settings (xoauth2 only) and writes settings and secrets in one transaction. */
   const save = async (
-    stored: { id: string; settings: ExternalAccountSettings; secrets: ReadonlySet<SecretName> } | null,
+    stored: StoredForUpdate | null,
     settings: ExternalAccountSettings,
     input: CredentialInput,
   ): Promise<string> => {
@@ -120,6 +121,14 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
       if (changes.oauth_refresh_token || next.authMethod !== 'xoauth2') await setReauthorization(tx, accountId, null);
       return accountId;
     });
+  };
+
+  /** What an update starts from: the stored settings and which secrets are set. */
+  const storedForUpdate = async (externalId: string): Promise<StoredForUpdate> => {
+    const settings = await getExternalAccountSettings(pool, externalId);
+    if (!settings) throw notFound('external account', externalId);
+    const secrets = (await secretsSet(pool, [externalId])).get(externalId) ?? new Set<SecretName>();
+    return { id: externalId, settings, secrets };
   };
 
   const current = async (externalId: string): Promise<ExternalAccount> => {
@@ -157,8 +166,8 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
   app.patch('/:id', async (c) => {
     const { id: externalId } = parse(id, c.req.param());
     const patch = parse(updateSchema, await readJson(c));
-    const settings = await getExternalAccountSettings(pool, externalId);
-    if (!settings) throw notFound('external account', externalId);
+    const stored = await storedForUpdate(externalId);
+    const { settings } = stored;
     const { intervalMinutes, deletePolicy: policy, password, oauth, ...rest } = patch;
     const merged: ExternalAccountSettings = {
       ...settings,
@@ -167,8 +176,7 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
       ...(intervalMinutes !== undefined ? { intervalSeconds: intervalMinutes * 60 } : {}),
       ...(policy !== undefined ? { deletePolicy: toPolicy(policy) } : {}),
     };
-    const secrets = (await secretsSet(pool, [externalId])).get(externalId) ?? new Set<SecretName>();
-    await save({ id: externalId, settings, secrets }, merged, { password, oauth });
+    await save(stored, merged, { password, oauth });
     await workflows.configChanged(externalId);
     return c.json(view(await current(externalId)));
   });
@@ -177,13 +185,11 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
   app.put('/:id/oauth/refresh-token', async (c) => {
     const { id: externalId } = parse(id, c.req.param());
     const { refreshToken } = parse(setRefreshToken, await readJson(c));
-    const stored = await current(externalId);
-    if (stored.authMethod !== 'xoauth2') throw invalid('authMethod', 'this account does not use xoauth2; set a password instead');
-    await inTransaction(pool, async (tx) => {
-      await saveSecrets(tx, keyring, externalId, { oauth_refresh_token: refreshToken, oauth_access_token: null });
-      await setAccessExpiry(tx, externalId, null);
-      await setReauthorization(tx, externalId, null);
-    });
+    const stored = await storedForUpdate(externalId);
+    if (stored.settings.authMethod !== 'xoauth2') {
+      throw invalid('authMethod', 'this account does not use xoauth2; set a password instead');
+    }
+    await save(stored, stored.settings, { oauth: { refreshToken } });
     await workflows.configChanged(externalId);
     return c.json(view(await current(externalId)));
   });
