@@ -10,15 +10,19 @@ import {
   type StoredExternalAccount,
 } from '../db/external-accounts';
 import type { Pool } from '../db/pool';
-import { deliveredAmong, loadCursors, loadIndex, markRemoved, recordSeen, saveFolderListings } from '../db/uid-index';
+import { tryLockAccount, unlockAccount } from '../db/account-lock';
+import { backlogOf, pendingHeld } from '../db/held-messages';
+import { collectedAmong, loadCursors, loadIndex, markRemoved, recordSeen, saveFolderListings } from '../db/uid-index';
 import { watchForNewMail, type WatchOutcome } from '../mail/imap-watch';
 import type { Fetched, Listing, MailSession, MailSource } from '../mail/source';
+import type { TargetClients } from '../mail/targets/target-clients';
 import type { Keyring } from '../secrets/keyring';
 import { withAccountSession } from './account-session';
 import { createCredentials } from './credentials';
-import { deliverToStore } from './deliver';
+import { deliverGroup, deliverHeld } from './deliver';
 import { GroupCommitter } from './group-committer';
 import { typedFailures } from './failure';
+import { MailpullError } from '../core/errors';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -26,6 +30,10 @@ export interface ActivityDeps {
   /** where protocol traces go (MAILPULL_PROTOCOL_TRACE) */
   trace?: (line: string) => void;
   sources: Record<StoredExternalAccount['protocol'], MailSource>;
+  /** pooled connections to the delivery targets, for the life of the worker */
+  targets: TargetClients;
+  /** first wait before a held message is tried again */
+  deliveryRetryMs: number;
   limits: BatchLimits;
   /** how many messages (and bytes) one delivery transaction holds at most */
   commitLimits: { messages: number; bytes: number };
@@ -47,12 +55,35 @@ export interface ListSummary {
   resyncedFolders: string[];
 }
 
+/** Messages downloaded but not yet taken by a delivery target, and those in quarantine. */
+export interface DeliveryBacklog {
+  pending: number;
+  quarantined: number;
+  /** when the earliest pending one is tried again */
+  nextAttemptAt: string | null;
+}
+
 export interface BatchSummary {
   delivered: number;
   /** copies of messages delivered before a UIDVALIDITY change: not delivered again */
   recognized: number;
+  /** a target answered "later" or could not be reached: held, still on the remote server */
+  held: number;
+  /** a target refused them for good: in quarantine */
+  quarantined: number;
+  /** what a target answered for the last message it did not take */
+  deliveryError: string | null;
   bytes: number;
   remaining: number;
+  backlog: DeliveryBacklog;
+}
+
+export interface HeldSummary {
+  delivered: number;
+  held: number;
+  quarantined: number;
+  deliveryError: string | null;
+  backlog: DeliveryBacklog;
 }
 
 export interface DeleteSummary {
@@ -64,7 +95,8 @@ const HEARTBEAT_EVERY_MS = 5_000;
 const MAX_WATCHED_FOLDERS = 10;
 
 /** The activities of one collection cycle; only ids and small summaries cross Temporal. */
-export function createActivities({ pool, keyring, trace, sources, limits, commitLimits, push }: ActivityDeps) {
+export function createActivities({ pool, keyring, trace, sources, targets, deliveryRetryMs, limits, commitLimits, push }: ActivityDeps) {
+  const delivery = { pool, keyring, targets, retryBaseMs: deliveryRetryMs };
   const credentials = createCredentials({ pool, keyring, timeoutMs: push.timeoutMs, trace });
   const session = <T>(accountId: string, work: Parameters<typeof withAccountSession<T>>[2]): Promise<T> =>
     withAccountSession({ pool, keyring, sources, credentials }, accountId, work);
@@ -77,9 +109,15 @@ export function createActivities({ pool, keyring, trace, sources, limits, commit
     return { ...listing, newlySeen, resynced };
   };
 
+  const backlog = async (accountId: string): Promise<DeliveryBacklog> => {
+    const b = await backlogOf(pool, accountId);
+    return { pending: b.pending, quarantined: b.quarantined, nextAttemptAt: b.nextAttemptAt?.toISOString() ?? null };
+  };
+
   return {
-    async loadSchedule(accountId: string): Promise<Activeness> {
-      return typedFailures(() => loadActiveness(pool, accountId));
+    /** Whether the account may collect now, and how many messages it holds for a delivery target. */
+    async loadSchedule(accountId: string): Promise<Activeness & { heldPending: number }> {
+      return typedFailures(async () => ({ ...(await loadActiveness(pool, accountId)), heldPending: (await backlogOf(pool, accountId)).pending }));
     },
 
     /** Logs in, lists the server, records messages not seen before. */
@@ -87,7 +125,7 @@ export function createActivities({ pool, keyring, trace, sources, limits, commit
       return typedFailures(() =>
         session(accountId, async (mail, account) => {
           const listing = await listAndRecord(accountId, mail);
-          const plan = planDownloads(listing.messages, await deliveredAmong(pool, accountId, listing.messages), {
+          const plan = planDownloads(listing.messages, await collectedAmong(pool, accountId, listing.messages), {
             ...limits,
             maxMessages: Number.POSITIVE_INFINITY,
             maxBytes: Number.POSITIVE_INFINITY,
@@ -110,22 +148,28 @@ export function createActivities({ pool, keyring, trace, sources, limits, commit
       return typedFailures(() =>
         session(accountId, async (mail, account) => {
           const listing = await listAndRecord(accountId, mail);
-          const plan = planDownloads(listing.messages, await deliveredAmong(pool, accountId, listing.messages), limits);
+          const plan = planDownloads(listing.messages, await collectedAmong(pool, accountId, listing.messages), limits);
           const context = Context.current();
-          const progress = { delivered: 0, recognized: 0, of: plan.batch.length };
+          const progress = { delivered: 0, recognized: 0, held: 0, quarantined: 0, of: plan.batch.length };
+          let deliveryError: string | null = null;
           // Beats on a timer too, so one slow, huge message does not look like a dead worker;
           // a stalled connection is caught by the socket read timeout instead.
           const beat = setInterval(() => context.heartbeat(progress), HEARTBEAT_EVERY_MS);
           // One fsync per group, not per message; the next group downloads while one commits.
           const committer = new GroupCommitter<Fetched>(async (group) => {
-            const outcome = await deliverToStore(pool, account, group);
+            const outcome = await deliverGroup(delivery, account, group);
             progress.delivered += outcome.delivered;
             progress.recognized += outcome.recognized;
+            progress.held += outcome.held;
+            progress.quarantined += outcome.quarantined;
+            deliveryError = outcome.lastReason ?? deliveryError;
             context.heartbeat(progress);
           }, commitLimits);
           let bytes = 0;
           try {
             for await (const fetched of mail.fetch(plan.batch)) {
+              // A target that answers "later" is not sent more: the rest stays on the server.
+              if (progress.held > 0) break;
               bytes += fetched.raw.length;
               await committer.add(fetched, fetched.raw.length);
             }
@@ -134,9 +178,58 @@ export function createActivities({ pool, keyring, trace, sources, limits, commit
             clearInterval(beat);
             await committer.settle();
           }
-          return { delivered: progress.delivered, recognized: progress.recognized, bytes, remaining: plan.remaining };
+          return {
+            delivered: progress.delivered,
+            recognized: progress.recognized,
+            held: progress.held,
+            quarantined: progress.quarantined,
+            deliveryError,
+            bytes,
+            remaining: plan.remaining,
+            backlog: await backlog(accountId),
+          };
         }),
       );
+    },
+
+    /**
+     * Tries again the messages held for a delivery target: those due (between cycles) or all of
+     * them (at the start of a cycle). Needs no remote session, only the account's lock.
+     */
+    async deliverHeldMessages(accountId: string, scope: 'due' | 'all'): Promise<HeldSummary> {
+      return typedFailures(async () => {
+        const lock = await pool.connect();
+        try {
+          if (!(await tryLockAccount(lock, accountId))) throw new MailpullError('busy', 'another session of this account is still running');
+          try {
+            const account = await getStoredExternalAccount(pool, keyring, accountId);
+            if (!account) throw new MailpullError('gone', 'the external account no longer exists');
+            const summary: HeldSummary = { delivered: 0, held: 0, quarantined: 0, deliveryError: null, backlog: await backlog(accountId) };
+            const context = Context.current();
+            const seen = new Set<string>();
+            for (;;) {
+              const due = (await pendingHeld(pool, accountId, { all: scope === 'all', maxMessages: commitLimits.messages, maxBytes: commitLimits.bytes }))
+                .filter((h) => !seen.has(h.id));
+              if (due.length === 0) break;
+              for (const h of due) seen.add(h.id);
+              const outcome = await deliverHeld(delivery, account, due);
+              summary.delivered += outcome.delivered;
+              summary.held += outcome.held;
+              summary.quarantined += outcome.quarantined;
+              summary.deliveryError = outcome.lastReason ?? summary.deliveryError;
+              context.heartbeat(summary);
+              // The target still says "later": the rest would get the same answer.
+              if (outcome.held > 0) break;
+            }
+            summary.backlog = await backlog(accountId);
+            return summary;
+          } finally {
+            await unlockAccount(lock, accountId);
+          }
+        } finally {
+          lock.release();
+        }
+      });
     },
 
     /** Removes from the server what the delete policy allows: delivered messages only. */

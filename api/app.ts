@@ -4,8 +4,10 @@ import type { ApiDeps } from './deps';
 import { requireToken } from './auth';
 import { ApiError } from './http-errors';
 import { accountRoutes } from './routes/accounts';
+import { deliveryTargetRoutes } from './routes/delivery-targets';
 import { domainRoutes } from './routes/domains';
 import { externalAccountRoutes } from './routes/external-accounts';
+import { quarantineRoutes } from './routes/quarantine';
 
 export function createApp(deps: ApiDeps, log: (line: string) => void = console.error): Hono {
   const app = new Hono();
@@ -19,6 +21,8 @@ export function createApp(deps: ApiDeps, log: (line: string) => void = console.e
   app.route('/api/domains', domainRoutes(deps));
   app.route('/api/accounts', accountRoutes(deps));
   app.route('/api/external-accounts', externalAccountRoutes(deps));
+  app.route('/api/delivery-targets', deliveryTargetRoutes(deps));
+  app.route('/api/quarantine', quarantineRoutes(deps));
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {

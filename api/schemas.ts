@@ -11,8 +11,13 @@ const domainName = z
   .max(253)
   .regex(/^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z0-9-]{2,63}$/, 'must be a domain name like example.com');
 
-export const createDomain = z.strictObject({ name: domainName, enabled: z.boolean().default(true) });
-export const updateDomain = z.strictObject({ enabled: z.boolean() });
+const uuid = z.uuid({ message: 'must be a UUID' });
+
+/** null: the built-in store */
+const deliveryTargetId = uuid.nullable();
+
+export const createDomain = z.strictObject({ name: domainName, enabled: z.boolean().default(true), deliveryTargetId: deliveryTargetId.default(null) });
+export const updateDomain = z.strictObject({ enabled: z.boolean(), deliveryTargetId }).partial();
 
 const address = z
   .string()
@@ -67,6 +72,12 @@ const folders = z.discriminatedUnion('mode', [
   z.strictObject({ mode: z.literal('all'), exclude: z.array(folderName).max(200).default([]) }),
 ]);
 
+const tlsCa = z
+  .string()
+  .max(64 * 1024)
+  .regex(/-----BEGIN CERTIFICATE-----/, 'must be a PEM certificate')
+  .nullable();
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 // A token endpoint receives the refresh token and the client secret: TLS, except on loopback.
@@ -106,11 +117,7 @@ const externalAccountFields = {
   host,
   port: z.number().int().min(1).max(65535),
   tlsMode: z.enum(['detect', 'direct', 'disabled']),
-  tlsCa: z
-    .string()
-    .max(64 * 1024)
-    .regex(/-----BEGIN CERTIFICATE-----/, 'must be a PEM certificate')
-    .nullable(),
+  tlsCa,
   allowInvalidCertificates: z.boolean(),
   authMethod: z.enum(['password', 'apop', 'xoauth2']),
   folders,
@@ -124,6 +131,8 @@ const externalAccountFields = {
   intervalMinutes: z.number().int().min(1).max(7 * 24 * 60),
   deletePolicy,
   mimeRecipients,
+  /** null: the recipients' domains decide; "store": the built-in store; else a delivery target id */
+  deliveryTarget: z.union([z.literal('store'), uuid], { message: 'must be "store", a delivery target id, or null' }).nullable(),
 };
 
 export const createExternalAccount = z.strictObject({
@@ -145,6 +154,7 @@ export const createExternalAccount = z.strictObject({
   forwardToAccountId: externalAccountFields.forwardToAccountId.default(null),
   password: externalAccountFields.password.optional(),
   oauth: externalAccountFields.oauth.optional(),
+  deliveryTarget: externalAccountFields.deliveryTarget.default(null),
 });
 
 export const setRefreshToken = z.strictObject({ refreshToken: oauthFields.refreshToken });
@@ -180,3 +190,78 @@ export const updateExternalAccount = z
 
 export type CreateExternalAccount = z.infer<typeof createExternalAccount>;
 export type UpdateExternalAccount = z.infer<typeof updateExternalAccount>;
+
+const deliveryTargetFields = {
+  name: z.string().trim().min(1).max(200),
+  kind: z.enum(['lmtp', 'smtp', 'imap']),
+  host: host.nullable(),
+  port: z.number().int().min(1).max(65535).nullable(),
+  socketPath: z
+    .string()
+    .max(1000)
+    .regex(/^\/[^\0\r\n]*$/, 'must be an absolute path to a unix socket')
+    .nullable(),
+  tlsMode: z.enum(['detect', 'direct', 'disabled']),
+  tlsCa,
+  allowInvalidCertificates: z.boolean(),
+  username: protocolSafe(320).nullable(),
+  password: protocolSafe(1024).nullable(),
+  imapLogin: z.enum(['master', 'user']).nullable(),
+  maxConnections: z.number().int().min(1).max(50),
+};
+
+export const createDeliveryTarget = z.strictObject({
+  ...deliveryTargetFields,
+  host: deliveryTargetFields.host.default(null),
+  port: deliveryTargetFields.port.optional(),
+  socketPath: deliveryTargetFields.socketPath.default(null),
+  tlsMode: deliveryTargetFields.tlsMode.default('detect'),
+  tlsCa: deliveryTargetFields.tlsCa.default(null),
+  allowInvalidCertificates: deliveryTargetFields.allowInvalidCertificates.default(false),
+  username: deliveryTargetFields.username.default(null),
+  password: deliveryTargetFields.password.optional(),
+  imapLogin: deliveryTargetFields.imapLogin.optional(),
+  maxConnections: deliveryTargetFields.maxConnections.default(5),
+});
+
+export const updateDeliveryTarget = z.strictObject(deliveryTargetFields).omit({ kind: true }).partial();
+
+const TARGET_PORTS = { lmtp: { plain: 24, implicit: 24 }, smtp: { plain: 25, implicit: 465 }, imap: { plain: 143, implicit: 993 } } as const;
+
+export const defaultTargetPort = (kind: keyof typeof TARGET_PORTS, tlsMode: 'detect' | 'direct' | 'disabled'): number =>
+  tlsMode === 'direct' ? TARGET_PORTS[kind].implicit : TARGET_PORTS[kind].plain;
+
+/** What the schema alone cannot check about a target: the field that does not fit, if any. */
+export function deliveryTargetProblem(t: {
+  kind: 'lmtp' | 'smtp' | 'imap';
+  host: string | null;
+  socketPath: string | null;
+  username: string | null;
+  imapLogin: 'master' | 'user' | null;
+  passwordSet: boolean;
+}): { field: string; message: string } | null {
+  if (t.socketPath !== null && t.kind !== 'lmtp') return { field: 'socketPath', message: 'a unix socket is for LMTP only' };
+  if ((t.host === null) === (t.socketPath === null)) {
+    return { field: 'host', message: 'give either host (and port) or, for LMTP, socketPath' };
+  }
+  if (t.kind === 'imap') {
+    if (!t.username) return { field: 'username', message: 'IMAP APPEND needs a login (a master user, or the mailbox user)' };
+    if (!t.passwordSet) return { field: 'password', message: 'IMAP APPEND needs the password of its login' };
+  } else if (t.imapLogin !== null) {
+    return { field: 'imapLogin', message: 'only IMAP targets have an imapLogin' };
+  }
+  if (t.kind !== 'imap' && (t.username === null) !== !t.passwordSet) {
+    return { field: t.username === null ? 'username' : 'password', message: 'SMTP AUTH needs both username and password' };
+  }
+  return null;
+}
+
+const heldId = z.string().regex(/^[1-9][0-9]{0,17}$/, 'must be a quarantine id (a positive number)');
+export const heldIdParam = z.object({ id: heldId });
+
+export const quarantineQuery = z.object({
+  externalAccountId: uuid.optional(),
+  state: z.enum(['quarantined', 'pending']).default('quarantined'),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});

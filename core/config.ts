@@ -18,6 +18,7 @@ export const CONFIG_VARIABLES = [
   'MAILPULL_SECRET_KEY',
   'MAILPULL_SECRET_KEY_FILE',
   'MAILPULL_PROTOCOL_TRACE',
+  'MAILPULL_DELIVERY_RETRY_SECONDS',
 ] as const;
 
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
@@ -41,6 +42,8 @@ export interface Config {
   secretKeys: KeySource;
   /** log every POP3/IMAP command and status line, credentials masked */
   protocolTrace: boolean;
+  /** first wait before a held message is offered to its target again; it doubles up to 30 minutes */
+  deliveryRetryMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -77,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     commitBytes: positiveInt('MAILPULL_COMMIT_BYTES', 16 * 1024 * 1024),
     socketTimeoutMs: positiveInt('MAILPULL_SOCKET_TIMEOUT_MS', 60_000),
     idleRestartMs: positiveInt('MAILPULL_IDLE_RESTART_MS', 25 * 60_000),
+    deliveryRetryMs: positiveInt('MAILPULL_DELIVERY_RETRY_SECONDS', 30) * 1000,
     protocolTrace: ['1', 'true', 'yes', 'on'].includes((read('MAILPULL_PROTOCOL_TRACE') ?? '').toLowerCase()),
     secretKeys: keyFile ? { kind: 'file', path: keyFile } : { kind: 'env', value: keyValue ?? '' },
   };

@@ -1,4 +1,5 @@
 import type { DeletePolicy } from '../core/delete-policy';
+import type { DeliveryChoice } from '../core/delivery-routing';
 import type { OAuthProvider } from '../core/oauth';
 import type { FolderSelection } from '../core/folder-selection';
 import type { ReceiveTimeSource } from '../core/receive-time';
@@ -36,6 +37,8 @@ export interface ExternalAccountSettings extends Omit<SourceEndpoint, 'secret'> 
   forwardToAccountId: string | null;
   /** set exactly when authMethod is xoauth2 */
   oauth: OAuthSettings | null;
+  /** the recipients' domains choose the delivery target, or the account overrides them */
+  delivery: DeliveryChoice;
 }
 
 /** What the API shows: secrets are never read back, only which ones are set. */
@@ -84,6 +87,8 @@ interface Row {
   oauth_scope: string | null;
   oauth_access_expires_at: Date | null;
   reauthorization_reason: string | null;
+  delivery: 'domain' | 'store' | 'target';
+  delivery_target_id: string | null;
   interval_seconds: number;
   delete_policy: 'never' | 'immediately' | 'after_days';
   delete_after_days: number | null;
@@ -136,6 +141,10 @@ function toSettings(row: Row): ExternalAccountSettings {
       row.oauth_provider && row.oauth_token_endpoint && row.oauth_client_id
         ? { provider: row.oauth_provider, tokenEndpoint: row.oauth_token_endpoint, clientId: row.oauth_client_id, scope: row.oauth_scope }
         : null,
+    delivery:
+      row.delivery === 'target' && row.delivery_target_id
+        ? { mode: 'target', targetId: row.delivery_target_id }
+        : { mode: row.delivery === 'store' ? 'store' : 'domain' },
   };
 }
 
@@ -178,6 +187,8 @@ const FIELDS = [
   'oauth_token_endpoint',
   'oauth_client_id',
   'oauth_scope',
+  'delivery',
+  'delivery_target_id',
 ] as const;
 
 function values(input: ExternalAccountSettings): unknown[] {
@@ -209,6 +220,8 @@ function values(input: ExternalAccountSettings): unknown[] {
     input.oauth?.tokenEndpoint ?? null,
     input.oauth?.clientId ?? null,
     input.oauth?.scope ?? null,
+    input.delivery.mode,
+    input.delivery.mode === 'target' ? input.delivery.targetId : null,
   ];
 }
 

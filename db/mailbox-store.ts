@@ -42,18 +42,26 @@ export async function storeMessage(db: Queryable, input: StoredMessageInput): Pr
   return (rowCount ?? 0) > 0;
 }
 
-/** How many distinct remote messages with these contents are stored, per source folder and UIDVALIDITY. */
+/**
+ * How many distinct remote messages with these contents mailpull has kept, per source folder and
+ * UIDVALIDITY: stored, delivered through a target, or held (pending or quarantined).
+ */
 export async function storedCopies(
   db: Queryable,
   externalAccountId: string,
   generation: number,
   hashes: readonly string[],
 ): Promise<StoredCopies[]> {
+  const kept = ['messages', 'deliveries', 'held_messages']
+    .map(
+      (table) => `SELECT source_folder, source_uidvalidity, content_hash, source_uid FROM ${table}
+                   WHERE external_account_id = $1 AND delivery_generation = $2 AND content_hash = ANY($3::text[])`,
+    )
+    .join(' UNION ALL ');
   const { rows } = await db.query<StoredCopies & { count: string }>(
     `SELECT source_folder AS folder, source_uidvalidity AS uidvalidity, content_hash AS "contentHash",
             count(DISTINCT source_uid) AS count
-       FROM messages
-      WHERE external_account_id = $1 AND delivery_generation = $2 AND content_hash = ANY($3::text[])
+       FROM (${kept}) k
       GROUP BY 1, 2, 3`,
     [externalAccountId, generation, hashes],
   );

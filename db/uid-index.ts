@@ -33,14 +33,14 @@ export async function loadIndex(db: Queryable, accountId: string): Promise<Map<s
   return new Map(rows.map((r) => [messageKey(r), r]));
 }
 
-/** The messageKeys of those listed messages whose delivery is committed. */
-export async function deliveredAmong(db: Queryable, accountId: string, messages: readonly MessageRef[]): Promise<Set<string>> {
+/** The messageKeys of those listed messages mailpull holds already (delivered, stored or held for a target). */
+export async function collectedAmong(db: Queryable, accountId: string, messages: readonly MessageRef[]): Promise<Set<string>> {
   if (messages.length === 0) return new Set();
   const { rows } = await db.query<MessageRef>(
     `SELECT i.folder, i.uidvalidity, i.uid
        FROM uid_index i JOIN unnest($2::text[], $3::text[], $4::text[]) AS t(f, v, u)
          ON i.folder = t.f AND i.uidvalidity = t.v AND i.uid = t.u
-      WHERE i.external_account_id = $1 AND i.delivered_at IS NOT NULL`,
+      WHERE i.external_account_id = $1 AND i.collected_at IS NOT NULL`,
     [accountId, ...refColumns(messages)],
   );
   return new Set(rows.map(messageKey));
@@ -53,7 +53,7 @@ export async function loadCursors(db: Queryable, accountId: string): Promise<Fol
             COALESCE(array_agg(i.uid ORDER BY i.uid::bigint) FILTER (WHERE i.uid IS NOT NULL), '{}') AS "pendingUids"
        FROM folder_state s
        LEFT JOIN uid_index i ON i.external_account_id = s.external_account_id AND i.folder = s.folder
-            AND i.uidvalidity = s.uidvalidity AND i.delivered_at IS NULL AND i.deleted_at IS NULL
+            AND i.uidvalidity = s.uidvalidity AND i.collected_at IS NULL AND i.deleted_at IS NULL
       WHERE s.external_account_id = $1
       GROUP BY s.folder, s.uidvalidity, s.highest_uid`,
     [accountId],
@@ -77,19 +77,43 @@ export async function saveFolderListings(db: Queryable, accountId: string, folde
   return folders.filter((f) => f.resynced).map((f) => f.folder);
 }
 
-/** Marks a message delivered (or recognised as delivered before); in the transaction that stores it. */
+/**
+ * Marks a message collected, and delivered unless `held` (a target has yet to take it); in the
+ * transaction that stores, records or holds it.
+ */
 export async function markDelivered(
   db: Queryable,
   accountId: string,
   message: ServerMessage,
-  delivery: { recipientCount: number; contentHash: string; recognized: boolean },
+  delivery: { recipientCount: number; contentHash: string; recognized: boolean; held?: boolean },
 ): Promise<void> {
   await db.query(
-    `INSERT INTO uid_index (external_account_id, folder, uidvalidity, uid, size, delivered_at, recipient_count, content_hash, recognized)
-     VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8)
+    `INSERT INTO uid_index (external_account_id, folder, uidvalidity, uid, size, collected_at, delivered_at, recipient_count, content_hash, recognized)
+     VALUES ($1, $2, $3, $4, $5, now(), CASE WHEN $9 THEN NULL ELSE now() END, $6, $7, $8)
      ON CONFLICT (external_account_id, folder, uidvalidity, uid)
-     DO UPDATE SET delivered_at = COALESCE(uid_index.delivered_at, now()), recipient_count = $6, content_hash = $7, recognized = $8`,
-    [accountId, message.folder, message.uidvalidity, message.uid, message.size, delivery.recipientCount, delivery.contentHash, delivery.recognized],
+     DO UPDATE SET collected_at = COALESCE(uid_index.collected_at, now()),
+                   delivered_at = CASE WHEN $9 THEN uid_index.delivered_at ELSE COALESCE(uid_index.delivered_at, now()) END,
+                   recipient_count = $6, content_hash = $7, recognized = $8`,
+    [
+      accountId,
+      message.folder,
+      message.uidvalidity,
+      message.uid,
+      message.size,
+      delivery.recipientCount,
+      delivery.contentHash,
+      delivery.recognized,
+      delivery.held ?? false,
+    ],
+  );
+}
+
+/** A held message has reached every recipient or quarantine: the delete policy may now remove it. */
+export async function markHeldDone(db: Queryable, accountId: string, ref: MessageRef): Promise<void> {
+  await db.query(
+    `UPDATE uid_index SET delivered_at = COALESCE(delivered_at, now())
+      WHERE external_account_id = $1 AND folder = $2 AND uidvalidity = $3 AND uid = $4`,
+    [accountId, ref.folder, ref.uidvalidity, ref.uid],
   );
 }
 

@@ -86,7 +86,7 @@ export async function connectImap(
     auth:
       endpoint.authMethod === 'xoauth2'
         ? { user: endpoint.username, accessToken: endpoint.secret }
-        : { user: endpoint.username, pass: endpoint.secret },
+        : { user: endpoint.username, pass: endpoint.secret, authzid: endpoint.authzid },
     logger: endpoint.trace ? traceLogger(endpoint.trace) : false,
     disableBinary: true,
     disableCompression: false,

@@ -17,6 +17,8 @@ export interface SourceEndpoint {
   /** IMAP: which folders to collect */
   folders: FolderSelection;
   username: string;
+  /** IMAP: log in as this user with the username's master rights (SASL PLAIN authorization id) */
+  authzid?: string;
   /** the password, or for xoauth2 the access token */
   secret: string;
   /** receives the protocol dialog, credentials masked, when tracing is on */

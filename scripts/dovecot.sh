@@ -5,7 +5,9 @@
 # Ports come from DOVECOT_POP3_PORT, DOVECOT_POP3S_PORT, DOVECOT_IMAP_PORT, DOVECOT_IMAPS_PORT,
 # DOVECOT_LMTP_PORT. Users are lines appended to DIR/passwd by the tests. XOAUTH2 tokens are checked
 # by OAuth2 introspection (RFC 7662) at http://127.0.0.1:DOVECOT_OAUTH2_PORT/introspect, which the
-# OAuth2 tests serve.
+# OAuth2 tests serve. Delivery tests use: the master user in DIR/master-users (IMAP APPEND as any
+# user), per-user quota rules in DIR/quota-users (userdb extra fields), and DIR/quota-full.conf
+# ("quota_full_tempfail = yes|no", read at start and on "doveadm reload").
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -20,7 +22,9 @@ start() {
   mkdir -p "$dir/run" "$dir/home" "$dir/tls"
   # Mail is owned by Debian's "mail" user; Dovecot refuses to access mail as root.
   chown mail:mail "$dir/home"
-  touch "$dir/passwd"
+  touch "$dir/passwd" "$dir/quota-users"
+  [ -f "$dir/master-users" ] || echo "mailpull-master:{PLAIN}$(openssl rand -hex 12)" > "$dir/master-users"
+  [ -f "$dir/quota-full.conf" ] || echo "quota_full_tempfail = no" > "$dir/quota-full.conf"
   if [ ! -f "$dir/tls/ca.pem" ]; then
     openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=mailpull test CA" \
       -keyout "$dir/tls/ca.key" -out "$dir/tls/ca.pem" -addext "basicConstraints=critical,CA:TRUE" \
@@ -63,8 +67,22 @@ mail_privileged_group =
 default_login_user = dovenull
 default_internal_user = dovecot
 pop3_uidl_format = %08Xu%08Xv
+mail_plugins = \$mail_plugins quota
+plugin {
+  quota = count:User quota
+  quota_vsizes = yes
+}
+!include $dir/quota-full.conf
+auth_master_user_separator = *
 protocol pop3 {
   pop3_client_workarounds =
+}
+passdb {
+  driver = passwd-file
+  master = yes
+  args = scheme=PLAIN $dir/master-users
+  # the user logged in as must exist in the next passdb
+  result_success = continue
 }
 passdb {
   driver = passwd-file
@@ -76,6 +94,12 @@ passdb {
   driver = oauth2
   mechanisms = xoauth2
   args = $dir/dovecot-oauth2.conf.ext
+}
+userdb {
+  # users with a quota rule; everyone else falls through to the static userdb
+  driver = passwd-file
+  args = username_format=%u $dir/quota-users
+  default_fields = uid=mail gid=mail home=$dir/home/%u
 }
 userdb {
   driver = static

@@ -8,6 +8,7 @@ import { resealSecrets } from '../db/secrets';
 import { loadKeyring } from '../secrets/keyring';
 import { createImapSource } from '../mail/imap-source';
 import { createPop3Source } from '../mail/pop3-source';
+import { TargetClients } from '../mail/targets/target-clients';
 import { WORKFLOW_BUNDLE } from './bundle';
 
 async function main(): Promise<void> {
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   await migrate(pool);
   await resealSecrets(pool, keyring, { onlyPlaintext: true });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const targets = new TargetClients(config.socketTimeoutMs);
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
@@ -32,6 +34,8 @@ async function main(): Promise<void> {
         pop3: createPop3Source({ timeoutMs: config.socketTimeoutMs }),
         imap: createImapSource({ timeoutMs: config.socketTimeoutMs }),
       },
+      targets,
+      deliveryRetryMs: config.deliveryRetryMs,
       limits: {
         maxMessages: config.batchMessages,
         maxBytes: config.batchBytes,
@@ -45,6 +49,7 @@ async function main(): Promise<void> {
   try {
     await worker.run(); // returns after SIGINT/SIGTERM, once running activities finished or timed out
   } finally {
+    targets.closeAll();
     await connection.close();
     await pool.end();
   }

@@ -29,6 +29,21 @@ export interface RunSummary {
   recognized: number;
   /** IMAP folders whose UIDVALIDITY changed (recreated or migrated mailbox) */
   resyncedFolders: string[];
+  /** a delivery target answered "later" or was unreachable: held for a retry, still on the server */
+  held: number;
+  /** a delivery target refused them for good: in quarantine */
+  quarantined: number;
+}
+
+/** Delivery to the account's targets: what waits for them and why. */
+export interface DeliveryStatus {
+  /** downloaded, not yet taken by a target; these stay on the remote server meanwhile */
+  backlog: number;
+  quarantined: number;
+  /** when the backlog is tried again (also between cycles) */
+  nextAttemptAt: string | null;
+  /** what a target last answered for a message it did not take; cleared when the backlog empties */
+  lastError: { message: string; at: string } | null;
 }
 
 /**
@@ -57,11 +72,12 @@ export interface AccountStatus {
   /** the last UIDVALIDITY change seen */
   lastResync: { folders: string[]; at: string } | null;
   lastRun: RunSummary | null;
+  delivery: DeliveryStatus;
   lastError: { kind: ErrorKind | 'unknown'; message: string; at: string } | null;
   nextRunAt: string | null;
   /** a Connect Now (or change) arrived during a cycle: one more cycle follows at once */
   rerunQueued: boolean;
-  counts: { cycles: number; failedCycles: number; delivered: number; recognized: number; removed: number };
+  counts: { cycles: number; failedCycles: number; delivered: number; recognized: number; removed: number; quarantined: number };
 }
 
 export interface ExternalAccountWorkflowInput {

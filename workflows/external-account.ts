@@ -10,7 +10,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { Activities, DeliveryBacklog } from '../activities';
 import { authBackoffMs } from '../core/auth-backoff';
 import type { ErrorKind } from '../core/errors';
 import {
@@ -44,6 +44,8 @@ const push = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 
+const MIN_HELD_WAIT_MS = 5_000;
+
 function initialStatus(externalAccountId: string): AccountStatus {
   return {
     externalAccountId,
@@ -58,15 +60,16 @@ function initialStatus(externalAccountId: string): AccountStatus {
     lastPushAt: null,
     lastResync: null,
     lastRun: null,
+    delivery: { backlog: 0, quarantined: 0, nextAttemptAt: null, lastError: null },
     lastError: null,
     nextRunAt: null,
     rerunQueued: false,
-    counts: { cycles: 0, failedCycles: 0, delivered: 0, recognized: 0, removed: 0 },
+    counts: { cycles: 0, failedCycles: 0, delivered: 0, recognized: 0, removed: 0, quarantined: 0 },
   };
 }
 
 function emptyRun(startedAt: string): RunSummary {
-  const zero = { onServer: 0, newOnServer: 0, downloaded: 0, downloadedBytes: 0, removed: 0, tooLarge: 0, recognized: 0 };
+  const zero = { onServer: 0, newOnServer: 0, downloaded: 0, downloadedBytes: 0, removed: 0, tooLarge: 0, recognized: 0, held: 0, quarantined: 0 };
   return { startedAt, finishedAt: startedAt, outcome: 'ok', resyncedFolders: [], ...zero };
 }
 
@@ -80,7 +83,12 @@ function failureOf(err: unknown): { kind: ErrorKind | 'unknown'; message: string
 export async function externalAccountWorkflow(input: ExternalAccountWorkflowInput): Promise<void> {
   const id = input.externalAccountId;
   const fresh = initialStatus(id);
-  const status: AccountStatus = { ...fresh, ...input.status, counts: { ...fresh.counts, ...input.status?.counts } };
+  const status: AccountStatus = {
+    ...fresh,
+    ...input.status,
+    delivery: { ...fresh.delivery, ...input.status?.delivery },
+    counts: { ...fresh.counts, ...input.status?.counts },
+  };
   let wake = false;
   let stop = false;
   let pushUnsupported = false;
@@ -101,9 +109,33 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
     stop = true;
   });
 
-  async function cycle(intervalMs: number): Promise<'gone' | 'done'> {
+  /** What the last delivery attempt left behind; a delivery error stays until the backlog is gone. */
+  function noteDelivery(backlog: DeliveryBacklog, deliveryError: string | null): void {
+    status.delivery.backlog = backlog.pending;
+    status.delivery.quarantined = backlog.quarantined;
+    status.delivery.nextAttemptAt = backlog.nextAttemptAt;
+    if (deliveryError) status.delivery.lastError = { message: deliveryError, at: new Date().toISOString() };
+    else if (backlog.pending === 0) status.delivery.lastError = null;
+  }
+
+  /** Tries the held messages again; true if a target still answers "later". */
+  async function retryHeld(scope: 'due' | 'all', run: RunSummary | null): Promise<boolean> {
+    const held = await mail.deliverHeldMessages(id, scope);
+    status.counts.delivered += held.delivered;
+    status.counts.quarantined += held.quarantined;
+    if (run) {
+      run.downloaded += held.delivered;
+      run.quarantined += held.quarantined;
+    }
+    noteDelivery(held.backlog, held.deliveryError);
+    return held.held > 0;
+  }
+
+  async function cycle(intervalMs: number, heldPending: number): Promise<'gone' | 'done'> {
     const run = emptyRun(new Date().toISOString());
     try {
+      // A target that still answers "later" gets nothing new: the rest stays on the server.
+      const targetDown = heldPending > 0 && (await retryHeld('all', run));
       status.phase = 'listing';
       const listed = await mail.listNew(id);
       status.tls = listed.tls;
@@ -115,18 +147,24 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
       run.tooLarge = listed.tooLarge;
       status.phase = 'downloading';
       status.progress = { done: 0, total: listed.pending };
-      let remaining = listed.pending;
+      let remaining = targetDown ? 0 : listed.pending;
+      let done = 0;
       while (remaining > 0 && !stop) {
         const batch = await mail.downloadBatch(id);
-        if (batch.delivered + batch.recognized === 0) break;
+        const handled = batch.delivered + batch.recognized + batch.held + batch.quarantined;
+        if (handled === 0) break;
         run.downloaded += batch.delivered;
         run.recognized += batch.recognized;
+        run.held += batch.held;
+        run.quarantined += batch.quarantined;
         run.downloadedBytes += batch.bytes;
         status.counts.delivered += batch.delivered;
         status.counts.recognized += batch.recognized;
-        const done = run.downloaded + run.recognized;
+        status.counts.quarantined += batch.quarantined;
+        noteDelivery(batch.backlog, batch.deliveryError);
+        done += handled;
         status.progress = { done, total: Math.max(status.progress.total, done + batch.remaining) };
-        remaining = batch.remaining;
+        remaining = batch.held > 0 ? 0 : batch.remaining;
       }
       status.phase = 'deleting';
       run.removed = (await mail.applyDeletePolicy(id)).removed;
@@ -195,6 +233,27 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
     if (!wake && !stop && left > 0) await condition(() => wake || stop, left);
   }
 
+  /**
+   * Waits like waitForNextRun, and meanwhile tries the held messages whenever they are due. Each
+   * wait is at least a few seconds, so a clock apart from the database's cannot spin the loop.
+   */
+  async function waitRetryingHeld(ms: number, pushMode: 'off' | 'paused' | 'on', retry: boolean): Promise<void> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const due = status.delivery.nextAttemptAt;
+      const retryAt = retry && status.delivery.backlog > 0 && due ? Math.max(Date.parse(due), Date.now() + MIN_HELD_WAIT_MS) : Infinity;
+      if (retryAt >= deadline) return waitForNextRun(Math.max(0, deadline - Date.now()), pushMode);
+      await waitForNextRun(retryAt - Date.now(), pushMode);
+      if (wake || stop) return;
+      try {
+        await retryHeld('due', null);
+      } catch (err) {
+        status.delivery.lastError = { message: failureOf(err).message, at: new Date().toISOString() };
+        status.delivery.nextAttemptAt = new Date(Date.now() + 60_000).toISOString();
+      }
+    }
+  }
+
   while (!stop) {
     const schedule = await loadSchedule(id);
     if (schedule.state === 'gone') break;
@@ -203,7 +262,7 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
     const intervalMs = schedule.intervalSeconds * 1000;
     if (schedule.state === 'active') {
       status.disabledReason = null;
-      if ((await cycle(intervalMs)) === 'gone') break;
+      if ((await cycle(intervalMs, schedule.heldPending)) === 'gone') break;
       const reauth = status.lastError?.kind === 'reauth' && status.lastRun?.outcome === 'failed';
       status.phase = reauth ? 'reauthorization_needed' : 'waiting';
       if (reauth) status.disabledReason = status.lastError?.message ?? null;
@@ -216,7 +275,7 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
     // After a failed cycle only the schedule retries: new mail that a failing cycle cannot take
     // would otherwise wake the account again at once, in a loop.
     const pushMode = schedule.state !== 'active' || !schedule.push ? 'off' : status.lastRun?.outcome === 'failed' ? 'paused' : 'on';
-    await waitForNextRun(waitMs, pushMode);
+    await waitRetryingHeld(waitMs, pushMode, schedule.state === 'active');
     status.nextRunAt = null;
     if (workflowInfo().continueAsNewSuggested && !stop) {
       await condition(allHandlersFinished);

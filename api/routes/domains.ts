@@ -1,19 +1,25 @@
 import { Hono } from 'hono';
+import { getTarget } from '../../db/delivery-targets';
 import { deleteDomain, findDomainByName, getDomain, insertDomain, listDomains, updateDomain } from '../../db/domains';
 import { externalAccountIdsUnder } from '../../db/external-accounts';
 import type { ApiDeps } from '../deps';
-import { conflict, notFound, parse, readJson } from '../http-errors';
+import { conflict, invalid, notFound, parse, readJson } from '../http-errors';
 import { createDomain, idParam, updateDomain as updateDomainSchema } from '../schemas';
 
 export function domainRoutes({ pool, workflows }: ApiDeps): Hono {
   const app = new Hono();
   const id = idParam('id');
 
+  const requireTarget = async (targetId: string | null | undefined): Promise<void> => {
+    if (targetId && !(await getTarget(pool, targetId))) throw invalid('deliveryTargetId', `delivery target ${targetId} does not exist`);
+  };
+
   app.get('/', async (c) => c.json({ domains: await listDomains(pool) }));
 
   app.post('/', async (c) => {
     const input = parse(createDomain, await readJson(c));
     if (await findDomainByName(pool, input.name)) throw conflict(`domain ${input.name} already exists`, 'name');
+    await requireTarget(input.deliveryTargetId);
     return c.json(await insertDomain(pool, input), 201);
   });
 
@@ -26,7 +32,9 @@ export function domainRoutes({ pool, workflows }: ApiDeps): Hono {
 
   app.patch('/:id', async (c) => {
     const { id: domainId } = parse(id, c.req.param());
-    const domain = await updateDomain(pool, domainId, parse(updateDomainSchema, await readJson(c)));
+    const patch = parse(updateDomainSchema, await readJson(c));
+    await requireTarget(patch.deliveryTargetId);
+    const domain = await updateDomain(pool, domainId, patch);
     if (!domain) throw notFound('domain', domainId);
     for (const externalId of await externalAccountIdsUnder(pool, { domainId })) await workflows.configChanged(externalId);
     return c.json(domain);

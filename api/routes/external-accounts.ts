@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
 import type { DeletePolicy } from '../../core/delete-policy';
+import type { DeliveryChoice } from '../../core/delivery-routing';
+import { getTarget } from '../../db/delivery-targets';
 import { defaultPort, portAfterChange } from '../../core/tls-decision';
 import { getAccount } from '../../db/accounts';
 import {
@@ -39,12 +41,19 @@ type ApiDeletePolicy = z.infer<typeof deletePolicy>;
 const toPolicy = (p: ApiDeletePolicy): DeletePolicy => (typeof p === 'string' ? { mode: p } : { mode: 'afterDays', days: p.afterDays });
 const fromPolicy = (p: DeletePolicy): ApiDeletePolicy => (p.mode === 'afterDays' ? { afterDays: p.days } : p.mode);
 
+/** null: the recipients' domains decide; 'store'; or a delivery target id */
+type ApiDeliveryTarget = string | null;
+const toDelivery = (t: ApiDeliveryTarget): DeliveryChoice =>
+  t === null ? { mode: 'domain' } : t === 'store' ? { mode: 'store' } : { mode: 'target', targetId: t };
+const fromDelivery = (d: DeliveryChoice): ApiDeliveryTarget => (d.mode === 'domain' ? null : d.mode === 'store' ? 'store' : d.targetId);
+
 /** The API view: secrets are never shown, only whether each is set. */
 function view(account: ExternalAccount) {
-  const { intervalSeconds, deletePolicy: policy, secretsSet, oauth, oauthAccessExpiresAt, ...rest } = account;
+  const { intervalSeconds, deletePolicy: policy, secretsSet, oauth, oauthAccessExpiresAt, delivery, ...rest } = account;
   const set = new Set(secretsSet);
   return {
     ...rest,
+    deliveryTarget: fromDelivery(delivery),
     intervalMinutes: intervalSeconds / 60,
     deletePolicy: fromPolicy(policy),
     passwordSet: set.has('password'),
@@ -90,6 +99,9 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
     if (mismatch) throw invalid(mismatch.field, mismatch.message);
     if (input.oauth && account.authMethod !== 'xoauth2') throw invalid('oauth', 'OAuth2 settings need authMethod xoauth2');
     if (account.forwardToAccountId) await requireAccount('forwardToAccountId', account.forwardToAccountId);
+    if (account.delivery.mode === 'target' && !(await getTarget(pool, account.delivery.targetId))) {
+      throw invalid('deliveryTarget', `delivery target ${account.delivery.targetId} does not exist`);
+    }
   };
 
   /** Resolves the OAuth2 settings (xoauth2 only) and writes settings and secrets in one transaction. */
@@ -145,13 +157,14 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
   app.post('/', async (c) => {
     const input = parse(createExternalAccount, await readJson(c));
     await requireAccount('ownerAccountId', input.ownerAccountId);
-    const { intervalMinutes, deletePolicy: policy, port, password, oauth, ...rest } = input;
+    const { intervalMinutes, deletePolicy: policy, port, password, oauth, deliveryTarget, ...rest } = input;
     const settings: ExternalAccountSettings = {
       ...rest,
       port: port ?? defaultPort(input.protocol, input.tlsMode),
       intervalSeconds: intervalMinutes * 60,
       deletePolicy: toPolicy(policy),
       oauth: null,
+      delivery: toDelivery(deliveryTarget),
     };
     const created = await save(null, settings, { password, oauth });
     await workflows.configChanged(created);
@@ -168,13 +181,14 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
     const patch = parse(updateSchema, await readJson(c));
     const stored = await storedForUpdate(externalId);
     const { settings } = stored;
-    const { intervalMinutes, deletePolicy: policy, password, oauth, ...rest } = patch;
+    const { intervalMinutes, deletePolicy: policy, password, oauth, deliveryTarget, ...rest } = patch;
     const merged: ExternalAccountSettings = {
       ...settings,
       ...rest,
       port: portAfterChange(settings.protocol, settings, patch),
       ...(intervalMinutes !== undefined ? { intervalSeconds: intervalMinutes * 60 } : {}),
       ...(policy !== undefined ? { deletePolicy: toPolicy(policy) } : {}),
+      ...(deliveryTarget !== undefined ? { delivery: toDelivery(deliveryTarget) } : {}),
     };
     await save(stored, merged, { password, oauth });
     await workflows.configChanged(externalId);

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Pop3Client } from '../../mail/pop3-client';
 import { testEnv, waitFor } from './env';
 
 const run = promisify(execFile);
@@ -40,10 +41,7 @@ export async function saveMessages(user: DovecotUser, messages: readonly Buffer[
 }
 
 /** How many messages the user's INBOX holds on the server. */
-export async function countOnServer(user: DovecotUser): Promise<number> {
-  const { stdout } = await run('doveadm', ['-c', conf(), '-f', 'flow', 'mailbox', 'status', '-u', user.name, 'messages', 'INBOX']);
-  return Number(/messages=(\d+)/.exec(stdout)?.[1] ?? NaN);
-}
+export const countOnServer = (user: DovecotUser): Promise<number> => mailboxCount(user);
 
 /** The Dovecot log lines about the user (logins, logouts, auth results). */
 export async function logLinesFor(user: DovecotUser): Promise<string[]> {
@@ -74,4 +72,61 @@ export async function dropImapSessions(user: DovecotUser): Promise<number> {
     }
   }
   return dropped;
+}
+
+/** The test Dovecot's LMTP unix socket. */
+export const lmtpSocketPath = (): string => path.join(testEnv.dovecotDir(), 'run', 'lmtp');
+
+/** The master user that may log in as anyone (IMAP APPEND delivery): name and password. */
+export async function masterUser(): Promise<DovecotUser> {
+  const line = (await readFile(path.join(testEnv.dovecotDir(), 'master-users'), 'utf8')).trim();
+  const [name, password] = line.split(':{PLAIN}');
+  return { name, password };
+}
+
+/** Gives the user a storage quota (KiB) through the userdb; Dovecot reads the file on change. */
+export async function setQuota(user: DovecotUser, kib: number): Promise<void> {
+  const file = path.join(testEnv.dovecotDir(), 'quota-users');
+  const others = (await readFile(file, 'utf8')).split('\n').filter((l) => l && !l.startsWith(`${user.name}:`));
+  await writeFile(file, [...others, `${user.name}:::::::userdb_quota_rule=*:storage=${kib}K`, ''].join('\n'));
+  await waitFor(`Dovecot to see the quota of ${user.name}`, async () => {
+    const { stdout } = await run('doveadm', ['-c', conf(), 'user', user.name]);
+    return stdout.includes(`storage=${kib}K`);
+  }, 10_000, 200);
+}
+
+/** Whether a full mailbox answers LMTP with 452 (temporary) or 552 (permanent); reloads Dovecot. */
+export async function setQuotaFullTempfail(tempfail: boolean): Promise<void> {
+  await writeFile(path.join(testEnv.dovecotDir(), 'quota-full.conf'), `quota_full_tempfail = ${tempfail ? 'yes' : 'no'}\n`);
+  await run('doveadm', ['-c', conf(), 'reload']);
+  // The reload restarts the services; wait until LMTP answers again with the new setting.
+  await waitFor('Dovecot to take the quota setting', async () => {
+    const { stdout } = await run('doveconf', ['-c', conf(), '-h', 'quota_full_tempfail']);
+    return stdout.trim() === (tempfail ? 'yes' : 'no');
+  }, 10_000, 200);
+}
+
+/** How many messages a folder of the user holds on the server (doveadm, no login). */
+export async function mailboxCount(user: DovecotUser, folder = 'INBOX'): Promise<number> {
+  const { stdout } = await run('doveadm', ['-c', conf(), '-f', 'flow', 'mailbox', 'status', '-u', user.name, 'messages', folder]);
+  return Number(/messages=(\d+)/.exec(stdout)?.[1] ?? NaN);
+}
+
+/** Every message in the user's INBOX as POP3 serves it: raw bytes, NUL included (IMAP shows NUL as 0x80). */
+export async function readByPop3(user: DovecotUser): Promise<Buffer[]> {
+  const client = await Pop3Client.connect({
+    host: '127.0.0.1',
+    port: testEnv.pop3Port(),
+    implicitTls: false,
+    tls: { ca: await caCertificate(), rejectUnauthorized: true },
+    timeoutMs: 30_000,
+  });
+  try {
+    await client.login(user.name, user.password);
+    const messages: Buffer[] = [];
+    for (const n of (await client.list()).keys()) messages.push(await client.retr(n));
+    return messages;
+  } finally {
+    await client.quit();
+  }
 }

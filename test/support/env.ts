@@ -12,6 +12,7 @@ export const testEnv = {
   pop3sPort: () => Number(required('DOVECOT_POP3S_PORT')),
   imapPort: () => Number(required('DOVECOT_IMAP_PORT')),
   imapsPort: () => Number(required('DOVECOT_IMAPS_PORT')),
+  lmtpPort: () => Number(required('DOVECOT_LMTP_PORT')),
   /** where the test Dovecot asks whether an XOAUTH2 token is valid (OAuth2 introspection) */
   oauth2Port: () => Number(required('DOVECOT_OAUTH2_PORT')),
 };

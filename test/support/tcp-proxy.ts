@@ -9,11 +9,20 @@ export interface TcpProxy {
   /** delay per 16 KiB chunk sent to the client, to make a cycle slow */
   delayMs: number;
   close(): Promise<void>;
+  /**
+   * Stops like a server shutting down: refuses new connections, stops passing what clients send,
+   * still passes the answers to what the server already received for `drainMs`, then cuts every
+   * session.
+   */
+  stop(drainMs: number): Promise<void>;
+  /** Listens again on the same port. */
+  resume(): Promise<void>;
 }
 
 /** A loopback TCP proxy in front of a real server that counts and can slow its sessions. */
 export async function startProxy(targetPort: number, delayMs = 0): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
+  const sessions = new Set<{ client: net.Socket; upstream: net.Socket }>();
   const proxy: TcpProxy = {
     port: 0,
     active: 0,
@@ -25,6 +34,17 @@ export async function startProxy(targetPort: number, delayMs = 0): Promise<TcpPr
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
+    async stop(drainMs) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const { client, upstream } of sessions) {
+        client.unpipe(upstream);
+        client.pause();
+      }
+      await new Promise((r) => setTimeout(r, drainMs));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+    resume: () => new Promise<void>((resolve) => server.listen(proxy.port, '127.0.0.1', resolve)),
   };
   const server = net.createServer((client) => {
     proxy.active++;
@@ -33,11 +53,16 @@ export async function startProxy(targetPort: number, delayMs = 0): Promise<TcpPr
     const upstream = net.connect(targetPort, '127.0.0.1');
     sockets.add(client);
     sockets.add(upstream);
+    const session = { client, upstream };
+    sessions.add(session);
     let closed = false;
     const close = (): void => {
       if (closed) return;
       closed = true;
       proxy.active--;
+      sessions.delete(session);
+      sockets.delete(client);
+      sockets.delete(upstream);
       client.destroy();
       upstream.destroy();
     };

@@ -1,0 +1,99 @@
+import { Hono } from 'hono';
+import {
+  deleteTarget,
+  getTarget,
+  insertTarget,
+  listTargets,
+  targetUsers,
+  touchTarget,
+  updateTarget,
+  settingsOf,
+  type DeliveryTarget,
+  type DeliveryTargetSettings,
+} from '../../db/delivery-targets';
+import { accountsHoldingMessages } from '../../db/held-messages';
+import { inTransaction } from '../../db/pool';
+import { saveTargetPassword } from '../../db/secrets';
+import type { ApiDeps } from '../deps';
+import { conflict, invalid, notFound, parse, readJson } from '../http-errors';
+import {
+  createDeliveryTarget,
+  defaultTargetPort,
+  deliveryTargetProblem,
+  idParam,
+  updateDeliveryTarget as updateSchema,
+} from '../schemas';
+
+export function deliveryTargetRoutes({ pool, keyring, workflows }: ApiDeps): Hono {
+  const app = new Hono();
+  const id = idParam('id');
+
+  /** Checks, then writes settings and password (undefined keeps it, null removes it) in one transaction. */
+  const save = async (stored: DeliveryTarget | null, settings: DeliveryTargetSettings, password: string | null | undefined): Promise<string> => {
+    const passwordSet = password === undefined ? !!stored?.passwordSet : password !== null;
+    const problem = deliveryTargetProblem({ ...settings, passwordSet });
+    if (problem) throw invalid(problem.field, problem.message);
+    const other = (await listTargets(pool)).find((t) => t.name.toLowerCase() === settings.name.toLowerCase() && t.id !== stored?.id);
+    if (other) throw conflict(`delivery target ${settings.name} already exists`, 'name');
+    return inTransaction(pool, async (tx) => {
+      const targetId = stored ? stored.id : await insertTarget(tx, settings);
+      if (stored && !(await updateTarget(tx, stored.id, settings))) throw notFound('delivery target', stored.id);
+      if (password !== undefined) {
+        await saveTargetPassword(tx, keyring, targetId, password);
+        await touchTarget(tx, targetId);
+      }
+      return targetId;
+    });
+  };
+
+  const current = async (targetId: string): Promise<DeliveryTarget> => {
+    const target = await getTarget(pool, targetId);
+    if (!target) throw notFound('delivery target', targetId);
+    return target;
+  };
+
+  app.get('/', async (c) => c.json({ deliveryTargets: await listTargets(pool) }));
+
+  app.post('/', async (c) => {
+    const { password, port, imapLogin, ...input } = parse(createDeliveryTarget, await readJson(c));
+    const settings: DeliveryTargetSettings = {
+      ...input,
+      port: input.socketPath !== null ? null : (port ?? defaultTargetPort(input.kind, input.tlsMode)),
+      imapLogin: input.kind === 'imap' ? (imapLogin ?? 'master') : (imapLogin ?? null),
+    };
+    return c.json(await current(await save(null, settings, password)), 201);
+  });
+
+  app.get('/:id', async (c) => {
+    const { id: targetId } = parse(id, c.req.param());
+    return c.json(await current(targetId));
+  });
+
+  app.patch('/:id', async (c) => {
+    const { id: targetId } = parse(id, c.req.param());
+    const { password, ...patch } = parse(updateSchema, await readJson(c));
+    const stored = await current(targetId);
+    const merged: DeliveryTargetSettings = { ...settingsOf(stored), ...patch };
+    if (patch.socketPath) merged.host = merged.port = null;
+    if (patch.host && patch.port === undefined && merged.port === null) merged.port = defaultTargetPort(merged.kind, merged.tlsMode);
+    if (patch.host) merged.socketPath = null;
+    await save(stored, merged, password);
+    // A fixed target takes what waits for it now, not at each account's next retry.
+    for (const externalId of await accountsHoldingMessages(pool)) await workflows.connectNow(externalId);
+    return c.json(await current(targetId));
+  });
+
+  app.delete('/:id', async (c) => {
+    const { id: targetId } = parse(id, c.req.param());
+    const users = await targetUsers(pool, targetId);
+    if (users.domains + users.externalAccounts > 0) {
+      throw conflict(
+        `the delivery target is used by ${users.domains} domain(s) and ${users.externalAccounts} external account(s); point them elsewhere first`,
+      );
+    }
+    if (!(await deleteTarget(pool, targetId))) throw notFound('delivery target', targetId);
+    return c.body(null, 204);
+  });
+
+  return app;
+}

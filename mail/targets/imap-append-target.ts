@@ -1,0 +1,118 @@
+import type { ImapFlow } from 'imapflow';
+import { outcomeOfAppendFailure, type RecipientOutcome } from '../../core/delivery-outcome';
+import type { StoredDeliveryTarget } from '../../db/delivery-targets';
+import { connectImap } from '../imap-connect';
+import { allRecipients, type Parcel, type TargetClient } from './target-client';
+
+interface AppendError {
+  responseStatus?: string;
+  responseText?: string;
+  serverResponseCode?: string;
+  message?: string;
+}
+
+function outcomeOfError(err: unknown): RecipientOutcome {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as AppendError;
+  if (e.serverResponseCode === 'APPENDLIMIT') return { status: 'permanent', response: e.message ?? 'larger than the APPENDLIMIT' };
+  if (e.responseStatus === 'NO' || e.responseStatus === 'BAD') {
+    const text = `${e.responseStatus} ${e.serverResponseCode ? `[${e.serverResponseCode}] ` : ''}${e.responseText ?? ''}`.trim();
+    return outcomeOfAppendFailure({ serverResponse: true, responseCode: e.serverResponseCode, text });
+  }
+  return outcomeOfAppendFailure({ serverResponse: false, text: err instanceof Error ? err.message : String(err) });
+}
+
+/** APPEND, creating the folder when the server says it does not exist yet (TRYCREATE). */
+async function append(client: ImapFlow, parcel: Parcel): Promise<void> {
+  const flags = [...parcel.flags];
+  try {
+    await client.append(parcel.folder, parcel.raw, flags, parcel.internalDate);
+  } catch (err) {
+    if ((err as AppendError).serverResponseCode !== 'TRYCREATE') throw err;
+    await client.mailboxCreate(parcel.folder);
+    await client.append(parcel.folder, parcel.raw, flags, parcel.internalDate);
+  }
+}
+
+/**
+ * IMAP APPEND into local mailboxes, keeping the folder, INTERNALDATE and flags. With a master
+ * login one session per recipient (SASL PLAIN authorization id); with a user login one session
+ * into that mailbox, which then holds the message for all the parcel's recipients.
+ */
+export function imapAppendTarget(target: StoredDeliveryTarget, timeoutMs: number): TargetClient {
+  const login = async (authzid: string | undefined): Promise<ImapFlow> =>
+    (
+      await connectImap(
+        {
+          protocol: 'imap',
+          host: target.host ?? '',
+          port: target.port ?? 143,
+          tlsMode: target.tlsMode,
+          tlsCa: target.tlsCa,
+          allowInvalidCertificates: target.allowInvalidCertificates,
+          authMethod: 'password',
+          folders: { mode: 'inbox' },
+          username: target.username ?? '',
+          authzid,
+          secret: target.password ?? '',
+        },
+        { timeoutMs },
+      )
+    ).client;
+
+  /** Appends each parcel once into one mailbox; a lost session fails what is left as temporary. */
+  const appendAll = async (authzid: string | undefined, parcels: readonly Parcel[]): Promise<RecipientOutcome[]> => {
+    const outcomes: RecipientOutcome[] = [];
+    let client: ImapFlow;
+    try {
+      client = await login(authzid);
+    } catch (err) {
+      return parcels.map(() => ({ status: 'temporary', response: err instanceof Error ? err.message : String(err) }));
+    }
+    try {
+      for (const parcel of parcels) {
+        if (!client.usable) {
+          outcomes.push({ status: 'temporary', response: 'the IMAP connection to the target closed' });
+          continue;
+        }
+        try {
+          await append(client, parcel);
+          outcomes.push({ status: 'delivered', response: 'APPEND OK' });
+        } catch (err) {
+          outcomes.push(outcomeOfError(err));
+        }
+      }
+    } finally {
+      await client.logout().catch(() => client.close());
+    }
+    return outcomes;
+  };
+
+  const deliver = async (parcels: readonly Parcel[]): Promise<Map<string, RecipientOutcome>[]> => {
+    const results = parcels.map(() => new Map<string, RecipientOutcome>());
+    if (target.imapLogin === 'user') {
+      const outcomes = await appendAll(undefined, parcels);
+      return parcels.map((p, i) => allRecipients(p, outcomes[i]));
+    }
+    const byRecipient = new Map<string, { accountId: string; indexes: number[] }>();
+    parcels.forEach((p, i) => {
+      for (const r of p.recipients) {
+        const entry = byRecipient.get(r.address) ?? { accountId: r.accountId, indexes: [] };
+        entry.indexes.push(i);
+        byRecipient.set(r.address, entry);
+      }
+    });
+    const logins = [...byRecipient.entries()];
+    // At most maxConnections sessions at once.
+    for (let i = 0; i < logins.length; i += target.maxConnections) {
+      await Promise.all(
+        logins.slice(i, i + target.maxConnections).map(async ([address, { accountId, indexes }]) => {
+          const outcomes = await appendAll(address, indexes.map((n) => parcels[n]));
+          indexes.forEach((n, k) => results[n].set(accountId, outcomes[k]));
+        }),
+      );
+    }
+    return results;
+  };
+
+  return { deliver, close: () => undefined };
+}

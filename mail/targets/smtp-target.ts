@@ -1,0 +1,99 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import nodemailer from 'nodemailer';
+import { outcomeOfReply, type RecipientOutcome } from '../../core/delivery-outcome';
+import type { StoredDeliveryTarget } from '../../db/delivery-targets';
+import type { Parcel, TargetClient } from './target-client';
+
+interface SmtpFailure {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  message?: string;
+  recipient?: string;
+  rejectedErrors?: SmtpFailure[];
+}
+
+interface SendInfo {
+  accepted?: unknown[];
+  rejectedErrors?: SmtpFailure[];
+  response?: string;
+}
+
+// Failures of the connection or the session, not of the message: whatever the reply code (a 535
+// to AUTH is a wrong target password), the message waits for the target to be fixed.
+const SESSION_ERRORS = new Set(['EAUTH', 'ETLS', 'ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'EPROTOCOL', 'ENOAUTH', 'EPROXY']);
+
+const describe = (f: SmtpFailure): string => f.response ?? f.message ?? 'delivery failed';
+
+function outcomeOfFailure(f: SmtpFailure): RecipientOutcome {
+  if (f.code && SESSION_ERRORS.has(f.code)) return { status: 'temporary', response: describe(f) };
+  return outcomeOfReply(f.responseCode, describe(f));
+}
+
+/** Per recipient: the target's own answer when it gave one (RCPT TO, or LMTP's reply per recipient), else the message's. */
+function outcomesOf(parcel: Parcel, result: { info: SendInfo } | { error: SmtpFailure }): Map<string, RecipientOutcome> {
+  const byAddress = new Map<string, RecipientOutcome>();
+  const rejected = 'info' in result ? result.info.rejectedErrors : result.error.rejectedErrors;
+  for (const r of rejected ?? []) {
+    if (r.recipient) byAddress.set(r.recipient.toLowerCase(), outcomeOfFailure(r));
+  }
+  const rest: RecipientOutcome =
+    'info' in result ? { status: 'delivered', response: result.info.response ?? '250' } : outcomeOfFailure(result.error);
+  return new Map(parcel.recipients.map((r) => [r.accountId, byAddress.get(r.address.toLowerCase()) ?? rest]));
+}
+
+/** LMTP (TCP or unix socket) or SMTP through a nodemailer connection pool; the bytes go out unchanged. */
+export function smtpTarget(target: StoredDeliveryTarget, timeoutMs: number): TargetClient {
+  const socketPath = target.socketPath;
+  const transporter = nodemailer.createTransport({
+    pool: true,
+    maxConnections: target.maxConnections,
+    maxMessages: 1000,
+    lmtp: target.kind === 'lmtp',
+    host: target.host ?? 'localhost',
+    port: target.port ?? undefined,
+    secure: target.tlsMode === 'direct',
+    ignoreTLS: target.tlsMode === 'disabled',
+    tls: {
+      ca: target.tlsCa ? [...tls.rootCertificates, target.tlsCa] : undefined,
+      rejectUnauthorized: !target.allowInvalidCertificates,
+    },
+    auth: target.username && target.password ? { user: target.username, pass: target.password } : undefined,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: Math.max(timeoutMs, 60_000),
+    disableFileAccess: true,
+    disableUrlAccess: true,
+    ...(socketPath
+      ? {
+          getSocket: (_options: unknown, callback: (err: Error | null, socket?: { connection: net.Socket }) => void) => {
+            const socket = net.connect(socketPath);
+            socket.once('connect', () => callback(null, { connection: socket }));
+            socket.once('error', (err) => callback(err));
+          },
+        }
+      : {}),
+  });
+  // A pool reports a broken idle connection as an event; it must not end the worker.
+  transporter.on('error', () => undefined);
+
+  const send = async (parcel: Parcel): Promise<Map<string, RecipientOutcome>> => {
+    try {
+      const info = (await transporter.sendMail({
+        envelope: { from: parcel.envelopeFrom, to: parcel.recipients.map((r) => r.address) },
+        raw: parcel.raw,
+      })) as SendInfo;
+      return outcomesOf(parcel, { info });
+    } catch (err) {
+      const error: SmtpFailure = typeof err === 'object' && err !== null ? err : { message: String(err) };
+      return outcomesOf(parcel, { error });
+    }
+  };
+
+  return {
+    // The pool sends up to maxConnections parcels at once.
+    deliver: (parcels) => Promise.all(parcels.map(send)),
+    close: () => transporter.close(),
+  };
+}
