@@ -22,17 +22,37 @@ async function timed(work: () => Promise<void>): Promise<number> {
   return (Date.now() - started) / 1000;
 }
 
-/** mailpull: create the account through the API and wait for its first cycle to finish. */
-async function mailpull(protocol: 'pop3' | 'imap', user: DovecotUser): Promise<number> {
+/**
+ * mailpull: create the account through the API and wait for its first cycle to finish. With a
+ * sink, the owner's domain delivers by LMTP into the sink's Dovecot mailbox, as the peers do;
+ * without, into the built-in store.
+ */
+async function mailpull(protocol: 'pop3' | 'imap', user: DovecotUser, sink?: DovecotUser): Promise<number> {
   const sys = await TestSystem.start();
   try {
-    const owner = await sys.localAccount(`bench-${protocol}@bench.test`);
+    let owner: { id: string };
+    if (sink) {
+      const domain = `bench-lmtp-${protocol}.test`;
+      const target = await sys.ok('POST', '/api/delivery-targets', {
+        name: domain,
+        kind: 'lmtp',
+        host: '127.0.0.1',
+        port: Number(lmtpPort()),
+        tlsMode: 'disabled',
+      });
+      await sys.ok('POST', '/api/domains', { name: domain, deliveryTargetId: target.id });
+      owner = await sys.ok('POST', '/api/accounts', { address: `${sink.name}@${domain}` });
+    } else {
+      owner = await sys.localAccount(`bench-${protocol}@bench.test`);
+    }
     let delivered: number | undefined;
     const seconds = await timed(async () => {
       const external = protocol === 'pop3' ? await sys.pop3Account(owner, user) : await sys.imapAccount(owner, user);
       delivered = (await sys.waitForCycles(external.id, 1, 30 * 60_000)).lastRun?.downloaded;
     });
     if (delivered !== COUNT) throw new Error(`mailpull (${protocol}) delivered ${delivered} of ${COUNT}`);
+    const inSink = sink ? await countOnServer(sink) : COUNT;
+    if (inSink !== COUNT) throw new Error(`mailpull (${protocol}) left ${inSink} of ${COUNT} in the LMTP sink`);
     return seconds;
   } finally {
     await sys.close();
@@ -100,7 +120,7 @@ async function getmail(user: DovecotUser, sink: DovecotUser): Promise<number> {
 }
 
 const line = (name: string, seconds: number, bytes: number): string =>
-  `  ${name.padEnd(10)} ${seconds.toFixed(2).padStart(8)} s ${(COUNT / seconds).toFixed(1).padStart(9)} msg/s ${(bytes / 1e6 / seconds)
+  `  ${name.padEnd(17)} ${seconds.toFixed(2).padStart(8)} s ${(COUNT / seconds).toFixed(1).padStart(9)} msg/s ${(bytes / 1e6 / seconds)
     .toFixed(1)
     .padStart(8)} MB/s`;
 
@@ -114,24 +134,28 @@ async function mailboxWith(corpus: readonly Buffer[], prefix: string): Promise<D
 async function main(): Promise<void> {
   const corpus = realisticCorpus(COUNT);
   const bytes = corpus.reduce((sum, m) => sum + m.length, 0);
-  console.log(`mailbox: ${COUNT} messages, ${(bytes / 1e6).toFixed(1)} MB on Dovecot; peers deliver by LMTP to the same Dovecot`);
+  console.log(`mailbox: ${COUNT} messages, ${(bytes / 1e6).toFixed(1)} MB on Dovecot; mailpull into its store or by LMTP, the peers by LMTP, all to the same Dovecot`);
 
-  const pop3 = { mailpull: await mailpull('pop3', await mailboxWith(corpus, 'bpm')) };
+  const pop3Store = await mailpull('pop3', await mailboxWith(corpus, 'bpm'));
+  const pop3Lmtp = await mailpull('pop3', await mailboxWith(corpus, 'bpl'), await addUser('bpk'));
   const pop3Fetchmail = await fetchmail('pop3', await mailboxWith(corpus, 'bpf'), await addUser('bps'));
   console.log('POP3 (STLS):');
-  console.log(line('mailpull', pop3.mailpull, bytes));
-  console.log(line('fetchmail', pop3Fetchmail, bytes));
-  console.log(`  mailpull / fetchmail: ${(pop3Fetchmail / pop3.mailpull).toFixed(2)}×`);
+  console.log(line('mailpull → store', pop3Store, bytes));
+  console.log(line('mailpull → LMTP', pop3Lmtp, bytes));
+  console.log(line('fetchmail → LMTP', pop3Fetchmail, bytes));
+  console.log(`  LMTP, mailpull / fetchmail: ${(pop3Fetchmail / pop3Lmtp).toFixed(2)}×`);
 
-  const imapMailpull = await mailpull('imap', await mailboxWith(corpus, 'bim'));
+  const imapStore = await mailpull('imap', await mailboxWith(corpus, 'bim'));
+  const imapLmtp = await mailpull('imap', await mailboxWith(corpus, 'bil'), await addUser('bik'));
   const imapFetchmail = await fetchmail('imap', await mailboxWith(corpus, 'bif'), await addUser('bis'));
   const imapGetmail = await getmail(await mailboxWith(corpus, 'big'), await addUser('bgs'));
   console.log('IMAP (mailpull and fetchmail STARTTLS, getmail6 IMAPS):');
-  console.log(line('mailpull', imapMailpull, bytes));
-  console.log(line('fetchmail', imapFetchmail, bytes));
-  console.log(line('getmail6', imapGetmail, bytes));
+  console.log(line('mailpull → store', imapStore, bytes));
+  console.log(line('mailpull → LMTP', imapLmtp, bytes));
+  console.log(line('fetchmail → LMTP', imapFetchmail, bytes));
+  console.log(line('getmail6 → LMTP', imapGetmail, bytes));
   console.log(
-    `  mailpull / fetchmail: ${(imapFetchmail / imapMailpull).toFixed(2)}×, mailpull / getmail6: ${(imapGetmail / imapMailpull).toFixed(2)}×`,
+    `  LMTP, mailpull / fetchmail: ${(imapFetchmail / imapLmtp).toFixed(2)}×, mailpull / getmail6: ${(imapGetmail / imapLmtp).toFixed(2)}×`,
   );
 }
 

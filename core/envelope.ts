@@ -18,11 +18,10 @@ function firstAddress(value: string): string | null {
  */
 export function envelopeSender(headers: readonly HeaderField[]): string {
   const returnPath = headers.find((h) => h.name === 'return-path');
-  if (returnPath) {
-    if (/^<\s*>$/.test(returnPath.value.trim())) return '';
-    const address = firstAddress(returnPath.value);
-    if (address) return address;
-  }
+  // Return-Path is written by a server as <addr-spec>; anything else is not trusted
+  const path = returnPath && /^<\s*([^<>]*?)\s*>$/.exec(returnPath.value.trim());
+  if (path && path[1] === '') return '';
+  if (path && ADDR_SPEC.test(path[1])) return path[1];
   const from = headers.find((h) => h.name === 'from');
   return (from && firstAddress(from.value)) ?? '';
 }

@@ -6,8 +6,8 @@
 # DOVECOT_LMTP_PORT. Users are lines appended to DIR/passwd by the tests. XOAUTH2 tokens are checked
 # by OAuth2 introspection (RFC 7662) at http://127.0.0.1:DOVECOT_OAUTH2_PORT/introspect, which the
 # OAuth2 tests serve. Delivery tests use: the master user in DIR/master-users (IMAP APPEND as any
-# user), per-user quota rules in DIR/quota-users (userdb extra fields), and DIR/quota-full.conf
-# ("quota_full_tempfail = yes|no", read at start and on "doveadm reload").
+# user), per-user quota rules as passwd-file extra fields (userdb_quota_rule=…), and
+# DIR/quota-full.conf ("quota_full_tempfail = yes|no", read at start and on "doveadm reload").
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -22,7 +22,7 @@ start() {
   mkdir -p "$dir/run" "$dir/home" "$dir/tls"
   # Mail is owned by Debian's "mail" user; Dovecot refuses to access mail as root.
   chown mail:mail "$dir/home"
-  touch "$dir/passwd" "$dir/quota-users"
+  touch "$dir/passwd"
   [ -f "$dir/master-users" ] || echo "mailpull-master:{PLAIN}$(openssl rand -hex 12)" > "$dir/master-users"
   [ -f "$dir/quota-full.conf" ] || echo "quota_full_tempfail = no" > "$dir/quota-full.conf"
   if [ ! -f "$dir/tls/ca.pem" ]; then
@@ -96,14 +96,10 @@ passdb {
   args = $dir/dovecot-oauth2.conf.ext
 }
 userdb {
-  # users with a quota rule; everyone else falls through to the static userdb
+  # the same file: a line's extra fields may carry userdb_quota_rule
   driver = passwd-file
-  args = username_format=%u $dir/quota-users
+  args = username_format=%u $dir/passwd
   default_fields = uid=mail gid=mail home=$dir/home/%u
-}
-userdb {
-  driver = static
-  args = uid=mail gid=mail home=$dir/home/%u
 }
 service pop3-login {
   inet_listener pop3 {

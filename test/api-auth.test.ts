@@ -25,6 +25,8 @@ describe('API authentication', () => {
       password: 'p',
     });
     const e = `/api/external-accounts/${external.id}`;
+    const target = await sys.ok('POST', '/api/delivery-targets', { name: 'auth target', kind: 'lmtp', host: '127.0.0.1', port: 24 });
+    const t = `/api/delivery-targets/${target.id}`;
     routes = [
       { method: 'GET', path: '/api/domains' },
       { method: 'POST', path: '/api/domains', body: { name: 'new.test' } },
@@ -47,6 +49,16 @@ describe('API authentication', () => {
       { method: 'POST', path: `${e}/connect-now` },
       { method: 'POST', path: `${e}/reset-index`, body: {} },
       { method: 'GET', path: `${e}/status` },
+      { method: 'GET', path: '/api/delivery-targets' },
+      { method: 'POST', path: '/api/delivery-targets', body: { name: 'other', kind: 'smtp', host: 'mx.test' } },
+      { method: 'GET', path: t },
+      { method: 'PATCH', path: t, body: { maxConnections: 2 } },
+      { method: 'DELETE', path: t },
+      { method: 'GET', path: '/api/quarantine' },
+      { method: 'GET', path: '/api/quarantine/1' },
+      { method: 'GET', path: '/api/quarantine/1/raw' },
+      { method: 'POST', path: '/api/quarantine/1/retry' },
+      { method: 'DELETE', path: '/api/quarantine/1' },
     ];
   });
   after(async () => {
@@ -59,7 +71,7 @@ describe('API authentication', () => {
       .filter((r) => r.method !== 'ALL')
       .map((r) => `${r.method} ${r.path}`)
       .filter((r) => r !== 'GET /health');
-    const covered = new Set(routes.map((r) => `${r.method} ${r.path.replace(/[0-9a-f-]{36}/g, ':id').replace('/messages/1/', '/messages/:messageId/')}`));
+    const covered = new Set(routes.map((r) => `${r.method} ${r.path.replace(/[0-9a-f-]{36}/g, ':id').replace('/messages/1/', '/messages/:messageId/').replace('/quarantine/1', '/quarantine/:id')}`));
     for (const route of registered) {
       assert.ok(covered.has(route.replace(/\/$/, '') || route), `${route} is covered`);
     }
@@ -113,12 +125,13 @@ describe('API authentication', () => {
       'ownerAccountId', 'name', 'enabled', 'protocol', 'host', 'port', 'tlsMode', 'tlsCa', 'allowInvalidCertificates',
       'authMethod', 'folders', 'mirrorFolders', 'push', 'receiveTime', 'forwardToAccountId', 'username', 'password',
       'oauth', 'intervalMinutes', 'deletePolicy', 'mimeRecipients', 'address', 'force', 'refreshToken',
+      'kind', 'socketPath', 'imapLogin', 'maxConnections', 'deliveryTarget', 'deliveryTargetId',
     ];
     const plausible = fc.constantFrom<unknown>(
       'imap', 'pop3', 'xoauth2', 'apop', 'password', 'detect', 'direct', 'disabled', 'never', 'immediately', { afterDays: 3 },
       { mode: 'all', exclude: ['\\Trash'] }, { mode: 'list', names: [] }, { provider: 'google', clientId: 'c', refreshToken: 'r' },
       { provider: 'custom', clientId: 'c', refreshToken: 'r', tokenEndpoint: 'http://10.0.0.1/t' }, 0, -1, 65536, 1e308, '', 'a\r\nb', null,
-      routes[0].path, '00000000-0000-0000-0000-000000000000',
+      routes[0].path, '00000000-0000-0000-0000-000000000000', 'lmtp', 'smtp', 'imap', 'store', 'master', 'user', '/run/dovecot/lmtp',
     );
     const owner = (await sys.ok('GET', '/api/accounts')).accounts[0].id as string;
     const body = fc.oneof(
@@ -132,7 +145,7 @@ describe('API authentication', () => {
       template: fc.constantFrom(...routes.map((r) => ({ method: r.method, path: r.path }))),
       id: ids,
       body,
-      query: fc.dictionary(fc.constantFrom('limit', 'offset', 'folder', 'ownerAccountId', 'x'), fc.string({ maxLength: 20 }), { maxKeys: 3 }),
+      query: fc.dictionary(fc.constantFrom('limit', 'offset', 'folder', 'ownerAccountId', 'externalAccountId', 'state', 'x'), fc.string({ maxLength: 20 }), { maxKeys: 3 }),
     });
     let requests = 0;
     await fc.assert(

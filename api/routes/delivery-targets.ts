@@ -74,9 +74,10 @@ export function deliveryTargetRoutes({ pool, keyring, workflows }: ApiDeps): Hon
     const { password, ...patch } = parse(updateSchema, await readJson(c));
     const stored = await current(targetId);
     const merged: DeliveryTargetSettings = { ...settingsOf(stored), ...patch };
-    if (patch.socketPath) merged.host = merged.port = null;
-    if (patch.host && patch.port === undefined && merged.port === null) merged.port = defaultTargetPort(merged.kind, merged.tlsMode);
-    if (patch.host) merged.socketPath = null;
+    // Moving between a socket and host:port replaces the other address.
+    if (patch.socketPath) merged.host = patch.host ?? null;
+    if (patch.host) merged.socketPath = patch.socketPath ?? null;
+    merged.port = merged.host === null ? null : (merged.port ?? defaultTargetPort(merged.kind, merged.tlsMode));
     await save(stored, merged, password);
     // A fixed target takes what waits for it now, not at each account's next retry.
     for (const externalId of await accountsHoldingMessages(pool)) await workflows.connectNow(externalId);

@@ -18,7 +18,8 @@ export interface DovecotUser {
 /** A new mailbox user on the test Dovecot (passwd-file, plaintext so APOP works). */
 export async function addUser(prefix = 'u'): Promise<DovecotUser> {
   const user = { name: `${prefix}${randomBytes(5).toString('hex')}`, password: randomBytes(9).toString('base64url') };
-  await appendFile(path.join(testEnv.dovecotDir(), 'passwd'), `${user.name}:{PLAIN}${user.password}\n`);
+  // empty uid, gid, gecos, home, shell: the userdb's default_fields fill them
+  await appendFile(path.join(testEnv.dovecotDir(), 'passwd'), `${user.name}:{PLAIN}${user.password}::::::\n`);
   // Dovecot checks the passwd-file for changes at most once a second: wait until it knows the user.
   await waitFor(`Dovecot to know user ${user.name}`, async () => {
     await run('doveadm', ['-c', conf(), 'user', user.name]);
@@ -84,11 +85,11 @@ export async function masterUser(): Promise<DovecotUser> {
   return { name, password };
 }
 
-/** Gives the user a storage quota (KiB) through the userdb; Dovecot reads the file on change. */
+/** Gives the user a storage quota (KiB) in its passwd-file line; Dovecot reads the file on change. */
 export async function setQuota(user: DovecotUser, kib: number): Promise<void> {
-  const file = path.join(testEnv.dovecotDir(), 'quota-users');
+  const file = path.join(testEnv.dovecotDir(), 'passwd');
   const others = (await readFile(file, 'utf8')).split('\n').filter((l) => l && !l.startsWith(`${user.name}:`));
-  await writeFile(file, [...others, `${user.name}:::::::userdb_quota_rule=*:storage=${kib}K`, ''].join('\n'));
+  await writeFile(file, [...others, `${user.name}:{PLAIN}${user.password}::::::userdb_quota_rule=*:storage=${kib}K`, ''].join('\n'));
   await waitFor(`Dovecot to see the quota of ${user.name}`, async () => {
     const { stdout } = await run('doveadm', ['-c', conf(), 'user', user.name]);
     return stdout.includes(`storage=${kib}K`);
