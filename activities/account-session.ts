@@ -1,5 +1,5 @@
 import { MailpullError } from '../core/errors';
-import { tryLockAccount, unlockAccount } from '../db/account-lock';
+import { withAccountLock } from '../db/account-lock';
 import { getStoredExternalAccount, loadActiveness, type StoredExternalAccount } from '../db/external-accounts';
 import type { Pool } from '../db/pool';
 import type { MailSession, MailSource } from '../mail/source';
@@ -14,9 +14,7 @@ export interface SessionDeps {
 }
 
 /**
- * Opens a session on the account's remote mailbox under a Postgres advisory lock, so that even a
- * zombie activity on a partitioned worker cannot overlap a retry; the lock dies with the
- * connection if the worker dies. Re-checks that the account may collect (invariant 5) before
+ * Opens a session on the account's remote mailbox under the account's lock. Re-checks that the account may collect (invariant 5) before
  * connecting. Ends the session with a clean logout after `work`, or drops it on error.
  */
 export async function withAccountSession<T>(
@@ -24,29 +22,21 @@ export async function withAccountSession<T>(
   accountId: string,
   work: (session: MailSession, account: StoredExternalAccount) => Promise<T>,
 ): Promise<T> {
-  const lock = await pool.connect();
-  try {
-    if (!(await tryLockAccount(lock, accountId))) throw new MailpullError('busy', 'another session of this account is still running');
-    try {
-      const account = await getStoredExternalAccount(pool, keyring, accountId);
-      if (!account) throw new MailpullError('gone', 'the external account no longer exists');
-      const activeness = await loadActiveness(pool, accountId);
-      if (activeness.state === 'inactive') {
-        throw new MailpullError(activeness.cause === 'reauthorization' ? 'reauth' : 'inactive', activeness.reason);
-      }
-      const session = await credentials.login(account, (endpoint) => sources[account.protocol].open(endpoint));
-      try {
-        const result = await work(session, account);
-        await session.commit();
-        return result;
-      } catch (err) {
-        session.abort();
-        throw err;
-      }
-    } finally {
-      await unlockAccount(lock, accountId);
+  return withAccountLock(pool, accountId, async () => {
+    const account = await getStoredExternalAccount(pool, keyring, accountId);
+    if (!account) throw new MailpullError('gone', 'the external account no longer exists');
+    const activeness = await loadActiveness(pool, accountId);
+    if (activeness.state === 'inactive') {
+      throw new MailpullError(activeness.cause === 'reauthorization' ? 'reauth' : 'inactive', activeness.reason);
     }
-  } finally {
-    lock.release();
-  }
+    const session = await credentials.login(account, (endpoint) => sources[account.protocol].open(endpoint));
+    try {
+      const result = await work(session, account);
+      await session.commit();
+      return result;
+    } catch (err) {
+      session.abort();
+      throw err;
+    }
+  });
 }

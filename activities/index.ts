@@ -10,7 +10,7 @@ import {
   type StoredExternalAccount,
 } from '../db/external-accounts';
 import type { Pool } from '../db/pool';
-import { tryLockAccount, unlockAccount } from '../db/account-lock';
+import { withAccountLock } from '../db/account-lock';
 import { backlogOf, pendingHeld } from '../db/held-messages';
 import { collectedAmong, loadCursors, loadIndex, markRemoved, recordSeen, saveFolderListings } from '../db/uid-index';
 import { watchForNewMail, type WatchOutcome } from '../mail/imap-watch';
@@ -197,19 +197,19 @@ export function createActivities({ pool, keyring, trace, sources, targets, deliv
      * them (at the start of a cycle). Needs no remote session, only the account's lock.
      */
     async deliverHeldMessages(accountId: string, scope: 'due' | 'all'): Promise<HeldSummary> {
-      return typedFailures(async () => {
-        const lock = await pool.connect();
-        try {
-          if (!(await tryLockAccount(lock, accountId))) throw new MailpullError('busy', 'another session of this account is still running');
+      return typedFailures(() =>
+        withAccountLock(pool, accountId, async () => {
+          const account = await getStoredExternalAccount(pool, keyring, accountId);
+          if (!account) throw new MailpullError('gone', 'the external account no longer exists');
+          const summary: HeldSummary = { delivered: 0, held: 0, quarantined: 0, deliveryError: null, backlog: await backlog(accountId) };
+          const context = Context.current();
+          const limits = { all: scope === 'all', maxMessages: commitLimits.messages, maxBytes: commitLimits.bytes };
+          const seen = new Set<string>();
+          // a slow target must not look like a dead worker
+          const beat = setInterval(() => context.heartbeat(summary), HEARTBEAT_EVERY_MS);
           try {
-            const account = await getStoredExternalAccount(pool, keyring, accountId);
-            if (!account) throw new MailpullError('gone', 'the external account no longer exists');
-            const summary: HeldSummary = { delivered: 0, held: 0, quarantined: 0, deliveryError: null, backlog: await backlog(accountId) };
-            const context = Context.current();
-            const seen = new Set<string>();
             for (;;) {
-              const due = (await pendingHeld(pool, accountId, { all: scope === 'all', maxMessages: commitLimits.messages, maxBytes: commitLimits.bytes }))
-                .filter((h) => !seen.has(h.id));
+              const due = (await pendingHeld(pool, accountId, limits)).filter((h) => !seen.has(h.id));
               if (due.length === 0) break;
               for (const h of due) seen.add(h.id);
               const outcome = await deliverHeld(delivery, account, due);
@@ -217,19 +217,16 @@ export function createActivities({ pool, keyring, trace, sources, targets, deliv
               summary.held += outcome.held;
               summary.quarantined += outcome.quarantined;
               summary.deliveryError = outcome.lastReason ?? summary.deliveryError;
-              context.heartbeat(summary);
               // The target still says "later": the rest would get the same answer.
               if (outcome.held > 0) break;
             }
-            summary.backlog = await backlog(accountId);
-            return summary;
           } finally {
-            await unlockAccount(lock, accountId);
+            clearInterval(beat);
           }
-        } finally {
-          lock.release();
-        }
-      });
+          summary.backlog = await backlog(accountId);
+          return summary;
+        }),
+      );
     },
 
     /** Removes from the server what the delete policy allows: delivered messages only. */

@@ -11,7 +11,8 @@ export interface HeldRecipient {
   response: string;
 }
 
-export interface HeldInput {
+/** The message itself and what delivering it needs. */
+interface HeldContent {
   ref: SourceRef;
   localFolder: string;
   raw: Buffer;
@@ -19,6 +20,9 @@ export interface HeldInput {
   internalDate: Date;
   flags: string[];
   envelopeFrom: string;
+}
+
+export interface HeldInput extends HeldContent {
   summary: MessageSummary;
   state: HeldState;
   reason: string;
@@ -50,15 +54,8 @@ export interface HeldMeta {
 }
 
 /** A held message as a delivery attempt uses it. */
-export interface HeldMessage {
+export interface HeldMessage extends HeldContent {
   id: string;
-  ref: SourceRef;
-  localFolder: string;
-  raw: Buffer;
-  contentHash: string;
-  internalDate: Date;
-  flags: string[];
-  envelopeFrom: string;
   attempts: number;
   createdAt: Date;
   recipients: HeldRecipient[];

@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Pop3Client } from '../mail/pop3-client';
-import { addUser, caCertificate, countOnServer, saveMessages, type DovecotUser } from './support/dovecot';
-import { testEnv } from './support/env';
+import { addUser, countOnServer, pop3Login, saveMessages, type DovecotUser } from './support/dovecot';
 import { buildMessage, textOfSize } from './support/messages';
 import { TestSystem } from './support/system';
 
 async function serverUids(user: DovecotUser): Promise<string[]> {
-  const client = await Pop3Client.connect({
-    host: '127.0.0.1',
-    port: testEnv.pop3Port(),
-    implicitTls: false,
-    tls: { ca: await caCertificate(), rejectUnauthorized: true },
-    timeoutMs: 10_000,
-  });
-  await client.login(user.name, user.password);
+  const client = await pop3Login(user);
   const uids = [...(await client.uidl()).values()];
   await client.quit();
   return uids;

@@ -113,8 +113,8 @@ export async function mailboxCount(user: DovecotUser, folder = 'INBOX'): Promise
   return Number(/messages=(\d+)/.exec(stdout)?.[1] ?? NaN);
 }
 
-/** Every message in the user's INBOX as POP3 serves it: raw bytes, NUL included (IMAP shows NUL as 0x80). */
-export async function readByPop3(user: DovecotUser): Promise<Buffer[]> {
+/** A POP3 session as the user on the test Dovecot (STLS, the test CA checked), logged in. */
+export async function pop3Login(user: DovecotUser): Promise<Pop3Client> {
   const client = await Pop3Client.connect({
     host: '127.0.0.1',
     port: testEnv.pop3Port(),
@@ -122,8 +122,14 @@ export async function readByPop3(user: DovecotUser): Promise<Buffer[]> {
     tls: { ca: await caCertificate(), rejectUnauthorized: true },
     timeoutMs: 30_000,
   });
+  await client.login(user.name, user.password);
+  return client;
+}
+
+/** Every message in the user's INBOX as POP3 serves it: raw bytes, NUL included (IMAP shows NUL as 0x80). */
+export async function readByPop3(user: DovecotUser): Promise<Buffer[]> {
+  const client = await pop3Login(user);
   try {
-    await client.login(user.name, user.password);
     const messages: Buffer[] = [];
     for (const n of (await client.list()).keys()) messages.push(await client.retr(n));
     return messages;
