@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { deliveryRetryDelayMs, dispositionOf, HOLD_LIMIT_MS, type RecipientOutcome } from '../core/delivery-outcome';
+import { deliveryRetryDelayMs, dispositionOf, HOLD_LIMIT_DAYS, type RecipientOutcome } from '../core/delivery-outcome';
+import { classifyError } from '../core/errors';
 import { routeRecipients } from '../core/delivery-routing';
 import { envelopeSender } from '../core/envelope';
 import { parseHeaders } from '../core/headers';
@@ -59,8 +60,6 @@ interface Item {
 /** What happened to one recipient: stored in the built-in store (in the commit), or its target's answer. */
 type Sent = { route: 'store' } | { route: 'target'; targetId: string; outcome: RecipientOutcome };
 
-const DAY_MS = 24 * 60 * 60_000;
-
 const contentHash = (raw: Buffer): string => createHash('sha256').update(raw).digest('hex');
 
 /** Who gets a message nobody in its MIME headers claims: the forward-to account, else the owner. */
@@ -70,8 +69,6 @@ async function fallbackRecipient(pool: Pool, account: StoredExternalAccount): Pr
   }
   return account.ownerAccountId;
 }
-
-const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /**
  * Hands every item to the targets its recipients route to, all targets at once; recipients of
@@ -119,7 +116,7 @@ async function sendToTargets(
         if (!target) throw new Error(`delivery target ${targetId} no longer exists`);
         outcomes = await targets.get(target).deliver(entries.map((e) => e.parcel));
       } catch (err) {
-        const outcome: RecipientOutcome = { status: 'temporary', response: errorText(err) };
+        const outcome: RecipientOutcome = { status: 'temporary', response: classifyError(err).message };
         outcomes = entries.map((e) => new Map(e.parcel.recipients.map((r) => [r.accountId, outcome])));
       }
       entries.forEach(({ item, parcel }, k) => {
@@ -257,20 +254,18 @@ export async function deliverGroup(deps: DeliveryDeps, account: StoredExternalAc
  * refusals left, or held past the limit, goes to quarantine; the rest waits a little longer.
  */
 export async function deliverHeld(deps: DeliveryDeps, account: StoredExternalAccount, held: readonly HeldMessage[]): Promise<HeldOutcome> {
-  const items = await Promise.all(
-    held.map(
-      async (h): Promise<Item> => ({
-        ref: h.ref,
-        raw: h.raw,
-        contentHash: h.contentHash,
-        internalDate: h.internalDate,
-        flags: h.flags,
-        localFolder: h.localFolder,
-        envelopeFrom: h.envelopeFrom,
-        summary: await summarize(h.raw),
-        recipients: h.recipients.filter((r) => r.state === 'pending').map((r) => r.accountId),
-      }),
-    ),
+  const items = held.map(
+    (h): Item => ({
+      ref: h.ref,
+      raw: h.raw,
+      contentHash: h.contentHash,
+      internalDate: h.internalDate,
+      flags: h.flags,
+      localFolder: h.localFolder,
+      envelopeFrom: h.envelopeFrom,
+      summary: h.summary,
+      recipients: h.recipients.filter((r) => r.state === 'pending').map((r) => r.accountId),
+    }),
   );
   const { sent, addresses } = await sendToTargets(deps, account, items);
   const now = Date.now();
@@ -286,7 +281,7 @@ export async function deliverHeld(deps: DeliveryDeps, account: StoredExternalAcc
       );
       const reason =
         disposition === 'quarantined' && result.remaining.some((r) => r.state === 'pending')
-          ? `not accepted within ${HOLD_LIMIT_MS / DAY_MS} days: ${reasonOf(remaining, addresses)}`
+          ? `not accepted within ${HOLD_LIMIT_DAYS} days: ${reasonOf(remaining, addresses)}`
           : reasonOf(remaining, addresses);
       if (disposition !== 'delivered') outcome.lastReason = reason;
       await recordHeldAttempt(tx, h.id, {

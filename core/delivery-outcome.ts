@@ -55,7 +55,8 @@ export const deliveryRetryDelayMs = (attempts: number, baseMs: number): number =
 export type MessageDisposition = 'delivered' | 'held' | 'quarantined';
 
 /** How long a target may keep answering "later" before the message goes to quarantine (as MTAs bounce). */
-export const HOLD_LIMIT_MS = 5 * 24 * 60 * 60_000;
+export const HOLD_LIMIT_DAYS = 5;
+export const HOLD_LIMIT_MS = HOLD_LIMIT_DAYS * 24 * 60 * 60_000;
 
 /**
  * Any temporary outcome holds the message for a retry, until it has been held for HOLD_LIMIT_MS;

@@ -95,6 +95,10 @@ export async function getTarget(db: Queryable, id: string): Promise<DeliveryTarg
   return (await db.query<DeliveryTarget>(`SELECT ${COLUMNS} FROM delivery_targets t WHERE t.id = $1`, [id])).rows[0] ?? null;
 }
 
+export async function findTargetByName(db: Queryable, name: string): Promise<DeliveryTarget | null> {
+  return (await db.query<DeliveryTarget>(`SELECT ${COLUMNS} FROM delivery_targets t WHERE lower(t.name) = lower($1)`, [name])).rows[0] ?? null;
+}
+
 export async function getStoredTarget(db: Queryable, keyring: Keyring, id: string): Promise<StoredDeliveryTarget | null> {
   const target = await getTarget(db, id);
   return target && { ...target, password: await loadTargetPassword(db, keyring, id) };

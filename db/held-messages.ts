@@ -20,10 +20,10 @@ interface HeldContent {
   internalDate: Date;
   flags: string[];
   envelopeFrom: string;
+  summary: MessageSummary;
 }
 
 export interface HeldInput extends HeldContent {
-  summary: MessageSummary;
   state: HeldState;
   reason: string;
   nextAttemptAt: Date;
@@ -114,7 +114,8 @@ export async function pendingHeld(
   const { rows } = await db.query<HeldMessage & { folder: string; uidvalidity: string; uid: string; generation: number }>(
     `SELECT id::text, source_folder AS folder, source_uidvalidity AS uidvalidity, source_uid AS uid, delivery_generation AS generation,
             local_folder AS "localFolder", raw, content_hash AS "contentHash", internal_date AS "internalDate", flags,
-            envelope_from AS "envelopeFrom", attempts, created_at AS "createdAt",
+            envelope_from AS "envelopeFrom", json_build_object('subject', subject, 'from', from_header, 'messageId', message_id) AS summary,
+            attempts, created_at AS "createdAt",
             (SELECT COALESCE(json_agg(json_build_object('accountId', r.account_id, 'state', r.state, 'response', r.response)), '[]')
                FROM held_recipients r WHERE r.held_message_id = h.id) AS recipients
        FROM (SELECT *, sum(size) OVER (ORDER BY id) - size AS before
@@ -182,14 +183,15 @@ export async function getHeldRaw(db: Queryable, id: string): Promise<Buffer | nu
 
 /** Puts a quarantined message back in line, its refused recipients with it; false if it is not quarantined. */
 export async function requeueQuarantined(db: Queryable, id: string): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE held_messages SET state = 'pending', reason = 'retry requested', next_attempt_at = now(), quarantined_at = NULL
-      WHERE id = $1 AND state = 'quarantined'`,
+  const { rows } = await db.query<{ n: number }>(
+    `WITH requeued AS (
+       UPDATE held_messages SET state = 'pending', reason = 'retry requested', next_attempt_at = now(), quarantined_at = NULL
+        WHERE id = $1 AND state = 'quarantined' RETURNING id),
+     recipients AS (UPDATE held_recipients SET state = 'pending' WHERE held_message_id IN (SELECT id FROM requeued))
+     SELECT count(*)::int AS n FROM requeued`,
     [id],
   );
-  if (!rowCount) return false;
-  await db.query(`UPDATE held_recipients SET state = 'pending' WHERE held_message_id = $1`, [id]);
-  return true;
+  return rows[0].n > 0;
 }
 
 /** Drops a quarantined message for good; false if it is not quarantined. */

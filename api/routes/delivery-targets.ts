@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import {
   deleteTarget,
+  findTargetByName,
   getTarget,
   insertTarget,
   listTargets,
@@ -33,8 +34,8 @@ export function deliveryTargetRoutes({ pool, keyring, workflows }: ApiDeps): Hon
     const passwordSet = password === undefined ? !!stored?.passwordSet : password !== null;
     const problem = deliveryTargetProblem({ ...settings, passwordSet });
     if (problem) throw invalid(problem.field, problem.message);
-    const other = (await listTargets(pool)).find((t) => t.name.toLowerCase() === settings.name.toLowerCase() && t.id !== stored?.id);
-    if (other) throw conflict(`delivery target ${settings.name} already exists`, 'name');
+    const other = await findTargetByName(pool, settings.name);
+    if (other && other.id !== stored?.id) throw conflict(`delivery target ${settings.name} already exists`, 'name');
     return inTransaction(pool, async (tx) => {
       const targetId = stored ? stored.id : await insertTarget(tx, settings);
       if (stored && !(await updateTarget(tx, stored.id, settings))) throw notFound('delivery target', stored.id);

@@ -1,5 +1,6 @@
 import type { ImapFlow } from 'imapflow';
 import { outcomeOfAppendFailure, type RecipientOutcome } from '../../core/delivery-outcome';
+import { classifyError } from '../../core/errors';
 import type { StoredDeliveryTarget } from '../../db/delivery-targets';
 import { connectImap } from '../imap-connect';
 import { allRecipients, type Parcel, type TargetClient } from './target-client';
@@ -18,7 +19,7 @@ function outcomeOfError(err: unknown): RecipientOutcome {
     const text = `${e.responseStatus} ${e.serverResponseCode ? `[${e.serverResponseCode}] ` : ''}${e.responseText ?? ''}`.trim();
     return outcomeOfAppendFailure({ serverResponse: true, responseCode: e.serverResponseCode, text });
   }
-  return outcomeOfAppendFailure({ serverResponse: false, text: err instanceof Error ? err.message : String(err) });
+  return outcomeOfAppendFailure({ serverResponse: false, text: classifyError(err).message });
 }
 
 /** APPEND, creating the folder when the server says it does not exist yet (TRYCREATE). */
@@ -66,7 +67,7 @@ export function imapAppendTarget(target: StoredDeliveryTarget, timeoutMs: number
     try {
       client = await login(authzid);
     } catch (err) {
-      return parcels.map(() => ({ status: 'temporary', response: err instanceof Error ? err.message : String(err) }));
+      return parcels.map(() => ({ status: 'temporary', response: classifyError(err).message }));
     }
     try {
       for (const parcel of parcels) {
