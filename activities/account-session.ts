@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { MailpullError } from '../core/errors';
 import { withAccountLock } from '../db/account-lock';
 import { getStoredExternalAccount, loadActiveness, type StoredExternalAccount } from '../db/external-accounts';
@@ -8,21 +9,25 @@ import type { Credentials } from './credentials';
 
 export interface SessionDeps {
   pool: Pool;
+  lockPool: Pool;
   keyring: Keyring;
   sources: Record<StoredExternalAccount['protocol'], MailSource>;
   credentials: Credentials;
 }
 
 /**
- * Opens a session on the account's remote mailbox under the account's lock. Re-checks that the account may collect (invariant 5) before
- * connecting. Ends the session with a clean logout after `work`, or drops it on error.
+ * Opens a session on the account's remote mailbox under the account's lock. Re-checks that the
+ * account may collect (invariant 5) before connecting. Ends the session with a clean logout after
+ * `work`, or drops it on error. A cancelled activity or a lost lock drops the session at once, so
+ * the work fails fast instead of running on unlocked.
  */
 export async function withAccountSession<T>(
-  { pool, keyring, sources, credentials }: SessionDeps,
+  { pool, lockPool, keyring, sources, credentials }: SessionDeps,
   accountId: string,
   work: (session: MailSession, account: StoredExternalAccount) => Promise<T>,
 ): Promise<T> {
-  return withAccountLock(pool, accountId, async () => {
+  const cancelled = Context.current().cancelled;
+  return withAccountLock(lockPool, accountId, async (lost) => {
     const account = await getStoredExternalAccount(pool, keyring, accountId);
     if (!account) throw new MailpullError('gone', 'the external account no longer exists');
     const activeness = await loadActiveness(pool, accountId);
@@ -30,12 +35,15 @@ export async function withAccountSession<T>(
       throw new MailpullError(activeness.cause === 'reauthorization' ? 'reauth' : 'inactive', activeness.reason);
     }
     const session = await credentials.login(account, (endpoint) => sources[account.protocol].open(endpoint));
+    const working = work(session, account);
     try {
-      const result = await work(session, account);
+      const result = await Promise.race([working, lost, cancelled]);
       await session.commit();
       return result;
     } catch (err) {
       session.abort();
+      // the work stops on the dropped session; wait for it, so nothing it does outlives the lock
+      await working.catch(() => undefined);
       throw err;
     }
   });

@@ -13,6 +13,8 @@ export interface CredentialDeps {
   keyring: Keyring;
   /** longest wait for the token endpoint */
   timeoutMs: number;
+  /** the size limit of accounts that set none of their own */
+  defaultMaxMessageBytes: number;
   /** where protocol traces go, when tracing is on */
   trace?: (line: string) => void;
 }
@@ -26,7 +28,7 @@ export interface Credentials {
   login<T>(account: StoredExternalAccount, connect: (endpoint: SourceEndpoint) => Promise<T>): Promise<T>;
 }
 
-export function createCredentials({ pool, keyring, timeoutMs, trace }: CredentialDeps): Credentials {
+export function createCredentials({ pool, keyring, timeoutMs, defaultMaxMessageBytes, trace }: CredentialDeps): Credentials {
   async function accessToken(account: StoredExternalAccount, force: boolean): Promise<string> {
     const current = account.secrets.oauth_access_token;
     if (current && !force && accessTokenUsable(current, account.oauthAccessExpiresAt, new Date())) return current;
@@ -73,6 +75,7 @@ export function createCredentials({ pool, keyring, timeoutMs, trace }: Credentia
       authMethod: account.authMethod,
       folders: account.folders,
       username: account.username,
+      maxMessageBytes: account.maxMessageBytes ?? defaultMaxMessageBytes,
       secret,
       trace: trace && ((line) => trace(`[${account.id}] ${redactValues(line, secrets())}`)),
     };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { deliveryRetryDelayMs, dispositionOf, HOLD_LIMIT_DAYS, type RecipientOutcome } from '../core/delivery-outcome';
-import { classifyError } from '../core/errors';
+import { classifyError, type ErrorKind } from '../core/errors';
 import { routeRecipients } from '../core/delivery-routing';
 import { envelopeSender } from '../core/envelope';
 import { parseHeaders } from '../core/headers';
@@ -12,11 +12,14 @@ import { findDeliverableAccounts, isDeliverable } from '../db/accounts';
 import { alreadyDelivered, recipientHomes, recipientKey, recordDelivery, type SourceRef } from '../db/deliveries';
 import { getStoredTarget } from '../db/delivery-targets';
 import type { StoredExternalAccount } from '../db/external-accounts';
-import { insertHeld, recordHeldAttempt, type HeldMessage, type HeldRecipient } from '../db/held-messages';
+import { heldContents, insertHeld, recordHeldAttempt, type HeldMessage, type HeldRecipient } from '../db/held-messages';
 import { storeMessage, storedCopies } from '../db/mailbox-store';
 import { inTransaction, type Pool, type Queryable } from '../db/pool';
-import { markDelivered, markHeldDone, recognizedCopies } from '../db/uid-index';
+import { markDelivered, markHeldDone, noteFailure, recognizedCopies } from '../db/uid-index';
 import type { Fetched } from '../mail/source';
+
+/** A message downloaded whole. */
+export type Downloaded = Extract<Fetched, { raw: Buffer }>;
 import type { Parcel } from '../mail/targets/target-client';
 import type { TargetClients } from '../mail/targets/target-clients';
 import type { Keyring } from '../secrets/keyring';
@@ -40,9 +43,11 @@ export interface GroupOutcome {
   quarantined: number;
   /** why the last message held or quarantined was not delivered */
   lastReason: string | null;
+  /** messages whose own writes failed (the others were committed): why */
+  failures: { item: Downloaded; reason: string }[];
 }
 
-export type HeldOutcome = Pick<GroupOutcome, 'delivered' | 'held' | 'quarantined' | 'lastReason'>;
+export type HeldOutcome = Omit<GroupOutcome, 'recognized' | 'failures'>;
 
 /** A message on its way to the recipients that do not have it yet. */
 interface Item {
@@ -61,6 +66,10 @@ interface Item {
 type Sent = { route: 'store' } | { route: 'target'; targetId: string; outcome: RecipientOutcome };
 
 const contentHash = (raw: Buffer): string => createHash('sha256').update(raw).digest('hex');
+
+/** Failures of the database, the network or a lock say nothing about the message: the whole batch retries. */
+const TRANSIENT: ReadonlySet<ErrorKind> = new Set(['database', 'network', 'timeout', 'busy']);
+const isTransient = (err: unknown): boolean => TRANSIENT.has(classifyError(err).kind);
 
 /** Who gets a message nobody in its MIME headers claims: the forward-to account, else the owner. */
 async function fallbackRecipient(pool: Pool, account: StoredExternalAccount): Promise<string> {
@@ -181,7 +190,7 @@ const reasonOf = (remaining: readonly HeldRecipient[], addresses: ReadonlyMap<st
  * is held (still on the remote server); one it refused for good goes to quarantine. Copies of
  * messages delivered under an earlier UIDVALIDITY of the same folder are only marked delivered.
  */
-export async function deliverGroup(deps: DeliveryDeps, account: StoredExternalAccount, group: readonly Fetched[]): Promise<GroupOutcome> {
+export async function deliverGroup(deps: DeliveryDeps, account: StoredExternalAccount, group: readonly Downloaded[]): Promise<GroupOutcome> {
   const { pool } = deps;
   const headers = group.map(({ raw }) => parseHeaders(raw));
   const candidates = headers.map((h) => candidateAddresses(h, account.mimeRecipients));
@@ -196,9 +205,14 @@ export async function deliverGroup(deps: DeliveryDeps, account: StoredExternalAc
     await storedCopies(pool, account.id, generation, hashes),
     await recognizedCopies(pool, account.id, hashes),
   );
+  // Copies still held for a target count as collected, not delivered: the remote copy stays until a target takes them.
+  const heldHashes = await heldContents(pool, account.id, generation, hashes);
   const done = await alreadyDelivered(pool, account.id, generation, group.map(({ message }) => message));
+  // a recipient still waiting for an earlier hold of this very message (a reset index)
+  const waiting: boolean[] = [];
   const items = group.map(({ message, raw }, i): Item => {
     const recipients = chooseRecipients(candidates[i], local, fallback);
+    waiting[i] = recipients.some((id) => done.get(recipientKey(message, id)) === 'held');
     return {
       ref: { externalAccountId: account.id, folder: message.folder, uidvalidity: message.uidvalidity, uid: message.uid, generation },
       raw,
@@ -214,15 +228,29 @@ export async function deliverGroup(deps: DeliveryDeps, account: StoredExternalAc
   const { sent, addresses } = await sendToTargets(deps, account, items);
   const now = Date.now();
   return inTransaction(pool, async (tx) => {
-    const outcome: GroupOutcome = { delivered: 0, recognized: 0, held: 0, quarantined: 0, lastReason: null };
+    const outcome: GroupOutcome = { delivered: 0, recognized: 0, held: 0, quarantined: 0, lastReason: null, failures: [] };
     for (const [i, { message }] of group.entries()) {
       const item = items[i];
-      if (recognized[i]) {
-        await markDelivered(tx, account.id, message, { recipientCount: 0, contentHash: item.contentHash, recognized: true });
-        outcome.recognized++;
-        continue;
+      // One message's writes failing (bytes the database refuses) must not undo the others'.
+      await tx.query('SAVEPOINT message');
+      try {
+        if (recognized[i]) {
+          await markDelivered(tx, account.id, message, { recipientCount: 0, contentHash: item.contentHash, recognized: true, held: heldHashes.has(item.contentHash) });
+          outcome.recognized++;
+        } else {
+          await commitItem(tx, item, message, sent[i], waiting[i]);
+        }
+        await tx.query('RELEASE SAVEPOINT message');
+      } catch (err) {
+        await tx.query('ROLLBACK TO SAVEPOINT message');
+        if (isTransient(err)) throw err;
+        outcome.failures.push({ item: group[i], reason: classifyError(err).message });
       }
-      const { newly, remaining, outcomes } = await commitOutcomes(tx, item, sent[i]);
+    }
+    return outcome;
+
+    async function commitItem(tx: Queryable, item: Item, message: Downloaded['message'], sent: Map<string, Sent>, waiting: boolean): Promise<void> {
+      const { newly, remaining, outcomes } = await commitOutcomes(tx, item, sent);
       const disposition = dispositionOf(outcomes);
       if (disposition !== 'delivered') {
         outcome.lastReason = reasonOf(remaining, addresses);
@@ -238,13 +266,12 @@ export async function deliverGroup(deps: DeliveryDeps, account: StoredExternalAc
         recipientCount: item.recipients.length,
         contentHash: item.contentHash,
         recognized: false,
-        held: disposition === 'held',
+        held: disposition === 'held' || waiting,
       });
       // Nobody got it newly: every recipient had it already (a reset index without force).
       if (disposition === 'delivered') outcome[newly ? 'delivered' : 'recognized']++;
       else outcome[disposition]++;
     }
-    return outcome;
   });
 }
 
@@ -294,5 +321,80 @@ export async function deliverHeld(deps: DeliveryDeps, account: StoredExternalAcc
       outcome[disposition === 'held' ? 'held' : disposition]++;
     }
     return outcome;
+  });
+}
+
+/** A message that failed this often on its own is quarantined with its raw bytes. */
+export const MAX_PROCESSING_FAILURES = 3;
+
+
+export type IsolatedOutcome = Omit<GroupOutcome, 'failures'> & { failed: number };
+
+/**
+ * Delivers a group as deliverGroup does, so that one message that cannot be parsed, stored or
+ * delivered fails alone: if the group fails before its commit for anything but a transient
+ * failure, each message is tried on its own. A failed message is tried again later, behind the
+ * others, and after MAX_PROCESSING_FAILURES goes to quarantine with its raw bytes and the reason:
+ * counted as kept, like a message a target refused.
+ */
+export async function deliverIsolated(deps: DeliveryDeps, account: StoredExternalAccount, group: readonly Downloaded[]): Promise<IsolatedOutcome> {
+  const total: IsolatedOutcome = { delivered: 0, recognized: 0, held: 0, quarantined: 0, failed: 0, lastReason: null };
+  const failures: GroupOutcome['failures'] = [];
+  const add = (one: GroupOutcome): void => {
+    total.delivered += one.delivered;
+    total.recognized += one.recognized;
+    total.held += one.held;
+    total.quarantined += one.quarantined;
+    total.lastReason = one.lastReason ?? total.lastReason;
+    failures.push(...one.failures);
+  };
+  try {
+    add(await deliverGroup(deps, account, group));
+  } catch (err) {
+    if (isTransient(err)) throw err;
+    if (group.length === 1) failures.push({ item: group[0], reason: classifyError(err).message });
+    else for (const item of group) {
+      try {
+        add(await deliverGroup(deps, account, [item]));
+      } catch (one) {
+        if (isTransient(one)) throw one;
+        failures.push({ item, reason: classifyError(one).message });
+      }
+    }
+  }
+  for (const { item, reason } of failures) {
+    total.lastReason = `could not be processed: ${reason}`;
+    if ((await noteFailure(deps.pool, account.id, item.message, total.lastReason)) >= MAX_PROCESSING_FAILURES) {
+      await quarantineUnprocessable(deps, account, item, total.lastReason);
+      total.quarantined++;
+    } else {
+      total.failed++;
+    }
+  }
+  return total;
+}
+
+/**
+ * Keeps a message nothing could process: raw bytes untouched, no parsed summary (that may be what
+ * failed), for the owner; a retry from quarantine delivers it to the owner.
+ */
+async function quarantineUnprocessable(deps: DeliveryDeps, account: StoredExternalAccount, item: Downloaded, reason: string): Promise<void> {
+  const { message, raw } = item;
+  await inTransaction(deps.pool, async (tx) => {
+    await insertHeld(tx, {
+      ref: { externalAccountId: account.id, folder: message.folder, uidvalidity: message.uidvalidity, uid: message.uid, generation: account.deliveryGeneration },
+      localFolder: account.mirrorFolders ? message.localFolder : 'INBOX',
+      raw,
+      contentHash: contentHash(raw),
+      internalDate: message.internalDate ?? new Date(),
+      flags: message.flags,
+      envelopeFrom: '',
+      summary: { subject: null, from: null, messageId: null },
+      state: 'quarantined',
+      reason,
+      nextAttemptAt: new Date(),
+      recipients: [{ accountId: account.ownerAccountId, state: 'rejected', response: reason }],
+    });
+    await markDelivered(tx, account.id, message, { recipientCount: 0, contentHash: contentHash(raw), recognized: false });
   });
 }

@@ -1,31 +1,41 @@
 import { Context } from '@temporalio/activity';
 import { selectForDeletion } from '../core/delete-policy';
-import { planDownloads, type BatchLimits } from '../core/download-plan';
+import { messageKey, type BatchLimits } from '../core/download-plan';
+import { MailpullError } from '../core/errors';
 import { tlsWarning, type TlsOutcome } from '../core/tls-decision';
-import {
-  getExternalAccountSettings,
-  getStoredExternalAccount,
-  loadActiveness,
-  type Activeness,
-  type StoredExternalAccount,
-} from '../db/external-accounts';
-import type { Pool } from '../db/pool';
 import { withAccountLock } from '../db/account-lock';
+import { getExternalAccountSettings, getStoredExternalAccount, loadActiveness, type Activeness, type StoredExternalAccount } from '../db/external-accounts';
 import { backlogOf, pendingHeld } from '../db/held-messages';
-import { collectedAmong, loadCursors, loadIndex, markRemoved, recordSeen, saveFolderListings } from '../db/uid-index';
+import type { Pool } from '../db/pool';
+import {
+  loadCursors,
+  loadIndex,
+  markGone,
+  markOversize,
+  markRemoved,
+  markVanished,
+  nextDownloads,
+  noteFailure,
+  pendingCounts,
+  recordListing,
+  saveFolderListings,
+} from '../db/uid-index';
 import { watchForNewMail, type WatchOutcome } from '../mail/imap-watch';
-import type { Fetched, Listing, MailSession, MailSource } from '../mail/source';
+import type { Fetched, MailSource } from '../mail/source';
 import type { TargetClients } from '../mail/targets/target-clients';
 import type { Keyring } from '../secrets/keyring';
 import { withAccountSession } from './account-session';
 import { createCredentials } from './credentials';
-import { deliverGroup, deliverHeld } from './deliver';
-import { GroupCommitter } from './group-committer';
+import { deliverHeld, deliverIsolated } from './deliver';
 import { typedFailures } from './failure';
-import { MailpullError } from '../core/errors';
+import { GroupCommitter } from './group-committer';
+import { heartbeating } from './heartbeat';
 
 export interface ActivityDeps {
+  /** short queries and transactions */
   pool: Pool;
+  /** the connections that hold account locks, one per running activity (see db/account-lock.ts) */
+  lockPool: Pool;
   keyring: Keyring;
   /** where protocol traces go (MAILPULL_PROTOCOL_TRACE) */
   trace?: (line: string) => void;
@@ -34,6 +44,7 @@ export interface ActivityDeps {
   targets: TargetClients;
   /** first wait before a held message is tried again */
   deliveryRetryMs: number;
+  /** maxMessageBytes is the global size limit; an account may set its own */
   limits: BatchLimits;
   /** how many messages (and bytes) one delivery transaction holds at most */
   commitLimits: { messages: number; bytes: number };
@@ -45,12 +56,14 @@ export interface ListSummary {
   /** why the connection counts as insecure, if it does */
   tlsWarning: string | null;
   onServer: number;
-  /** messages mailpull had never seen before */
-  newlySeen: number;
+  /** messages on the server mailpull had never seen before */
+  newOnServer: number;
   /** undelivered messages that will be downloaded */
   pending: number;
   /** undelivered messages over the size limit, left on the server */
   tooLarge: number;
+  /** undelivered messages given up after repeated failed downloads, left on the server */
+  skipped: number;
   /** IMAP folders whose UIDVALIDITY changed since the last cycle */
   resyncedFolders: string[];
 }
@@ -63,17 +76,24 @@ export interface DeliveryBacklog {
   nextAttemptAt: string | null;
 }
 
-export interface BatchSummary {
+/** What happened to the messages one activity handled; adds up over a cycle. */
+export interface Tally {
   delivered: number;
   /** copies of messages delivered before a UIDVALIDITY change: not delivered again */
   recognized: number;
   /** a target answered "later" or could not be reached: held, still on the remote server */
   held: number;
-  /** a target refused them for good: in quarantine */
+  /** a target refused them for good, or they could not be processed: in quarantine */
   quarantined: number;
-  /** what a target answered for the last message it did not take */
+  /** could not be processed this time: tried again later, quarantined after a few attempts */
+  failed: number;
+}
+
+export interface BatchSummary extends Tally {
+  /** what a target answered, or why processing failed, for the last message not delivered */
   deliveryError: string | null;
   bytes: number;
+  /** messages still to download after this batch */
   remaining: number;
   backlog: DeliveryBacklog;
 }
@@ -90,24 +110,23 @@ export interface DeleteSummary {
   removed: number;
 }
 
-const HEARTBEAT_EVERY_MS = 5_000;
 /** IDLE needs a connection per folder; beyond this many folders the schedule covers the rest. */
 const MAX_WATCHED_FOLDERS = 10;
+/** A message whose download failed this often is left on the server and shown as skipped. */
+export const MAX_FETCH_FAILURES = 5;
+
+const emptyTally = (): Tally => ({ delivered: 0, recognized: 0, held: 0, quarantined: 0, failed: 0 });
+
+/** The error's message when it names the message being fetched, for counting failures per message. */
+const failedRef = (err: unknown) => (err instanceof MailpullError ? err.ref : undefined);
 
 /** The activities of one collection cycle; only ids and small summaries cross Temporal. */
-export function createActivities({ pool, keyring, trace, sources, targets, deliveryRetryMs, limits, commitLimits, push }: ActivityDeps) {
+export function createActivities({ pool, lockPool, keyring, trace, sources, targets, deliveryRetryMs, limits, commitLimits, push }: ActivityDeps) {
   const delivery = { pool, keyring, targets, retryBaseMs: deliveryRetryMs };
-  const credentials = createCredentials({ pool, keyring, timeoutMs: push.timeoutMs, trace });
+  const credentials = createCredentials({ pool, keyring, timeoutMs: push.timeoutMs, defaultMaxMessageBytes: limits.maxMessageBytes, trace });
   const session = <T>(accountId: string, work: Parameters<typeof withAccountSession<T>>[2]): Promise<T> =>
-    withAccountSession({ pool, keyring, sources, credentials }, accountId, work);
-
-  /** Lists the server (IMAP: only what is new or pending) and records what it learned. */
-  const listAndRecord = async (accountId: string, mail: MailSession): Promise<Listing & { newlySeen: number; resynced: string[] }> => {
-    const listing = await mail.list(await loadCursors(pool, accountId));
-    const newlySeen = await recordSeen(pool, accountId, listing.messages);
-    const resynced = await saveFolderListings(pool, accountId, listing.folders);
-    return { ...listing, newlySeen, resynced };
-  };
+    withAccountSession({ pool, lockPool, keyring, sources, credentials }, accountId, work);
+  const sizeLimit = (account: { maxMessageBytes: number | null }): number => account.maxMessageBytes ?? limits.maxMessageBytes;
 
   const backlog = async (accountId: string): Promise<DeliveryBacklog> => {
     const b = await backlogOf(pool, accountId);
@@ -120,72 +139,91 @@ export function createActivities({ pool, keyring, trace, sources, targets, deliv
       return typedFailures(async () => ({ ...(await loadActiveness(pool, accountId)), heldPending: (await backlogOf(pool, accountId)).pending }));
     },
 
-    /** Logs in, lists the server, records messages not seen before. */
+    /**
+     * Logs in, lists the server (IMAP: only what is new or pending) and records it in the index
+     * once per cycle; the downloads that follow work from the index.
+     */
     async listNew(accountId: string): Promise<ListSummary> {
       return typedFailures(() =>
         session(accountId, async (mail, account) => {
-          const listing = await listAndRecord(accountId, mail);
-          const plan = planDownloads(listing.messages, await collectedAmong(pool, accountId, listing.messages), {
-            ...limits,
-            maxMessages: Number.POSITIVE_INFINITY,
-            maxBytes: Number.POSITIVE_INFINITY,
-          });
-          return {
-            tls: mail.tls,
-            tlsWarning: tlsWarning(mail.tls, account.allowInvalidCertificates),
-            onServer: listing.messages.length,
-            newlySeen: listing.newlySeen,
-            pending: plan.batch.length,
-            tooLarge: plan.tooLarge.length,
-            resyncedFolders: listing.resynced,
-          };
+          const stage = { stage: 'listing' };
+          const cursors = await loadCursors(pool, accountId);
+          const listing = await heartbeating(() => stage, () => mail.list(cursors));
+          stage.stage = 'recording';
+          return heartbeating(
+            () => stage,
+            async () => {
+              const newOnServer = await recordListing(pool, accountId, listing.messages);
+              const resynced = await saveFolderListings(pool, accountId, listing.folders);
+              const folders = account.protocol === 'pop3' ? [''] : listing.folders.map((f) => f.folder);
+              await markVanished(pool, accountId, folders, listing.messages);
+              const counts = await pendingCounts(pool, accountId, sizeLimit(account));
+              return {
+                tls: mail.tls,
+                tlsWarning: tlsWarning(mail.tls, account.allowInvalidCertificates),
+                onServer: listing.messages.length,
+                newOnServer,
+                ...counts,
+                resyncedFolders: resynced,
+              };
+            },
+          );
         }),
       );
     },
 
-    /** Downloads and delivers the next batch of undelivered messages, heartbeating its progress. */
+    /**
+     * Downloads and delivers the next batch of undelivered messages from the index, heartbeating
+     * its progress. A message that cannot be processed fails alone; one whose download keeps
+     * failing goes to the back of the queue and, after a few tries, is left on the server.
+     */
     async downloadBatch(accountId: string): Promise<BatchSummary> {
       return typedFailures(() =>
         session(accountId, async (mail, account) => {
-          const listing = await listAndRecord(accountId, mail);
-          const plan = planDownloads(listing.messages, await collectedAmong(pool, accountId, listing.messages), limits);
-          const context = Context.current();
-          const progress = { delivered: 0, recognized: 0, held: 0, quarantined: 0, of: plan.batch.length };
+          const limit = sizeLimit(account);
+          const batch = await nextDownloads(pool, accountId, { maxMessages: limits.maxMessages, maxBytes: limits.maxBytes, maxMessageBytes: limit });
+          const tally = emptyTally();
           let deliveryError: string | null = null;
-          // Beats on a timer too, so one slow, huge message does not look like a dead worker;
-          // a stalled connection is caught by the socket read timeout instead.
-          const beat = setInterval(() => context.heartbeat(progress), HEARTBEAT_EVERY_MS);
           // One fsync per group, not per message; the next group downloads while one commits.
-          const committer = new GroupCommitter<Fetched>(async (group) => {
-            const outcome = await deliverGroup(delivery, account, group);
-            progress.delivered += outcome.delivered;
-            progress.recognized += outcome.recognized;
-            progress.held += outcome.held;
-            progress.quarantined += outcome.quarantined;
+          const committer = new GroupCommitter<Fetched & { raw: Buffer }>(async (group) => {
+            const outcome = await deliverIsolated(delivery, account, group);
+            for (const k of Object.keys(tally) as (keyof Tally)[]) tally[k] += outcome[k];
             deliveryError = outcome.lastReason ?? deliveryError;
-            context.heartbeat(progress);
+            Context.current().heartbeat(tally);
           }, commitLimits);
+          const answered = new Set<string>();
           let bytes = 0;
-          try {
-            for await (const fetched of mail.fetch(plan.batch)) {
-              // A target that answers "later" is not sent more: the rest stays on the server.
-              if (progress.held > 0) break;
-              bytes += fetched.raw.length;
-              await committer.add(fetched, fetched.raw.length);
-            }
-            await committer.drain();
-          } finally {
-            clearInterval(beat);
-            await committer.settle();
-          }
+          await heartbeating(
+            () => tally,
+            async () => {
+              try {
+                for await (const fetched of mail.fetch(batch)) {
+                  answered.add(messageKey(fetched.message));
+                  if (fetched.raw === null) {
+                    await markOversize(pool, accountId, fetched.message, fetched.oversize);
+                    continue;
+                  }
+                  // A target that answers "later" is not sent more: the rest stays on the server.
+                  if (tally.held > 0) break;
+                  bytes += fetched.raw.length;
+                  await committer.add({ message: fetched.message, raw: fetched.raw }, fetched.raw.length);
+                }
+                await committer.drain();
+              } catch (err) {
+                const ref = failedRef(err);
+                if (ref) await noteFailure(pool, accountId, ref, err instanceof Error ? err.message : String(err), MAX_FETCH_FAILURES).catch(() => undefined);
+                throw err;
+              } finally {
+                await committer.settle();
+              }
+            },
+          );
+          if (tally.held === 0) await markGone(pool, accountId, batch.filter((m) => !answered.has(messageKey(m))));
           return {
-            delivered: progress.delivered,
-            recognized: progress.recognized,
-            held: progress.held,
-            quarantined: progress.quarantined,
+            ...tally,
             deliveryError,
             bytes,
-            remaining: plan.remaining,
+            remaining: (await pendingCounts(pool, accountId, limit)).pending,
             backlog: await backlog(accountId),
           };
         }),
@@ -198,31 +236,29 @@ export function createActivities({ pool, keyring, trace, sources, targets, deliv
      */
     async deliverHeldMessages(accountId: string, scope: 'due' | 'all'): Promise<HeldSummary> {
       return typedFailures(() =>
-        withAccountLock(pool, accountId, async () => {
+        withAccountLock(lockPool, accountId, async () => {
           const account = await getStoredExternalAccount(pool, keyring, accountId);
           if (!account) throw new MailpullError('gone', 'the external account no longer exists');
           const summary: HeldSummary = { delivered: 0, held: 0, quarantined: 0, deliveryError: null, backlog: await backlog(accountId) };
-          const context = Context.current();
           const limits = { all: scope === 'all', maxMessages: commitLimits.messages, maxBytes: commitLimits.bytes };
           const seen = new Set<string>();
-          // a slow target must not look like a dead worker
-          const beat = setInterval(() => context.heartbeat(summary), HEARTBEAT_EVERY_MS);
-          try {
-            for (;;) {
-              const due = (await pendingHeld(pool, accountId, limits)).filter((h) => !seen.has(h.id));
-              if (due.length === 0) break;
-              for (const h of due) seen.add(h.id);
-              const outcome = await deliverHeld(delivery, account, due);
-              summary.delivered += outcome.delivered;
-              summary.held += outcome.held;
-              summary.quarantined += outcome.quarantined;
-              summary.deliveryError = outcome.lastReason ?? summary.deliveryError;
-              // The target still says "later": the rest would get the same answer.
-              if (outcome.held > 0) break;
-            }
-          } finally {
-            clearInterval(beat);
-          }
+          await heartbeating(
+            () => summary,
+            async () => {
+              for (;;) {
+                const due = (await pendingHeld(pool, accountId, limits)).filter((h) => !seen.has(h.id));
+                if (due.length === 0) break;
+                for (const h of due) seen.add(h.id);
+                const outcome = await deliverHeld(delivery, account, due);
+                summary.delivered += outcome.delivered;
+                summary.held += outcome.held;
+                summary.quarantined += outcome.quarantined;
+                summary.deliveryError = outcome.lastReason ?? summary.deliveryError;
+                // The target still says "later": the rest would get the same answer.
+                if (outcome.held > 0) break;
+              }
+            },
+          );
           summary.backlog = await backlog(accountId);
           return summary;
         }),
@@ -234,11 +270,15 @@ export function createActivities({ pool, keyring, trace, sources, targets, deliv
       return typedFailures(async () => {
         const stored = await getExternalAccountSettings(pool, accountId);
         if (stored?.deletePolicy.mode === 'never') return { removed: 0 }; // touch nothing, not even a login
-        const removed = await session(accountId, async (mail, account) => {
-          const index = await loadIndex(pool, accountId);
-          const due = selectForDeletion([...index.values()], index, account.deletePolicy, new Date());
-          return mail.remove(due);
-        });
+        const removed = await session(accountId, async (mail, account) =>
+          heartbeating(
+            () => ({ stage: 'deleting' }),
+            async () => {
+              const index = await loadIndex(pool, accountId);
+              return mail.remove(selectForDeletion([...index.values()], index, account.deletePolicy, new Date()));
+            },
+          ),
+        );
         await markRemoved(pool, accountId, removed);
         return { removed: removed.length };
       });
@@ -257,7 +297,6 @@ export function createActivities({ pool, keyring, trace, sources, targets, deliv
         if (activeness.state !== 'active') return 'off';
         const context = Context.current();
         const controller = new AbortController();
-        const beat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
         const cursors = await loadCursors(pool, accountId);
         const watching = credentials.login(account, (endpoint) =>
           watchForNewMail(endpoint, cursors, {
@@ -268,9 +307,8 @@ export function createActivities({ pool, keyring, trace, sources, targets, deliv
           }),
         );
         try {
-          return await Promise.race([watching, context.cancelled]);
+          return await heartbeating(() => undefined, () => Promise.race([watching, context.cancelled]));
         } finally {
-          clearInterval(beat);
           controller.abort();
           await watching.catch(() => undefined);
         }

@@ -129,6 +129,8 @@ const externalAccountFields = {
   password: protocolSafe(1024),
   oauth,
   intervalMinutes: z.number().int().min(1).max(7 * 24 * 60),
+  /** the account's own size limit in bytes; null: the global MAILPULL_MAX_MESSAGE_BYTES */
+  maxMessageBytes: z.number().int().min(1024).max(2 ** 40).nullable(),
   deletePolicy,
   mimeRecipients,
   /** null: the recipients' domains decide; "store": the built-in store; else a delivery target id */
@@ -143,6 +145,7 @@ export const createExternalAccount = z.strictObject({
   tlsMode: externalAccountFields.tlsMode.default('detect'),
   tlsCa: externalAccountFields.tlsCa.default(null),
   intervalMinutes: externalAccountFields.intervalMinutes.default(30),
+  maxMessageBytes: externalAccountFields.maxMessageBytes.default(null),
   deletePolicy: deletePolicy.default('never'),
   mimeRecipients: mimeRecipients.default({ enabled: false, headers: [...DEFAULT_RECIPIENT_HEADERS] }),
   allowInvalidCertificates: externalAccountFields.allowInvalidCertificates.default(false),
@@ -160,6 +163,10 @@ export const createExternalAccount = z.strictObject({
 export const setRefreshToken = z.strictObject({ refreshToken: oauthFields.refreshToken });
 
 export const resetIndex = z.strictObject({ force: z.boolean().default(false) });
+
+export const deleteExternalAccountQuery = z.object({
+  discardQuarantine: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false').transform((v) => v === 'true'),
+});
 
 /** Options that only one protocol has: the field that is wrong for the account's protocol, if any. */
 export function protocolMismatch(account: {

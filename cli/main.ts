@@ -23,7 +23,7 @@ function option(args: string[], name: string): string | undefined {
 }
 
 async function withDatabase<T>(work: (pool: Pool) => Promise<T>): Promise<T> {
-  const pool = createPool(loadConfig().databaseUrl, 2);
+  const pool = createPool(loadConfig().databaseUrl, { max: 2 });
   try {
     await migrate(pool);
     return await work(pool);

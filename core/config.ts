@@ -19,6 +19,8 @@ export const CONFIG_VARIABLES = [
   'MAILPULL_SECRET_KEY_FILE',
   'MAILPULL_PROTOCOL_TRACE',
   'MAILPULL_DELIVERY_RETRY_SECONDS',
+  'MAILPULL_MAX_ACTIVITIES',
+  'MAILPULL_DB_POOL',
 ] as const;
 
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
@@ -44,6 +46,10 @@ export interface Config {
   protocolTrace: boolean;
   /** first wait before a held message is offered to its target again; it doubles up to 30 minutes */
   deliveryRetryMs: number;
+  /** activities one worker runs at once; each mail session also holds one lock connection */
+  maxActivities: number;
+  /** database connections for queries and transactions, besides the lock connections */
+  dbPool: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -81,6 +87,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     socketTimeoutMs: positiveInt('MAILPULL_SOCKET_TIMEOUT_MS', 60_000),
     idleRestartMs: positiveInt('MAILPULL_IDLE_RESTART_MS', 25 * 60_000),
     deliveryRetryMs: positiveInt('MAILPULL_DELIVERY_RETRY_SECONDS', 30) * 1000,
+    maxActivities: positiveInt('MAILPULL_MAX_ACTIVITIES', 20),
+    dbPool: positiveInt('MAILPULL_DB_POOL', 10),
     protocolTrace: ['1', 'true', 'yes', 'on'].includes((read('MAILPULL_PROTOCOL_TRACE') ?? '').toLowerCase()),
     secretKeys: keyFile ? { kind: 'file', path: keyFile } : { kind: 'env', value: keyValue ?? '' },
   };

@@ -27,37 +27,17 @@ export interface BatchLimits {
   maxMessageBytes: number;
 }
 
-export interface DownloadPlan {
-  batch: ServerMessage[];
-  tooLarge: ServerMessage[];
-  /** undelivered messages that fit but did not fit into this batch */
-  remaining: number;
-}
-
-/** Picks the next batch, oldest first, among server messages not yet delivered (by messageKey). */
-export function planDownloads(
-  onServer: readonly ServerMessage[],
-  delivered: ReadonlySet<string>,
-  limits: BatchLimits,
-): DownloadPlan {
-  const batch: ServerMessage[] = [];
-  const tooLarge: ServerMessage[] = [];
+/**
+ * The next batch among candidates in download order: as many as fit the byte budget, at least
+ * one (a single larger message still goes, alone), never skipping ahead, so order is kept.
+ */
+export function takeBatch<T extends { size: number }>(candidates: readonly T[], maxBytes: number): T[] {
+  const batch: T[] = [];
   let bytes = 0;
-  let remaining = 0;
-  for (const message of onServer) {
-    if (delivered.has(messageKey(message))) continue;
-    if (message.size > limits.maxMessageBytes) {
-      tooLarge.push(message);
-      continue;
-    }
-    const fits =
-      batch.length < limits.maxMessages && (batch.length === 0 || bytes + message.size <= limits.maxBytes);
-    if (fits && remaining === 0) {
-      batch.push(message);
-      bytes += message.size;
-    } else {
-      remaining++;
-    }
+  for (const message of candidates) {
+    if (batch.length > 0 && bytes + message.size > maxBytes) break;
+    batch.push(message);
+    bytes += message.size;
   }
-  return { batch, tooLarge, remaining };
+  return batch;
 }

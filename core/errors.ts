@@ -1,3 +1,4 @@
+import type { MessageRef } from './download-plan';
 /**
  * Every failure mailpull knows how to name, classified once: whether retrying can help.
  * Activities turn these into Temporal ApplicationFailures (type = kind); the workflow and the
@@ -14,18 +15,23 @@ export type ErrorKind =
   | 'timeout' // the server stopped answering
   | 'protocol' // the server answered something we did not expect
   | 'busy' // another session holds the account (should never last)
+  | 'database' // the database is restarting, unreachable or out of connections
   | 'internal';
 
 const PERMANENT: ReadonlySet<ErrorKind> = new Set(['auth', 'reauth', 'tls', 'config', 'gone', 'inactive']);
 
 export class MailpullError extends Error {
+  /** the remote message being handled when this happened, if any */
+  readonly ref?: MessageRef;
+
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; ref?: MessageRef },
   ) {
     super(message, options);
     this.name = `MailpullError(${kind})`;
+    this.ref = options?.ref;
   }
 }
 

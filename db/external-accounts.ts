@@ -20,7 +20,9 @@ export interface OAuthSettings {
 }
 
 /** Where and how to log in, and what to do with the mail: everything but the secrets. */
-export interface ExternalAccountSettings extends Omit<SourceEndpoint, 'secret'> {
+export interface ExternalAccountSettings extends Omit<SourceEndpoint, 'secret' | 'maxMessageBytes'> {
+  /** the account's own size limit; null: the global MAILPULL_MAX_MESSAGE_BYTES */
+  maxMessageBytes: number | null;
   ownerAccountId: string;
   name: string;
   enabled: boolean;
@@ -94,6 +96,7 @@ interface Row {
   delete_after_days: number | null;
   mime_recipients: boolean;
   mime_headers: string[];
+  max_message_bytes: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -130,6 +133,7 @@ function toSettings(row: Row): ExternalAccountSettings {
     authMethod: row.auth_method,
     folders: toFolders(row),
     username: row.username,
+    maxMessageBytes: row.max_message_bytes === null ? null : Number(row.max_message_bytes),
     intervalSeconds: row.interval_seconds,
     deletePolicy: toPolicy(row),
     mimeRecipients: { enabled: row.mime_recipients, headers: row.mime_headers },
@@ -189,6 +193,7 @@ const FIELDS = [
   'oauth_scope',
   'delivery',
   'delivery_target_id',
+  'max_message_bytes',
 ] as const;
 
 function values(input: ExternalAccountSettings): unknown[] {
@@ -222,6 +227,7 @@ function values(input: ExternalAccountSettings): unknown[] {
     input.oauth?.scope ?? null,
     input.delivery.mode,
     input.delivery.mode === 'target' ? input.delivery.targetId : null,
+    input.maxMessageBytes,
   ];
 }
 

@@ -221,3 +221,13 @@ export async function accountsHoldingMessages(db: Queryable): Promise<string[]> 
   const { rows } = await db.query<{ id: string }>(`SELECT DISTINCT external_account_id AS id FROM held_messages WHERE state = 'pending'`);
   return rows.map((r) => r.id);
 }
+
+/** Which of these contents are held for a target, not yet taken: a copy of one is not delivered yet either. */
+export async function heldContents(db: Queryable, externalAccountId: string, generation: number, hashes: readonly string[]): Promise<Set<string>> {
+  const { rows } = await db.query<{ content_hash: string }>(
+    `SELECT DISTINCT content_hash FROM held_messages
+      WHERE external_account_id = $1 AND delivery_generation = $2 AND state = 'pending' AND content_hash = ANY($3::text[])`,
+    [externalAccountId, generation, hashes],
+  );
+  return new Set(rows.map((r) => r.content_hash));
+}

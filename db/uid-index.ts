@@ -1,5 +1,5 @@
 import type { IndexedMessage } from '../core/delete-policy';
-import { messageKey, type MessageRef, type ServerMessage } from '../core/download-plan';
+import { messageKey, takeBatch, type MessageRef, type ServerMessage } from '../core/download-plan';
 import type { StoredCopies } from '../core/recognition';
 import type { FolderCursor, FolderListing } from '../mail/source';
 import type { Queryable } from './pool';
@@ -11,39 +11,171 @@ const refColumns = (refs: readonly MessageRef[]): [string[], string[], string[]]
   refs.map((r) => r.uid),
 ];
 
-/** Records server messages not seen before (first-seen time = now); returns how many were new. */
-export async function recordSeen(db: Queryable, accountId: string, messages: readonly ServerMessage[]): Promise<number> {
+/** How a message's position on the server orders downloads: the IMAP UID, else the listing order. */
+const positionOf = (m: ServerMessage, i: number): number => {
+  const uid = Number(m.uid);
+  return m.folder !== '' && Number.isSafeInteger(uid) ? uid : i;
+};
+
+/**
+ * Records one listing of the server: messages not seen before (first-seen time = now) and, for
+ * those not collected yet, what downloading them needs (size, folder, date, flags, position).
+ * Returns how many were new.
+ */
+export async function recordListing(db: Queryable, accountId: string, messages: readonly ServerMessage[]): Promise<number> {
   if (messages.length === 0) return 0;
+  const { rows } = await db.query<{ inserted: string }>(
+    `WITH up AS (
+       INSERT INTO uid_index AS i (external_account_id, folder, uidvalidity, uid, size, local_folder, internal_date, flags, list_position)
+       SELECT $1, f, v, u, s, l, d, COALESCE(string_to_array(g, E'\\n'), '{}'), p
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::timestamptz[], $8::text[], $9::bigint[])
+           AS t(f, v, u, s, l, d, g, p)
+       ON CONFLICT (external_account_id, folder, uidvalidity, uid) DO UPDATE
+         SET size = EXCLUDED.size, local_folder = EXCLUDED.local_folder, internal_date = EXCLUDED.internal_date,
+             flags = EXCLUDED.flags, list_position = EXCLUDED.list_position
+         WHERE i.collected_at IS NULL
+       RETURNING xmax = 0 AS inserted)
+     SELECT count(*) FILTER (WHERE inserted) AS inserted FROM up`,
+    [
+      accountId,
+      ...refColumns(messages),
+      messages.map((m) => m.size),
+      messages.map((m) => m.localFolder),
+      messages.map((m) => m.internalDate),
+      messages.map((m) => (m.flags.length > 0 ? m.flags.join('\n') : null)),
+      messages.map(positionOf),
+    ],
+  );
+  return Number(rows[0].inserted);
+}
+
+/**
+ * Undelivered messages of the listed folders that the listing no longer shows were removed from
+ * the server by someone else: they are no longer waited for.
+ */
+export async function markVanished(
+  db: Queryable,
+  accountId: string,
+  folders: readonly string[],
+  listed: readonly MessageRef[],
+): Promise<number> {
   const { rowCount } = await db.query(
-    `INSERT INTO uid_index (external_account_id, folder, uidvalidity, uid, size)
-     SELECT $1, f, v, u, s FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) AS t(f, v, u, s)
-     ON CONFLICT DO NOTHING`,
-    [accountId, ...refColumns(messages), messages.map((m) => m.size)],
+    `UPDATE uid_index i SET deleted_at = now()
+      WHERE i.external_account_id = $1 AND i.collected_at IS NULL AND i.deleted_at IS NULL AND i.folder = ANY($2::text[])
+        AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[], $5::text[]) AS t(f, v, u)
+                         WHERE t.f = i.folder AND t.v = i.uidvalidity AND t.u = i.uid)`,
+    [accountId, folders, ...refColumns(listed)],
   );
   return rowCount ?? 0;
 }
 
+/** Messages a download asked for that the server no longer had. */
+export async function markGone(db: Queryable, accountId: string, refs: readonly MessageRef[]): Promise<void> {
+  if (refs.length === 0) return;
+  await db.query(
+    `UPDATE uid_index SET deleted_at = now()
+      FROM unnest($2::text[], $3::text[], $4::text[]) AS t(f, v, u)
+     WHERE external_account_id = $1 AND folder = t.f AND uidvalidity = t.v AND uid = t.u AND collected_at IS NULL`,
+    [accountId, ...refColumns(refs)],
+  );
+}
+
+export interface DownloadLimits {
+  maxMessages: number;
+  /** a single larger message still goes alone */
+  maxBytes: number;
+  /** the account's size limit: larger messages are left on the server */
+  maxMessageBytes: number;
+}
+
+interface PendingRow {
+  folder: string;
+  uidvalidity: string;
+  uid: string;
+  size: string;
+  localFolder: string;
+  internalDate: Date | null;
+  flags: string[];
+}
+
+/**
+ * The next messages to download, from the index alone: undelivered, on the server when last
+ * listed, within the size limit; messages that failed before go last, so they never block the rest.
+ */
+export async function nextDownloads(db: Queryable, accountId: string, limits: DownloadLimits): Promise<ServerMessage[]> {
+  const { rows } = await db.query<PendingRow>(
+    `SELECT folder, uidvalidity, uid, size, local_folder AS "localFolder", internal_date AS "internalDate", flags
+       FROM uid_index
+      WHERE external_account_id = $1 AND collected_at IS NULL AND deleted_at IS NULL AND skipped_at IS NULL
+        AND COALESCE(oversize_bytes, size) <= $2
+      ORDER BY failures, first_seen_at, list_position
+      LIMIT $3`,
+    [accountId, limits.maxMessageBytes, limits.maxMessages],
+  );
+  return takeBatch(
+    rows.map((r) => ({ ...r, size: Number(r.size) })),
+    limits.maxBytes,
+  );
+}
+
+export interface PendingCounts {
+  /** undelivered messages that will be downloaded */
+  pending: number;
+  /** undelivered messages over the size limit (declared or received), left on the server */
+  tooLarge: number;
+  /** given up after repeated failed fetches, left on the server */
+  skipped: number;
+}
+
+export async function pendingCounts(db: Queryable, accountId: string, maxMessageBytes: number): Promise<PendingCounts> {
+  const { rows } = await db.query<{ pending: string; too_large: string; skipped: string }>(
+    `SELECT count(*) FILTER (WHERE skipped_at IS NULL AND COALESCE(oversize_bytes, size) <= $2) AS pending,
+            count(*) FILTER (WHERE skipped_at IS NULL AND COALESCE(oversize_bytes, size) > $2) AS too_large,
+            count(*) FILTER (WHERE skipped_at IS NOT NULL) AS skipped
+       FROM uid_index WHERE external_account_id = $1 AND collected_at IS NULL AND deleted_at IS NULL`,
+    [accountId, maxMessageBytes],
+  );
+  return { pending: Number(rows[0].pending), tooLarge: Number(rows[0].too_large), skipped: Number(rows[0].skipped) };
+}
+
+/** The server sent more of a message than the size limit allows: it stays there, as too large. */
+export async function markOversize(db: Queryable, accountId: string, ref: MessageRef, receivedBytes: number): Promise<void> {
+  await db.query(
+    `UPDATE uid_index SET oversize_bytes = $5
+      WHERE external_account_id = $1 AND folder = $2 AND uidvalidity = $3 AND uid = $4`,
+    [accountId, ref.folder, ref.uidvalidity, ref.uid, receivedBytes],
+  );
+}
+
+/**
+ * Counts a failed attempt at one message and returns how many there were. With `skipAfter`, a
+ * message that failed that often is given up (left on the server, shown in the status).
+ */
+export async function noteFailure(
+  db: Queryable,
+  accountId: string,
+  ref: MessageRef,
+  reason: string,
+  skipAfter?: number,
+): Promise<number> {
+  const { rows } = await db.query<{ failures: number }>(
+    `UPDATE uid_index SET failures = failures + 1, last_failure = left($5, 1000),
+            skipped_at = CASE WHEN $6::int IS NOT NULL AND failures + 1 >= $6::int THEN now() END
+      WHERE external_account_id = $1 AND folder = $2 AND uidvalidity = $3 AND uid = $4
+      RETURNING failures`,
+    [accountId, ref.folder, ref.uidvalidity, ref.uid, reason, skipAfter ?? null],
+  );
+  return rows[0]?.failures ?? 0;
+}
+
 /** The index entries still on the server as far as mailpull knows, keyed by messageKey. */
 export async function loadIndex(db: Queryable, accountId: string): Promise<Map<string, IndexedMessage>> {
-  const { rows } = await db.query<IndexedMessage>(
-    `SELECT folder, uidvalidity, uid, first_seen_at AS "firstSeenAt", delivered_at AS "deliveredAt"
+  const { rows } = await db.query<IndexedMessage & { size: string }>(
+    `SELECT folder, uidvalidity, uid, size, first_seen_at AS "firstSeenAt", delivered_at AS "deliveredAt"
        FROM uid_index WHERE external_account_id = $1 AND deleted_at IS NULL`,
     [accountId],
   );
-  return new Map(rows.map((r) => [messageKey(r), r]));
-}
-
-/** The messageKeys of those listed messages mailpull holds already (delivered, stored or held for a target). */
-export async function collectedAmong(db: Queryable, accountId: string, messages: readonly MessageRef[]): Promise<Set<string>> {
-  if (messages.length === 0) return new Set();
-  const { rows } = await db.query<MessageRef>(
-    `SELECT i.folder, i.uidvalidity, i.uid
-       FROM uid_index i JOIN unnest($2::text[], $3::text[], $4::text[]) AS t(f, v, u)
-         ON i.folder = t.f AND i.uidvalidity = t.v AND i.uid = t.u
-      WHERE i.external_account_id = $1 AND i.collected_at IS NOT NULL`,
-    [accountId, ...refColumns(messages)],
-  );
-  return new Set(rows.map(messageKey));
+  return new Map(rows.map((r) => [messageKey(r), { ...r, size: Number(r.size) }]));
 }
 
 /** Per IMAP folder: UIDVALIDITY, highest UID seen and the undelivered UIDs. */
@@ -108,11 +240,19 @@ export async function markDelivered(
   );
 }
 
-/** A held message has reached every recipient or quarantine: the delete policy may now remove it. */
+/**
+ * A held message has reached every recipient or quarantine: the delete policy may now remove it,
+ * and the copies recognised as it (after a UIDVALIDITY change) with it.
+ */
 export async function markHeldDone(db: Queryable, accountId: string, ref: MessageRef): Promise<void> {
   await db.query(
-    `UPDATE uid_index SET delivered_at = COALESCE(delivered_at, now())
-      WHERE external_account_id = $1 AND folder = $2 AND uidvalidity = $3 AND uid = $4`,
+    `WITH done AS (
+       UPDATE uid_index SET delivered_at = COALESCE(delivered_at, now())
+        WHERE external_account_id = $1 AND folder = $2 AND uidvalidity = $3 AND uid = $4
+        RETURNING content_hash)
+     UPDATE uid_index SET delivered_at = now()
+      WHERE external_account_id = $1 AND recognized AND delivered_at IS NULL AND collected_at IS NOT NULL
+        AND content_hash IN (SELECT content_hash FROM done)`,
     [accountId, ref.folder, ref.uidvalidity, ref.uid],
   );
 }

@@ -56,7 +56,11 @@ class Pop3Session implements MailSession {
   }
 
   async *fetch(messages: readonly ServerMessage[]): AsyncIterable<Fetched> {
-    for (const message of messages) yield { message, raw: await this.client.retr(this.numberOf(message.uid)) };
+    if (!this.listed) await this.list();
+    for (const message of messages) {
+      const n = this.numberByUid.get(message.uid);
+      if (n !== undefined) yield { message, raw: await this.client.retr(n) };
+    }
   }
 
   async present<T extends MessageRef>(refs: readonly T[]): Promise<T[]> {

@@ -21,6 +21,8 @@ export interface SourceEndpoint {
   authzid?: string;
   /** the password, or for xoauth2 the access token */
   secret: string;
+  /** the account's size limit: a message that turns out larger is not kept in memory */
+  maxMessageBytes: number;
   /** receives the protocol dialog, credentials masked, when tracing is on */
   trace?: (line: string) => void;
 }
@@ -49,10 +51,8 @@ export interface Listing {
   folders: FolderListing[];
 }
 
-export interface Fetched {
-  message: ServerMessage;
-  raw: Buffer;
-}
+/** A downloaded message, or one the server sent more of than the size limit allows (bytes received). */
+export type Fetched = { message: ServerMessage; raw: Buffer } | { message: ServerMessage; raw: null; oversize: number };
 
 /** One logged-in session on a remote mailbox. */
 export interface MailSession {
@@ -64,7 +64,7 @@ export interface MailSession {
   /** which of these messages are still on the server */
   present<T extends MessageRef>(refs: readonly T[]): Promise<T[]>;
   /** removes messages (POP3: on commit; IMAP: flag and expunge); returns those removed */
-  remove<T extends MessageRef>(refs: readonly T[]): Promise<T[]>;
+  remove<T extends MessageRef & { size: number }>(refs: readonly T[]): Promise<T[]>;
   /** ends the session cleanly, applying POP3 deletions */
   commit(): Promise<void>;
   /** drops the session without applying anything */

@@ -36,6 +36,7 @@ async function endpoint(
     allowInvalidCertificates: false,
     authMethod: 'password',
     folders: { mode: 'inbox' },
+    maxMessageBytes: 100 * 1024 * 1024,
     username: user.name,
     secret: user.password,
     ...extra,

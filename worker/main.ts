@@ -14,7 +14,9 @@ import { WORKFLOW_BUNDLE } from './bundle';
 async function main(): Promise<void> {
   const config = loadConfig();
   const keyring = loadKeyring(config.secretKeys);
-  const pool = createPool(config.databaseUrl);
+  const pool = createPool(config.databaseUrl, { max: config.dbPool });
+  // one lock connection per activity slot: taking a lock never waits (see db/account-lock.ts)
+  const lockPool = createPool(config.databaseUrl, { max: config.maxActivities });
   await migrate(pool);
   await resealSecrets(pool, keyring, { onlyPlaintext: true });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
@@ -23,11 +25,13 @@ async function main(): Promise<void> {
     connection,
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
+    maxConcurrentActivityTaskExecutions: config.maxActivities,
     ...(existsSync(WORKFLOW_BUNDLE)
       ? { workflowBundle: { codePath: WORKFLOW_BUNDLE } }
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities({
       pool,
+      lockPool,
       keyring,
       trace: config.protocolTrace ? (line) => console.log(`trace ${line}`) : undefined,
       sources: {
@@ -52,6 +56,7 @@ async function main(): Promise<void> {
     targets.closeAll();
     await connection.close();
     await pool.end();
+    await lockPool.end();
   }
 }
 

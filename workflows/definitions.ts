@@ -24,15 +24,20 @@ export interface RunSummary {
   downloaded: number;
   downloadedBytes: number;
   removed: number;
+  /** undelivered messages over the size limit (the account's, else the global one), left on the server */
   tooLarge: number;
+  /** undelivered messages whose download failed again and again: given up, left on the server */
+  skipped: number;
   /** copies of messages delivered before a UIDVALIDITY change, recognised and not delivered again */
   recognized: number;
   /** IMAP folders whose UIDVALIDITY changed (recreated or migrated mailbox) */
   resyncedFolders: string[];
   /** a delivery target answered "later" or was unreachable: held for a retry, still on the server */
   held: number;
-  /** a delivery target refused them for good: in quarantine */
+  /** a delivery target refused them for good, or they could not be processed: in quarantine */
   quarantined: number;
+  /** could not be processed this time: tried again, then quarantined */
+  failed: number;
 }
 
 /** Delivery to the account's targets: what waits for them and why. */

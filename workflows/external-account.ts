@@ -69,7 +69,7 @@ function initialStatus(externalAccountId: string): AccountStatus {
 }
 
 function emptyRun(startedAt: string): RunSummary {
-  const zero = { onServer: 0, newOnServer: 0, downloaded: 0, downloadedBytes: 0, removed: 0, tooLarge: 0, recognized: 0, held: 0, quarantined: 0 };
+  const zero = { onServer: 0, newOnServer: 0, downloaded: 0, downloadedBytes: 0, removed: 0, tooLarge: 0, skipped: 0, recognized: 0, held: 0, quarantined: 0, failed: 0 };
   return { startedAt, finishedAt: startedAt, outcome: 'ok', resyncedFolders: [], ...zero };
 }
 
@@ -143,20 +143,23 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
       run.resyncedFolders = listed.resyncedFolders;
       if (listed.resyncedFolders.length > 0) status.lastResync = { folders: listed.resyncedFolders, at: new Date().toISOString() };
       run.onServer = listed.onServer;
-      run.newOnServer = listed.newlySeen;
+      run.newOnServer = listed.newOnServer;
       run.tooLarge = listed.tooLarge;
+      run.skipped = listed.skipped;
       status.phase = 'downloading';
       status.progress = { done: 0, total: listed.pending };
       let remaining = targetDown ? 0 : listed.pending;
       let done = 0;
       while (remaining > 0 && !stop) {
         const batch = await mail.downloadBatch(id);
-        const handled = batch.delivered + batch.recognized + batch.held + batch.quarantined;
-        if (handled === 0) break;
+        const handled = batch.delivered + batch.recognized + batch.held + batch.quarantined + batch.failed;
+        // no message handled and none gone from the server: another batch would do the same
+        if (handled === 0 && batch.remaining >= remaining) break;
         run.downloaded += batch.delivered;
         run.recognized += batch.recognized;
         run.held += batch.held;
         run.quarantined += batch.quarantined;
+        run.failed += batch.failed;
         run.downloadedBytes += batch.bytes;
         status.counts.delivered += batch.delivered;
         status.counts.recognized += batch.recognized;

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { DeletePolicy } from '../../core/delete-policy';
 import type { DeliveryChoice } from '../../core/delivery-routing';
 import { getTarget } from '../../db/delivery-targets';
+import { sameMailbox } from '../../core/mailbox-identity';
 import { defaultPort, portAfterChange } from '../../core/tls-decision';
 import { getAccount } from '../../db/accounts';
 import {
@@ -18,6 +19,7 @@ import {
   type ExternalAccountSettings,
   type OAuthSettings,
 } from '../../db/external-accounts';
+import { backlogOf } from '../../db/held-messages';
 import { saveSecrets, secretsSet, type SecretName } from '../../db/secrets';
 import { resolveOAuth } from '../oauth-settings';
 import type { ApiDeps } from '../deps';
@@ -26,6 +28,7 @@ import { inTransaction } from '../../db/pool';
 import { ApiError, conflict, invalid, notFound, parse, readJson } from '../http-errors';
 import {
   createExternalAccount,
+  deleteExternalAccountQuery as deleteQuery,
   idParam,
   protocolMismatch,
   resetIndex as resetSchema,
@@ -128,6 +131,10 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
     return inTransaction(pool, async (tx) => {
       const accountId = stored ? stored.id : await insertExternalAccount(tx, next);
       if (stored && !(await updateExternalAccount(tx, stored.id, next))) throw notFound('external account', stored.id);
+      // Another mailbox starts a fresh index and delivery generation: nothing learned about the old one may delete there.
+      if (stored && !sameMailbox(stored.settings, next) && (await resetIndex(tx, accountId, true)) === 'busy') {
+        throw conflict('a collection cycle of this account is running; change the server or username when it has finished');
+      }
       await saveSecrets(tx, keyring, accountId, changes);
       if (changes.oauth_access_token === null) await setAccessExpiry(tx, accountId, null);
       if (changes.oauth_refresh_token || next.authMethod !== 'xoauth2') await setReauthorization(tx, accountId, null);
@@ -210,6 +217,16 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
 
   app.delete('/:id', async (c) => {
     const { id: externalId } = parse(id, c.req.param());
+    const { discardQuarantine } = parse(deleteQuery, c.req.query());
+    if (!(await getExternalAccount(pool, externalId))) throw notFound('external account', externalId);
+    // Quarantined messages are gone from the remote server: they are the only copy.
+    const { quarantined } = await backlogOf(pool, externalId);
+    if (quarantined > 0 && !discardQuarantine) {
+      throw new ApiError(409, {
+        error: 'quarantine_not_empty',
+        message: `${quarantined} quarantined message(s) of this account exist nowhere else; retry or discard them first (GET /api/quarantine?externalAccountId=${externalId}), or delete with ?discardQuarantine=true`,
+      });
+    }
     if (!(await deleteExternalAccount(pool, externalId))) throw notFound('external account', externalId);
     await workflows.stop(externalId);
     return c.body(null, 204);

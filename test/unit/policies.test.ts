@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { selectForDeletion, type IndexedMessage } from '../../core/delete-policy';
-import { messageKey, planDownloads, type MessageRef } from '../../core/download-plan';
+import { messageKey, takeBatch, type MessageRef } from '../../core/download-plan';
 import { classifyError, MailpullError } from '../../core/errors';
 import { decideUpgrade, defaultPort, portAfterChange, tlsWarning } from '../../core/tls-decision';
 
@@ -10,14 +10,22 @@ const now = new Date('2026-11-21T12:00:00Z');
 const ref = (uid: string, folder = '', uidvalidity = ''): MessageRef => ({ folder, uidvalidity, uid });
 const entry = (uid: string, ageDays: number, delivered: boolean, folder = ''): [string, IndexedMessage] => [
   messageKey(ref(uid, folder)),
-  { ...ref(uid, folder), firstSeenAt: new Date(now.getTime() - ageDays * DAY), deliveredAt: delivered ? now : null },
+  { ...ref(uid, folder), size: 100, firstSeenAt: new Date(now.getTime() - ageDays * DAY), deliveredAt: delivered ? now : null },
 ];
 const uids = (refs: readonly MessageRef[]): string[] => refs.map((r) => r.uid);
 
 describe('selectForDeletion', () => {
   const index = new Map([entry('old', 10, true), entry('new', 1, true), entry('undelivered', 30, false)]);
-  const onServer = ['old', 'new', 'undelivered', 'unknown'].map((uid) => ref(uid));
+  const onServer = ['old', 'new', 'undelivered', 'unknown'].map((uid) => ({ ...ref(uid), size: 100 }));
 
+  test('a message whose size differs from the one delivered, or whose key the server lists twice, is never deleted', () => {
+    const listed = [
+      { ...ref('old'), size: 101 },
+      { ...ref('new'), size: 100 },
+      { ...ref('new'), size: 100 },
+    ];
+    assert.deepEqual(selectForDeletion(listed, index, { mode: 'immediately' }, now), []);
+  });
   test('never deletes nothing', () => {
     assert.deepEqual(selectForDeletion(onServer, index, { mode: 'never' }, now), []);
   });
@@ -30,33 +38,24 @@ describe('selectForDeletion', () => {
   });
   test('the same UID in another folder or UIDVALIDITY is another message', () => {
     const imapIndex = new Map([entry('7', 1, true, 'Work')]);
-    const candidates = [ref('7', 'Work'), ref('7', 'INBOX'), ref('7', 'Work', '99')];
-    assert.deepEqual(selectForDeletion(candidates, imapIndex, { mode: 'immediately' }, now), [ref('7', 'Work')]);
+    const candidates = [ref('7', 'Work'), ref('7', 'INBOX'), ref('7', 'Work', '99')].map((r) => ({ ...r, size: 100 }));
+    assert.deepEqual(selectForDeletion(candidates, imapIndex, { mode: 'immediately' }, now), [{ ...ref('7', 'Work'), size: 100 }]);
   });
 });
 
-describe('planDownloads', () => {
-  const message = (uid: string, size: number) => ({ ...ref(uid), size, localFolder: 'INBOX', internalDate: null, flags: [] });
-  const server = [message('a', 10), message('b', 500), message('c', 10), message('d', 10)];
-  test('skips delivered messages and bounds the batch by count', () => {
-    const plan = planDownloads(server, new Set([messageKey(ref('a'))]), { maxMessages: 2, maxBytes: 1e9, maxMessageBytes: 1e9 });
-    assert.deepEqual(plan.batch.map((m) => m.uid), ['b', 'c']);
-    assert.equal(plan.remaining, 1);
+describe('takeBatch', () => {
+  const message = (uid: string, size: number) => ({ ...ref(uid), size });
+  const queue = [message('a', 10), message('b', 500), message('c', 10), message('d', 10)];
+  test('takes what fits the byte budget, in order', () => {
+    assert.deepEqual(takeBatch(queue, 1e9).map((m) => m.uid), ['a', 'b', 'c', 'd']);
+    assert.deepEqual(takeBatch(queue.slice(2), 15).map((m) => m.uid), ['c']);
   });
-  test('bounds the batch by bytes but always takes one message', () => {
-    const plan = planDownloads(server, new Set([messageKey(ref('a'))]), { maxMessages: 10, maxBytes: 100, maxMessageBytes: 1e9 });
-    assert.deepEqual(plan.batch.map((m) => m.uid), ['b']);
-    assert.equal(plan.remaining, 2);
+  test('keeps order: a later small message does not jump a large one', () => {
+    assert.deepEqual(takeBatch(queue, 20).map((m) => m.uid), ['a']);
   });
-  test('keeps server order: a later small message does not jump a full batch', () => {
-    const plan = planDownloads(server, new Set(), { maxMessages: 10, maxBytes: 20, maxMessageBytes: 1e9 });
-    assert.deepEqual(plan.batch.map((m) => m.uid), ['a']);
-    assert.equal(plan.remaining, 3);
-  });
-  test('messages over the size limit are reported, not downloaded', () => {
-    const plan = planDownloads(server, new Set(), { maxMessages: 10, maxBytes: 1e9, maxMessageBytes: 100 });
-    assert.deepEqual(plan.tooLarge.map((m) => m.uid), ['b']);
-    assert.deepEqual(plan.batch.map((m) => m.uid), ['a', 'c', 'd']);
+  test('a single message larger than the budget still goes, alone', () => {
+    assert.deepEqual(takeBatch(queue.slice(1), 100).map((m) => m.uid), ['b']);
+    assert.deepEqual(takeBatch([], 100), []);
   });
 });
 

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { addUser, countOnServer, type DovecotUser } from './support/dovecot';
+import { writeMaildir } from './support/maildir';
+import { TestSystem } from './support/system';
+import { waitFor } from './support/env';
+
+const ACCOUNTS = 100;
+const PER_ACCOUNT = 3;
+
+const message = (account: number, i: number): Buffer =>
+  Buffer.from(
+    `From: sender@remote.test\r\nTo: owner@many.test\r\nSubject: account ${account} message ${i}\r\nMessage-ID: <a${account}m${i}@many.test>\r\n\r\nbody ${account}/${i}\r\n`,
+  );
+
+describe('many accounts at once on one worker', () => {
+  let sys: TestSystem;
+  before(async () => {
+    sys = await TestSystem.start();
+  });
+  after(async () => {
+    await sys.close();
+  });
+
+  test(`${ACCOUNTS} external accounts (POP3 and IMAP) created together all finish their first cycle, each message stored once`, async () => {
+    const owner = await sys.localAccount('owner@many.test');
+    const users: DovecotUser[] = [];
+    for (let a = 0; a < ACCOUNTS; a++) {
+      const user = await addUser('many');
+      await writeMaildir(user, PER_ACCOUNT, (i) => message(a, i));
+      users.push(user);
+    }
+    const started = Date.now();
+    const externals = await Promise.all(
+      users.map((user, a) =>
+        a % 2 === 0
+          ? sys.pop3Account(owner, user, { deletePolicy: 'immediately' })
+          : sys.imapAccount(owner, user, { deletePolicy: 'immediately' }),
+      ),
+    );
+    const created = Date.now();
+    const statuses = await Promise.all(externals.map((e) => sys.waitForCycles(e.id, 1, 600_000)));
+    const finished = Date.now();
+    console.log(
+      `# ${ACCOUNTS} accounts: created through the API in ${created - started} ms; all first cycles done ${finished - started} ms after the first create`,
+    );
+    for (const [a, status] of statuses.entries()) {
+      assert.equal(status.lastError, null, `account ${a}: ${JSON.stringify(status.lastError)}`);
+      assert.equal(status.lastRun?.outcome, 'ok');
+      assert.equal(status.lastRun?.downloaded, PER_ACCOUNT, `account ${a} delivered its messages in its first cycle`);
+    }
+    const { rows } = await sys.db.pool.query<{ subject: string; n: string }>(
+      'SELECT subject, count(*) AS n FROM messages WHERE account_id = $1 GROUP BY subject',
+      [owner.id],
+    );
+    assert.equal(rows.length, ACCOUNTS * PER_ACCOUNT, 'every message arrived');
+    assert.ok(rows.every((r) => r.n === '1'), 'no message arrived twice');
+    await waitFor('every remote mailbox emptied', async () => (await Promise.all(users.map(countOnServer))).every((n) => n === 0), 60_000);
+  });
+});
