@@ -1,14 +1,44 @@
-import addressparser from 'nodemailer/lib/addressparser';
+import { addressesIn } from './address-list';
 import type { HeaderField } from './headers';
 
-/** Only a plain addr-spec may go into MAIL FROM: printable ASCII without spaces or specials. */
-const ADDR_SPEC = /^[!#-'*+\-./0-9=?A-Z^-~]+@[!#-'*+\-./0-9=?A-Z^-~]+$/;
+/** Longest envelope sender taken (RFC 5321's path limit less the angle brackets). */
+export const MAX_ENVELOPE_SENDER_LENGTH = 254;
 
-function firstAddress(value: string): string | null {
-  for (const entry of addressparser(value)) {
-    if ('address' in entry && entry.address && ADDR_SPEC.test(entry.address)) return entry.address;
+/** The characters of an addr-spec's atoms and dots: printable ASCII without space and specials. */
+function isAtomOrDotCode(code: number): boolean {
+  return (
+    code === 0x21 ||
+    (code >= 0x23 && code <= 0x27) ||
+    code === 0x2a ||
+    code === 0x2b ||
+    (code >= 0x2d && code <= 0x39) ||
+    code === 0x3d ||
+    code === 0x3f ||
+    (code >= 0x41 && code <= 0x5a) ||
+    (code >= 0x5e && code <= 0x7e)
+  );
+}
+
+/** Only a plain addr-spec may go into MAIL FROM: atom and dot characters, one '@' with some on both sides. */
+function isPlainAddrSpec(address: string): boolean {
+  if (address.length > MAX_ENVELOPE_SENDER_LENGTH) return false;
+  const at = address.indexOf('@');
+  if (at <= 0 || at === address.length - 1) return false;
+  for (let i = 0; i < address.length; i++) {
+    if (i !== at && !isAtomOrDotCode(address.charCodeAt(i))) return false;
   }
-  return null;
+  return true;
+}
+
+/**
+ * The inside of a Return-Path written as `<addr-spec>` (trimmed), or null if it has another
+ * shape: only a server writes it, and anything else is not trusted.
+ */
+function returnPathInside(value: string): string | null {
+  const path = value.trim();
+  if (path.length < 2 || !path.startsWith('<') || !path.endsWith('>')) return null;
+  const inside = path.slice(1, -1);
+  return inside.includes('<') || inside.includes('>') ? null : inside.trim();
 }
 
 /**
@@ -18,10 +48,9 @@ function firstAddress(value: string): string | null {
  */
 export function envelopeSender(headers: readonly HeaderField[]): string {
   const returnPath = headers.find((h) => h.name === 'return-path');
-  // Return-Path is written by a server as <addr-spec>; anything else is not trusted
-  const path = returnPath && /^<\s*([^<>]*?)\s*>$/.exec(returnPath.value.trim());
-  if (path && path[1] === '') return '';
-  if (path && ADDR_SPEC.test(path[1])) return path[1];
+  const path = returnPath ? returnPathInside(returnPath.value) : null;
+  if (path === '') return '';
+  if (path !== null && isPlainAddrSpec(path)) return path;
   const from = headers.find((h) => h.name === 'from');
-  return (from && firstAddress(from.value)) ?? '';
+  return (from && addressesIn(from.value).find(isPlainAddrSpec)) ?? '';
 }

@@ -1,7 +1,13 @@
-import addressparser from 'nodemailer/lib/addressparser';
+import { addressesIn } from './address-list';
 import type { HeaderField } from './headers';
+import { receivedForAddresses } from './received-for';
 
 export const DEFAULT_RECIPIENT_HEADERS = ['To', 'CC', 'X-RCPT-TO', 'X-Envelope-To', 'Received'] as const;
+
+/** Candidate addresses read from one message at most; the first ones in header order are kept. */
+export const MAX_CANDIDATES = 1_000;
+/** Longest address taken as a candidate (RFC 5321's path limit less the angle brackets). */
+export const MAX_ADDRESS_LENGTH = 254;
 
 export interface RecipientOptions {
   /** deliver to the local accounts named in MIME headers (else everything goes to the owner) */
@@ -10,31 +16,32 @@ export interface RecipientOptions {
   headers: readonly string[];
 }
 
-const RECEIVED_FOR = /\bfor\s+<?([^\s<>;"]+@[^\s<>;"]+?)>?(?=[\s;]|$)/gi;
-
-function addressesIn(value: string): string[] {
-  const out: string[] = [];
-  const walk = (entries: ReturnType<typeof addressparser>): void => {
-    for (const entry of entries) {
-      if ('group' in entry && entry.group) walk(entry.group);
-      else if ('address' in entry && entry.address) out.push(entry.address);
-    }
-  };
-  walk(addressparser(value));
-  return out;
+/** An address worth looking up: has an '@', fits a mail path, no control characters (NUL breaks Postgres text). */
+function plausibleAddress(address: string): boolean {
+  if (address.length > MAX_ADDRESS_LENGTH || !address.includes('@')) return false;
+  for (let i = 0; i < address.length; i++) {
+    const code = address.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return false;
+  }
+  return true;
 }
 
-/** Every address the configured headers name, lower-cased, in order of first appearance. */
+/**
+ * Every address the configured headers name, lower-cased, in order of first appearance, at
+ * most MAX_CANDIDATES of them.
+ */
 export function candidateAddresses(headers: readonly HeaderField[], options: RecipientOptions): string[] {
   if (!options.enabled) return [];
   const wanted = new Set(options.headers.map((h) => h.toLowerCase()));
   const found = new Set<string>();
   for (const field of headers) {
     if (!wanted.has(field.name)) continue;
-    const addresses =
-      field.name === 'received' ? [...field.value.matchAll(RECEIVED_FOR)].map((m) => m[1]) : addressesIn(field.value);
+    const addresses = field.name === 'received' ? receivedForAddresses(field.value, MAX_CANDIDATES) : addressesIn(field.value);
     for (const address of addresses) {
-      if (address.includes('@')) found.add(address.trim().toLowerCase());
+      const candidate = address.trim().toLowerCase();
+      if (!plausibleAddress(candidate)) continue;
+      found.add(candidate);
+      if (found.size >= MAX_CANDIDATES) return [...found];
     }
   }
   return [...found];
