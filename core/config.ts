@@ -21,6 +21,7 @@ export const CONFIG_VARIABLES = [
   'MAILPULL_DELIVERY_RETRY_SECONDS',
   'MAILPULL_MAX_ACTIVITIES',
   'MAILPULL_DB_POOL',
+  'MAILPULL_LOOP_REPORT_SECONDS',
 ] as const;
 
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
@@ -50,6 +51,8 @@ export interface Config {
   maxActivities: number;
   /** database connections for queries and transactions, besides the lock connections */
   dbPool: number;
+  /** how often the worker logs its event loop's longest delay */
+  loopReportMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -89,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deliveryRetryMs: positiveInt('MAILPULL_DELIVERY_RETRY_SECONDS', 30) * 1000,
     maxActivities: positiveInt('MAILPULL_MAX_ACTIVITIES', 20),
     dbPool: positiveInt('MAILPULL_DB_POOL', 10),
+    loopReportMs: positiveInt('MAILPULL_LOOP_REPORT_SECONDS', 300) * 1000,
     protocolTrace: ['1', 'true', 'yes', 'on'].includes((read('MAILPULL_PROTOCOL_TRACE') ?? '').toLowerCase()),
     secretKeys: keyFile ? { kind: 'file', path: keyFile } : { kind: 'env', value: keyValue ?? '' },
   };

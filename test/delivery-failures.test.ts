@@ -247,5 +247,15 @@ describe('delivery failures: nothing lost, nothing duplicated, nothing deleted b
     assert.equal(await mailboxCount(destination), 10);
     const delivered = await readByPop3(destination);
     deliveredCounts(delivered, messages).forEach((n, i) => assert.equal(n, 1, `message ${i}: ${n} copies`));
+
+    // The quarantined message exists nowhere else now: deleting its account must not lose it unasked.
+    const refused = await sys.api('DELETE', `/api/external-accounts/${external.id}`);
+    assert.equal(refused.status, 409);
+    assert.equal(refused.body.error, 'quarantine_not_empty');
+    assert.match(refused.body.message, /1 quarantined message/);
+    assert.equal((await sys.ok('GET', `/api/quarantine?externalAccountId=${external.id}`)).total, 1, 'still in quarantine');
+    assert.equal((await sys.api('DELETE', `/api/external-accounts/${external.id}?discardQuarantine=maybe`)).body.field, 'discardQuarantine');
+    assert.equal((await sys.api('DELETE', `/api/external-accounts/${external.id}?discardQuarantine=true`)).status, 204);
+    assert.equal((await sys.api('GET', `/api/quarantine/${list.messages[0].id}`)).status, 404);
   });
 });

@@ -10,6 +10,7 @@ import { createImapSource } from '../mail/imap-source';
 import { createPop3Source } from '../mail/pop3-source';
 import { TargetClients } from '../mail/targets/target-clients';
 import { WORKFLOW_BUNDLE } from './bundle';
+import { monitorEventLoop } from './loop-monitor';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -49,10 +50,12 @@ async function main(): Promise<void> {
       push: { timeoutMs: config.socketTimeoutMs, idleRestartMs: config.idleRestartMs },
     }),
   });
+  const stopMonitor = monitorEventLoop(config.loopReportMs, (line) => console.log(line));
   console.log(`mailpull worker polling task queue "${config.taskQueue}" on ${config.temporalAddress}`);
   try {
     await worker.run(); // returns after SIGINT/SIGTERM, once running activities finished or timed out
   } finally {
+    stopMonitor();
     targets.closeAll();
     await connection.close();
     await pool.end();

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { addUser, countOnServer } from './support/dovecot';
+import { hostileCorpus } from './support/hostile-corpus';
+import { writeMaildir } from './support/maildir';
+import { TestSystem } from './support/system';
+
+/** The longest event-loop delay the worker reported (it reports every second in these tests). */
+function maxLoopDelayMs(log: string): number {
+  let max = -1;
+  for (const line of log.split('\n')) {
+    const at = line.indexOf('event loop: max delay ');
+    if (at >= 0) max = Math.max(max, Number.parseInt(line.slice(at + 'event loop: max delay '.length), 10));
+  }
+  return max;
+}
+
+describe('hostile mail over POP3 and IMAP (Dovecot)', () => {
+  let sys: TestSystem;
+  const corpus = hostileCorpus();
+  before(async () => {
+    sys = await TestSystem.start({ workerEnv: { MAILPULL_LOOP_REPORT_SECONDS: '1' } });
+    await sys.localAccount('ann@local.test');
+  });
+  after(async () => {
+    await sys.close();
+  });
+
+  for (const protocol of ['pop3', 'imap'] as const) {
+    test(`${protocol}: every hostile message is delivered or quarantined, the ordinary one after them arrives, the worker's loop never blocks`, async () => {
+      const user = await addUser(`hostile${protocol}`);
+      await writeMaildir(user, corpus.length, (i) => corpus[i].raw);
+      const owner = await sys.localAccount(`${protocol}-owner@local.test`);
+      const settings = { deletePolicy: 'immediately', mimeRecipients: { enabled: true } };
+      const started = Date.now();
+      const external = protocol === 'pop3' ? await sys.pop3Account(owner, user, settings) : await sys.imapAccount(owner, user, settings);
+      const status = await sys.waitForCycles(external.id, 1, 300_000);
+      console.log(`# ${protocol}: ${corpus.length} hostile messages handled in ${Date.now() - started} ms; worker event loop max delay ${maxLoopDelayMs(sys.worker!.output())} ms`);
+      assert.equal(status.lastError, null, JSON.stringify(status.lastError));
+      assert.equal(status.lastRun?.outcome, 'ok');
+
+      const { rows: stored } = await sys.db.pool.query<{ raw: Buffer; subject: string | null; account_id: string }>(
+        'SELECT raw, subject, account_id FROM messages WHERE external_account_id = $1',
+        [external.id],
+      );
+      const quarantined = (await sys.ok('GET', `/api/quarantine?externalAccountId=${external.id}`)).total as number;
+      assert.equal(stored.length + quarantined, corpus.length, `${stored.length} stored + ${quarantined} quarantined = every message`);
+      assert.equal(await countOnServer(user), 0, 'all were kept, so all were removed');
+
+      const ann = (await sys.ok('GET', '/api/accounts')).accounts.find((a: { address: string }) => a.address === 'ann@local.test');
+      const ordinary = stored.filter((s) => s.account_id === ann.id);
+      assert.equal(ordinary.length, 1, 'the ordinary message after the hostile ones reached its recipient');
+      assert.equal(ordinary[0].subject, 'an ordinary message ✓');
+      for (const message of corpus) {
+        const copy = stored.find((s) => s.raw.equals(message.raw));
+        if (!copy || message.expect.subject === undefined) continue;
+        assert.equal(copy.subject, message.expect.subject, message.name);
+      }
+      if (protocol === 'pop3') {
+        assert.equal(stored.filter((s) => corpus.some((m) => m.raw.equals(s.raw))).length, stored.length, 'POP3 copies are byte-identical');
+      }
+      const delay = maxLoopDelayMs(sys.worker!.output());
+      assert.ok(delay >= 0, 'the worker reported its event loop');
+      assert.ok(delay < 1000, `the worker's event loop was delayed ${delay} ms at most`);
+    });
+  }
+});
