@@ -74,6 +74,7 @@ export function createCredentials({ pool, keyring, timeoutMs, trace }: Credentia
       folders: account.folders,
       username: account.username,
       secret,
+      maxMessageBytes: Number.MAX_SAFE_INTEGER,
       trace: trace && ((line) => trace(`[${account.id}] ${redactValues(line, secrets())}`)),
     };
   }

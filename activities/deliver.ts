@@ -16,7 +16,7 @@ import { insertHeld, recordHeldAttempt, type HeldMessage, type HeldRecipient } f
 import { storeMessage, storedCopies } from '../db/mailbox-store';
 import { inTransaction, type Pool, type Queryable } from '../db/pool';
 import { markDelivered, markHeldDone, recognizedCopies } from '../db/uid-index';
-import type { Fetched } from '../mail/source';
+import type { FetchedRaw } from '../mail/source';
 import type { Parcel } from '../mail/targets/target-client';
 import type { TargetClients } from '../mail/targets/target-clients';
 import type { Keyring } from '../secrets/keyring';
@@ -181,7 +181,7 @@ const reasonOf = (remaining: readonly HeldRecipient[], addresses: ReadonlyMap<st
  * is held (still on the remote server); one it refused for good goes to quarantine. Copies of
  * messages delivered under an earlier UIDVALIDITY of the same folder are only marked delivered.
  */
-export async function deliverGroup(deps: DeliveryDeps, account: StoredExternalAccount, group: readonly Fetched[]): Promise<GroupOutcome> {
+export async function deliverGroup(deps: DeliveryDeps, account: StoredExternalAccount, group: readonly FetchedRaw[]): Promise<GroupOutcome> {
   const { pool } = deps;
   const headers = group.map(({ raw }) => parseHeaders(raw));
   const candidates = headers.map((h) => candidateAddresses(h, account.mimeRecipients));

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { selectForDeletion } from '../core/delete-policy';
-import { planDownloads, type BatchLimits } from '../core/download-plan';
+import { messageKey, planDownloads, type BatchLimits, type MessageRef } from '../core/download-plan';
 import { tlsWarning, type TlsOutcome } from '../core/tls-decision';
 import {
   getExternalAccountSettings,
@@ -14,7 +14,7 @@ import { withAccountLock } from '../db/account-lock';
 import { backlogOf, pendingHeld } from '../db/held-messages';
 import { collectedAmong, loadCursors, loadIndex, markRemoved, recordSeen, saveFolderListings } from '../db/uid-index';
 import { watchForNewMail, type WatchOutcome } from '../mail/imap-watch';
-import type { Fetched, Listing, MailSession, MailSource } from '../mail/source';
+import type { FetchedRaw, Listing, MailSession, MailSource } from '../mail/source';
 import type { TargetClients } from '../mail/targets/target-clients';
 import type { Keyring } from '../secrets/keyring';
 import { withAccountSession } from './account-session';
@@ -156,7 +156,7 @@ export function createActivities({ pool, keyring, trace, sources, targets, deliv
           // a stalled connection is caught by the socket read timeout instead.
           const beat = setInterval(() => context.heartbeat(progress), HEARTBEAT_EVERY_MS);
           // One fsync per group, not per message; the next group downloads while one commits.
-          const committer = new GroupCommitter<Fetched>(async (group) => {
+          const committer = new GroupCommitter<FetchedRaw>(async (group) => {
             const outcome = await deliverGroup(delivery, account, group);
             progress.delivered += outcome.delivered;
             progress.recognized += outcome.recognized;
@@ -170,6 +170,7 @@ export function createActivities({ pool, keyring, trace, sources, targets, deliv
             for await (const fetched of mail.fetch(plan.batch)) {
               // A target that answers "later" is not sent more: the rest stays on the server.
               if (progress.held > 0) break;
+              if (fetched.raw === null) continue;
               bytes += fetched.raw.length;
               await committer.add(fetched, fetched.raw.length);
             }
@@ -237,7 +238,12 @@ export function createActivities({ pool, keyring, trace, sources, targets, deliv
         const removed = await session(accountId, async (mail, account) => {
           const index = await loadIndex(pool, accountId);
           const due = selectForDeletion([...index.values()], index, account.deletePolicy, new Date());
-          return mail.remove(due);
+          const { rows } = await pool.query<MessageRef & { size: string }>(
+            'SELECT folder, uidvalidity, uid, size FROM uid_index WHERE external_account_id = $1 AND deleted_at IS NULL',
+            [accountId],
+          );
+          const sizes = new Map(rows.map((r) => [messageKey(r), Number(r.size)]));
+          return mail.remove(due.map((ref) => ({ ...ref, size: sizes.get(messageKey(ref)) ?? -1 })));
         });
         await markRemoved(pool, accountId, removed);
         return { removed: removed.length };

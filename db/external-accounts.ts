@@ -20,7 +20,7 @@ export interface OAuthSettings {
 }
 
 /** Where and how to log in, and what to do with the mail: everything but the secrets. */
-export interface ExternalAccountSettings extends Omit<SourceEndpoint, 'secret'> {
+export interface ExternalAccountSettings extends Omit<SourceEndpoint, 'secret' | 'maxMessageBytes'> {
   ownerAccountId: string;
   name: string;
   enabled: boolean;

@@ -38,6 +38,7 @@ async function endpoint(
     folders: { mode: 'inbox' },
     username: user.name,
     secret: user.password,
+    maxMessageBytes: 100 * 1024 * 1024,
     ...extra,
   };
 }
