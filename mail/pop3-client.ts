@@ -327,9 +327,10 @@ export class Pop3Client {
     for (;;) {
       const end = this.inbox.indexOf(0x0a);
       if (end !== -1) {
-        const line = this.inbox.subarray(0, end + 1).toString('latin1');
+        const stop = end > 0 && this.inbox[end - 1] === 0x0d ? end - 1 : end;
+        const line = this.inbox.toString('latin1', 0, stop);
         this.inbox = this.inbox.subarray(end + 1);
-        return line.replace(/\r?\n$/, '');
+        return line;
       }
       if (this.failure) throw this.failure;
       if (this.inbox.length > MAX_LINE) throw new MailpullError('protocol', 'the server sent an overlong line');
