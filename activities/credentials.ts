@@ -84,7 +84,7 @@ export function createCredentials({ pool, keyring, timeoutMs, defaultMaxMessageB
   const masked = (account: StoredExternalAccount, err: unknown): unknown => {
     const { kind, message } = classifyError(err);
     const clean = redactValues(message, Object.values(account.secrets));
-    return clean === message ? err : new MailpullError(kind, clean);
+    return clean === message ? err : new MailpullError(kind, clean, { ref: err instanceof MailpullError ? err.ref : undefined });
   };
 
   return {

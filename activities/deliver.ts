@@ -16,10 +16,7 @@ import { heldContents, insertHeld, recordHeldAttempt, type HeldMessage, type Hel
 import { storeMessage, storedCopies } from '../db/mailbox-store';
 import { inTransaction, type Pool, type Queryable } from '../db/pool';
 import { markDelivered, markHeldDone, noteFailure, recognizedCopies } from '../db/uid-index';
-import type { Fetched } from '../mail/source';
-
-/** A message downloaded whole. */
-export type Downloaded = Extract<Fetched, { raw: Buffer }>;
+import type { FetchedRaw } from '../mail/source';
 import type { Parcel } from '../mail/targets/target-client';
 import type { TargetClients } from '../mail/targets/target-clients';
 import type { Keyring } from '../secrets/keyring';
@@ -44,7 +41,7 @@ export interface GroupOutcome {
   /** why the last message held or quarantined was not delivered */
   lastReason: string | null;
   /** messages whose own writes failed (the others were committed): why */
-  failures: { item: Downloaded; reason: string }[];
+  failures: { item: FetchedRaw; reason: string }[];
 }
 
 export type HeldOutcome = Omit<GroupOutcome, 'recognized' | 'failures'>;
@@ -190,7 +187,7 @@ const reasonOf = (remaining: readonly HeldRecipient[], addresses: ReadonlyMap<st
  * is held (still on the remote server); one it refused for good goes to quarantine. Copies of
  * messages delivered under an earlier UIDVALIDITY of the same folder are only marked delivered.
  */
-export async function deliverGroup(deps: DeliveryDeps, account: StoredExternalAccount, group: readonly Downloaded[]): Promise<GroupOutcome> {
+export async function deliverGroup(deps: DeliveryDeps, account: StoredExternalAccount, group: readonly FetchedRaw[]): Promise<GroupOutcome> {
   const { pool } = deps;
   const headers = group.map(({ raw }) => parseHeaders(raw));
   const candidates = headers.map((h) => candidateAddresses(h, account.mimeRecipients));
@@ -249,7 +246,7 @@ export async function deliverGroup(deps: DeliveryDeps, account: StoredExternalAc
     }
     return outcome;
 
-    async function commitItem(tx: Queryable, item: Item, message: Downloaded['message'], sent: Map<string, Sent>, waiting: boolean): Promise<void> {
+    async function commitItem(tx: Queryable, item: Item, message: FetchedRaw['message'], sent: Map<string, Sent>, waiting: boolean): Promise<void> {
       const { newly, remaining, outcomes } = await commitOutcomes(tx, item, sent);
       const disposition = dispositionOf(outcomes);
       if (disposition !== 'delivered') {
@@ -337,7 +334,7 @@ export type IsolatedOutcome = Omit<GroupOutcome, 'failures'> & { failed: number 
  * others, and after MAX_PROCESSING_FAILURES goes to quarantine with its raw bytes and the reason:
  * counted as kept, like a message a target refused.
  */
-export async function deliverIsolated(deps: DeliveryDeps, account: StoredExternalAccount, group: readonly Downloaded[]): Promise<IsolatedOutcome> {
+export async function deliverIsolated(deps: DeliveryDeps, account: StoredExternalAccount, group: readonly FetchedRaw[]): Promise<IsolatedOutcome> {
   const total: IsolatedOutcome = { delivered: 0, recognized: 0, held: 0, quarantined: 0, failed: 0, lastReason: null };
   const failures: GroupOutcome['failures'] = [];
   const add = (one: GroupOutcome): void => {
@@ -378,7 +375,7 @@ export async function deliverIsolated(deps: DeliveryDeps, account: StoredExterna
  * Keeps a message nothing could process: raw bytes untouched, no parsed summary (that may be what
  * failed), for the owner; a retry from quarantine delivers it to the owner.
  */
-async function quarantineUnprocessable(deps: DeliveryDeps, account: StoredExternalAccount, item: Downloaded, reason: string): Promise<void> {
+async function quarantineUnprocessable(deps: DeliveryDeps, account: StoredExternalAccount, item: FetchedRaw, reason: string): Promise<void> {
   const { message, raw } = item;
   await inTransaction(deps.pool, async (tx) => {
     await insertHeld(tx, {

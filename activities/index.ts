@@ -21,7 +21,7 @@ import {
   saveFolderListings,
 } from '../db/uid-index';
 import { watchForNewMail, type WatchOutcome } from '../mail/imap-watch';
-import type { Fetched, MailSource } from '../mail/source';
+import type { FetchedRaw, MailSource } from '../mail/source';
 import type { TargetClients } from '../mail/targets/target-clients';
 import type { Keyring } from '../secrets/keyring';
 import { withAccountSession } from './account-session';
@@ -185,7 +185,7 @@ export function createActivities({ pool, lockPool, keyring, trace, sources, targ
           const tally = emptyTally();
           let deliveryError: string | null = null;
           // One fsync per group, not per message; the next group downloads while one commits.
-          const committer = new GroupCommitter<Fetched & { raw: Buffer }>(async (group) => {
+          const committer = new GroupCommitter<FetchedRaw>(async (group) => {
             const outcome = await deliverIsolated(delivery, account, group);
             for (const k of Object.keys(tally) as (keyof Tally)[]) tally[k] += outcome[k];
             deliveryError = outcome.lastReason ?? deliveryError;

@@ -1,4 +1,3 @@
-import type { MessageRef } from './download-plan';
 /**
  * Every failure mailpull knows how to name, classified once: whether retrying can help.
  * Activities turn these into Temporal ApplicationFailures (type = kind); the workflow and the
@@ -11,27 +10,34 @@ export type ErrorKind =
   | 'config' // the account's settings cannot work (e.g. STLS offered but disabled)
   | 'gone' // the external account was deleted while we worked
   | 'inactive' // the account, its owner or the owner's domain is disabled
+  | 'permanent' // the server refused for good (POP3 [SYS/PERM], IMAP NOPERM/CONTACTADMIN, BAD)
   | 'network' // connection refused, reset or dropped
   | 'timeout' // the server stopped answering
   | 'protocol' // the server answered something we did not expect
-  | 'busy' // another session holds the account (should never last)
-  | 'database' // the database is restarting, unreachable or out of connections
+  | 'busy' // not now: another session holds the account, or the server says so (IN-USE, SYS/TEMP, UNAVAILABLE)
+  | 'database' // Postgres is restarting, unreachable or out of resources, or a transaction must be retried
   | 'internal';
 
-const PERMANENT: ReadonlySet<ErrorKind> = new Set(['auth', 'reauth', 'tls', 'config', 'gone', 'inactive']);
+const PERMANENT: ReadonlySet<ErrorKind> = new Set(['auth', 'reauth', 'tls', 'config', 'gone', 'inactive', 'permanent']);
+
+/** The remote message an error is about, so failures can be counted per message. */
+export interface MessageErrorRef {
+  folder: string;
+  uidvalidity: string;
+  uid: string;
+}
 
 export class MailpullError extends Error {
-  /** the remote message being handled when this happened, if any */
-  readonly ref?: MessageRef;
+  readonly ref?: MessageErrorRef;
 
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    options?: { cause?: unknown; ref?: MessageRef },
+    options?: { cause?: unknown; ref?: MessageErrorRef },
   ) {
     super(message, options);
     this.name = `MailpullError(${kind})`;
-    this.ref = options?.ref;
+    if (options?.ref) this.ref = { folder: options.ref.folder, uidvalidity: options.ref.uidvalidity, uid: options.ref.uid };
   }
 }
 
@@ -50,6 +56,29 @@ const NETWORK_CODES = new Set([
 
 const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME/;
 
+/** pg's own messages when the server goes away under a client (no code set). */
+const PG_CONNECTION_LOST = ['Connection terminated unexpectedly', 'Connection terminated', 'terminating connection'];
+
+/**
+ * SQLSTATEs after which the same statement can succeed later: connection exceptions (class 08),
+ * the server shutting down or starting (57P01-57P03), insufficient resources (class 53),
+ * serialization failures and deadlocks.
+ */
+export function isTransientSqlState(state: string): boolean {
+  if (state.length !== 5) return false;
+  const cls = state.slice(0, 2);
+  return cls === '08' || cls === '53' || state === '57P01' || state === '57P02' || state === '57P03' || state === '40001' || state === '40P01';
+}
+
+const isSqlState = (code: string): boolean => {
+  if (code.length !== 5) return false;
+  for (let i = 0; i < 5; i++) {
+    const c = code.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a))) return false;
+  }
+  return true;
+};
+
 /** Maps anything thrown to a kind and a message safe to show (no credentials are ever in it). */
 export function classifyError(err: unknown): { kind: ErrorKind; message: string; retryable: boolean } {
   if (err instanceof MailpullError) {
@@ -61,5 +90,14 @@ export function classifyError(err: unknown): { kind: ErrorKind; message: string;
   if (NETWORK_CODES.has(code)) kind = 'network';
   else if (code === 'ETIMEDOUT') kind = 'timeout';
   else if (TLS_CODE.test(code)) kind = 'tls';
+  else if (isSqlState(code) && isTransientSqlState(code)) kind = 'database';
+  else if (code === '' && PG_CONNECTION_LOST.some((m) => message.startsWith(m))) kind = 'network';
   return { kind, message: code && !message.includes(code) ? `${code}: ${message}` : message, retryable: isRetryable(kind) };
+}
+
+/** The error, typed, naming the message it happened with (kind and message unchanged). */
+export function withRef(err: unknown, ref: MessageErrorRef): MailpullError {
+  if (err instanceof MailpullError && err.ref) return err;
+  const { kind, message } = classifyError(err);
+  return new MailpullError(kind, message, { cause: err, ref });
 }

@@ -1,7 +1,8 @@
-import { ImapFlow } from 'imapflow';
+import { AuthenticationFailure, ImapFlow } from 'imapflow';
 import net from 'node:net';
 import tls from 'node:tls';
 import { classifyError, MailpullError } from '../core/errors';
+import { imapRefusalKind } from '../core/protocol-codes';
 import type { TlsOutcome } from '../core/tls-decision';
 import { redactCommand } from '../secrets/redact';
 import type { SourceEndpoint } from './source';
@@ -9,6 +10,8 @@ import type { SourceEndpoint } from './source';
 export interface ImapConnectOptions {
   /** longest wait for the greeting and for any answer */
   timeoutMs: number;
+  /** the largest literal accepted (a message piece); larger ones fail the connection */
+  maxLiteralBytes?: number;
   /** watcher connections IDLE on their own; collection connections never do */
   autoIdle?: { maxIdleMs: number };
 }
@@ -26,17 +29,36 @@ class StrictImapFlow extends ImapFlow {
   }
 }
 
-/** Maps imapflow's errors onto mailpull's kinds, with a message that says what to change. */
+/** Bounds on what one server answer may make imapflow buffer. */
+export const IMAP_MAX_LINE_BYTES = 16 * 1024 * 1024;
+const DEFAULT_MAX_LITERAL_BYTES = 1024 * 1024;
+
+interface ImapflowError {
+  authenticationFailed?: boolean;
+  response?: unknown;
+  responseStatus?: string;
+  responseText?: string;
+  serverResponseCode?: string;
+  code?: string;
+  tlsFailed?: boolean;
+  message?: string;
+}
+
+const AUTH_SETUP_FAILURES: Record<string, string> = {
+  'Login is disabled': 'the server disables LOGIN (LOGINDISABLED) and offers no SASL PLAIN/LOGIN; it probably wants TLS',
+  'No matching authentication method': 'the server offers no authentication method mailpull can use',
+};
+
+/**
+ * Maps imapflow's errors onto mailpull's kinds, with a message that says what to change. A NO or
+ * BAD is classified by its RFC 5530 response code; imapflow marks *every* login failure with
+ * `authenticationFailed`, a dropped connection and a timeout too, so that flag alone never makes
+ * an auth failure.
+ */
 export function imapError(err: unknown, timeoutMs: number): MailpullError {
   if (err instanceof MailpullError) return err;
-  const e = (typeof err === 'object' && err !== null ? err : {}) as {
-    authenticationFailed?: boolean;
-    response?: string;
-    code?: string;
-    tlsFailed?: boolean;
-    message?: string;
-  };
-  if (e.authenticationFailed) return new MailpullError('auth', `authentication failed${e.response ? `: ${e.response}` : ''}`);
+  const e = (typeof err === 'object' && err !== null ? err : {}) as ImapflowError;
+  const duringLogin = e.authenticationFailed === true;
   if (e.code === 'GREETING_TIMEOUT') {
     return new MailpullError(
       'timeout',
@@ -47,11 +69,29 @@ export function imapError(err: unknown, timeoutMs: number): MailpullError {
   if (e.code === 'ETIMEOUT' || e.code === 'CONNECT_TIMEOUT' || e.code === 'UPGRADE_TIMEOUT') {
     return new MailpullError('timeout', `the IMAP server stopped answering (${e.code})`);
   }
-  if (e.code === 'NoConnection' || e.code?.startsWith('ClosedAfterConnect')) {
-    return new MailpullError('network', e.message ?? 'the IMAP connection closed');
+  if (e.code === 'NoConnection' || e.code === 'EConnectionClosed' || e.code?.startsWith('ClosedAfterConnect')) {
+    return new MailpullError('network', `${duringLogin ? 'during login: ' : ''}${e.message ?? 'the IMAP connection closed'}`);
+  }
+  if (e.code === 'ETHROTTLE') return new MailpullError('busy', 'the IMAP server throttles this client');
+  if (e.code === 'LiteralTooLarge' || e.code === 'LineTooLarge' || e.code === 'ResponseTooLarge') {
+    return new MailpullError('protocol', `the IMAP server sent more than asked: ${e.message ?? e.code}`, { cause: err });
+  }
+  if (e.responseStatus === 'NO' || e.responseStatus === 'BAD') {
+    const code = e.serverResponseCode || null;
+    const kind = imapRefusalKind(e.responseStatus, code, duringLogin);
+    const text = e.responseText ?? (typeof e.response === 'string' ? e.response : '');
+    const what = kind === 'auth' ? 'authentication failed' : `the IMAP server answered ${e.responseStatus}`;
+    return new MailpullError(kind, `${what}${code ? ` [${code}]` : ''}${text ? `: ${text.slice(0, 300)}` : ''}`, { cause: err });
+  }
+  if (err instanceof AuthenticationFailure) {
+    const setup = AUTH_SETUP_FAILURES[err.message];
+    if (setup) return new MailpullError('config', setup);
+    // imapflow's own verdict after login, e.g. Exchange's "User is authenticated but not connected"
+    const text = typeof e.response === 'string' ? `: ${e.response.slice(0, 300)}` : '';
+    return new MailpullError('auth', `authentication failed${text}`);
   }
   const classified = classifyError(err);
-  const kind = classified.kind === 'internal' ? 'protocol' : classified.kind;
+  const kind = classified.kind === 'internal' ? (duringLogin ? 'network' : 'protocol') : classified.kind;
   return new MailpullError(kind, `IMAP: ${classified.message}`, { cause: err });
 }
 
@@ -69,7 +109,7 @@ function traceLogger(trace: (line: string) => void) {
 
 /** Connects and logs in; the caller owns the client. */
 export async function connectImap(
-  endpoint: SourceEndpoint,
+  endpoint: Omit<SourceEndpoint, 'maxMessageBytes'>,
   options: ImapConnectOptions,
 ): Promise<{ client: ImapFlow; tls: TlsOutcome }> {
   const direct = endpoint.tlsMode === 'direct';
@@ -89,6 +129,9 @@ export async function connectImap(
         : { user: endpoint.username, pass: endpoint.secret, authzid: endpoint.authzid },
     logger: endpoint.trace ? traceLogger(endpoint.trace) : false,
     disableBinary: true,
+    maxLineLength: IMAP_MAX_LINE_BYTES,
+    maxLiteralSize: options.maxLiteralBytes ?? DEFAULT_MAX_LITERAL_BYTES,
+    maxResponseSize: (options.maxLiteralBytes ?? DEFAULT_MAX_LITERAL_BYTES) + IMAP_MAX_LINE_BYTES,
     disableCompression: false,
     greetingTimeout: options.timeoutMs,
     connectionTimeout: options.timeoutMs,

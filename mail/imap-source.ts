@@ -1,11 +1,12 @@
 import type { ImapFlow } from 'imapflow';
 import { decideExpunge } from '../core/expunge-decision';
 import type { MessageRef, ServerMessage } from '../core/download-plan';
-import { MailpullError } from '../core/errors';
+import { MailpullError, withRef } from '../core/errors';
+import { uidSets } from '../core/uid-set';
 import { localFolderFor, selectFolders, type RemoteFolder } from '../core/folder-selection';
 import type { TlsOutcome } from '../core/tls-decision';
 import { connectImap, imapError } from './imap-connect';
-import type { Fetched, FolderCursor, FolderListing, Listing, MailSession, MailSource, SourceEndpoint } from './source';
+import type { Fetched, FolderCursor, FolderListing, Listing, MailSession, MailSource, RemovableRef, SourceEndpoint } from './source';
 
 export interface ImapSourceOptions {
   timeoutMs: number;
@@ -14,14 +15,19 @@ export interface ImapSourceOptions {
 }
 
 const DEFAULT_CHUNK = 4 * 1024 * 1024;
-/** Small messages are fetched many per command, up to this many bytes per command. */
+/** Small messages are fetched many per command, at most this many bytes asked for per command. */
 const FETCH_GROUP_BYTES = 8 * 1024 * 1024;
 const FETCH_GROUP_MESSAGES = 100;
 
 /** IMAP flags worth keeping with a stored copy; \Recent is per session and meaningless later. */
 const keptFlags = (flags: Set<string> | undefined): string[] => [...(flags ?? [])].filter((f) => f !== '\\Recent');
 
-const uidSet = (uids: readonly (string | number)[]): string => uids.join(',');
+
+/** imapflow answers a refused SEARCH, STORE or EXPUNGE with false: a refusal, never "nothing found". */
+function refusedIfFalse<T>(result: T | false | undefined, command: string): T {
+  if (result === false || result === undefined) throw new MailpullError('protocol', `the IMAP server refused ${command}`);
+  return result;
+}
 
 function groupByFolder<T extends MessageRef>(refs: readonly T[]): Map<string, T[]> {
   const groups = new Map<string, T[]>();
@@ -41,6 +47,7 @@ class ImapSession implements MailSession {
     readonly tls: TlsOutcome,
     private readonly folders: readonly RemoteFolder[],
     private readonly options: Required<ImapSourceOptions>,
+    private readonly maxMessageBytes: number,
   ) {}
 
   private async call<T>(work: () => Promise<T>): Promise<T> {
@@ -87,8 +94,10 @@ class ImapSession implements MailSession {
       let highestUid = known?.highestUid ?? 0;
       const found: ServerMessage[] = [];
       if (known && known.pendingUids.length > 0) {
-        const pending = await this.call(() => this.client.fetchAll(uidSet(known.pendingUids), query, { uid: true }));
-        found.push(...pending.filter((m) => m.uid < from).map((m) => this.toMessage(folder, uidvalidity, m)));
+        for (const set of uidSets(known.pendingUids)) {
+          const pending = await this.call(() => this.client.fetchAll(set, query, { uid: true }));
+          found.push(...pending.filter((m) => m.uid < from).map((m) => this.toMessage(folder, uidvalidity, m)));
+        }
       }
       if (box && box.exists > 0 && box.uidNext > from) {
         // "n:*" always includes the last message, even when its UID is below n.
@@ -108,58 +117,86 @@ class ImapSession implements MailSession {
     return { messages, folders };
   }
 
+  /**
+   * Every FETCH asks for a partial body (BODY.PEEK[]<start.length>), so a compliant server can
+   * never send more than asked: at most maxMessageBytes + 1 bytes of a message, in pieces of at
+   * most chunkBytes. A server that sends more than asked anyway fails the fetch.
+   */
   async *fetch(messages: readonly ServerMessage[]): AsyncIterable<Fetched> {
     for (const [path, inFolder] of groupByFolder(messages)) {
       const uidvalidity = await this.open(path, true);
       const current = inFolder.filter((m) => m.uidvalidity === uidvalidity);
       let group: ServerMessage[] = [];
-      let bytes = 0;
+      let piece = 0;
       for (const message of current) {
-        if (message.size > this.options.chunkBytes) {
-          yield* this.fetchGroup(group);
+        const wanted = this.firstPiece(message.size);
+        const fits = group.length < FETCH_GROUP_MESSAGES && (group.length + 1) * Math.max(piece, wanted) <= FETCH_GROUP_BYTES;
+        if (!fits) {
+          yield* this.fetchGroup(group, piece);
           group = [];
-          bytes = 0;
-          const raw = await this.fetchInChunks(message);
-          if (raw) yield { message, raw };
-          continue;
-        }
-        if (group.length >= FETCH_GROUP_MESSAGES || bytes + message.size > FETCH_GROUP_BYTES) {
-          yield* this.fetchGroup(group);
-          group = [];
-          bytes = 0;
+          piece = 0;
         }
         group.push(message);
-        bytes += message.size;
+        piece = Math.max(piece, wanted);
       }
-      yield* this.fetchGroup(group);
+      yield* this.fetchGroup(group, piece);
     }
   }
 
-  /** One UID FETCH (BODY.PEEK[]) for many small messages. */
-  private async *fetchGroup(group: readonly ServerMessage[]): AsyncIterable<Fetched> {
+  /** The first piece asked for: the whole message as declared and one byte more, within the bounds. */
+  private firstPiece(declared: number): number {
+    return Math.min(Math.max(declared, 0) + 1, this.options.chunkBytes, this.maxMessageBytes + 1);
+  }
+
+  /** One UID FETCH for a group of messages, the first `piece` bytes of each; longer ones are completed alone. */
+  private async *fetchGroup(group: readonly ServerMessage[], piece: number): AsyncIterable<Fetched> {
     if (group.length === 0) return;
-    const byUid = new Map(group.map((m) => [m.uid, m]));
-    const rows = await this.call(() => this.client.fetchAll(uidSet(group.map((m) => m.uid)), { uid: true, source: true }, { uid: true }));
-    const raws = new Map(rows.map((r) => [String(r.uid), r.source]));
-    for (const [uid, message] of byUid) {
-      const raw = raws.get(uid);
-      if (raw) yield { message, raw };
+    const firsts = new Map<string, Buffer>();
+    let bytes = 0;
+    try {
+      const sets = uidSets(group.map((m) => m.uid));
+      for (const set of sets) {
+        for await (const row of this.client.fetch(set, { uid: true, source: { start: 0, maxLength: piece } }, { uid: true })) {
+          const source = row.source ?? Buffer.alloc(0);
+          bytes += source.length;
+          if (source.length > piece || bytes > piece * group.length) {
+            throw new MailpullError('protocol', `the IMAP server sent more of message ${row.uid} than asked (${source.length} bytes for ${piece})`);
+          }
+          firsts.set(String(row.uid), source);
+        }
+      }
+    } catch (err) {
+      // the answer stopped at the first message not received: most likely the one it choked on
+      const culprit = group.find((m) => !firsts.has(m.uid)) ?? group[0];
+      throw withRef(imapError(err, this.options.timeoutMs), culprit);
+    }
+    for (const message of group) {
+      const first = firsts.get(message.uid);
+      if (!first) continue;
+      try {
+        const fetched = first.length < piece ? ({ message, raw: first } as const) : await this.fetchRest(message, first);
+        if (fetched) yield fetched;
+      } catch (err) {
+        throw withRef(err, message);
+      }
     }
   }
 
-  /** A large message in pieces (BODY.PEEK[]<start.length>), so no single response is huge. */
-  private async fetchInChunks(message: ServerMessage): Promise<Buffer | null> {
-    const parts: Buffer[] = [];
-    let start = 0;
+  /** The rest of a message after its first piece, in chunks, stopping at maxMessageBytes + 1. */
+  private async fetchRest(message: ServerMessage, first: Buffer): Promise<Fetched | null> {
+    const parts = [first];
+    let received = first.length;
     for (;;) {
-      const row = await this.call(() =>
-        this.client.fetchOne(message.uid, { uid: true, source: { start, maxLength: this.options.chunkBytes } }, { uid: true }),
-      );
+      if (received > this.maxMessageBytes) return { message, raw: null, oversize: received };
+      const want = Math.min(this.options.chunkBytes, this.maxMessageBytes + 1 - received);
+      const start = received;
+      const row = await this.call(() => this.client.fetchOne(message.uid, { uid: true, source: { start, maxLength: want } }, { uid: true }));
       if (!row) return null;
       const piece = row.source ?? Buffer.alloc(0);
+      if (piece.length > want) throw new MailpullError('protocol', `the IMAP server sent more of message ${message.uid} than asked`);
       parts.push(piece);
-      start += piece.length;
-      if (piece.length < this.options.chunkBytes) return Buffer.concat(parts);
+      received += piece.length;
+      if (piece.length < want) return { message, raw: Buffer.concat(parts) };
     }
   }
 
@@ -170,29 +207,30 @@ class ImapSession implements MailSession {
       const uidvalidity = await this.open(path, true);
       const current = inFolder.filter((r) => r.uidvalidity === uidvalidity);
       if (current.length === 0) continue;
-      const found = new Set((await this.searchUids(uidSet(current.map((r) => r.uid)))).map(String));
+      const found = new Set<string>();
+      for (const set of uidSets(current.map((r) => r.uid))) for (const uid of await this.searchUids(set)) found.add(String(uid));
       out.push(...current.filter((r) => found.has(r.uid)));
     }
     return out;
   }
 
   private async searchUids(uids: string): Promise<number[]> {
-    return (await this.call(() => this.client.search({ uid: uids }, { uid: true }))) || [];
+    return refusedIfFalse(await this.call(() => this.client.search({ uid: uids }, { uid: true })), 'UID SEARCH');
   }
 
-  async remove<T extends MessageRef>(refs: readonly T[]): Promise<T[]> {
+  async remove<T extends RemovableRef>(refs: readonly T[]): Promise<T[]> {
     const removed: T[] = [];
     const uidplus = this.client.capabilities.has('UIDPLUS');
     for (const [path, inFolder] of groupByFolder(await this.present(refs))) {
       const uidvalidity = await this.open(path, false);
       const ours = inFolder.filter((r) => r.uidvalidity === uidvalidity);
       if (ours.length === 0) continue;
-      const set = uidSet(ours.map((r) => r.uid));
-      await this.call(() => this.client.messageFlagsAdd(set, ['\\Deleted'], { uid: true }));
-      const flagged = uidplus ? [] : (await this.call(() => this.client.search({ deleted: true }, { uid: true }))) || [];
+      const sets = uidSets(ours.map((r) => r.uid));
+      for (const set of sets) refusedIfFalse(await this.call(() => this.client.messageFlagsAdd(set, ['\\Deleted'], { uid: true })), 'UID STORE');
+      const flagged = uidplus ? [] : refusedIfFalse(await this.call(() => this.client.search({ deleted: true }, { uid: true })), 'SEARCH DELETED');
       const decision = decideExpunge(uidplus, ours.map((r) => r.uid), flagged.map(String));
       if (decision === 'leave-flagged') continue;
-      await this.call(() => this.client.messageDelete(set, { uid: true }));
+      for (const set of sets) refusedIfFalse(await this.call(() => this.client.messageDelete(set, { uid: true })), 'UID EXPUNGE');
       removed.push(...ours);
     }
     return removed;
@@ -227,9 +265,10 @@ export function createImapSource(options: ImapSourceOptions): MailSource {
   const settings = { chunkBytes: DEFAULT_CHUNK, ...options };
   return {
     async open(endpoint: SourceEndpoint): Promise<MailSession> {
-      const { client, tls } = await connectImap(endpoint, { timeoutMs: options.timeoutMs });
+      const { client, tls } = await connectImap(endpoint, { timeoutMs: options.timeoutMs, maxLiteralBytes: settings.chunkBytes });
       try {
-        return new ImapSession(client, tls, await collectedFolders(client, endpoint, options.timeoutMs), settings);
+        const folders = await collectedFolders(client, endpoint, options.timeoutMs);
+        return new ImapSession(client, tls, folders, settings, endpoint.maxMessageBytes);
       } catch (err) {
         client.close();
         throw err;

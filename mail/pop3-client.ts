@@ -3,6 +3,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { classifyError, MailpullError } from '../core/errors';
 import { xoauth2Response } from '../core/oauth';
+import { apopTimestamp, capaKeywords, parseListing } from '../core/pop3-replies';
+import { pop3RefusalKind, pop3ResponseCode } from '../core/protocol-codes';
 import { redactCommand } from '../secrets/redact';
 import { MultilineDecoder } from './multiline-decoder';
 
@@ -27,17 +29,50 @@ export interface Pop3ConnectOptions {
   trace?: (line: string) => void;
 }
 
-/** RFC 2449/3206 response codes decide whether a refusal is about the credentials. */
+/** RFC 2449/3206 response codes decide whether a refusal is about the credentials, passing or for good. */
 function refusal(text: string, duringLogin: boolean): MailpullError {
-  const code = /^\[([A-Z/-]+)\]/.exec(text)?.[1];
-  if (code === 'AUTH' || (duringLogin && code === undefined)) {
-    return new MailpullError('auth', `authentication failed: ${text}`);
-  }
-  if (code === 'IN-USE' || code === 'SYS/TEMP' || code === 'LOGIN-DELAY') {
-    return new MailpullError('busy', `server refused for now: ${text}`);
-  }
-  return new MailpullError('protocol', `server answered -ERR ${text}`);
+  const kind = pop3RefusalKind(pop3ResponseCode(text), duringLogin);
+  const what = { auth: 'authentication failed', busy: 'server refused for now', permanent: 'server refused for good' } as Partial<
+    Record<typeof kind, string>
+  >;
+  return new MailpullError(kind, `${what[kind] ?? 'server answered -ERR'}: ${text}`);
 }
+
+/** How much of a multi-line reply is kept, and what happens to the rest. */
+interface MultilineBounds {
+  /** bytes kept; past them the reply fails ('fail') or the rest is read and dropped ('drain') */
+  keepBytes: number;
+  overflow: 'fail' | 'drain';
+  /** most lines accepted ('fail' only) */
+  maxLines?: number;
+  /** most bytes read and dropped after keepBytes before the connection is given up */
+  drainBytes?: number;
+  /** names the reply in errors */
+  what: string;
+}
+
+interface MultilineResult {
+  /** the kept bytes; with 'drain', the first keepBytes bytes of a longer reply */
+  body: Buffer;
+  /** decoded bytes the server sent, kept or not */
+  received: number;
+}
+
+/** Largest LIST or UIDL listing accepted; 100,000 messages take about 2 MB. */
+export const LISTING_MAX_BYTES = 64 * 1024 * 1024;
+export const LISTING_MAX_LINES = 1_000_000;
+/** A TOP reply keeps this much of the header section and drops the rest. */
+export const HEADER_KEEP_BYTES = 1024 * 1024;
+const CAPA_MAX_BYTES = 64 * 1024;
+/** Most bytes of unasked data held between commands. */
+const MAX_INBOX = 4 * 1024 * 1024;
+/** Bound of retr() when none is given. */
+const RETR_MAX_BYTES = 1024 * 1024 * 1024;
+/** Default for how much of an oversize message is read and dropped to keep the session usable. */
+export const DEFAULT_DRAIN_BYTES = 64 * 1024 * 1024;
+
+/** A RETR: the message, or only how many bytes it had once it passed the limit. */
+export type Retrieved = { raw: Buffer; received: number } | { raw: null; received: number };
 
 /**
  * A small, binary-safe POP3 client (RFC 1939, CAPA per RFC 2449, STLS per RFC 2595, APOP).
@@ -84,7 +119,7 @@ export class Pop3Client {
   }
 
   get apopTimestamp(): string | null {
-    return /<[^<>]+@[^<>]+>/.exec(this.greeting)?.[0] ?? null;
+    return apopTimestamp(this.greeting);
   }
 
   /** Server capabilities (upper-cased keywords), or null when the server has no CAPA. */
@@ -96,13 +131,8 @@ export class Pop3Client {
       if (err instanceof MailpullError && err.kind === 'protocol') return null;
       throw err;
     }
-    const body = (await this.readMultiline()).toString('latin1');
-    return new Set(
-      body
-        .split(/\r?\n/)
-        .map((l) => l.trim().toUpperCase())
-        .filter(Boolean),
-    );
+    const { body } = await this.readMultiline({ keepBytes: CAPA_MAX_BYTES, overflow: 'fail', what: 'CAPA' });
+    return capaKeywords(body);
   }
 
   async startTls(): Promise<void> {
@@ -152,25 +182,40 @@ export class Pop3Client {
   /** message number → unique id */
   async uidl(): Promise<Map<number, string>> {
     await this.command('UIDL');
-    return parseListing(await this.readMultiline(), (v) => v);
+    return parseListing(await this.readListing('UIDL'));
   }
 
   /** message number → size in octets */
   async list(): Promise<Map<number, number>> {
     await this.command('LIST');
-    return parseListing(await this.readMultiline(), (v) => Number.parseInt(v, 10));
+    const sizes = new Map<number, number>();
+    for (const [n, size] of parseListing(await this.readListing('LIST'))) sizes.set(n, Number.parseInt(size, 10) || 0);
+    return sizes;
   }
 
-  /** The header section of a message (TOP n 0). */
+  /** The header section of a message (TOP n 0), at most its first HEADER_KEEP_BYTES. */
   async top(n: number): Promise<Buffer> {
     await this.command(`TOP ${n} 0`);
-    return this.readMultiline();
+    const bounds = { keepBytes: HEADER_KEEP_BYTES, overflow: 'drain', drainBytes: DEFAULT_DRAIN_BYTES, what: `TOP ${n}` } as const;
+    return (await this.readMultiline(bounds)).body;
   }
 
-  /** The message exactly as the server holds it. */
-  async retr(n: number): Promise<Buffer> {
+  /**
+   * The message exactly as the server holds it, if it has at most `maxBytes` bytes. A larger one
+   * is read on and dropped (up to `drainBytes` more, else the connection is given up), so the
+   * session stays usable; only its size is returned.
+   */
+  async retrieve(n: number, maxBytes: number, drainBytes = DEFAULT_DRAIN_BYTES): Promise<Retrieved> {
     await this.command(`RETR ${n}`);
-    return this.readMultiline();
+    const { body, received } = await this.readMultiline({ keepBytes: maxBytes, overflow: 'drain', drainBytes, what: `RETR ${n}` });
+    return received > maxBytes ? { raw: null, received } : { raw: body, received };
+  }
+
+  /** RETR of a message expected to have at most `maxBytes` bytes; a larger one is an error. */
+  async retr(n: number, maxBytes = RETR_MAX_BYTES): Promise<Buffer> {
+    const { raw, received } = await this.retrieve(n, maxBytes);
+    if (raw === null) throw new MailpullError('protocol', `message ${n} has ${received} bytes, more than ${maxBytes}`);
+    return raw;
   }
 
   async dele(n: number): Promise<void> {
@@ -192,10 +237,18 @@ export class Pop3Client {
     socket.on('data', (chunk: Buffer) => {
       if (this.sink) this.sink(chunk);
       else this.inbox = this.inbox.length === 0 ? chunk : Buffer.concat([this.inbox, chunk]);
+      if (this.inbox.length > MAX_INBOX) this.giveUp(new MailpullError('protocol', 'the server sent more than 4 MiB nobody asked for'));
       this.wake?.();
     });
     socket.on('error', (err) => this.fail(err));
     socket.on('close', () => this.fail(new MailpullError('network', 'the server closed the connection')));
+  }
+
+  /** Fails the pending and every later command and drops the connection. */
+  private giveUp(err: MailpullError): void {
+    this.fail(err);
+    this.inbox = EMPTY;
+    this.socket.destroy();
   }
 
   private fail(err: Error): void {
@@ -274,9 +327,10 @@ export class Pop3Client {
     for (;;) {
       const end = this.inbox.indexOf(0x0a);
       if (end !== -1) {
-        const line = this.inbox.subarray(0, end + 1).toString('latin1');
+        const stop = end > 0 && this.inbox[end - 1] === 0x0d ? end - 1 : end;
+        const line = this.inbox.toString('latin1', 0, stop);
         this.inbox = this.inbox.subarray(end + 1);
-        return line.replace(/\r?\n$/, '');
+        return line;
       }
       if (this.failure) throw this.failure;
       if (this.inbox.length > MAX_LINE) throw new MailpullError('protocol', 'the server sent an overlong line');
@@ -294,16 +348,46 @@ export class Pop3Client {
     return statusOf(await this.readTracedLine(), duringLogin);
   }
 
-  private async readMultiline(): Promise<Buffer> {
+  private readListing(what: 'LIST' | 'UIDL'): Promise<Buffer> {
+    const bounds = { keepBytes: LISTING_MAX_BYTES, maxLines: LISTING_MAX_LINES, overflow: 'fail', what } as const;
+    return this.readMultiline(bounds).then((r) => r.body);
+  }
+
+  private async readMultiline(bounds: MultilineBounds): Promise<MultilineResult> {
     const decoder = new MultilineDecoder();
     const pieces: Buffer[] = [];
+    let kept = 0;
+    let received = 0;
+    let lines = 0;
+    let overflowed = false;
+    const overflow = (): void => {
+      if (overflowed) return;
+      overflowed = true;
+      const limit = bounds.overflow === 'fail' ? `${bounds.keepBytes} bytes or ${bounds.maxLines ?? '∞'} lines` : `${bounds.keepBytes} + ${bounds.drainBytes ?? 0} bytes`;
+      const kind = bounds.overflow === 'fail' ? 'permanent' : 'protocol';
+      this.giveUp(new MailpullError(kind, `the server's ${bounds.what} reply is longer than ${limit}; connection dropped`));
+    };
+    const keep = (piece: Buffer): void => {
+      received += piece.length;
+      if (bounds.maxLines !== undefined) {
+        for (let at = piece.indexOf(0x0a); at !== -1; at = piece.indexOf(0x0a, at + 1)) lines++;
+        if (lines > bounds.maxLines) return overflow();
+      }
+      if (kept < bounds.keepBytes) {
+        const room = bounds.keepBytes - kept;
+        const part = piece.length <= room ? piece : piece.subarray(0, room);
+        pieces.push(part);
+        kept += part.length;
+      }
+      if (received > bounds.keepBytes && (bounds.overflow === 'fail' || received - bounds.keepBytes > (bounds.drainBytes ?? 0))) overflow();
+    };
     const feed = (chunk: Buffer): void => {
       if (decoder.done) {
         this.inbox = Buffer.concat([this.inbox, chunk]);
         return;
       }
       const { pieces: decoded, rest } = decoder.push(chunk);
-      for (const piece of decoded) pieces.push(piece);
+      for (const piece of decoded) keep(piece);
       if (decoder.done) this.inbox = rest;
     };
     const pending = this.inbox;
@@ -315,7 +399,8 @@ export class Pop3Client {
     } finally {
       this.sink = null;
     }
-    return Buffer.concat(pieces);
+    if (overflowed && this.failure) throw this.failure;
+    return { body: Buffer.concat(pieces), received };
   }
 }
 
@@ -333,13 +418,4 @@ function tlsSettings(options: Pop3ConnectOptions): tls.ConnectionOptions {
     ca: options.tls.ca ? [...tls.rootCertificates, options.tls.ca] : undefined,
     rejectUnauthorized: options.tls.rejectUnauthorized,
   };
-}
-
-function parseListing<T>(body: Buffer, value: (raw: string) => T): Map<number, T> {
-  const out = new Map<number, T>();
-  for (const line of body.toString('latin1').split(/\r?\n/)) {
-    const match = /^(\d+)\s+(\S+)/.exec(line.trim());
-    if (match) out.set(Number.parseInt(match[1], 10), value(match[2]));
-  }
-  return out;
 }

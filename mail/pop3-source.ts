@@ -1,65 +1,109 @@
 import { messageKey, type MessageRef, type ServerMessage } from '../core/download-plan';
 import { contentKeys } from '../core/content-key';
-import { MailpullError } from '../core/errors';
+import { MailpullError, withRef } from '../core/errors';
 import { decideUpgrade, type TlsOutcome } from '../core/tls-decision';
-import { Pop3Client } from './pop3-client';
-import type { Fetched, Listing, MailSession, MailSource, SourceEndpoint } from './source';
+import { DEFAULT_DRAIN_BYTES, Pop3Client } from './pop3-client';
+import type { Fetched, Listing, MailSession, MailSource, RemovableRef, SourceEndpoint } from './source';
 
 export interface Pop3SourceOptions {
   timeoutMs: number;
+  /** how much of an oversize message is read and dropped before the connection is given up */
+  drainBytes?: number;
+}
+
+interface Listed {
+  number: number;
+  size: number;
 }
 
 class Pop3Session implements MailSession {
-  private numberByUid = new Map<string, number>();
+  private byUid = new Map<string, Listed>();
+  private listed: ServerMessage[] | null = null;
 
   constructor(
     private readonly client: Pop3Client,
     readonly tls: TlsOutcome,
+    private readonly maxMessageBytes: number,
+    private readonly drainBytes: number,
   ) {}
-
-  private listed: ServerMessage[] | null = null;
 
   async list(): Promise<Listing> {
     const sizes = await this.client.list();
     const uids = await this.uniqueIds(sizes);
-    this.numberByUid = new Map();
+    this.byUid = new Map();
     const messages: ServerMessage[] = [];
     for (const [n, uid] of [...uids].sort((a, b) => a[0] - b[0])) {
-      this.numberByUid.set(uid, n);
-      messages.push({ folder: '', uidvalidity: '', uid, size: sizes.get(n) ?? 0, localFolder: 'INBOX', internalDate: null, flags: [] });
+      const size = sizes.get(n) ?? 0;
+      this.byUid.set(uid, { number: n, size });
+      messages.push({ folder: '', uidvalidity: '', uid, size, localFolder: 'INBOX', internalDate: null, flags: [] });
     }
     this.listed = messages;
     return { messages, folders: [] };
   }
 
-  /** UIDL, or for a server without it, content keys from each message's headers and size. */
+  /**
+   * UIDL, or for a server without it, content keys from each message's headers and size. A UIDL
+   * the listing holds more than once names no single message: those messages get the UIDL plus
+   * their content key, so each is collected and none is ever deleted on the UIDL alone.
+   */
   private async uniqueIds(sizes: Map<number, number>): Promise<Map<number, string>> {
+    let uidl: Map<number, string>;
     try {
-      return await this.client.uidl();
+      uidl = await this.client.uidl();
     } catch (err) {
       if (!(err instanceof MailpullError) || err.kind !== 'protocol') throw err;
+      const numbers = [...sizes.keys()].sort((a, b) => a - b);
+      const keys = await this.contentKeysOf(numbers, sizes);
+      return new Map(numbers.map((n, i) => [n, keys[i]]));
     }
-    const numbers = [...sizes.keys()].sort((a, b) => a - b);
+    const byUidl = new Map<string, number[]>();
+    for (const [n, uid] of uidl) {
+      if (!sizes.has(n)) continue;
+      const numbers = byUidl.get(uid) ?? [];
+      numbers.push(n);
+      byUidl.set(uid, numbers);
+    }
+    const out = new Map<number, string>();
+    for (const [uid, numbers] of byUidl) {
+      if (numbers.length === 1) {
+        out.set(numbers[0], uid);
+        continue;
+      }
+      numbers.sort((a, b) => a - b);
+      const keys = await this.contentKeysOf(numbers, sizes);
+      numbers.forEach((n, i) => out.set(n, `${uid}/${keys[i]}`));
+    }
+    return out;
+  }
+
+  private async contentKeysOf(numbers: readonly number[], sizes: Map<number, number>): Promise<string[]> {
     const messages: { headers: Buffer; size: number }[] = [];
     for (const n of numbers) {
       try {
         messages.push({ headers: await this.client.top(n), size: sizes.get(n) ?? 0 });
       } catch (err) {
         if (err instanceof MailpullError && err.kind === 'protocol') {
-          throw new MailpullError('config', 'the server supports neither UIDL nor TOP, so messages cannot be told apart');
+          throw new MailpullError('config', 'the server has no TOP, so messages without a unique UIDL cannot be told apart');
         }
         throw err;
       }
     }
-    const keys = contentKeys(messages);
-    return new Map(numbers.map((n, i) => [n, keys[i]]));
+    return contentKeys(messages);
   }
 
   async *fetch(messages: readonly ServerMessage[]): AsyncIterable<Fetched> {
+    // Message numbers are per session: one listing maps them (a batch comes from the index).
     if (!this.listed) await this.list();
     for (const message of messages) {
-      const n = this.numberByUid.get(message.uid);
-      if (n !== undefined) yield { message, raw: await this.client.retr(n) };
+      const listed = this.byUid.get(message.uid);
+      if (listed === undefined) continue; // gone from the server meanwhile
+      let got;
+      try {
+        got = await this.client.retrieve(listed.number, this.maxMessageBytes, this.drainBytes);
+      } catch (err) {
+        throw withRef(err, message);
+      }
+      yield got.raw === null ? { message, raw: null, oversize: got.received } : { message, raw: got.raw };
     }
   }
 
@@ -69,10 +113,10 @@ class Pop3Session implements MailSession {
     return refs.filter((r) => keys.has(messageKey(r)));
   }
 
-  /** DELE now; the server removes them at QUIT (commit). */
-  async remove<T extends MessageRef>(refs: readonly T[]): Promise<T[]> {
-    const here = await this.present(refs);
-    for (const ref of here) await this.client.dele(this.numberOf(ref.uid));
+  /** DELE now, only where UIDL and size both match; the server removes them at QUIT (commit). */
+  async remove<T extends RemovableRef>(refs: readonly T[]): Promise<T[]> {
+    const here = (await this.present(refs)).filter((ref) => this.listedAs(ref.uid).size === Number(ref.size));
+    for (const ref of here) await this.client.dele(this.listedAs(ref.uid).number);
     return here;
   }
 
@@ -84,10 +128,10 @@ class Pop3Session implements MailSession {
     this.client.destroy();
   }
 
-  private numberOf(uid: string): number {
-    const n = this.numberByUid.get(uid);
-    if (n === undefined) throw new MailpullError('protocol', `message ${uid} is not on the server (list first)`);
-    return n;
+  private listedAs(uid: string): Listed {
+    const listed = this.byUid.get(uid);
+    if (listed === undefined) throw new MailpullError('protocol', `message ${uid} is not on the server (list first)`);
+    return listed;
   }
 }
 
@@ -115,7 +159,7 @@ export function createPop3Source(options: Pop3SourceOptions): MailSource {
         if (endpoint.authMethod === 'apop') await client.apop(endpoint.username, endpoint.secret);
         else if (endpoint.authMethod === 'xoauth2') await client.xoauth2(endpoint.username, endpoint.secret);
         else await client.login(endpoint.username, endpoint.secret);
-        return new Pop3Session(client, outcome);
+        return new Pop3Session(client, outcome, endpoint.maxMessageBytes, options.drainBytes ?? DEFAULT_DRAIN_BYTES);
       } catch (err) {
         client.destroy();
         throw err;

@@ -21,7 +21,7 @@ export interface SourceEndpoint {
   authzid?: string;
   /** the password, or for xoauth2 the access token */
   secret: string;
-  /** the account's size limit: a message that turns out larger is not kept in memory */
+  /** the account's effective size limit: a message with more bytes than this is not kept (see Fetched) */
   maxMessageBytes: number;
   /** receives the protocol dialog, credentials masked, when tracing is on */
   trace?: (line: string) => void;
@@ -51,20 +51,40 @@ export interface Listing {
   folders: FolderListing[];
 }
 
-/** A downloaded message, or one the server sent more of than the size limit allows (bytes received). */
-export type Fetched = { message: ServerMessage; raw: Buffer } | { message: ServerMessage; raw: null; oversize: number };
+/**
+ * A fetched message: its bytes, or, when more than the endpoint's maxMessageBytes arrived, only
+ * the marker `oversize` = bytes received (more than the limit; IMAP stops at limit + 1, POP3 reads
+ * the whole message and drops it, so there it is the true size). The session stays usable.
+ */
+export type Fetched = FetchedRaw | { message: ServerMessage; raw: null; oversize: number };
+
+export interface FetchedRaw {
+  message: ServerMessage;
+  raw: Buffer;
+}
+
+/** A message to remove, with the size recorded when it was listed: POP3 deletes only on a match. */
+export interface RemovableRef extends MessageRef {
+  size: number;
+}
 
 /** One logged-in session on a remote mailbox. */
 export interface MailSession {
   readonly tls: TlsOutcome;
   /** messages to consider, oldest first per folder */
   list(cursors: readonly FolderCursor[]): Promise<Listing>;
-  /** the raw messages, byte for byte, in the order given; a message gone meanwhile is skipped */
+  /**
+   * The raw messages, byte for byte, in the order given; a message gone meanwhile is skipped. An
+   * error thrown while fetching one message is a MailpullError whose `ref` names it.
+   */
   fetch(messages: readonly ServerMessage[]): AsyncIterable<Fetched>;
   /** which of these messages are still on the server */
   present<T extends MessageRef>(refs: readonly T[]): Promise<T[]>;
-  /** removes messages (POP3: on commit; IMAP: flag and expunge); returns those removed */
-  remove<T extends MessageRef & { size: number }>(refs: readonly T[]): Promise<T[]>;
+  /**
+   * Removes messages (POP3: on commit; IMAP: flag and expunge); returns those removed. POP3
+   * removes a message only when its UIDL and its LIST size both match the ref.
+   */
+  remove<T extends RemovableRef>(refs: readonly T[]): Promise<T[]>;
   /** ends the session cleanly, applying POP3 deletions */
   commit(): Promise<void>;
   /** drops the session without applying anything */

@@ -52,7 +52,6 @@ export function imapAppendTarget(target: StoredDeliveryTarget, timeoutMs: number
           allowInvalidCertificates: target.allowInvalidCertificates,
           authMethod: 'password',
           folders: { mode: 'inbox' },
-          maxMessageBytes: Number.MAX_SAFE_INTEGER,
           username: target.username ?? '',
           authzid,
           secret: target.password ?? '',

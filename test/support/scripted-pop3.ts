@@ -47,11 +47,22 @@ export interface ScriptedPop3 extends LineServer {
   /** the mailbox; sessions see it as it was at login and remove their DELEs at QUIT */
   mailbox: Buffer[];
   logins: number;
+  /** every DELE received, by message number */
+  deles: number[];
 }
 
-/** A POP3 server with the features a real one always has switched off (UIDL here). */
-export async function scriptedPop3(options: { user: string; password: string; uidl: boolean; top: boolean }): Promise<ScriptedPop3> {
-  const state = { mailbox: [] as Buffer[], logins: 0 };
+export interface ScriptedPop3Options {
+  user: string;
+  password: string;
+  uidl: boolean;
+  top: boolean;
+  /** the UIDL of a message (a server that reuses UIDLs); without it UIDL lists nothing */
+  uidlOf?: (message: Buffer) => string;
+}
+
+/** A POP3 server with the features a real one always has switched off (UIDL here), or broken. */
+export async function scriptedPop3(options: ScriptedPop3Options): Promise<ScriptedPop3> {
+  const state = { mailbox: [] as Buffer[], logins: 0, deles: [] as number[] };
   const sessions = new WeakMap<net.Socket, { user?: string; view?: Buffer[]; deleted: Set<number> }>();
   const server = await lineServer((line, socket) => {
     const session = sessions.get(socket) ?? { deleted: new Set<number>() };
@@ -73,7 +84,8 @@ export async function scriptedPop3(options: { user: string; password: string; ui
       case 'LIST':
         return socket.write(`+OK\r\n${(session.view ?? []).map((m, i) => `${i + 1} ${m.length}\r\n`).join('')}.\r\n`);
       case 'UIDL':
-        return socket.write(options.uidl ? '+OK\r\n.\r\n' : '-ERR unknown command\r\n');
+        if (!options.uidl) return socket.write('-ERR unknown command\r\n');
+        return socket.write(`+OK\r\n${(session.view ?? []).map((m, i) => (options.uidlOf ? `${i + 1} ${options.uidlOf(m)}\r\n` : '')).join('')}.\r\n`);
       case 'TOP': {
         if (!options.top || !message) return socket.write('-ERR no\r\n');
         const end = message.indexOf('\r\n\r\n');
@@ -82,6 +94,7 @@ export async function scriptedPop3(options: { user: string; password: string; ui
       case 'RETR':
         return socket.write(message ? `+OK\r\n${stuffed(message)}` : '-ERR no such message\r\n');
       case 'DELE':
+        state.deles.push(n);
         session.deleted.add(n);
         return socket.write('+OK\r\n');
       case 'QUIT': {
