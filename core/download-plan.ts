@@ -13,6 +13,8 @@ export interface ServerMessage extends MessageRef {
   internalDate: Date | null;
   /** IMAP flags and keywords as the server reports them; empty for POP3 */
   flags: string[];
+  /** POP3: the message number when it was listed; a later session checks it with UIDL n before use */
+  number?: number;
 }
 
 /** One string per remote message, for sets and maps. */

@@ -29,6 +29,22 @@ export function apopTimestamp(greeting: string): string | null {
  * A LIST or UIDL body: "n value" per line → message number → value. Lines that do not start with
  * a number are skipped; a later line for the same number wins.
  */
+/**
+ * A listing value as text. RFC 1939 allows only 0x21-0x7E in a unique id; any other byte (a NUL
+ * would make the id unstorable) is written as %XX, and so is '%', so distinct ids stay distinct.
+ */
+function printableId(body: Buffer, from: number, to: number): string {
+  let clean = true;
+  for (let i = from; i < to && clean; i++) clean = body[i] >= 0x21 && body[i] <= 0x7e && body[i] !== 0x25;
+  if (clean) return body.toString('latin1', from, to);
+  let out = '';
+  for (let i = from; i < to; i++) {
+    const b = body[i];
+    out += b >= 0x21 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
 export function parseListing(body: Buffer): Map<number, string> {
   const out = new Map<number, string>();
   let pos = 0;
@@ -44,7 +60,7 @@ export function parseListing(body: Buffer): Map<number, string> {
     while (i < end && isBlank(body[i])) i++;
     const valueFrom = i;
     while (i < end && !isBlank(body[i])) i++;
-    if (numbered && i > valueFrom) out.set(n, body.toString('latin1', valueFrom, i));
+    if (numbered && i > valueFrom) out.set(n, printableId(body, valueFrom, i));
     pos = end + 1;
   }
   return out;

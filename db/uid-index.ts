@@ -11,10 +11,11 @@ const refColumns = (refs: readonly MessageRef[]): [string[], string[], string[]]
   refs.map((r) => r.uid),
 ];
 
-/** How a message's position on the server orders downloads: the IMAP UID, else the listing order. */
+/** How a message's position on the server orders downloads: the IMAP UID, the POP3 message number, else the listing order. */
 const positionOf = (m: ServerMessage, i: number): number => {
   const uid = Number(m.uid);
-  return m.folder !== '' && Number.isSafeInteger(uid) ? uid : i;
+  if (m.folder !== '' && Number.isSafeInteger(uid)) return uid;
+  return m.number ?? i;
 };
 
 /**
@@ -51,7 +52,8 @@ export async function recordListing(db: Queryable, accountId: string, messages: 
 
 /**
  * Undelivered messages of the listed folders that the listing no longer shows were removed from
- * the server by someone else: they are no longer waited for.
+ * the server by someone else: they are no longer waited for. The difference is taken here, in
+ * linear time, rather than by an anti-join the planner may run as a nested loop.
  */
 export async function markVanished(
   db: Queryable,
@@ -59,14 +61,15 @@ export async function markVanished(
   folders: readonly string[],
   listed: readonly MessageRef[],
 ): Promise<number> {
-  const { rowCount } = await db.query(
-    `UPDATE uid_index i SET deleted_at = now()
-      WHERE i.external_account_id = $1 AND i.collected_at IS NULL AND i.deleted_at IS NULL AND i.folder = ANY($2::text[])
-        AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[], $5::text[]) AS t(f, v, u)
-                         WHERE t.f = i.folder AND t.v = i.uidvalidity AND t.u = i.uid)`,
-    [accountId, folders, ...refColumns(listed)],
+  const { rows } = await db.query<MessageRef>(
+    `SELECT folder, uidvalidity, uid FROM uid_index
+      WHERE external_account_id = $1 AND collected_at IS NULL AND deleted_at IS NULL AND folder = ANY($2::text[])`,
+    [accountId, folders],
   );
-  return rowCount ?? 0;
+  const onServer = new Set(listed.map(messageKey));
+  const vanished = rows.filter((r) => !onServer.has(messageKey(r)));
+  await markGone(db, accountId, vanished);
+  return vanished.length;
 }
 
 /** Messages a download asked for that the server no longer had. */
@@ -96,6 +99,7 @@ interface PendingRow {
   localFolder: string;
   internalDate: Date | null;
   flags: string[];
+  position: string;
 }
 
 /**
@@ -104,7 +108,7 @@ interface PendingRow {
  */
 export async function nextDownloads(db: Queryable, accountId: string, limits: DownloadLimits): Promise<ServerMessage[]> {
   const { rows } = await db.query<PendingRow>(
-    `SELECT folder, uidvalidity, uid, size, local_folder AS "localFolder", internal_date AS "internalDate", flags
+    `SELECT folder, uidvalidity, uid, size, local_folder AS "localFolder", internal_date AS "internalDate", flags, list_position AS position
        FROM uid_index
       WHERE external_account_id = $1 AND collected_at IS NULL AND deleted_at IS NULL AND skipped_at IS NULL
         AND COALESCE(oversize_bytes, size) <= $2
@@ -113,7 +117,7 @@ export async function nextDownloads(db: Queryable, accountId: string, limits: Do
     [accountId, limits.maxMessageBytes, limits.maxMessages],
   );
   return takeBatch(
-    rows.map((r) => ({ ...r, size: Number(r.size) })),
+    rows.map(({ position, ...r }) => ({ ...r, size: Number(r.size), ...(r.folder === '' ? { number: Number(position) } : {}) })),
     limits.maxBytes,
   );
 }

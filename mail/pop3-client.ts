@@ -185,6 +185,18 @@ export class Pop3Client {
     return parseListing(await this.readListing('UIDL'));
   }
 
+  /** The unique id of one message (UIDL n), or null if the server has none for that number. */
+  async uidlOf(n: number): Promise<string | null> {
+    let text: string;
+    try {
+      text = await this.command(`UIDL ${n}`);
+    } catch (err) {
+      if (err instanceof MailpullError && (err.kind === 'protocol' || err.kind === 'permanent')) return null;
+      throw err;
+    }
+    return parseListing(Buffer.from(text, 'latin1')).get(n) ?? null;
+  }
+
   /** message number → size in octets */
   async list(): Promise<Map<number, number>> {
     await this.command('LIST');

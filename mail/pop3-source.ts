@@ -35,7 +35,7 @@ class Pop3Session implements MailSession {
     for (const [n, uid] of [...uids].sort((a, b) => a[0] - b[0])) {
       const size = sizes.get(n) ?? 0;
       this.byUid.set(uid, { number: n, size });
-      messages.push({ folder: '', uidvalidity: '', uid, size, localFolder: 'INBOX', internalDate: null, flags: [] });
+      messages.push({ folder: '', uidvalidity: '', uid, size, localFolder: 'INBOX', internalDate: null, flags: [], number: n });
     }
     this.listed = messages;
     return { messages, folders: [] };
@@ -53,7 +53,7 @@ class Pop3Session implements MailSession {
     } catch (err) {
       if (!(err instanceof MailpullError) || err.kind !== 'protocol') throw err;
       const numbers = [...sizes.keys()].sort((a, b) => a - b);
-      const keys = await this.contentKeysOf(numbers, sizes);
+      const keys = await this.contentKeysOf(numbers, sizes, 'the server supports neither UIDL nor TOP, so messages cannot be told apart');
       return new Map(numbers.map((n, i) => [n, keys[i]]));
     }
     const byUidl = new Map<string, number[]>();
@@ -70,20 +70,20 @@ class Pop3Session implements MailSession {
         continue;
       }
       numbers.sort((a, b) => a - b);
-      const keys = await this.contentKeysOf(numbers, sizes);
+      const keys = await this.contentKeysOf(numbers, sizes, 'the server has no TOP, so messages sharing a UIDL cannot be told apart');
       numbers.forEach((n, i) => out.set(n, `${uid}/${keys[i]}`));
     }
     return out;
   }
 
-  private async contentKeysOf(numbers: readonly number[], sizes: Map<number, number>): Promise<string[]> {
+  private async contentKeysOf(numbers: readonly number[], sizes: Map<number, number>, withoutTop: string): Promise<string[]> {
     const messages: { headers: Buffer; size: number }[] = [];
     for (const n of numbers) {
       try {
         messages.push({ headers: await this.client.top(n), size: sizes.get(n) ?? 0 });
       } catch (err) {
         if (err instanceof MailpullError && err.kind === 'protocol') {
-          throw new MailpullError('config', 'the server has no TOP, so messages without a unique UIDL cannot be told apart');
+          throw new MailpullError('config', withoutTop);
         }
         throw err;
       }
@@ -92,8 +92,7 @@ class Pop3Session implements MailSession {
   }
 
   async *fetch(messages: readonly ServerMessage[]): AsyncIterable<Fetched> {
-    // Message numbers are per session: one listing maps them (a batch comes from the index).
-    if (!this.listed) await this.list();
+    if (!this.listed && !(await this.locate(messages))) await this.list();
     for (const message of messages) {
       const listed = this.byUid.get(message.uid);
       if (listed === undefined) continue; // gone from the server meanwhile
@@ -126,6 +125,21 @@ class Pop3Session implements MailSession {
 
   abort(): void {
     this.client.destroy();
+  }
+
+  /**
+   * Message numbers are per session. A batch from the index carries the numbers of the last
+   * listing: when UIDL n still names each of them, no full listing is needed (so a batch costs
+   * in proportion to itself, not to the mailbox); any difference, and the caller lists.
+   */
+  private async locate(messages: readonly ServerMessage[]): Promise<boolean> {
+    const found = new Map<string, Listed>();
+    for (const message of messages) {
+      if (message.number === undefined || (await this.client.uidlOf(message.number)) !== message.uid) return false;
+      found.set(message.uid, { number: message.number, size: message.size });
+    }
+    this.byUid = found;
+    return true;
   }
 
   private listedAs(uid: string): Listed {

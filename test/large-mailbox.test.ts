@@ -60,7 +60,8 @@ describe('large mailboxes', () => {
     const peak = await peakRssMb(sys.worker!.child.pid!);
     console.log(`# POP3 ${POP3_MESSAGES} messages listed in ${seconds.toFixed(1)} s; worker peak RSS ${before.toFixed(0)} MB before, ${peak.toFixed(0)} MB after`);
     assert.equal(status.lastError, null, JSON.stringify(status.lastError));
-    assert.equal(status.lastRun?.onServer, POP3_MESSAGES);
+    assert.equal(status.lastRun?.outcome, 'ok', JSON.stringify(status.lastRun));
+    assert.equal(status.lastRun?.onServer, POP3_MESSAGES, sys.worker!.output().slice(-3000));
     assert.equal(status.lastRun?.newOnServer, POP3_MESSAGES);
     assert.equal(status.lastRun?.tooLarge, POP3_MESSAGES);
     assert.equal(status.lastRun?.downloaded, 0);

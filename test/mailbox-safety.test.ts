@@ -28,8 +28,8 @@ describe('delete safety and size limits (Dovecot)', () => {
   });
 
   test('an account re-pointed to a mailbox whose UIDLs collide with delivered ones deletes nothing it did not deliver', async () => {
-    const a = await addUser('reuseA');
-    const b = await addUser('reuseB');
+    const a = await addUser('reusea');
+    const b = await addUser('reuseb');
     // The same UIDVALIDITY and message count: mailbox B's UIDLs and sizes are exactly A's.
     await writeMaildir(a, 5, lettered('A'), { uidvalidity: 1700000123 });
     await writeMaildir(b, 5, lettered('B'), { uidvalidity: 1700000123 });
@@ -49,7 +49,10 @@ describe('delete safety and size limits (Dovecot)', () => {
       return true;
     }, 60_000, 500);
     await waitFor('mailbox B emptied', async () => (await countOnServer(b)) === 0, 120_000, 500);
-    const settled = await sys.waitForCycles(external.id, (await sys.status(external.id)).counts.cycles + 1);
+    const settled = await waitFor('the cycle that emptied mailbox B to finish', async () => {
+      const status = await sys.status(external.id);
+      return status.counts.cycles >= 2 && status.phase === 'waiting' && status;
+    });
     assert.equal(settled.lastError, null);
 
     const stored = await sys.storedMessages(owner.id);

@@ -4,12 +4,12 @@ import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { before, describe, test, type TestContext } from 'node:test';
-import { MailpullError } from '../core/errors';
 import { Pop3Client, type Pop3ConnectOptions } from '../mail/pop3-client';
 import { addUser, caCertificate, saveMessages, type DovecotUser } from './support/dovecot';
 import { testEnv } from './support/env';
 import { buildMessage, mixedCorpus } from './support/messages';
 import { lineServer, type LineServer } from './support/scripted-pop3';
+import { rejection } from './support/rejection';
 
 const plain = (port: number, timeoutMs = 2_000): Pop3ConnectOptions => ({
   host: '127.0.0.1',
@@ -19,15 +19,6 @@ const plain = (port: number, timeoutMs = 2_000): Pop3ConnectOptions => ({
   timeoutMs,
 });
 
-const rejection = async (promise: Promise<unknown>): Promise<MailpullError> => {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof MailpullError, `a typed error, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a rejection');
-};
 
 /** A scripted server and a client on it, both closed when the test ends, passed or not. */
 async function scripted(

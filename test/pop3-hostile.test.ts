@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
-import { MailpullError } from '../core/errors';
 import { HEADER_KEEP_BYTES, LISTING_MAX_LINES, Pop3Client } from '../mail/pop3-client';
 import { createPop3Source } from '../mail/pop3-source';
 import type { Fetched, MailSession, SourceEndpoint } from '../mail/source';
 import { lineServer, scriptedPop3, type ScriptedPop3Options } from './support/scripted-pop3';
+import { rejection } from './support/rejection';
 
-const rejection = async (promise: Promise<unknown>): Promise<MailpullError> => {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof MailpullError, `a typed error, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected a rejection');
-};
 
 const message = (subject: string, bodyBytes = 100): Buffer =>
   Buffer.from(`Subject: ${subject}\r\nMessage-ID: <${subject}@test>\r\n\r\n${'x'.repeat(bodyBytes)}\r\n`);

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -22,7 +23,7 @@ export async function writeMaildir(
   const dir = path.join(testEnv.dovecotDir(), 'home', user.name, 'Maildir');
   for (const sub of ['cur', 'new', 'tmp']) await mkdir(path.join(dir, sub), { recursive: true });
   if (options.uidvalidity !== undefined) {
-    await writeFile(path.join(dir, 'dovecot-uidlist'), `3 V${options.uidvalidity} N1 G${'0'.repeat(32)}\n`);
+    await writeFile(path.join(dir, 'dovecot-uidlist'), `3 V${options.uidvalidity} N1 G${randomBytes(16).toString('hex')}\n`);
   }
   const width = String(count).length;
   for (let start = 0; start < count; start += 500) {

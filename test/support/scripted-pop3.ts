@@ -85,6 +85,7 @@ export async function scriptedPop3(options: ScriptedPop3Options): Promise<Script
         return socket.write(`+OK\r\n${(session.view ?? []).map((m, i) => `${i + 1} ${m.length}\r\n`).join('')}.\r\n`);
       case 'UIDL':
         if (!options.uidl) return socket.write('-ERR unknown command\r\n');
+        if (arg !== undefined) return socket.write(message && options.uidlOf ? `+OK ${n} ${options.uidlOf(message)}\r\n` : '-ERR no such message\r\n');
         return socket.write(`+OK\r\n${(session.view ?? []).map((m, i) => (options.uidlOf ? `${i + 1} ${options.uidlOf(m)}\r\n` : '')).join('')}.\r\n`);
       case 'TOP': {
         if (!options.top || !message) return socket.write('-ERR no\r\n');

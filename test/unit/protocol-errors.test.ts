@@ -121,6 +121,14 @@ describe('POP3 replies', () => {
       [5, 'last'],
     ]);
   });
+  test('unique ids with bytes outside 0x21-0x7E (a NUL) are escaped, so they stay distinct and storable', () => {
+    const body = Buffer.concat([Buffer.from('1 a'), Buffer.from([0x00, 0xff]), Buffer.from('b\r\n2 a%00b\r\n3 plain\r\n')]);
+    assert.deepEqual([...parseListing(body)], [
+      [1, 'a%00%FFb'],
+      [2, 'a%2500b'],
+      [3, 'plain'],
+    ]);
+  });
   test('a listing of 100,000 messages parses in linear time', () => {
     const listing = (n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => `${i + 1} uid-${i}-0123456789abcdef\r\n`).join(''));
     const time = (body: Buffer): number => {
