@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chown, mkdir, readdir, rename, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { addUser, type DovecotUser } from '../test/support/dovecot';
 import { testEnv } from '../test/support/env';
@@ -22,6 +23,8 @@ export interface ChaosOptions {
   /** after the faults, how long the accounts may take to collect everything */
   settleSeconds: number;
   kinds: readonly FaultKind[];
+  /** where every worker process's output is written, one file each */
+  logDir: string;
   log: (line: string) => void;
 }
 
@@ -46,7 +49,8 @@ export interface WorkerExit {
 }
 
 export interface ChaosReport {
-  options: Omit<ChaosOptions, 'log'>;
+  options: Omit<ChaosOptions, 'log' | 'logDir'>;
+  logDir: string;
   faults: FaultRecord[];
   workerExits: WorkerExit[];
   messages: number;
@@ -174,9 +178,12 @@ class WorkerKeeper {
   private stopping = false;
   private restarting: Promise<void> | null = null;
 
+  private written: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly sys: TestSystem,
     private readonly env: Record<string, string>,
+    private readonly logDir: string,
     private readonly since: () => number,
     private readonly log: (line: string) => void,
   ) {}
@@ -190,11 +197,16 @@ class WorkerKeeper {
       } catch (err) {
         const text = err instanceof Error ? err.message : String(err);
         this.exits.push({ pid: null, at: this.since(), code: null, signal: null, expected: false, tail: text.slice(-1500) });
-        this.outputs.push(text);
+        this.keep(`worker-${this.outputs.length}-start-failed.log`, text);
         this.log(`worker failed to start: ${text.split('\n')[0]}; again in ${delay} ms`);
         await sleep(delay);
       }
     }
+  }
+
+  private keep(file: string, output: string): void {
+    this.outputs.push(output);
+    this.written = this.written.then(() => writeFile(path.join(this.logDir, file), output)).catch(() => undefined);
   }
 
   private watch(worker: WorkerProcess): void {
@@ -203,7 +215,7 @@ class WorkerKeeper {
     worker.child.once('exit', (code, signal) => {
       const expected = pid !== null && this.expected.has(pid);
       this.exits.push({ pid, at: this.since(), code, signal, expected, tail: worker.output().slice(-1500) });
-      this.outputs.push(worker.output());
+      this.keep(`worker-${this.outputs.length}-pid${pid ?? 'none'}.log`, worker.output());
       if (!expected && !this.stopping) {
         this.log(`worker ${pid} exited by itself (code ${code}, signal ${signal}); starting another`);
         this.restarting = sleep(1_000).then(() => this.start());
@@ -226,6 +238,7 @@ class WorkerKeeper {
     const worker = this.current;
     if (worker?.child.pid !== undefined) this.expected.add(worker.child.pid);
     await worker?.stop();
+    await this.written;
   }
 }
 
@@ -254,7 +267,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const sys = await TestSystem.start({ worker: false });
   const pop3Proxy = await startProxy(testEnv.pop3Port(), 0, 'pop3');
   const imapProxy = await startProxy(testEnv.imapPort(), 0, 'imap');
-  const keeper = new WorkerKeeper(sys, { MAILPULL_COMMIT_MESSAGES: '10', MAILPULL_BATCH_MESSAGES: '50' }, since, log);
+  await mkdir(options.logDir, { recursive: true });
+  const keeper = new WorkerKeeper(sys, { MAILPULL_COMMIT_MESSAGES: '10', MAILPULL_BATCH_MESSAGES: '50' }, options.logDir, since, log);
   const storedCounts = async (): Promise<Map<string, number>> => {
     const { rows } = await sys.db.pool.query<{ message_id: string | null; n: string }>('SELECT message_id, count(*) AS n FROM messages GROUP BY 1');
     return new Map(rows.map((r) => [(r.message_id ?? '').replace(/^<|@chaos\.test>$/g, ''), Number(r.n)]));
@@ -360,7 +374,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         case 'cut-retr':
         case 'cut-fetch': {
           const proxy: TcpProxy = kind === 'cut-retr' ? pop3Proxy : imapProxy;
-          const plan = { command: kind === 'cut-retr' ? 'RETR' : 'UID FETCH', afterBytes: between(1, 20_000) };
+          // half the cuts inside the first message (every one is over 500 bytes), half anywhere in the answer
+          const afterBytes = Math.random() < 0.5 ? between(1, 500) : between(501, 60_000);
+          const plan = { command: kind === 'cut-retr' ? 'RETR' : 'UID FETCH', afterBytes };
           const cut = await proxy.cutNext(plan, 20_000);
           injected = cut !== null;
           detail = cut ? `cut after ${plan.afterBytes} bytes of the answer to "${cut.line.slice(0, 80)}"` : `no ${plan.command} came within 20 s`;
@@ -425,6 +441,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const onServer = await watch.onServer(boxes);
     const markers = boxes.flatMap((_, a) => Array.from({ length: perAccount }, (__, m) => `chaos-${run}-a${a}-m${m}`)).slice(0, total);
     const report: ChaosReport = {
+      logDir: options.logDir,
       options: { accounts: options.accounts, messages: options.messages, faultSeconds: options.faultSeconds, gapMs: options.gapMs, settleSeconds: options.settleSeconds, kinds: options.kinds },
       faults,
       workerExits: keeper.exits,
@@ -478,7 +495,7 @@ export function formatReport(report: ChaosReport): string {
     for (const a of report.accountsWithoutCleanCycle.slice(0, 10)) lines.push(`  ${a.protocol} ${a.id}: phase ${a.phase}; last run ${a.lastRun}; ${a.lastError}`);
   }
   lines.push(`commands through the proxies: POP3 ${JSON.stringify(report.commands.pop3)} IMAP ${JSON.stringify(report.commands.imap)}`);
-  lines.push('worker log lines about errors (digits as N):');
+  lines.push(`worker log lines about errors (digits as N; every worker's output is in ${report.logDir}):`);
   for (const e of report.workerErrors) lines.push(`  ${String(e.count).padStart(5)} × ${e.line}`);
   return lines.join('\n');
 }
@@ -505,6 +522,7 @@ async function main(): Promise<void> {
     gapMs: [env('CHAOS_GAP_MIN_MS', 2_000), env('CHAOS_GAP_MAX_MS', 8_000)],
     settleSeconds: env('CHAOS_SETTLE_SECONDS', 300),
     kinds,
+    logDir: process.env.CHAOS_LOG_DIR ?? path.join(tmpdir(), `mailpull-chaos-${Date.now()}`),
     log: (line) => console.log(`[chaos] ${line}`),
   });
   console.log(formatReport(report));

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { chaosFailures, FAULT_KINDS, formatReport, runChaos } from '../bench/chaos';
 
@@ -11,6 +13,7 @@ test('chaos: worker kills, Postgres, Temporal and Dovecot restarts, transfers cu
     gapMs: [2_000, 5_000],
     settleSeconds: 150,
     kinds: FAULT_KINDS,
+    logDir: path.join(tmpdir(), `mailpull-chaos-test-${Date.now()}`),
     log: (line) => console.log(`[chaos] ${line}`),
   });
   console.log(formatReport(report));
