@@ -62,6 +62,8 @@ export interface ChaosReport {
   vanishedUnstored: { marker: string; at: number }[];
   stillOnServer: number;
   settled: boolean;
+  /** the worker did not end within 10 s of SIGTERM at the end of the run */
+  stopNeededKill: boolean;
   accountsWithoutCleanCycle: { id: string; protocol: string; phase: string; lastRun: string; lastError: string }[];
   setupSeconds: number;
   settleSeconds: number;
@@ -177,6 +179,8 @@ class WorkerKeeper {
   private readonly expected = new Set<number>();
   private stopping = false;
   private restarting: Promise<void> | null = null;
+  /** the last worker did not end on SIGTERM within 10 s */
+  stopNeededKill = false;
 
   private written: Promise<void> = Promise.resolve();
 
@@ -232,12 +236,20 @@ class WorkerKeeper {
     await this.start();
   }
 
+  /** SIGTERM, and SIGKILL if the worker has not finished 10 s later, as npm start's supervisor does. */
   async stop(): Promise<void> {
     this.stopping = true;
     await this.restarting;
     const worker = this.current;
     if (worker?.child.pid !== undefined) this.expected.add(worker.child.pid);
-    await worker?.stop();
+    if (worker) {
+      const stopped = worker.stop().then(() => true);
+      if (!(await Promise.race([stopped, sleep(10_000).then(() => false)]))) {
+        this.stopNeededKill = true;
+        this.log(`worker ${worker.child.pid ?? '-'} still running 10 s after SIGTERM: SIGKILL`);
+        await worker.kill();
+      }
+    }
     await this.written;
   }
 }
@@ -452,6 +464,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       vanishedUnstored: watch.vanishedUnstored,
       stillOnServer: onServer.size,
       settled,
+      stopNeededKill: keeper.stopNeededKill,
       accountsWithoutCleanCycle,
       setupSeconds,
       settleSeconds,
@@ -489,6 +502,7 @@ export function formatReport(report: ChaosReport): string {
   for (const l of report.lost.slice(0, 10)) lines.push(`  lost ${l}`);
   const unexpected = report.workerExits.filter((e) => !e.expected);
   lines.push(`worker exits: ${report.workerExits.length} (${report.workerExits.length - unexpected.length} killed by us, ${unexpected.length} not)`);
+  if (report.stopNeededKill) lines.push('  the last worker did not end within 10 s of SIGTERM: killed');
   for (const e of unexpected) lines.push(`  t+${e.at} s pid ${e.pid ?? '(start)'} code ${e.code} signal ${e.signal}:\n    ${e.tail.trim().split('\n').slice(-6).join('\n    ')}`);
   if (report.accountsWithoutCleanCycle.length > 0) {
     lines.push(`accounts without a clean cycle after the faults: ${report.accountsWithoutCleanCycle.length}`);
