@@ -2,6 +2,7 @@
 # A private Dovecot (POP3, IMAP, LMTP) on loopback for tests and benchmarks.
 #   scripts/dovecot.sh start DIR   writes config, certificate and passwd-file under DIR, starts it
 #   scripts/dovecot.sh stop DIR    stops the instance started in DIR (by its master pid)
+#   scripts/dovecot.sh restart DIR stops and starts it again (sessions cut, mail kept)
 # Ports come from DOVECOT_POP3_PORT, DOVECOT_POP3S_PORT, DOVECOT_IMAP_PORT, DOVECOT_IMAPS_PORT,
 # DOVECOT_LMTP_PORT. Users are lines appended to DIR/passwd by the tests. XOAUTH2 tokens are checked
 # by OAuth2 introspection (RFC 7662) at http://127.0.0.1:DOVECOT_OAUTH2_PORT/introspect, which the
@@ -153,7 +154,7 @@ stop() {
 }
 
 case "$cmd" in
-  start) start ;;
+  start|restart) start ;;
   stop) stop ;;
   *) log "unknown command $cmd"; exit 2 ;;
 esac

@@ -41,7 +41,8 @@ stop_pidfile() {
 # server and Dovecot — on ports offset by BASE (20000: PostgreSQL 25432, Temporal 27233, UI 28233,
 # POP3 21110, POP3S 21995, IMAP 21143, IMAPS 21993, LMTP 21024, OAuth2 introspection 21080). Further
 # arguments go to Temporal.
-# Exports what the tests read; stop_test_servers DIR stops them again.
+# Exports what the tests read (the fault helpers restart the servers in MAILPULL_TEST_PG_DIR,
+# MAILPULL_TEST_TEMPORAL_DIR and MAILPULL_TEST_DOVECOT_DIR); stop_test_servers DIR stops them again.
 start_test_servers() {
   local dir=$1 base=$2 pg_fsync=$3; shift 3
   export DOVECOT_POP3_PORT=$((base + 1110)) DOVECOT_POP3S_PORT=$((base + 1995)) DOVECOT_IMAP_PORT=$((base + 1143))
@@ -50,6 +51,7 @@ start_test_servers() {
   "$ROOT/scripts/temporal.sh" start "$dir/temporal" $((base + 7233)) $((base + 8233)) "$@"
   "$ROOT/scripts/dovecot.sh" start "$dir/dovecot"
   export MAILPULL_TEST_DATABASE_URL MAILPULL_TEST_TEMPORAL_ADDRESS="127.0.0.1:$((base + 7233))" MAILPULL_TEST_DOVECOT_DIR="$dir/dovecot"
+  export MAILPULL_TEST_PG_DIR="$dir/postgres" MAILPULL_TEST_TEMPORAL_DIR="$dir/temporal"
 }
 
 stop_test_servers() {

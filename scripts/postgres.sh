@@ -2,6 +2,7 @@
 # A private PostgreSQL server whose data lives in DIR, listening on 127.0.0.1:PORT.
 #   scripts/postgres.sh start DIR PORT   initialises DIR on first use, starts, prints DATABASE_URL
 #   scripts/postgres.sh stop DIR         stops the server started in DIR
+#   scripts/postgres.sh restart DIR      fast restart (connections cut) with the same options
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -34,8 +35,13 @@ stop() {
   fi
 }
 
+restart() {
+  as_pg_user "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/run/postgres.log" -m fast -w -t 60 restart >/dev/null
+}
+
 case "$cmd" in
   start) start "${3:-}" ;;
   stop) stop ;;
+  restart) restart ;;
   *) log "unknown command $cmd"; exit 2 ;;
 esac

@@ -18,14 +18,15 @@ if [ -z "${MAILPULL_SECRET_KEY:-}${MAILPULL_SECRET_KEY_FILE:-}" ]; then
   export MAILPULL_SECRET_KEY_FILE="$DATA_DIR/secret-keys"
 fi
 
-pids=()
+supervisor=""
 cleanup() {
   trap - INT TERM EXIT
   log "stopping"
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  "$ROOT/scripts/temporal.sh" stop "$DATA_DIR/temporal"
-  "$ROOT/scripts/postgres.sh" stop "$DATA_DIR/postgres"
+  # The supervisor gives the worker and the API 7 s to finish, then kills them.
+  if [ -n "$supervisor" ]; then kill "$supervisor" 2>/dev/null || true; wait "$supervisor" 2>/dev/null || true; fi
+  "$ROOT/scripts/temporal.sh" stop "$DATA_DIR/temporal" &
+  "$ROOT/scripts/postgres.sh" stop "$DATA_DIR/postgres" &
+  wait
 }
 trap cleanup INT TERM EXIT
 
@@ -34,8 +35,9 @@ export DATABASE_URL
 "$ROOT/scripts/temporal.sh" start "$DATA_DIR/temporal" "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT"
 export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
 
-node "$ROOT/dist/worker/main.js" & pids+=($!)
-node "$ROOT/dist/api/main.js" & pids+=($!)
+# The worker and the API run under a supervisor that restarts either when it exits (with backoff).
+node "$ROOT/dist/worker/supervise.js" worker="$ROOT/dist/worker/main.js" api="$ROOT/dist/api/main.js" &
+supervisor=$!
 wait_for_port "$API_PORT" "the API"
 # A first admin token, so the API can be used at once; more with scripts/mailpull.sh tokens create.
 if [ ! -s "$DATA_DIR/api-token" ]; then
@@ -52,5 +54,5 @@ cat <<MSG
   Ctrl-C stops everything.
 
 MSG
-# Stop everything when either process dies, or on Ctrl-C.
-wait -n "${pids[@]}" || true
+# Until Ctrl-C or SIGTERM; the supervisor ends only when told to.
+wait "$supervisor" || true

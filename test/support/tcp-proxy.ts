@@ -1,5 +1,21 @@
 import net from 'node:net';
 
+/** What the proxy reads commands as: POP3 "VERB args", IMAP "tag [UID] VERB args". */
+export type ProxiedProtocol = 'pop3' | 'imap';
+
+/** A session to cut: after the client sent `command`, once `afterBytes` of the answer went through. */
+export interface CutPlan {
+  /** POP3 "RETR", IMAP "UID FETCH" (only fetches of message bodies count) */
+  command: string;
+  afterBytes: number;
+}
+
+export interface CutDone extends CutPlan {
+  at: Date;
+  /** the client's command line, credentials never included (only RETR/FETCH lines are kept) */
+  line: string;
+}
+
 export interface TcpProxy {
   port: number;
   /** sessions open right now, and the most ever open at once */
@@ -8,6 +24,8 @@ export interface TcpProxy {
   sessions: number;
   /** delay per 16 KiB chunk sent to the client, to make a cycle slow */
   delayMs: number;
+  /** how often the clients sent each command (verbs, with "UID " kept for IMAP), with a protocol given */
+  readonly commands: Map<string, number>;
   close(): Promise<void>;
   /**
    * Stops like a server shutting down: refuses new connections, stops passing what clients send,
@@ -17,18 +35,43 @@ export interface TcpProxy {
   stop(drainMs: number): Promise<void>;
   /** Listens again on the same port. */
   resume(): Promise<void>;
+  /**
+   * Cuts the next transfer that matches: resolves when it was cut, or with null if `withinMs`
+   * passed without a matching command (then the plan is dropped).
+   */
+  cutNext(plan: CutPlan, withinMs: number): Promise<CutDone | null>;
 }
 
-/** A loopback TCP proxy in front of a real server that counts and can slow its sessions. */
-export async function startProxy(targetPort: number, delayMs = 0): Promise<TcpProxy> {
+const MAX_LINE = 4096;
+
+/** The command verb of a client line: POP3's first word, IMAP's word after the tag (two words for UID ...). */
+function verbOf(line: string, protocol: ProxiedProtocol): string {
+  const words = line.trim().split(' ', 3).map((w) => w.toUpperCase());
+  if (protocol === 'pop3') return words[0] ?? '';
+  return words[1] === 'UID' ? `UID ${words[2] ?? ''}` : (words[1] ?? '');
+}
+
+/** Whether a client line asks for message bytes of the planned kind. */
+function startsTransfer(line: string, verb: string, plan: CutPlan): boolean {
+  if (verb !== plan.command.toUpperCase()) return false;
+  return verb !== 'UID FETCH' || line.toUpperCase().includes('BODY');
+}
+
+/**
+ * A loopback TCP proxy in front of a real server that counts and can slow its sessions; with a
+ * protocol, it also reads the clients' commands and can cut a session in the middle of a transfer.
+ */
+export async function startProxy(targetPort: number, delayMs = 0, protocol?: ProxiedProtocol): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   const sessions = new Set<{ client: net.Socket; upstream: net.Socket }>();
+  let armed: { plan: CutPlan; done: (cut: CutDone | null) => void } | null = null;
   const proxy: TcpProxy = {
     port: 0,
     active: 0,
     maxActive: 0,
     sessions: 0,
     delayMs,
+    commands: new Map(),
     close: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy();
@@ -45,6 +88,23 @@ export async function startProxy(targetPort: number, delayMs = 0): Promise<TcpPr
       await closed;
     },
     resume: () => new Promise<void>((resolve) => server.listen(proxy.port, '127.0.0.1', resolve)),
+    cutNext(plan, withinMs) {
+      if (!protocol) throw new Error('cutNext needs a proxy started with a protocol');
+      armed?.done(null);
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          if (armed?.plan === plan) armed = null;
+          resolve(null);
+        }, withinMs);
+        armed = {
+          plan,
+          done: (cut) => {
+            clearTimeout(timer);
+            resolve(cut);
+          },
+        };
+      });
+    },
   };
   const server = net.createServer((client) => {
     proxy.active++;
@@ -69,6 +129,24 @@ export async function startProxy(targetPort: number, delayMs = 0): Promise<TcpPr
     client.on('error', close).on('close', close);
     upstream.on('error', close).on('close', close);
     client.pipe(upstream);
+    // With a cut pending for this session: how many more answer bytes may pass.
+    let cut: { left: number; record: CutDone; done: (cut: CutDone) => void } | null = null;
+    if (protocol) {
+      let partial = '';
+      client.on('data', (data: Buffer) => {
+        const lines = (partial + data.toString('latin1')).split('\n');
+        partial = (lines.pop() ?? '').slice(-MAX_LINE);
+        for (const line of lines) {
+          const verb = verbOf(line, protocol);
+          proxy.commands.set(verb, (proxy.commands.get(verb) ?? 0) + 1);
+          if (armed && !cut && startsTransfer(line, verb, armed.plan)) {
+            const { plan, done } = armed;
+            armed = null;
+            cut = { left: plan.afterBytes, record: { ...plan, at: new Date(), line: line.trim() }, done };
+          }
+        }
+      });
+    }
     // Server → client in small chunks, each after the configured delay.
     let chain = Promise.resolve();
     upstream.on('data', (data: Buffer) => {
@@ -76,7 +154,16 @@ export async function startProxy(targetPort: number, delayMs = 0): Promise<TcpPr
       chain = chain.then(async () => {
         for (let i = 0; i < data.length && !closed; i += 16 * 1024) {
           if (proxy.delayMs > 0) await new Promise((r) => setTimeout(r, proxy.delayMs));
-          client.write(data.subarray(i, i + 16 * 1024));
+          const chunk = data.subarray(i, i + 16 * 1024);
+          if (cut && chunk.length >= cut.left) {
+            const { record, done } = cut;
+            client.write(chunk.subarray(0, cut.left), () => close());
+            cut = null;
+            done({ ...record, at: new Date() });
+            return;
+          }
+          if (cut) cut.left -= chunk.length;
+          client.write(chunk);
         }
         upstream.resume();
       });
