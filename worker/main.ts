@@ -27,6 +27,10 @@ async function main(): Promise<void> {
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     maxConcurrentActivityTaskExecutions: config.maxActivities,
+    // On SIGTERM running activities get a few seconds, then are cancelled: a stop never hangs
+    // on a stalled session (the cancelled activities are retried elsewhere).
+    shutdownGraceTime: '5 seconds',
+    shutdownForceTime: '8 seconds',
     ...(existsSync(WORKFLOW_BUNDLE)
       ? { workflowBundle: { codePath: WORKFLOW_BUNDLE } }
       : { workflowsPath: require.resolve('../workflows') }),
