@@ -117,7 +117,7 @@ export const MAX_FETCH_FAILURES = 5;
 
 const emptyTally = (): Tally => ({ delivered: 0, recognized: 0, held: 0, quarantined: 0, failed: 0 });
 
-/** The error's message when it names the message being fetched, for counting failures per message. */
+/** The message an error names (the one being fetched when it happened), to count failures per message. */
 const failedRef = (err: unknown) => (err instanceof MailpullError ? err.ref : undefined);
 
 /** The activities of one collection cycle; only ids and small summaries cross Temporal. */
