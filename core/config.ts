@@ -22,6 +22,7 @@ export const CONFIG_VARIABLES = [
   'MAILPULL_MAX_ACTIVITIES',
   'MAILPULL_DB_POOL',
   'MAILPULL_LOOP_REPORT_SECONDS',
+  'MAILPULL_HEALTH_FILE',
 ] as const;
 
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
@@ -53,6 +54,8 @@ export interface Config {
   dbPool: number;
   /** how often the worker logs its event loop's longest delay */
   loopReportMs: number;
+  /** touched every few seconds while the worker polls its task queue, for a container health check */
+  healthFile: string | null;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -93,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxActivities: positiveInt('MAILPULL_MAX_ACTIVITIES', 20),
     dbPool: positiveInt('MAILPULL_DB_POOL', 10),
     loopReportMs: positiveInt('MAILPULL_LOOP_REPORT_SECONDS', 300) * 1000,
+    healthFile: read('MAILPULL_HEALTH_FILE') ?? null,
     protocolTrace: ['1', 'true', 'yes', 'on'].includes((read('MAILPULL_PROTOCOL_TRACE') ?? '').toLowerCase()),
     secretKeys: keyFile ? { kind: 'file', path: keyFile } : { kind: 'env', value: keyValue ?? '' },
   };

@@ -3,6 +3,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA_DIR="${MAILPULL_DATA_DIR:-$ROOT/.data}"
 CACHE_DIR="${MAILPULL_CACHE_DIR:-$HOME/.cache/mailpull}"
 TEMPORAL_CLI_VERSION="v1.5.1"
+# the server and UI that CLI embeds (go version -m); docker-compose.yml runs the same versions
+TEMPORAL_SERVER_VERSION="1.29.1"
+TEMPORAL_UI_VERSION="2.42.1"
 TEMPORAL_BIN="$CACHE_DIR/temporal-$TEMPORAL_CLI_VERSION/temporal"
 PG_BIN="${MAILPULL_PG_BIN:-/usr/lib/postgresql/15/bin}"
 

@@ -10,6 +10,7 @@ import { createImapSource } from '../mail/imap-source';
 import { createPop3Source } from '../mail/pop3-source';
 import { TargetClients } from '../mail/targets/target-clients';
 import { WORKFLOW_BUNDLE } from './bundle';
+import { keepHealthFile } from './health-file';
 import { monitorEventLoop } from './loop-monitor';
 
 async function main(): Promise<void> {
@@ -55,11 +56,13 @@ async function main(): Promise<void> {
     }),
   });
   const stopMonitor = monitorEventLoop(config.loopReportMs, (line) => console.log(line));
+  const stopHealth = config.healthFile ? keepHealthFile(config.healthFile, () => worker.getState() === 'RUNNING') : () => undefined;
   console.log(`mailpull worker polling task queue "${config.taskQueue}" on ${config.temporalAddress}`);
   try {
     await worker.run(); // returns after SIGINT/SIGTERM, once running activities finished or timed out
   } finally {
     stopMonitor();
+    stopHealth();
     targets.closeAll();
     await connection.close();
     await pool.end();

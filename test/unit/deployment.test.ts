@@ -6,7 +6,10 @@ import { parse } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../../core/config';
 
 const root = path.resolve(__dirname, '../../..');
-const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'));
+const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true });
+const libSh = readFileSync(path.join(root, 'scripts/lib.sh'), 'utf8');
+/** A VAR="value" line of scripts/lib.sh. */
+const shellValue = (name: string): string => libSh.split('\n').find((l) => l.startsWith(`${name}="`))?.slice(name.length + 2, -1) ?? '';
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
 
 describe('configuration and deployment files agree', () => {
@@ -23,6 +26,26 @@ describe('configuration and deployment files agree', () => {
     for (const service of Object.values<{ ports?: string[] }>(compose.services)) {
       for (const port of service.ports ?? []) assert.match(port, /^127\.0\.0\.1:/, `${port} is published on loopback only`);
     }
+  });
+
+  test('Temporal runs the versions the tests run, its schema set up by its own tool; every service restarts and has a health check', () => {
+    const images = Object.values<{ image?: string }>(compose.services).map((s) => s.image ?? '');
+    assert.ok(!images.some((i) => i.includes('auto-setup')), 'not the deprecated auto-setup image');
+    const server = shellValue('TEMPORAL_SERVER_VERSION');
+    assert.match(server, /^\d+\.\d+\.\d+$/);
+    assert.equal(compose.services.temporal.image, `temporalio/server:${server}`);
+    assert.equal(compose.services['temporal-schema'].image, `temporalio/admin-tools:${server}`);
+    assert.equal(compose.services['temporal-ui'].image, `temporalio/ui:${shellValue('TEMPORAL_UI_VERSION')}`);
+    assert.match(compose.services['temporal-schema'].command.join('\n'), /update-schema -d \$\$schema\/temporal\/versioned/);
+    assert.equal(compose.services.temporal.depends_on['temporal-schema'].condition, 'service_completed_successfully');
+    for (const [name, service] of Object.entries<{ restart?: string; healthcheck?: unknown }>(compose.services)) {
+      if (service.restart === 'no') continue; // one-shot setup jobs
+      assert.equal(service.restart, 'unless-stopped', `${name} restarts`);
+      assert.ok(service.healthcheck, `${name} has a health check`);
+    }
+    assert.ok(compose.services.worker.deploy.replicas >= 2, 'several workers on one task queue');
+    const healthFile = compose.services.worker.environment.MAILPULL_HEALTH_FILE;
+    assert.ok(healthFile && compose.services.worker.healthcheck.test.join(' ').includes(healthFile), "the worker's health check reads the file it keeps");
   });
 
   test('the README documents every variable', () => {
