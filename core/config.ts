@@ -23,6 +23,7 @@ export const CONFIG_VARIABLES = [
   'MAILPULL_DB_POOL',
   'MAILPULL_LOOP_REPORT_SECONDS',
   'MAILPULL_HEALTH_FILE',
+  'MAILPULL_WORKER_METRICS_ADDRESS',
 ] as const;
 
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
@@ -56,6 +57,8 @@ export interface Config {
   loopReportMs: number;
   /** touched every few seconds while the worker polls its task queue, for a container health check */
   healthFile: string | null;
+  /** host:port where the worker serves the Temporal SDK's Prometheus metrics; null: none */
+  workerMetricsAddress: string | null;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -97,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPool: positiveInt('MAILPULL_DB_POOL', 10),
     loopReportMs: positiveInt('MAILPULL_LOOP_REPORT_SECONDS', 300) * 1000,
     healthFile: read('MAILPULL_HEALTH_FILE') ?? null,
+    workerMetricsAddress: read('MAILPULL_WORKER_METRICS_ADDRESS') ?? null,
     protocolTrace: ['1', 'true', 'yes', 'on'].includes((read('MAILPULL_PROTOCOL_TRACE') ?? '').toLowerCase()),
     secretKeys: keyFile ? { kind: 'file', path: keyFile } : { kind: 'env', value: keyValue ?? '' },
   };

@@ -1,4 +1,4 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { createActivities } from '../activities';
 import { loadConfig } from '../core/config';
@@ -15,6 +15,10 @@ import { monitorEventLoop } from './loop-monitor';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (config.workerMetricsAddress) {
+    // before any connection: the SDK's own metrics (task slots, schedule-to-start latency, polls) at /metrics
+    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.workerMetricsAddress } } } });
+  }
   const keyring = loadKeyring(config.secretKeys);
   const pool = createPool(config.databaseUrl, { max: config.dbPool });
   // one lock connection per activity slot: taking a lock never waits (see db/account-lock.ts)

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { addUser, saveMessages } from './support/dovecot';
+import { waitFor } from './support/env';
+import { buildMessage } from './support/messages';
+import { TestSystem } from './support/system';
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe("the worker's Temporal SDK metrics", () => {
+  let sys: TestSystem;
+  let address = '';
+  before(async () => {
+    address = `127.0.0.1:${await freePort()}`;
+    sys = await TestSystem.start({ workerEnv: { MAILPULL_WORKER_METRICS_ADDRESS: address } });
+  });
+  after(async () => {
+    await sys.close();
+  });
+
+  test('after a collection the worker serves Prometheus metrics of its task queue: activity latencies and completed workflow tasks', async () => {
+    const user = await addUser('metrics');
+    await saveMessages(user, [buildMessage({ subject: 'measured' })]);
+    const owner = await sys.localAccount('owner@metrics.test');
+    const external = await sys.pop3Account(owner, user);
+    await sys.waitForCycles(external.id, 1);
+    const text = await waitFor('activity metrics of the task queue', async () => {
+      const body = await (await fetch(`http://${address}/metrics`)).text();
+      return body.includes('activity_schedule_to_start_latency') && body.includes(sys.taskQueue) && body;
+    });
+    const line = (prefix: string) => text.split('\n').find((l) => l.startsWith(prefix) && l.includes(`task_queue="${sys.taskQueue}"`) && l.includes('activity_type="downloadBatch"'));
+    assert.ok(line('temporal_activity_execution_latency_count'), 'downloadBatch ran and was timed');
+    assert.ok(text.split('\n').some((l) => l.startsWith('temporal_workflow_task_schedule_to_start_latency_count')), 'workflow-task schedule-to-start latency');
+  });
+});
