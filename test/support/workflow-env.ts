@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
@@ -95,7 +95,7 @@ export class StubActivities {
 export async function withAccountWorkflow(
   env: TestWorkflowEnvironment,
   stubs: StubActivities,
-  test: (handle: WorkflowHandle<typeof externalAccountWorkflow>) => Promise<void>,
+  test: (handle: WorkflowHandleWithFirstExecutionRunId<typeof externalAccountWorkflow>) => Promise<void>,
 ): Promise<void> {
   const taskQueue = `wf-${randomBytes(6).toString('hex')}`;
   const worker = await Worker.create({
