@@ -7,6 +7,7 @@ import { parseHeaders } from '../core/headers';
 import { summarize, type MessageSummary } from '../core/message-summary';
 import { receiveTime } from '../core/receive-time';
 import { recognizeCopies } from '../core/recognition';
+import { addTally, emptyTally, type Tally } from '../core/tally';
 import { candidateAddresses, chooseRecipients } from '../core/recipients';
 import { findDeliverableAccounts, isDeliverable } from '../db/accounts';
 import { alreadyDelivered, recipientHomes, recipientKey, recordDelivery, type SourceRef } from '../db/deliveries';
@@ -29,22 +30,15 @@ export interface DeliveryDeps {
   retryBaseMs: number;
 }
 
-export interface GroupOutcome {
-  /** every recipient has it now (stored or accepted by its target), at least one of them newly */
-  delivered: number;
-  /** already delivered before (an earlier UIDVALIDITY, or a reset index): marked delivered, not delivered again */
-  recognized: number;
-  /** a target answered "later" (or did not answer): held for a retry, left on the remote server */
-  held: number;
-  /** a target refused it for good: kept in quarantine */
-  quarantined: number;
+/** What became of a group (`failed` stays 0: a message whose own writes failed is in `failures`). */
+export interface GroupOutcome extends Tally {
   /** why the last message held or quarantined was not delivered */
   lastReason: string | null;
   /** messages whose own writes failed (the others were committed): why */
   failures: { item: FetchedRaw; reason: string }[];
 }
 
-export type HeldOutcome = Omit<GroupOutcome, 'recognized' | 'failures'>;
+export type HeldOutcome = Tally & { lastReason: string | null };
 
 /** A message on its way to the recipients that do not have it yet. */
 interface Item {
@@ -225,7 +219,7 @@ export async function deliverGroup(deps: DeliveryDeps, account: StoredExternalAc
   const { sent, addresses } = await sendToTargets(deps, account, items);
   const now = Date.now();
   return inTransaction(pool, async (tx) => {
-    const outcome: GroupOutcome = { delivered: 0, recognized: 0, held: 0, quarantined: 0, lastReason: null, failures: [] };
+    const outcome: GroupOutcome = { ...emptyTally(), lastReason: null, failures: [] };
     for (const [i, { message }] of group.entries()) {
       const item = items[i];
       // One message's writes failing (bytes the database refuses) must not undo the others'.
@@ -294,7 +288,7 @@ export async function deliverHeld(deps: DeliveryDeps, account: StoredExternalAcc
   const { sent, addresses } = await sendToTargets(deps, account, items);
   const now = Date.now();
   return inTransaction(deps.pool, async (tx) => {
-    const outcome: HeldOutcome = { delivered: 0, held: 0, quarantined: 0, lastReason: null };
+    const outcome: HeldOutcome = { ...emptyTally(), lastReason: null };
     for (const [i, h] of held.entries()) {
       const result = await commitOutcomes(tx, items[i], sent[i]);
       const refused = h.recipients.filter((r) => r.state === 'rejected');
@@ -325,7 +319,7 @@ export async function deliverHeld(deps: DeliveryDeps, account: StoredExternalAcc
 export const MAX_PROCESSING_FAILURES = 3;
 
 
-export type IsolatedOutcome = Omit<GroupOutcome, 'failures'> & { failed: number };
+export type IsolatedOutcome = Tally & { lastReason: string | null };
 
 /**
  * Delivers a group as deliverGroup does, so that one message that cannot be parsed, stored or
@@ -335,13 +329,10 @@ export type IsolatedOutcome = Omit<GroupOutcome, 'failures'> & { failed: number 
  * counted as kept, like a message a target refused.
  */
 export async function deliverIsolated(deps: DeliveryDeps, account: StoredExternalAccount, group: readonly FetchedRaw[]): Promise<IsolatedOutcome> {
-  const total: IsolatedOutcome = { delivered: 0, recognized: 0, held: 0, quarantined: 0, failed: 0, lastReason: null };
+  const total: IsolatedOutcome = { ...emptyTally(), lastReason: null };
   const failures: GroupOutcome['failures'] = [];
   const add = (one: GroupOutcome): void => {
-    total.delivered += one.delivered;
-    total.recognized += one.recognized;
-    total.held += one.held;
-    total.quarantined += one.quarantined;
+    addTally(total, one);
     total.lastReason = one.lastReason ?? total.lastReason;
     failures.push(...one.failures);
   };

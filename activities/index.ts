@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { selectForDeletion } from '../core/delete-policy';
 import { messageKey, type BatchLimits } from '../core/download-plan';
 import { MailpullError } from '../core/errors';
+import { addTally, emptyTally, type Tally } from '../core/tally';
 import { tlsWarning, type TlsOutcome } from '../core/tls-decision';
 import { withAccountLock } from '../db/account-lock';
 import { getExternalAccountSettings, getStoredExternalAccount, loadActiveness, type Activeness, type StoredExternalAccount } from '../db/external-accounts';
@@ -70,23 +71,10 @@ export interface ListSummary {
 
 /** Messages downloaded but not yet taken by a delivery target, and those in quarantine. */
 export interface DeliveryBacklog {
-  pending: number;
+  backlog: number;
   quarantined: number;
   /** when the earliest pending one is tried again */
   nextAttemptAt: string | null;
-}
-
-/** What happened to the messages one activity handled; adds up over a cycle. */
-export interface Tally {
-  delivered: number;
-  /** copies of messages delivered before a UIDVALIDITY change: not delivered again */
-  recognized: number;
-  /** a target answered "later" or could not be reached: held, still on the remote server */
-  held: number;
-  /** a target refused them for good, or they could not be processed: in quarantine */
-  quarantined: number;
-  /** could not be processed this time: tried again later, quarantined after a few attempts */
-  failed: number;
 }
 
 export interface BatchSummary extends Tally {
@@ -98,10 +86,7 @@ export interface BatchSummary extends Tally {
   backlog: DeliveryBacklog;
 }
 
-export interface HeldSummary {
-  delivered: number;
-  held: number;
-  quarantined: number;
+export interface HeldSummary extends Tally {
   deliveryError: string | null;
   backlog: DeliveryBacklog;
 }
@@ -114,8 +99,6 @@ export interface DeleteSummary {
 const MAX_WATCHED_FOLDERS = 10;
 /** A message whose download failed this often is left on the server and shown as skipped. */
 export const MAX_FETCH_FAILURES = 5;
-
-const emptyTally = (): Tally => ({ delivered: 0, recognized: 0, held: 0, quarantined: 0, failed: 0 });
 
 /** The error's message when it names the message being fetched, for counting failures per message. */
 const failedRef = (err: unknown) => (err instanceof MailpullError ? err.ref : undefined);
@@ -130,13 +113,13 @@ export function createActivities({ pool, lockPool, keyring, trace, sources, targ
 
   const backlog = async (accountId: string): Promise<DeliveryBacklog> => {
     const b = await backlogOf(pool, accountId);
-    return { pending: b.pending, quarantined: b.quarantined, nextAttemptAt: b.nextAttemptAt?.toISOString() ?? null };
+    return { backlog: b.backlog, quarantined: b.quarantined, nextAttemptAt: b.nextAttemptAt?.toISOString() ?? null };
   };
 
   return {
     /** Whether the account may collect now, and how many messages it holds for a delivery target. */
-    async loadSchedule(accountId: string): Promise<Activeness & { heldPending: number }> {
-      return typedFailures(async () => ({ ...(await loadActiveness(pool, accountId)), heldPending: (await backlogOf(pool, accountId)).pending }));
+    async loadSchedule(accountId: string): Promise<Activeness & { backlog: number }> {
+      return typedFailures(async () => ({ ...(await loadActiveness(pool, accountId)), backlog: (await backlogOf(pool, accountId)).backlog }));
     },
 
     /**
@@ -187,7 +170,7 @@ export function createActivities({ pool, lockPool, keyring, trace, sources, targ
           // One fsync per group, not per message; the next group downloads while one commits.
           const committer = new GroupCommitter<FetchedRaw>(async (group) => {
             const outcome = await deliverIsolated(delivery, account, group);
-            for (const k of Object.keys(tally) as (keyof Tally)[]) tally[k] += outcome[k];
+            addTally(tally, outcome);
             deliveryError = outcome.lastReason ?? deliveryError;
             Context.current().heartbeat(tally);
           }, commitLimits);
@@ -239,7 +222,7 @@ export function createActivities({ pool, lockPool, keyring, trace, sources, targ
         withAccountLock(lockPool, accountId, async () => {
           const account = await getStoredExternalAccount(pool, keyring, accountId);
           if (!account) throw new MailpullError('gone', 'the external account no longer exists');
-          const summary: HeldSummary = { delivered: 0, held: 0, quarantined: 0, deliveryError: null, backlog: await backlog(accountId) };
+          const summary: HeldSummary = { ...emptyTally(), deliveryError: null, backlog: await backlog(accountId) };
           const limits = { all: scope === 'all', maxMessages: commitLimits.messages, maxBytes: commitLimits.bytes };
           const seen = new Set<string>();
           await heartbeating(
@@ -250,9 +233,7 @@ export function createActivities({ pool, lockPool, keyring, trace, sources, targ
                 if (due.length === 0) break;
                 for (const h of due) seen.add(h.id);
                 const outcome = await deliverHeld(delivery, account, due);
-                summary.delivered += outcome.delivered;
-                summary.held += outcome.held;
-                summary.quarantined += outcome.quarantined;
+                addTally(summary, outcome);
                 summary.deliveryError = outcome.lastReason ?? summary.deliveryError;
                 // The target still says "later": the rest would get the same answer.
                 if (outcome.held > 0) break;

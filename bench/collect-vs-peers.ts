@@ -48,7 +48,7 @@ async function mailpull(protocol: 'pop3' | 'imap', user: DovecotUser, sink?: Dov
     let delivered: number | undefined;
     const seconds = await timed(async () => {
       const external = protocol === 'pop3' ? await sys.pop3Account(owner, user) : await sys.imapAccount(owner, user);
-      delivered = (await sys.waitForCycles(external.id, 1, 30 * 60_000)).lastRun?.downloaded;
+      delivered = (await sys.waitForCycles(external.id, 1, 30 * 60_000)).lastRun?.delivered;
     });
     if (delivered !== COUNT) throw new Error(`mailpull (${protocol}) delivered ${delivered} of ${COUNT}`);
     const inSink = sink ? await countOnServer(sink) : COUNT;

@@ -200,15 +200,15 @@ export async function discardQuarantined(db: Queryable, id: string): Promise<boo
 }
 
 export interface Backlog {
-  /** downloaded, waiting for a target to take them */
-  pending: number;
+  /** downloaded, waiting for a target to take them (state 'pending') */
+  backlog: number;
   quarantined: number;
   nextAttemptAt: Date | null;
 }
 
 export async function backlogOf(db: Queryable, externalAccountId: string): Promise<Backlog> {
   const { rows } = await db.query<Backlog>(
-    `SELECT count(*) FILTER (WHERE state = 'pending')::int AS pending, count(*) FILTER (WHERE state = 'quarantined')::int AS quarantined,
+    `SELECT count(*) FILTER (WHERE state = 'pending')::int AS backlog, count(*) FILTER (WHERE state = 'quarantined')::int AS quarantined,
             min(next_attempt_at) FILTER (WHERE state = 'pending') AS "nextAttemptAt"
        FROM held_messages WHERE external_account_id = $1`,
     [externalAccountId],

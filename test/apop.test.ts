@@ -26,7 +26,7 @@ describe('APOP and POP3 options', () => {
     const ext = await sys.pop3Account(owner, user, { authMethod: 'apop', receiveTime: 'receivedHeader' });
     const status = await sys.waitForCycles(ext.id, 1);
     assert.equal(status.lastError, null);
-    assert.equal(status.lastRun?.downloaded, 1);
+    assert.equal(status.lastRun?.delivered, 1);
     const [copy] = await sys.storedCopies(owner.id);
     assert.ok(copy.raw.equals(message));
     assert.deepEqual(copy.internalDate, new Date('2026-11-03T10:00:00Z'), 'receive time from the newest Received header');

@@ -52,7 +52,7 @@ describe('a wrong password', () => {
     await sys.ok('PATCH', `/api/external-accounts/${external.id}`, { password: user.password });
     const fixed = await sys.waitForCycles(external.id, 4, 30_000);
     assert.equal(fixed.lastError, null);
-    assert.equal(fixed.lastRun?.downloaded, 1);
+    assert.equal(fixed.lastRun?.delivered, 1);
     for (const secret of ['not-the-password', user.password]) {
       assert.ok(!sys.worker?.output().includes(secret), 'no password in the worker log');
       assert.ok(!(await sys.historyText(external.id)).includes(secret), 'no password in the workflow history');

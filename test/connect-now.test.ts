@@ -37,7 +37,7 @@ describe('Connect Now', () => {
     assert.equal(queued.counts.cycles, 0, 'the presses arrived during the first cycle');
 
     const done = await sys.waitForCycles(external.id, 2);
-    assert.equal(done.lastRun?.downloaded, 0, 'the extra cycle found nothing new');
+    assert.equal(done.lastRun?.delivered, 0, 'the extra cycle found nothing new');
     await sleep(3000);
     const settled = await sys.status(external.id);
     assert.equal(settled.counts.cycles, 2, 'exactly one extra cycle');

@@ -29,7 +29,7 @@ describe('delete policies against Dovecot', () => {
     const external = await sys.pop3Account(owner, user, { deletePolicy: 'immediately' });
 
     const status = await sys.waitForCycles(external.id, 1);
-    assert.equal(status.lastRun?.downloaded, 9);
+    assert.equal(status.lastRun?.delivered, 9);
     assert.equal(status.lastRun?.removed, 9);
     assert.equal(status.lastRun?.tooLarge, 1);
     assert.equal((await sys.storedMessages(owner.id)).length, 9);
@@ -43,7 +43,7 @@ describe('delete policies against Dovecot', () => {
     const external = await sys.pop3Account(owner, user, { deletePolicy: { afterDays: 3 } });
 
     const first = await sys.waitForCycles(external.id, 1);
-    assert.equal(first.lastRun?.downloaded, 6);
+    assert.equal(first.lastRun?.delivered, 6);
     assert.equal(first.lastRun?.removed, 0);
     assert.equal(await countOnServer(user), 6);
 

@@ -47,7 +47,7 @@ describe('delivery failures: nothing lost, nothing duplicated, nothing deleted b
       const first = await sys.waitForCycles(external.id, 1);
       assert.equal(first.lastRun?.outcome, 'ok');
       assert.equal(first.lastRun?.held, 10);
-      assert.equal(first.lastRun?.downloaded, 0);
+      assert.equal(first.lastRun?.delivered, 0);
       assert.equal(first.delivery.backlog, 10);
       assert.match(first.delivery.lastError?.message ?? '', /alice@smtp-later\.test: 451 4\.3\.0 queue full/);
       assert.equal(await countOnServer(source), 10, 'nothing deleted while the target says later');
@@ -220,7 +220,7 @@ describe('delivery failures: nothing lost, nothing duplicated, nothing deleted b
     const first = await sys.waitForCycles(external.id, 1);
     const fitted = await mailboxCount(destination);
     assert.ok(fitted > 0 && fitted < 10, `${fitted} fit in the quota`);
-    assert.equal(first.lastRun?.downloaded, fitted);
+    assert.equal(first.lastRun?.delivered, fitted);
     assert.equal(first.lastRun?.held, 10 - fitted);
     assert.match(first.delivery.lastError?.message ?? '', /452 4\.2\.2 .*Quota exceeded/);
     assert.equal(await countOnServer(source), 10 - fitted, 'the held ones stay on the remote');

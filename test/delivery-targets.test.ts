@@ -27,7 +27,7 @@ describe('delivery into Dovecot: LMTP over TCP and a unix socket, IMAP APPEND', 
     const external = await sys.pop3Account(owner, source, { deletePolicy: 'immediately' });
     const status = await sys.waitForCycles(external.id, 1);
     assert.equal(status.lastError, null);
-    assert.equal(status.lastRun?.downloaded, 50);
+    assert.equal(status.lastRun?.delivered, 50);
     assert.equal(status.lastRun?.held, 0);
     assert.deepEqual(status.delivery, { backlog: 0, quarantined: 0, nextAttemptAt: null, lastError: null });
     assert.equal((await sys.storedMessages(owner.id)).length, 0, 'nothing went to the built-in store');
@@ -82,7 +82,7 @@ describe('delivery into Dovecot: LMTP over TCP and a unix socket, IMAP APPEND', 
     const external = await sys.imapAccount(owner, source, { folders: { mode: 'all' }, mirrorFolders: true });
     const status = await sys.waitForCycles(external.id, 1);
     assert.equal(status.lastError, null);
-    assert.equal(status.lastRun?.downloaded, 50);
+    assert.equal(status.lastRun?.delivered, 50);
     assert.equal(status.delivery.backlog, 0);
 
     const withoutRecent = (flags: string[]): string[] => flags.filter((f) => f !== '\\Recent');

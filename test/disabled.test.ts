@@ -53,7 +53,7 @@ describe('disabled means disabled', () => {
       if (c.what === 'owner account') await sys.ok('PATCH', `/api/accounts/${owner.id}`, { enabled: true });
       if (c.what === 'owner domain') await sys.ok('PATCH', `/api/domains/${domainId}`, { enabled: true });
       const enabled = await sys.waitForCycles(external.id, 1);
-      assert.equal(enabled.lastRun?.downloaded, 3);
+      assert.equal(enabled.lastRun?.delivered, 3);
       assert.equal((await sys.storedMessages(owner.id)).length, 3);
       assert.equal(await countOnServer(user), 0);
     });

@@ -51,7 +51,7 @@ describe('IMAP collection end to end (Dovecot, Temporal, Postgres)', () => {
     const statusB = await sys.waitForCycles(b.id, 1);
     for (const s of [statusA, statusB]) {
       assert.equal(s.lastError, null);
-      assert.equal(s.lastRun?.downloaded, 60);
+      assert.equal(s.lastRun?.delivered, 60);
       assert.equal(s.tls, 'starttls');
       assert.equal(s.tlsWarning, null);
     }
@@ -87,7 +87,7 @@ describe('IMAP collection end to end (Dovecot, Temporal, Postgres)', () => {
     await sys.ok('POST', `/api/external-accounts/${a.id}/connect-now`, undefined, 202);
     const second = await sys.waitForCycles(a.id, 2);
     assert.equal(second.lastRun?.onServer, 1, 'only the new UID was listed');
-    assert.equal(second.lastRun?.downloaded, 1);
+    assert.equal(second.lastRun?.delivered, 1);
     const copies = await sys.storedCopies(mirrored.id);
     assert.equal(copies.length, 61);
     assert.ok(copies[60].raw.equals(late));
@@ -104,7 +104,7 @@ describe('IMAP collection end to end (Dovecot, Temporal, Postgres)', () => {
     await sys.startWorker({ MAILPULL_MAX_MESSAGE_BYTES: String(1024 * 1024) });
     const ext = await sys.imapAccount(owner, user, { deletePolicy: 'immediately' });
     const status = await sys.waitForCycles(ext.id, 1);
-    assert.equal(status.lastRun?.downloaded, 5);
+    assert.equal(status.lastRun?.delivered, 5);
     assert.equal(status.lastRun?.tooLarge, 1);
     assert.equal(status.lastRun?.removed, 5);
     const left = await readFolder(user, 'INBOX');
@@ -119,7 +119,7 @@ describe('IMAP collection end to end (Dovecot, Temporal, Postgres)', () => {
     const owner = await sys.localAccount('never@imap.test');
     const ok = await sys.imapAccount(owner, user, { folders: { mode: 'list', names: ['INBOX'] } });
     const bad = await sys.imapAccount(owner, user, { folders: { mode: 'list', names: ['INBOX', 'Nowhere'] } });
-    assert.equal((await sys.waitForCycles(ok.id, 1)).lastRun?.downloaded, 2);
+    assert.equal((await sys.waitForCycles(ok.id, 1)).lastRun?.delivered, 2);
     assert.equal((await readFolder(user, 'INBOX')).length, 2);
     const failed = await sys.waitForCycles(bad.id, 1);
     assert.equal(failed.lastError?.kind, 'config');

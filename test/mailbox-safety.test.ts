@@ -39,7 +39,7 @@ describe('delete safety and size limits (Dovecot)', () => {
     const owner = await sys.localAccount('owner@safety.test');
     const external = await sys.pop3Account(owner, a, { deletePolicy: 'never' });
     const first = await sys.waitForCycles(external.id, 1);
-    assert.equal(first.lastRun?.downloaded, 5);
+    assert.equal(first.lastRun?.delivered, 5);
 
     // Re-point to B and let it delete what it delivered.
     await waitFor('the change to be accepted (no cycle running)', async () => {
@@ -72,7 +72,7 @@ describe('delete safety and size limits (Dovecot)', () => {
     const external = await sys.imapAccount(owner, user, { deletePolicy: 'immediately', maxMessageBytes: 2048 });
     assert.equal(external.maxMessageBytes, 2048);
     const status = await sys.waitForCycles(external.id, 1);
-    assert.equal(status.lastRun?.downloaded, 1);
+    assert.equal(status.lastRun?.delivered, 1);
     assert.equal(status.lastRun?.tooLarge, 1);
     assert.deepEqual(await sys.storedMessages(owner.id), [smallOne]);
     assert.equal(await countOnServer(user), 1, 'the large message stays on the server');

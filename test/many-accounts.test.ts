@@ -47,7 +47,7 @@ describe('many accounts at once on one worker', () => {
     for (const [a, status] of statuses.entries()) {
       assert.equal(status.lastError, null, `account ${a}: ${JSON.stringify(status.lastError)}`);
       assert.equal(status.lastRun?.outcome, 'ok');
-      assert.equal(status.lastRun?.downloaded, PER_ACCOUNT, `account ${a} delivered its messages in its first cycle`);
+      assert.equal(status.lastRun?.delivered, PER_ACCOUNT, `account ${a} delivered its messages in its first cycle`);
     }
     const { rows } = await sys.db.pool.query<{ subject: string; n: string }>(
       'SELECT subject, count(*) AS n FROM messages WHERE account_id = $1 GROUP BY subject',

@@ -23,7 +23,7 @@ describe('POP3 collection end to end (Dovecot, Temporal, Postgres)', () => {
     const first = await sys.waitForCycles(external.id, 1);
     assert.equal(first.lastError, null);
     assert.equal(first.lastRun?.outcome, 'ok');
-    assert.equal(first.lastRun?.downloaded, 50);
+    assert.equal(first.lastRun?.delivered, 50);
     assert.equal(first.lastRun?.newOnServer, 50);
     assert.equal(first.lastRun?.downloadedBytes, corpus.reduce((sum, m) => sum + m.length, 0));
     assert.equal(first.tls, 'starttls');
@@ -43,7 +43,7 @@ describe('POP3 collection end to end (Dovecot, Temporal, Postgres)', () => {
 
     await sys.ok('POST', `/api/external-accounts/${external.id}/connect-now`, undefined, 202);
     const second = await sys.waitForCycles(external.id, 2);
-    assert.equal(second.lastRun?.downloaded, 0);
+    assert.equal(second.lastRun?.delivered, 0);
     assert.equal(second.lastRun?.onServer, 50);
     assert.equal(second.lastRun?.newOnServer, 0);
     assert.equal((await sys.storedMessages(owner.id)).length, 50);

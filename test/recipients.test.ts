@@ -44,7 +44,7 @@ describe('delivery to recipients found in MIME headers', () => {
     await saveMessages(user, messages);
     const external = await sys.pop3Account(owner, user, { mimeRecipients: { enabled: true } });
     const status = await sys.waitForCycles(external.id, 1);
-    assert.equal(status.lastRun?.downloaded, messages.length);
+    assert.equal(status.lastRun?.delivered, messages.length);
 
     const subjects = async (accountId: string) =>
       (await sys.storedMessages(accountId)).map((raw) => parseHeaders(raw).find((h) => h.name === 'subject')?.value).sort();

@@ -155,7 +155,7 @@ describe('TLS warnings in the account status', () => {
     assert.match(sUnchecked.tlsWarning ?? '', /not checked/);
     const sStrict = await sys.waitForCycles(strict.id, 1);
     assert.equal(sStrict.lastError?.kind, 'tls');
-    assert.equal(sStrict.lastRun?.downloaded, 0);
+    assert.equal(sStrict.lastRun?.delivered, 0);
     assert.equal(sStrict.counts.cycles, 1);
   });
 });

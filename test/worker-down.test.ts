@@ -28,7 +28,7 @@ describe('no worker running', () => {
 
     await sys.startWorker();
     const status = await sys.waitForCycles(external.id, 1);
-    assert.equal(status.lastRun?.downloaded, 2);
+    assert.equal(status.lastRun?.delivered, 2);
     assert.equal((await sys.storedMessages(owner.id)).length, 2);
   });
 });

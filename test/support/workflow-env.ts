@@ -4,6 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import type { Activities, BatchSummary, DeliveryBacklog, HeldSummary, ListSummary } from '../../activities';
+import { emptyTally } from '../../core/tally';
 import { WORKFLOW_BUNDLE } from '../../worker/bundle';
 import { statusQuery, workflowIdFor, type AccountStatus } from '../../workflows/definitions';
 import type { externalAccountWorkflow } from '../../workflows/external-account';
@@ -18,7 +19,7 @@ export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
 }
 
-export const noBacklog = (): DeliveryBacklog => ({ pending: 0, quarantined: 0, nextAttemptAt: null });
+export const noBacklog = (): DeliveryBacklog => ({ backlog: 0, quarantined: 0, nextAttemptAt: null });
 
 export const listed = (pending: number, more: Partial<ListSummary> = {}): ListSummary => ({
   tls: 'implicit',
@@ -33,11 +34,7 @@ export const listed = (pending: number, more: Partial<ListSummary> = {}): ListSu
 });
 
 export const batch = (more: Partial<BatchSummary> = {}): BatchSummary => ({
-  delivered: 0,
-  recognized: 0,
-  held: 0,
-  quarantined: 0,
-  failed: 0,
+  ...emptyTally(),
   deliveryError: null,
   bytes: 0,
   remaining: 0,
@@ -46,9 +43,7 @@ export const batch = (more: Partial<BatchSummary> = {}): BatchSummary => ({
 });
 
 export const heldSummary = (more: Partial<HeldSummary> = {}): HeldSummary => ({
-  delivered: 0,
-  held: 0,
-  quarantined: 0,
+  ...emptyTally(),
   deliveryError: null,
   backlog: noBacklog(),
   ...more,
@@ -66,7 +61,7 @@ export interface Call {
 export class StubActivities {
   readonly calls: Call[] = [];
   impl: Activities = {
-    loadSchedule: () => Promise.resolve({ state: 'active', intervalSeconds: 3600, push: false, heldPending: 0 }),
+    loadSchedule: () => Promise.resolve({ state: 'active', intervalSeconds: 3600, push: false, backlog: 0 }),
     listNew: () => Promise.resolve(listed(0)),
     downloadBatch: () => Promise.resolve(batch()),
     deliverHeldMessages: () => Promise.resolve(heldSummary()),

@@ -23,7 +23,7 @@ describe('account workflow timing', () => {
 
   test('authentication failures wait the interval, then twice as long each time; Connect Now ends the backoff', async () => {
     const stubs = new StubActivities();
-    stubs.impl.loadSchedule = () => Promise.resolve({ state: 'active', intervalSeconds: 60, push: false, heldPending: 0 });
+    stubs.impl.loadSchedule = () => Promise.resolve({ state: 'active', intervalSeconds: 60, push: false, backlog: 0 });
     stubs.impl.listNew = () => Promise.reject(ApplicationFailure.create({ type: 'auth', message: 'authentication failed', nonRetryable: true }));
     await withAccountWorkflow(env, stubs, async (handle) => {
       await waitForStatus(handle, 'the first failure', (s) => s.authBackoff?.failures === 1);
@@ -71,7 +71,7 @@ describe('account workflow timing', () => {
   test('push pauses after a failed cycle and listens again after a good one', async () => {
     const stubs = new StubActivities();
     let failing = true;
-    stubs.impl.loadSchedule = () => Promise.resolve({ state: 'active', intervalSeconds: 600, push: true, heldPending: 0 });
+    stubs.impl.loadSchedule = () => Promise.resolve({ state: 'active', intervalSeconds: 600, push: true, backlog: 0 });
     let endIdle!: () => void;
     const idleEnded = new Promise<'off'>((r) => (endIdle = () => r('off')));
     stubs.impl.waitForNewMail = () => idleEnded;
@@ -98,7 +98,7 @@ describe('account workflow timing', () => {
   test('held messages are tried again when due, between cycles, until a target takes them', async () => {
     const stubs = new StubActivities();
     const due: number[] = [];
-    const backlogAt = (n: number, nextMs: number) => ({ pending: n, quarantined: 0, nextAttemptAt: new Date(nextMs).toISOString() });
+    const backlogAt = (n: number, nextMs: number) => ({ backlog: n, quarantined: 0, nextAttemptAt: new Date(nextMs).toISOString() });
     stubs.impl.listNew = () => Promise.resolve(listed(2));
     stubs.impl.downloadBatch = () => {
       due.push(now() + 30 * SECOND);

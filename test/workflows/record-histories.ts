@@ -44,14 +44,14 @@ async function cyclesAndContinueAsNew(env: TestWorkflowEnvironment): Promise<voi
   let release!: () => void;
   const released = new Promise<void>((r) => (release = r));
   let held = 0;
-  stubs.impl.loadSchedule = () => Promise.resolve({ state: 'active', intervalSeconds: 3600, push: false, heldPending: held });
+  stubs.impl.loadSchedule = () => Promise.resolve({ state: 'active', intervalSeconds: 3600, push: false, backlog: held });
   stubs.impl.listNew = () => Promise.resolve(listed(2, { onServer: 5 }));
   stubs.impl.downloadBatch = async () => {
     const n = stubs.of('downloadBatch').length;
     if (n === 2) await released;
     if (n === 3) {
       held = 1;
-      return batch({ delivered: 1, held: 1, bytes: 300, deliveryError: '451 later', backlog: { pending: 1, quarantined: 0, nextAttemptAt: new Date(Date.now() + 3_600_000).toISOString() } });
+      return batch({ delivered: 1, held: 1, bytes: 300, deliveryError: '451 later', backlog: { backlog: 1, quarantined: 0, nextAttemptAt: new Date(Date.now() + 3_600_000).toISOString() } });
     }
     return batch({ delivered: 2, bytes: 600 });
   };
@@ -86,7 +86,7 @@ async function cyclesAndContinueAsNew(env: TestWorkflowEnvironment): Promise<voi
 /** IMAP push: IDLE wakes a cycle, Connect Now cancels IDLE, a failed cycle pauses push, stop ends the workflow. */
 async function push(env: TestWorkflowEnvironment): Promise<void> {
   const stubs = new StubActivities();
-  stubs.impl.loadSchedule = () => Promise.resolve({ state: 'active', intervalSeconds: 3600, push: true, heldPending: 0 });
+  stubs.impl.loadSchedule = () => Promise.resolve({ state: 'active', intervalSeconds: 3600, push: true, backlog: 0 });
   stubs.impl.listNew = () =>
     stubs.of('listNew').length === 4
       ? Promise.reject(ApplicationFailure.create({ type: 'network', message: 'connection reset', nonRetryable: true }))
@@ -120,10 +120,10 @@ async function disabledAuthGone(env: TestWorkflowEnvironment): Promise<void> {
   stubs.impl.loadSchedule = () =>
     Promise.resolve(
       state === 'inactive'
-        ? { state, cause: 'disabled' as const, reason: 'the account is disabled', intervalSeconds: 60, heldPending: 0 }
+        ? { state, cause: 'disabled' as const, reason: 'the account is disabled', intervalSeconds: 60, backlog: 0 }
         : state === 'active'
-          ? { state, intervalSeconds: 60, push: false, heldPending: 0 }
-          : { state, heldPending: 0 },
+          ? { state, intervalSeconds: 60, push: false, backlog: 0 }
+          : { state, backlog: 0 },
     );
   stubs.impl.listNew = () => Promise.reject(ApplicationFailure.create({ type: 'auth', message: 'authentication failed', nonRetryable: true }));
   await withAccountWorkflow(env, stubs, async (handle) => {
