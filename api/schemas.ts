@@ -233,11 +233,6 @@ export const createDeliveryTarget = z.strictObject({
 
 export const updateDeliveryTarget = z.strictObject(deliveryTargetFields).omit({ kind: true }).partial();
 
-const TARGET_PORTS = { lmtp: { plain: 24, implicit: 24 }, smtp: { plain: 25, implicit: 465 }, imap: { plain: 143, implicit: 993 } } as const;
-
-export const defaultTargetPort = (kind: keyof typeof TARGET_PORTS, tlsMode: 'detect' | 'direct' | 'disabled'): number =>
-  tlsMode === 'direct' ? TARGET_PORTS[kind].implicit : TARGET_PORTS[kind].plain;
-
 /** What the schema alone cannot check about a target: the field that does not fit, if any. */
 export function deliveryTargetProblem(t: {
   kind: 'lmtp' | 'smtp' | 'imap';

@@ -4,11 +4,11 @@ import type { OAuthProvider } from '../core/oauth';
 import type { FolderSelection } from '../core/folder-selection';
 import type { ReceiveTimeSource } from '../core/receive-time';
 import type { TlsMode } from '../core/tls-decision';
-import type { SourceEndpoint } from '../mail/source';
 import { tryLockAccountForTransaction } from './account-lock';
 import type { Queryable } from './pool';
 import { loadSecrets, secretsSet, type SecretName, type Secrets } from './secrets';
 import type { Keyring } from '../secrets/keyring';
+import type { MailboxEndpoint } from '../core/mailbox-endpoint';
 
 /** Where XOAUTH2 access tokens come from; the client secret and the tokens are secrets, stored apart. */
 export interface OAuthSettings {
@@ -20,7 +20,7 @@ export interface OAuthSettings {
 }
 
 /** Where and how to log in, and what to do with the mail: everything but the secrets. */
-export interface ExternalAccountSettings extends Omit<SourceEndpoint, 'secret' | 'maxMessageBytes'> {
+export interface ExternalAccountSettings extends Omit<MailboxEndpoint, 'secret' | 'maxMessageBytes'> {
   /** the account's own size limit; null: the global MAILPULL_MAX_MESSAGE_BYTES */
   maxMessageBytes: number | null;
   ownerAccountId: string;

@@ -1,8 +1,8 @@
 import type { IndexedMessage } from '../core/delete-policy';
 import { messageKey, takeBatch, type MessageRef, type ServerMessage } from '../core/download-plan';
 import type { StoredCopies } from '../core/recognition';
-import type { FolderCursor, FolderListing } from '../mail/source';
 import type { Queryable } from './pool';
+import type { FolderCursor, FolderListing } from '../core/mailbox-endpoint';
 
 /** Folder, UIDVALIDITY and UID as three parallel arrays, for unnest() in a query. */
 const refColumns = (refs: readonly MessageRef[]): [string[], string[], string[]] => [

@@ -6,7 +6,8 @@ import { uidSets } from '../core/uid-set';
 import { localFolderFor, selectFolders, type RemoteFolder } from '../core/folder-selection';
 import type { TlsOutcome } from '../core/tls-decision';
 import { connectImap, imapError } from './imap-connect';
-import type { Fetched, FolderCursor, FolderListing, Listing, MailSession, MailSource, RemovableRef, SourceEndpoint } from './source';
+import type { Fetched, Listing, MailSession, MailSource, RemovableRef } from './source';
+import type { FolderCursor, FolderListing, MailboxEndpoint } from '../core/mailbox-endpoint';
 
 export interface ImapSourceOptions {
   timeoutMs: number;
@@ -246,7 +247,7 @@ class ImapSession implements MailSession {
 }
 
 /** The folders of the account's selection, or a clear error naming those that do not exist. */
-export async function collectedFolders(client: ImapFlow, endpoint: SourceEndpoint, timeoutMs: number): Promise<RemoteFolder[]> {
+export async function collectedFolders(client: ImapFlow, endpoint: MailboxEndpoint, timeoutMs: number): Promise<RemoteFolder[]> {
   let listed;
   try {
     listed = await client.list();
@@ -264,7 +265,7 @@ export async function collectedFolders(client: ImapFlow, endpoint: SourceEndpoin
 export function createImapSource(options: ImapSourceOptions): MailSource {
   const settings = { chunkBytes: DEFAULT_CHUNK, ...options };
   return {
-    async open(endpoint: SourceEndpoint): Promise<MailSession> {
+    async open(endpoint: MailboxEndpoint): Promise<MailSession> {
       const { client, tls } = await connectImap(endpoint, { timeoutMs: options.timeoutMs, maxLiteralBytes: settings.chunkBytes });
       try {
         const folders = await collectedFolders(client, endpoint, options.timeoutMs);

@@ -6,15 +6,16 @@ import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
 import type { ServerMessage } from '../core/download-plan';
 import { createImapSource } from '../mail/imap-source';
-import type { Fetched, MailSession, SourceEndpoint } from '../mail/source';
+import type { Fetched, MailSession } from '../mail/source';
 import { addUser, mailboxCount, saveMessages, type DovecotUser } from './support/dovecot';
 import { testEnv } from './support/env';
 import { appendMessages } from './support/imap';
 import { buildMessage, textOfSize } from './support/messages';
+import type { MailboxEndpoint } from '../core/mailbox-endpoint';
 
 const run = promisify(execFile);
 
-const endpoint = (user: DovecotUser, maxMessageBytes: number): SourceEndpoint => ({
+const endpoint = (user: DovecotUser, maxMessageBytes: number): MailboxEndpoint => ({
   protocol: 'imap',
   host: '127.0.0.1',
   port: testEnv.imapPort(),

@@ -2,15 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import { HEADER_KEEP_BYTES, LISTING_MAX_LINES, Pop3Client } from '../mail/pop3-client';
 import { createPop3Source } from '../mail/pop3-source';
-import type { Fetched, MailSession, SourceEndpoint } from '../mail/source';
+import type { Fetched, MailSession } from '../mail/source';
 import { lineServer, scriptedPop3, type ScriptedPop3Options } from './support/scripted-pop3';
 import { rejection } from './support/rejection';
+import type { MailboxEndpoint } from '../core/mailbox-endpoint';
 
 
 const message = (subject: string, bodyBytes = 100): Buffer =>
   Buffer.from(`Subject: ${subject}\r\nMessage-ID: <${subject}@test>\r\n\r\n${'x'.repeat(bodyBytes)}\r\n`);
 
-const endpoint = (port: number, maxMessageBytes: number): SourceEndpoint => ({
+const endpoint = (port: number, maxMessageBytes: number): MailboxEndpoint => ({
   protocol: 'pop3',
   host: '127.0.0.1',
   port,
