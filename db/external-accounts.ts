@@ -4,7 +4,6 @@ import type { OAuthProvider } from '../core/oauth';
 import type { FolderSelection } from '../core/folder-selection';
 import type { ReceiveTimeSource } from '../core/receive-time';
 import type { TlsMode } from '../core/tls-decision';
-import { tryLockAccountForTransaction } from './account-lock';
 import type { Queryable } from './pool';
 import { loadSecrets, secretsSet, type SecretName, type Secrets } from './secrets';
 import type { Keyring } from '../secrets/keyring';
@@ -352,17 +351,4 @@ export async function loadActiveness(db: Queryable, id: string): Promise<Activen
     return { state: 'inactive', cause: 'reauthorization', reason: row.reauthorization_reason, intervalSeconds: row.interval_seconds };
   }
   return { state: 'active', intervalSeconds: row.interval_seconds, push: row.push };
-}
-
-/**
- * Forgets every message mailpull has seen on the account's server, so the next cycle treats
- * them all as new. Copies already in the store still block delivering them again, unless
- * `force` starts a new delivery generation.
- */
-export async function resetIndex(db: Queryable, id: string, force: boolean): Promise<number | 'busy'> {
-  if (!(await tryLockAccountForTransaction(db, id))) return 'busy';
-  const { rowCount } = await db.query('DELETE FROM uid_index WHERE external_account_id = $1', [id]);
-  await db.query('DELETE FROM folder_state WHERE external_account_id = $1', [id]);
-  if (force) await db.query('UPDATE external_accounts SET delivery_generation = delivery_generation + 1 WHERE id = $1', [id]);
-  return rowCount ?? 0;
 }
