@@ -1,20 +1,19 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { createApp } from '../api/app';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 const CLI = path.resolve(__dirname, '../cli/main.js');
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 describe('API authentication', () => {
-  let sys: TestSystem;
+  const sys = useTestSystem({ worker: false });
   let routes: { method: string; path: string; body?: unknown }[];
   before(async () => {
-    sys = await TestSystem.start({ worker: false });
     const owner = await sys.localAccount('owner@auth-api.test');
     const domain = (await sys.ok('GET', '/api/domains')).domains[0];
     const external = await sys.ok('POST', '/api/external-accounts', {
@@ -60,9 +59,6 @@ describe('API authentication', () => {
       { method: 'POST', path: '/api/quarantine/1/retry' },
       { method: 'DELETE', path: '/api/quarantine/1' },
     ];
-  });
-  after(async () => {
-    await sys.close();
   });
 
   test('the test covers every route the API has', () => {

@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { workflowIdFor } from '../workflows/definitions';
 import { addUser } from './support/dovecot';
 import { waitFor } from './support/env';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 describe('HTTP API', () => {
-  let sys: TestSystem;
+  const sys = useTestSystem();
   let owner: { id: string };
   const valid = () => ({ ownerAccountId: owner.id, name: 'remote', host: 'pop.remote.example', username: 'u', password: 'p' });
 
   before(async () => {
-    sys = await TestSystem.start();
     owner = await sys.localAccount('owner@api.test');
-  });
-  after(async () => {
-    await sys.close();
   });
 
   test('/health answers', async () => {

@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { addUser, logLinesFor, saveMessages } from './support/dovecot';
 import { buildMessage } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 describe('APOP and POP3 options', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test('APOP logs in with the digest (Dovecot logs method=APOP) and collects', async () => {
     const user = await addUser('apop');

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { workflowIdFor } from '../workflows/definitions';
 import { addUser, logLinesFor, saveMessages, type DovecotUser } from './support/dovecot';
 import { sleep } from './support/env';
 import { buildMessage } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 const failedLogins = async (user: DovecotUser): Promise<Date[]> =>
   (await logLinesFor(user))
@@ -12,13 +12,7 @@ const failedLogins = async (user: DovecotUser): Promise<Date[]> =>
     .map((l) => new Date(l.slice(0, 26).replace(' ', 'T') + 'Z'));
 
 describe('a wrong password', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test('shows "authentication failed", keeps the workflow running, retries only at the next interval', async () => {
     const user = await addUser();

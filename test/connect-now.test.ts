@@ -3,18 +3,16 @@ import { after, before, describe, test } from 'node:test';
 import { addUser, saveMessages } from './support/dovecot';
 import { sleep, testEnv, waitFor } from './support/env';
 import { buildMessage, textOfSize } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 import { startProxy, type TcpProxy } from './support/tcp-proxy';
 
 describe('Connect Now', () => {
-  let sys: TestSystem;
+  const sys = useTestSystem();
   let proxy: TcpProxy;
   before(async () => {
-    sys = await TestSystem.start();
     proxy = await startProxy(testEnv.pop3Port(), 15);
   });
   after(async () => {
-    await sys.close();
     await proxy.close();
   });
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { addUser, countOnServer, pop3Login, saveMessages, type DovecotUser } from './support/dovecot';
 import { buildMessage, textOfSize } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 async function serverUids(user: DovecotUser): Promise<string[]> {
   const client = await pop3Login(user);
@@ -12,14 +12,8 @@ async function serverUids(user: DovecotUser): Promise<string[]> {
 }
 
 describe('delete policies against Dovecot', () => {
-  let sys: TestSystem;
-  before(async () => {
-    // messages over 100 kB are left on the server, so "delivered" and "on the server" differ
-    sys = await TestSystem.start({ workerEnv: { MAILPULL_MAX_MESSAGE_BYTES: '100000' } });
-  });
-  after(async () => {
-    await sys.close();
-  });
+  // messages over 100 kB are left on the server, so "delivered" and "on the server" differ
+  const sys = useTestSystem({ workerEnv: { MAILPULL_MAX_MESSAGE_BYTES: '100000' } });
 
   test('"immediately" removes exactly the delivered messages', async () => {
     const user = await addUser();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { deliveredCounts, domainWithTarget } from './support/delivered';
 import {
   addUser,
@@ -13,18 +13,14 @@ import {
 import { sleep, testEnv, waitFor } from './support/env';
 import { buildMessage, textOfSize } from './support/messages';
 import { startSmtpSink } from './support/smtp-sink';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 import { startProxy } from './support/tcp-proxy';
 
 describe('delivery failures: nothing lost, nothing duplicated, nothing deleted before acceptance', () => {
-  let sys: TestSystem;
-  before(async () => {
-    // held messages are offered again after 1 s, 2 s, 4 s … instead of 30 s, 60 s …
-    sys = await TestSystem.start({ workerEnv: { MAILPULL_DELIVERY_RETRY_SECONDS: '1' } });
-  });
+  // held messages are offered again after 1 s, 2 s, 4 s … instead of 30 s, 60 s …
+  const sys = useTestSystem({ workerEnv: { MAILPULL_DELIVERY_RETRY_SECONDS: '1' } });
   after(async () => {
     await setQuotaFullTempfail(false);
-    await sys.close();
   });
 
   const account = (address: string) => sys.ok<{ id: string }>('POST', '/api/accounts', { address });

@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { domainWithTarget, deliveredCounts } from './support/delivered';
 import { addUser, countOnServer, lmtpSocketPath, masterUser, readByPop3, saveMessages, type DovecotUser } from './support/dovecot';
 import { testEnv } from './support/env';
 import { appendMessages, readFolder } from './support/imap';
 import { mixedCorpus } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 describe('delivery into Dovecot: LMTP over TCP and a unix socket, IMAP APPEND', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   /** 50 mixed messages collected by POP3 from one Dovecot user and delivered to another through `target`. */
   async function collectThrough(domain: string, target: Record<string, unknown>): Promise<{ source: DovecotUser; destination: DovecotUser; corpus: Buffer[]; externalId: string }> {

@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { addUser, countOnServer, logLinesFor, saveMessages } from './support/dovecot';
 import { sleep, waitFor } from './support/env';
 import { buildMessage } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 describe('disabled means disabled', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   const cases = [
     { what: 'external account', reason: 'external account disabled' },

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { addUser, countOnServer } from './support/dovecot';
 import { hostileCorpus } from './support/hostile-corpus';
 import { writeMaildir } from './support/maildir';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 /** The longest event-loop delay the worker reported (it reports every second in these tests). */
 function maxLoopDelayMs(log: string): number {
@@ -16,14 +16,10 @@ function maxLoopDelayMs(log: string): number {
 }
 
 describe('hostile mail over POP3 and IMAP (Dovecot)', () => {
-  let sys: TestSystem;
+  const sys = useTestSystem({ workerEnv: { MAILPULL_LOOP_REPORT_SECONDS: '1' } });
   const corpus = hostileCorpus();
   before(async () => {
-    sys = await TestSystem.start({ workerEnv: { MAILPULL_LOOP_REPORT_SECONDS: '1' } });
     await sys.localAccount('ann@local.test');
-  });
-  after(async () => {
-    await sys.close();
   });
 
   for (const protocol of ['pop3', 'imap'] as const) {

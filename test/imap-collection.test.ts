@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { addUser } from './support/dovecot';
 import { appendMessages, readFolder } from './support/imap';
 import { buildMessage, textOfSize } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 const day = (n: number): Date => new Date(Date.UTC(2025, 0, n, 8, 30, 0));
 const FLAG_CYCLE = [[], ['\\Seen'], ['\\Flagged'], ['\\Seen', '\\Answered'], ['$Important']];
@@ -22,13 +22,7 @@ function folderCorpus(folder: string, firstDay: number) {
 }
 
 describe('IMAP collection end to end (Dovecot, Temporal, Postgres)', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test('three folders: byte-identical, flags and INTERNALDATE kept, mirrored or not, remote flags untouched', async () => {
     const user = await addUser('imap');

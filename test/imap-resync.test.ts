@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { addUser, countOnServer, saveMessages } from './support/dovecot';
 import { appendMessages, withImap } from './support/imap';
 import { buildMessage } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 describe('UIDVALIDITY changes and index resets', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test('a recreated mailbox with the same messages plus 3 new ones: only the 3 are delivered, the status shows the resync', async () => {
     const user = await addUser('resync');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { addUser, mailboxCount } from './support/dovecot';
 import { writeMaildir } from './support/maildir';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 const IMAP_MESSAGES = 20_000;
 const POP3_MESSAGES = 100_000;
@@ -19,13 +19,7 @@ async function peakRssMb(pid: number): Promise<number> {
 }
 
 describe('large mailboxes', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test(`an IMAP folder with ${IMAP_MESSAGES} undelivered messages is collected completely, each message once`, async () => {
     const user = await addUser('bigimap');

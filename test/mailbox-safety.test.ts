@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { addUser, countOnServer, pop3Login, readByPop3, saveMessages, type DovecotUser } from './support/dovecot';
 import { waitFor } from './support/env';
 import { writeMaildir } from './support/maildir';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 /** Same length for both mailboxes, different content: only the UIDL and size could mistake one for the other. */
 const lettered = (mailbox: 'A' | 'B') => (i: number): Buffer =>
@@ -19,13 +19,7 @@ async function uidls(user: DovecotUser): Promise<string[]> {
 }
 
 describe('delete safety and size limits (Dovecot)', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test('an account re-pointed to a mailbox whose UIDLs collide with delivered ones deletes nothing it did not deliver', async () => {
     const a = await addUser('reusea');

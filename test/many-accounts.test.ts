@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { addUser, countOnServer, type DovecotUser } from './support/dovecot';
 import { writeMaildir } from './support/maildir';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 import { waitFor } from './support/env';
 
 const ACCOUNTS = 100;
@@ -14,13 +14,7 @@ const message = (account: number, i: number): Buffer =>
   );
 
 describe('many accounts at once on one worker', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test(`${ACCOUNTS} external accounts (POP3 and IMAP) created together all finish their first cycle, each message stored once`, async () => {
     const owner = await sys.localAccount('owner@many.test');

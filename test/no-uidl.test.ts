@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { contentKeys } from '../core/content-key';
 import { buildMessage } from './support/messages';
 import { scriptedPop3, type ScriptedPop3 } from './support/scripted-pop3';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 describe('content keys', () => {
   test('differ by headers and size, and tell identical messages apart by order', () => {
@@ -17,14 +17,12 @@ describe('content keys', () => {
 });
 
 describe('a POP3 server without UIDL (scripted: Dovecot always has UIDL)', () => {
-  let sys: TestSystem;
+  const sys = useTestSystem();
   let server: ScriptedPop3;
   before(async () => {
-    sys = await TestSystem.start();
     server = await scriptedPop3({ user: 'old', password: 'server', uidl: false, top: true });
   });
-  after(async () => {
-    await sys.close();
+  after(() => {
     server.close();
   });
 

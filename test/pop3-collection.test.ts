@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { addUser, countOnServer, saveMessages } from './support/dovecot';
 import { mixedCorpus } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 describe('POP3 collection end to end (Dovecot, Temporal, Postgres)', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test('50 mixed messages arrive byte-identical, the next cycle downloads nothing, "never" leaves all on the server', async () => {
     const user = await addUser();

@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { parseHeaders } from '../core/headers';
 import { addUser, saveMessages } from './support/dovecot';
 import { buildMessage } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 describe('delivery to recipients found in MIME headers', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test('each header routes to the right local account; unknown, disabled and non-local addresses are ignored; nobody → owner', async () => {
     const owner = await sys.localAccount('owner@route.test');

@@ -2,23 +2,17 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { parseKeys } from '../secrets/keyring';
 import { addUser, saveMessages } from './support/dovecot';
 import { buildMessage } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 const CLI = path.resolve(__dirname, '../cli/main.js');
 
 describe('secrets at rest and in logs', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start({ workerEnv: { MAILPULL_PROTOCOL_TRACE: '1' } });
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem({ workerEnv: { MAILPULL_PROTOCOL_TRACE: '1' } });
 
   const cli = async (...args: string[]): Promise<string> =>
     (

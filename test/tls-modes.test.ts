@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { MailpullError } from '../core/errors';
 import type { TlsMode } from '../core/tls-decision';
 import { createImapSource } from '../mail/imap-source';
@@ -9,7 +9,7 @@ import { addUser, caCertificate, saveMessages, type DovecotUser } from './suppor
 import { testEnv } from './support/env';
 import { buildMessage } from './support/messages';
 import { lineServer } from './support/scripted-pop3';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 import type { MailboxEndpoint } from '../core/mailbox-endpoint';
 
 const TIMEOUT_MS = 2_000;
@@ -133,13 +133,7 @@ describe('detect never falls back to plaintext after an offered upgrade fails', 
 });
 
 describe('TLS warnings in the account status', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test('plaintext and unchecked certificates are reported as insecure; a checked STARTTLS is not', async () => {
     const user = await addUser('tlsstatus');

@@ -4,7 +4,7 @@ import { findDomainByName } from '../../db/domains';
 import { externalAccountIdsUnder } from '../../db/external-accounts';
 import { getRawMessage, listMessages } from '../../db/mailbox-store';
 import type { ApiDeps } from '../deps';
-import { conflict, invalid, notFound, parse, readJson } from '../http-errors';
+import { conflict, deleteOrConflict, invalid, notFound, parse, readJson } from '../http-errors';
 import { createAccount, idParam, listQuery, updateAccount as updateAccountSchema } from '../schemas';
 import { z } from 'zod';
 
@@ -53,14 +53,7 @@ export function accountRoutes({ pool, workflows }: ApiDeps): Hono {
 
   app.delete('/:id', async (c) => {
     const { id: accountId } = parse(id, c.req.param());
-    try {
-      if (!(await deleteAccount(pool, accountId))) throw notFound('account', accountId);
-    } catch (err) {
-      if ((err as { code?: string }).code === '23503') {
-        throw conflict('the account owns external accounts; delete them first');
-      }
-      throw err;
-    }
+    await deleteOrConflict(() => deleteAccount(pool, accountId), 'account', accountId, 'the account owns external accounts; delete them first');
     return c.body(null, 204);
   });
 

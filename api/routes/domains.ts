@@ -3,7 +3,7 @@ import { getTarget } from '../../db/delivery-targets';
 import { deleteDomain, findDomainByName, getDomain, insertDomain, listDomains, updateDomain } from '../../db/domains';
 import { externalAccountIdsUnder } from '../../db/external-accounts';
 import type { ApiDeps } from '../deps';
-import { conflict, invalid, notFound, parse, readJson } from '../http-errors';
+import { conflict, deleteOrConflict, invalid, notFound, parse, readJson } from '../http-errors';
 import { createDomain, idParam, updateDomain as updateDomainSchema } from '../schemas';
 
 export function domainRoutes({ pool, workflows }: ApiDeps): Hono {
@@ -42,12 +42,7 @@ export function domainRoutes({ pool, workflows }: ApiDeps): Hono {
 
   app.delete('/:id', async (c) => {
     const { id: domainId } = parse(id, c.req.param());
-    try {
-      if (!(await deleteDomain(pool, domainId))) throw notFound('domain', domainId);
-    } catch (err) {
-      if ((err as { code?: string }).code === '23503') throw conflict('the domain still has accounts; delete them first');
-      throw err;
-    }
+    await deleteOrConflict(() => deleteDomain(pool, domainId), 'domain', domainId, 'the domain still has accounts; delete them first');
     return c.body(null, 204);
   });
 
