@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { deliveryRetryDelayMs, dispositionOf, HOLD_LIMIT_DAYS, type RecipientOutcome } from '../core/delivery-outcome';
+import { deliveryRetryDelayMs, dispositionOf, type RecipientOutcome } from '../core/delivery-outcome';
 import { classifyError, type ErrorKind } from '../core/errors';
 import { routeRecipients } from '../core/delivery-routing';
 import { envelopeSender } from '../core/envelope';
@@ -13,10 +13,10 @@ import { findDeliverableAccounts, isDeliverable } from '../db/accounts';
 import { alreadyDelivered, recipientHomes, recipientKey, recordDelivery, type SourceRef } from '../db/deliveries';
 import { getStoredTarget } from '../db/delivery-targets';
 import type { StoredExternalAccount } from '../db/external-accounts';
-import { heldContents, insertHeld, recordHeldAttempt, type HeldMessage, type HeldRecipient } from '../db/held-messages';
+import { heldContents, insertHeld, type HeldRecipient } from '../db/held-messages';
 import { storeMessage, storedCopies } from '../db/mailbox-store';
 import { inTransaction, type Pool, type Queryable } from '../db/pool';
-import { markDelivered, markHeldDone, noteFailure, recognizedCopies } from '../db/uid-index';
+import { markDelivered, noteFailure, recognizedCopies } from '../db/uid-index';
 import type { FetchedRaw } from '../mail/source';
 import type { Parcel } from '../mail/targets/target-client';
 import type { TargetClients } from '../mail/targets/target-clients';
@@ -38,10 +38,8 @@ export interface GroupOutcome extends Tally {
   failures: { item: FetchedRaw; reason: string }[];
 }
 
-export type HeldOutcome = Tally & { lastReason: string | null };
-
 /** A message on its way to the recipients that do not have it yet. */
-interface Item {
+export interface Item {
   ref: SourceRef;
   raw: Buffer;
   contentHash: string;
@@ -75,7 +73,7 @@ async function fallbackRecipient(pool: Pool, account: StoredExternalAccount): Pr
  * the built-in store are left to the commit. Never throws for a target's failure: that is an
  * outcome of its recipients.
  */
-async function sendToTargets(
+export async function sendToTargets(
   { pool, keyring, targets }: DeliveryDeps,
   account: StoredExternalAccount,
   items: readonly Item[],
@@ -134,7 +132,7 @@ async function sendToTargets(
  * Writes what the targets answered, and stores the built-in store's copies, in the caller's
  * transaction. Returns the recipients still without the message and every outcome.
  */
-async function commitOutcomes(
+export async function commitOutcomes(
   tx: Queryable,
   item: Item,
   sent: Map<string, Sent>,
@@ -170,7 +168,7 @@ async function commitOutcomes(
 }
 
 /** "address: answer" for each recipient without the message: the reason a held message shows. */
-const reasonOf = (remaining: readonly HeldRecipient[], addresses: ReadonlyMap<string, string>): string =>
+export const reasonOf = (remaining: readonly HeldRecipient[], addresses: ReadonlyMap<string, string>): string =>
   remaining.map((r) => `${addresses.get(r.accountId) ?? r.accountId}: ${r.response}`).join('; ');
 
 /**
@@ -266,58 +264,8 @@ export async function deliverGroup(deps: DeliveryDeps, account: StoredExternalAc
   });
 }
 
-/**
- * Tries again the held messages' pending recipients, on the routes they have now (an admin may
- * have fixed or changed the target). A message every recipient has is released; one with only
- * refusals left, or held past the limit, goes to quarantine; the rest waits a little longer.
- */
-export async function deliverHeld(deps: DeliveryDeps, account: StoredExternalAccount, held: readonly HeldMessage[]): Promise<HeldOutcome> {
-  const items = held.map(
-    (h): Item => ({
-      ref: h.ref,
-      raw: h.raw,
-      contentHash: h.contentHash,
-      internalDate: h.internalDate,
-      flags: h.flags,
-      localFolder: h.localFolder,
-      envelopeFrom: h.envelopeFrom,
-      summary: h.summary,
-      recipients: h.recipients.filter((r) => r.state === 'pending').map((r) => r.accountId),
-    }),
-  );
-  const { sent, addresses } = await sendToTargets(deps, account, items);
-  const now = Date.now();
-  return inTransaction(deps.pool, async (tx) => {
-    const outcome: HeldOutcome = { ...emptyTally(), lastReason: null };
-    for (const [i, h] of held.entries()) {
-      const result = await commitOutcomes(tx, items[i], sent[i]);
-      const refused = h.recipients.filter((r) => r.state === 'rejected');
-      const outcomes = [...result.outcomes, ...refused.map((r): RecipientOutcome => ({ status: 'permanent', response: r.response }))];
-      const disposition = dispositionOf(outcomes, now - h.createdAt.getTime());
-      const remaining = [...refused, ...result.remaining].map((r) =>
-        disposition === 'quarantined' && r.state === 'pending' ? { ...r, state: 'rejected' as const } : r,
-      );
-      const reason =
-        disposition === 'quarantined' && result.remaining.some((r) => r.state === 'pending')
-          ? `not accepted within ${HOLD_LIMIT_DAYS} days: ${reasonOf(remaining, addresses)}`
-          : reasonOf(remaining, addresses);
-      if (disposition !== 'delivered') outcome.lastReason = reason;
-      await recordHeldAttempt(tx, h.id, {
-        state: disposition === 'held' ? 'pending' : 'quarantined',
-        reason,
-        nextAttemptAt: new Date(now + deliveryRetryDelayMs(h.attempts + 1, deps.retryBaseMs)),
-        recipients: disposition === 'delivered' ? [] : remaining,
-      });
-      if (disposition !== 'held') await markHeldDone(tx, account.id, h.ref);
-      outcome[disposition === 'held' ? 'held' : disposition]++;
-    }
-    return outcome;
-  });
-}
-
 /** A message that failed this often on its own is quarantined with its raw bytes. */
 export const MAX_PROCESSING_FAILURES = 3;
-
 
 export type IsolatedOutcome = Tally & { lastReason: string | null };
 

@@ -6,7 +6,7 @@ import { addTally, emptyTally, type Tally } from '../core/tally';
 import { tlsWarning, type TlsOutcome } from '../core/tls-decision';
 import { withAccountLock } from '../db/account-lock';
 import { getExternalAccountSettings, getStoredExternalAccount, loadActiveness, type Activeness, type StoredExternalAccount } from '../db/external-accounts';
-import { backlogOf, pendingHeld } from '../db/held-messages';
+import { backlogOf } from '../db/held-messages';
 import type { Pool } from '../db/pool';
 import {
   loadCursors,
@@ -27,7 +27,8 @@ import type { TargetClients } from '../mail/targets/target-clients';
 import type { Keyring } from '../secrets/keyring';
 import { withAccountSession } from './account-session';
 import { createCredentials } from './credentials';
-import { deliverHeld, deliverIsolated } from './deliver';
+import { deliverIsolated } from './deliver';
+import { retryHeld } from './held-retry';
 import { typedFailures } from './failure';
 import { GroupCommitter } from './group-committer';
 import { heartbeating } from './heartbeat';
@@ -222,26 +223,7 @@ export function createActivities({ pool, lockPool, keyring, trace, sources, targ
         withAccountLock(lockPool, accountId, async () => {
           const account = await getStoredExternalAccount(pool, keyring, accountId);
           if (!account) throw new MailpullError('gone', 'the external account no longer exists');
-          const summary: HeldSummary = { ...emptyTally(), deliveryError: null, backlog: await backlog(accountId) };
-          const limits = { all: scope === 'all', maxMessages: commitLimits.messages, maxBytes: commitLimits.bytes };
-          const seen = new Set<string>();
-          await heartbeating(
-            () => summary,
-            async () => {
-              for (;;) {
-                const due = (await pendingHeld(pool, accountId, limits)).filter((h) => !seen.has(h.id));
-                if (due.length === 0) break;
-                for (const h of due) seen.add(h.id);
-                const outcome = await deliverHeld(delivery, account, due);
-                addTally(summary, outcome);
-                summary.deliveryError = outcome.lastReason ?? summary.deliveryError;
-                // The target still says "later": the rest would get the same answer.
-                if (outcome.held > 0) break;
-              }
-            },
-          );
-          summary.backlog = await backlog(accountId);
-          return summary;
+          return retryHeld(delivery, account, scope, commitLimits, () => backlog(accountId));
         }),
       );
     },
