@@ -3,12 +3,12 @@ import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@tem
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
-import type { Activities, BatchSummary, DeliveryBacklog, HeldSummary, ListSummary } from '../../activities';
-import { emptyTally } from '../../core/tally';
+import type { Activities } from '../../activities';
 import { WORKFLOW_BUNDLE } from '../../worker/bundle';
 import { statusQuery, workflowIdFor, type AccountStatus } from '../../workflows/definitions';
 import type { externalAccountWorkflow } from '../../workflows/external-account';
 import { waitFor } from './env';
+import { batch, heldSummary, listed } from './summaries';
 
 /** Temporal's time-skipping test server, started by the tests from the launcher scripts/test-server.sh prints. */
 export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
@@ -18,36 +18,6 @@ export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
 }
-
-export const noBacklog = (): DeliveryBacklog => ({ backlog: 0, quarantined: 0, nextAttemptAt: null });
-
-export const listed = (pending: number, more: Partial<ListSummary> = {}): ListSummary => ({
-  tls: 'implicit',
-  tlsWarning: null,
-  onServer: pending,
-  newOnServer: pending,
-  pending,
-  tooLarge: 0,
-  skipped: 0,
-  resyncedFolders: [],
-  ...more,
-});
-
-export const batch = (more: Partial<BatchSummary> = {}): BatchSummary => ({
-  ...emptyTally(),
-  deliveryError: null,
-  bytes: 0,
-  remaining: 0,
-  backlog: noBacklog(),
-  ...more,
-});
-
-export const heldSummary = (more: Partial<HeldSummary> = {}): HeldSummary => ({
-  ...emptyTally(),
-  deliveryError: null,
-  backlog: noBacklog(),
-  ...more,
-});
 
 type Name = keyof Activities;
 export interface Call {

@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { authBackoffMs } from '../../core/auth-backoff';
 import { connectNowSignal } from '../../workflows/definitions';
 import { waitFor } from '../support/env';
-import { batch, heldSummary, listed, startTimeSkipping, statusOf, StubActivities, waitForStatus, withAccountWorkflow } from '../support/workflow-env';
+import { batch, heldSummary, listed } from '../support/summaries';
+import { startTimeSkipping, statusOf, StubActivities, waitForStatus, withAccountWorkflow } from '../support/workflow-env';
 
 const now = (): number => Context.current().info.currentAttemptScheduledTimestampMs;
 const SECOND = 1000;

@@ -9,7 +9,8 @@ import { promisify } from 'node:util';
 import path from 'node:path';
 import { configChangedSignal, connectNowSignal, stopSignal } from '../../workflows/definitions';
 import { waitFor } from '../support/env';
-import { batch, heldSummary, listed, StubActivities, waitForStatus, withAccountWorkflow } from '../support/workflow-env';
+import { batch, heldSummary, listed } from '../support/summaries';
+import { StubActivities, waitForStatus, withAccountWorkflow } from '../support/workflow-env';
 
 /**
  * Records histories of the account workflow for the replay test (test/workflows/replay.test.ts):
