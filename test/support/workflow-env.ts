@@ -13,7 +13,7 @@ import { batch, heldSummary, listed } from './summaries';
 /** Temporal's time-skipping test server, started by the tests from the launcher scripts/test-server.sh prints. */
 export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
   const path = process.env.MAILPULL_TEST_SERVER_BIN;
-  if (!path) throw new Error('MAILPULL_TEST_SERVER_BIN is not set: run "npm run test:workflows"');
+  if (!path) throw new Error('MAILPULL_TEST_SERVER_BIN is not set: run "npm run test:workflows" (Java and Maven: scripts/setup.sh --test)');
   // The stubs fail activities on purpose; their stack traces would bury the test report.
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
