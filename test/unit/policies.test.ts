@@ -80,6 +80,7 @@ describe('TLS decision', () => {
     assert.equal(defaultPort('pop3', 'direct'), 995);
     assert.equal(defaultPort('imap', 'detect'), 143);
     assert.equal(defaultPort('imap', 'direct'), 993);
+    assert.deepEqual([defaultPort('smtp', 'detect'), defaultPort('smtp', 'direct'), defaultPort('lmtp', 'direct')], [25, 465, 24]);
     assert.equal(portAfterChange('imap', { port: 143, tlsMode: 'detect' }, { tlsMode: 'direct' }), 993);
   });
   test('the status warns about plaintext and about unchecked certificates, nothing else', () => {
