@@ -4,9 +4,9 @@ import { setAccessExpiry, setReauthorization, type StoredExternalAccount } from 
 import { inTransaction, type Pool } from '../db/pool';
 import { saveSecrets } from '../db/secrets';
 import { refreshAccessToken } from '../mail/oauth-token';
-import type { SourceEndpoint } from '../mail/source';
 import type { Keyring } from '../secrets/keyring';
 import { redactValues } from '../secrets/redact';
+import type { MailboxEndpoint } from '../core/mailbox-endpoint';
 
 export interface CredentialDeps {
   pool: Pool;
@@ -25,7 +25,7 @@ export interface Credentials {
    * Calls `connect` with the endpoint and its secret. An XOAUTH2 login the server refuses is tried
    * once more with a newly refreshed token. Errors come back with every secret value masked.
    */
-  login<T>(account: StoredExternalAccount, connect: (endpoint: SourceEndpoint) => Promise<T>): Promise<T>;
+  login<T>(account: StoredExternalAccount, connect: (endpoint: MailboxEndpoint) => Promise<T>): Promise<T>;
 }
 
 export function createCredentials({ pool, keyring, timeoutMs, defaultMaxMessageBytes, trace }: CredentialDeps): Credentials {
@@ -59,7 +59,7 @@ export function createCredentials({ pool, keyring, timeoutMs, defaultMaxMessageB
     return fresh.accessToken;
   }
 
-  async function endpoint(account: StoredExternalAccount, forceRefresh: boolean): Promise<SourceEndpoint> {
+  async function endpoint(account: StoredExternalAccount, forceRefresh: boolean): Promise<MailboxEndpoint> {
     let secret: string;
     if (account.authMethod === 'xoauth2') secret = await accessToken(account, forceRefresh);
     else if (account.secrets.password) secret = account.secrets.password;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { deliveryRetryDelayMs, dispositionOf, HOLD_LIMIT_DAYS, type RecipientOutcome } from '../core/delivery-outcome';
+import { deliveryRetryDelayMs, dispositionOf, type RecipientOutcome } from '../core/delivery-outcome';
 import { classifyError, type ErrorKind } from '../core/errors';
 import { routeRecipients } from '../core/delivery-routing';
 import { envelopeSender } from '../core/envelope';
@@ -7,15 +7,16 @@ import { parseHeaders } from '../core/headers';
 import { summarize, type MessageSummary } from '../core/message-summary';
 import { receiveTime } from '../core/receive-time';
 import { recognizeCopies } from '../core/recognition';
+import { addTally, emptyTally, type Tally } from '../core/tally';
 import { candidateAddresses, chooseRecipients } from '../core/recipients';
 import { findDeliverableAccounts, isDeliverable } from '../db/accounts';
 import { alreadyDelivered, recipientHomes, recipientKey, recordDelivery, type SourceRef } from '../db/deliveries';
 import { getStoredTarget } from '../db/delivery-targets';
 import type { StoredExternalAccount } from '../db/external-accounts';
-import { heldContents, insertHeld, recordHeldAttempt, type HeldMessage, type HeldRecipient } from '../db/held-messages';
+import { heldContents, insertHeld, type HeldRecipient } from '../db/held-messages';
 import { storeMessage, storedCopies } from '../db/mailbox-store';
 import { inTransaction, type Pool, type Queryable } from '../db/pool';
-import { markDelivered, markHeldDone, noteFailure, recognizedCopies } from '../db/uid-index';
+import { markDelivered, noteFailure, recognizedCopies } from '../db/uid-index';
 import type { FetchedRaw } from '../mail/source';
 import type { Parcel } from '../mail/targets/target-client';
 import type { TargetClients } from '../mail/targets/target-clients';
@@ -29,25 +30,16 @@ export interface DeliveryDeps {
   retryBaseMs: number;
 }
 
-export interface GroupOutcome {
-  /** every recipient has it now (stored or accepted by its target), at least one of them newly */
-  delivered: number;
-  /** already delivered before (an earlier UIDVALIDITY, or a reset index): marked delivered, not delivered again */
-  recognized: number;
-  /** a target answered "later" (or did not answer): held for a retry, left on the remote server */
-  held: number;
-  /** a target refused it for good: kept in quarantine */
-  quarantined: number;
+/** What became of a group (`failed` stays 0: a message whose own writes failed is in `failures`). */
+export interface GroupOutcome extends Tally {
   /** why the last message held or quarantined was not delivered */
   lastReason: string | null;
   /** messages whose own writes failed (the others were committed): why */
   failures: { item: FetchedRaw; reason: string }[];
 }
 
-export type HeldOutcome = Omit<GroupOutcome, 'recognized' | 'failures'>;
-
 /** A message on its way to the recipients that do not have it yet. */
-interface Item {
+export interface Item {
   ref: SourceRef;
   raw: Buffer;
   contentHash: string;
@@ -81,7 +73,7 @@ async function fallbackRecipient(pool: Pool, account: StoredExternalAccount): Pr
  * the built-in store are left to the commit. Never throws for a target's failure: that is an
  * outcome of its recipients.
  */
-async function sendToTargets(
+export async function sendToTargets(
   { pool, keyring, targets }: DeliveryDeps,
   account: StoredExternalAccount,
   items: readonly Item[],
@@ -140,7 +132,7 @@ async function sendToTargets(
  * Writes what the targets answered, and stores the built-in store's copies, in the caller's
  * transaction. Returns the recipients still without the message and every outcome.
  */
-async function commitOutcomes(
+export async function commitOutcomes(
   tx: Queryable,
   item: Item,
   sent: Map<string, Sent>,
@@ -176,7 +168,7 @@ async function commitOutcomes(
 }
 
 /** "address: answer" for each recipient without the message: the reason a held message shows. */
-const reasonOf = (remaining: readonly HeldRecipient[], addresses: ReadonlyMap<string, string>): string =>
+export const reasonOf = (remaining: readonly HeldRecipient[], addresses: ReadonlyMap<string, string>): string =>
   remaining.map((r) => `${addresses.get(r.accountId) ?? r.accountId}: ${r.response}`).join('; ');
 
 /**
@@ -187,7 +179,11 @@ const reasonOf = (remaining: readonly HeldRecipient[], addresses: ReadonlyMap<st
  * is held (still on the remote server); one it refused for good goes to quarantine. Copies of
  * messages delivered under an earlier UIDVALIDITY of the same folder are only marked delivered.
  */
-export async function deliverGroup(deps: DeliveryDeps, account: StoredExternalAccount, group: readonly FetchedRaw[]): Promise<GroupOutcome> {
+export async function deliverGroup(
+  deps: DeliveryDeps,
+  account: StoredExternalAccount,
+  group: readonly FetchedRaw[],
+): Promise<GroupOutcome> {
   const { pool } = deps;
   const headers = group.map(({ raw }) => parseHeaders(raw));
   const candidates = headers.map((h) => candidateAddresses(h, account.mimeRecipients));
@@ -204,7 +200,12 @@ export async function deliverGroup(deps: DeliveryDeps, account: StoredExternalAc
   );
   // Copies still held for a target count as collected, not delivered: the remote copy stays until a target takes them.
   const heldHashes = await heldContents(pool, account.id, generation, hashes);
-  const done = await alreadyDelivered(pool, account.id, generation, group.map(({ message }) => message));
+  const done = await alreadyDelivered(
+    pool,
+    account.id,
+    generation,
+    group.map(({ message }) => message),
+  );
   // a recipient still waiting for an earlier hold of this very message (a reset index)
   const waiting: boolean[] = [];
   const items = group.map(({ message, raw }, i): Item => {
@@ -225,14 +226,19 @@ export async function deliverGroup(deps: DeliveryDeps, account: StoredExternalAc
   const { sent, addresses } = await sendToTargets(deps, account, items);
   const now = Date.now();
   return inTransaction(pool, async (tx) => {
-    const outcome: GroupOutcome = { delivered: 0, recognized: 0, held: 0, quarantined: 0, lastReason: null, failures: [] };
+    const outcome: GroupOutcome = { ...emptyTally(), lastReason: null, failures: [] };
     for (const [i, { message }] of group.entries()) {
       const item = items[i];
       // One message's writes failing (bytes the database refuses) must not undo the others'.
       await tx.query('SAVEPOINT message');
       try {
         if (recognized[i]) {
-          await markDelivered(tx, account.id, message, { recipientCount: 0, contentHash: item.contentHash, recognized: true, held: heldHashes.has(item.contentHash) });
+          await markDelivered(tx, account.id, message, {
+            recipientCount: 0,
+            contentHash: item.contentHash,
+            recognized: true,
+            held: heldHashes.has(item.contentHash),
+          });
           outcome.recognized++;
         } else {
           await commitItem(tx, item, message, sent[i], waiting[i]);
@@ -246,7 +252,13 @@ export async function deliverGroup(deps: DeliveryDeps, account: StoredExternalAc
     }
     return outcome;
 
-    async function commitItem(tx: Queryable, item: Item, message: FetchedRaw['message'], sent: Map<string, Sent>, waiting: boolean): Promise<void> {
+    async function commitItem(
+      tx: Queryable,
+      item: Item,
+      message: FetchedRaw['message'],
+      sent: Map<string, Sent>,
+      waiting: boolean,
+    ): Promise<void> {
       const { newly, remaining, outcomes } = await commitOutcomes(tx, item, sent);
       const disposition = dispositionOf(outcomes);
       if (disposition !== 'delivered') {
@@ -272,60 +284,10 @@ export async function deliverGroup(deps: DeliveryDeps, account: StoredExternalAc
   });
 }
 
-/**
- * Tries again the held messages' pending recipients, on the routes they have now (an admin may
- * have fixed or changed the target). A message every recipient has is released; one with only
- * refusals left, or held past the limit, goes to quarantine; the rest waits a little longer.
- */
-export async function deliverHeld(deps: DeliveryDeps, account: StoredExternalAccount, held: readonly HeldMessage[]): Promise<HeldOutcome> {
-  const items = held.map(
-    (h): Item => ({
-      ref: h.ref,
-      raw: h.raw,
-      contentHash: h.contentHash,
-      internalDate: h.internalDate,
-      flags: h.flags,
-      localFolder: h.localFolder,
-      envelopeFrom: h.envelopeFrom,
-      summary: h.summary,
-      recipients: h.recipients.filter((r) => r.state === 'pending').map((r) => r.accountId),
-    }),
-  );
-  const { sent, addresses } = await sendToTargets(deps, account, items);
-  const now = Date.now();
-  return inTransaction(deps.pool, async (tx) => {
-    const outcome: HeldOutcome = { delivered: 0, held: 0, quarantined: 0, lastReason: null };
-    for (const [i, h] of held.entries()) {
-      const result = await commitOutcomes(tx, items[i], sent[i]);
-      const refused = h.recipients.filter((r) => r.state === 'rejected');
-      const outcomes = [...result.outcomes, ...refused.map((r): RecipientOutcome => ({ status: 'permanent', response: r.response }))];
-      const disposition = dispositionOf(outcomes, now - h.createdAt.getTime());
-      const remaining = [...refused, ...result.remaining].map((r) =>
-        disposition === 'quarantined' && r.state === 'pending' ? { ...r, state: 'rejected' as const } : r,
-      );
-      const reason =
-        disposition === 'quarantined' && result.remaining.some((r) => r.state === 'pending')
-          ? `not accepted within ${HOLD_LIMIT_DAYS} days: ${reasonOf(remaining, addresses)}`
-          : reasonOf(remaining, addresses);
-      if (disposition !== 'delivered') outcome.lastReason = reason;
-      await recordHeldAttempt(tx, h.id, {
-        state: disposition === 'held' ? 'pending' : 'quarantined',
-        reason,
-        nextAttemptAt: new Date(now + deliveryRetryDelayMs(h.attempts + 1, deps.retryBaseMs)),
-        recipients: disposition === 'delivered' ? [] : remaining,
-      });
-      if (disposition !== 'held') await markHeldDone(tx, account.id, h.ref);
-      outcome[disposition === 'held' ? 'held' : disposition]++;
-    }
-    return outcome;
-  });
-}
-
 /** A message that failed this often on its own is quarantined with its raw bytes. */
 export const MAX_PROCESSING_FAILURES = 3;
 
-
-export type IsolatedOutcome = Omit<GroupOutcome, 'failures'> & { failed: number };
+export type IsolatedOutcome = Tally & { lastReason: string | null };
 
 /**
  * Delivers a group as deliverGroup does, so that one message that cannot be parsed, stored or
@@ -334,14 +296,15 @@ export type IsolatedOutcome = Omit<GroupOutcome, 'failures'> & { failed: number 
  * others, and after MAX_PROCESSING_FAILURES goes to quarantine with its raw bytes and the reason:
  * counted as kept, like a message a target refused.
  */
-export async function deliverIsolated(deps: DeliveryDeps, account: StoredExternalAccount, group: readonly FetchedRaw[]): Promise<IsolatedOutcome> {
-  const total: IsolatedOutcome = { delivered: 0, recognized: 0, held: 0, quarantined: 0, failed: 0, lastReason: null };
+export async function deliverIsolated(
+  deps: DeliveryDeps,
+  account: StoredExternalAccount,
+  group: readonly FetchedRaw[],
+): Promise<IsolatedOutcome> {
+  const total: IsolatedOutcome = { ...emptyTally(), lastReason: null };
   const failures: GroupOutcome['failures'] = [];
   const add = (one: GroupOutcome): void => {
-    total.delivered += one.delivered;
-    total.recognized += one.recognized;
-    total.held += one.held;
-    total.quarantined += one.quarantined;
+    addTally(total, one);
     total.lastReason = one.lastReason ?? total.lastReason;
     failures.push(...one.failures);
   };
@@ -350,14 +313,15 @@ export async function deliverIsolated(deps: DeliveryDeps, account: StoredExterna
   } catch (err) {
     if (isTransient(err)) throw err;
     if (group.length === 1) failures.push({ item: group[0], reason: classifyError(err).message });
-    else for (const item of group) {
-      try {
-        add(await deliverGroup(deps, account, [item]));
-      } catch (one) {
-        if (isTransient(one)) throw one;
-        failures.push({ item, reason: classifyError(one).message });
+    else
+      for (const item of group) {
+        try {
+          add(await deliverGroup(deps, account, [item]));
+        } catch (one) {
+          if (isTransient(one)) throw one;
+          failures.push({ item, reason: classifyError(one).message });
+        }
       }
-    }
   }
   for (const { item, reason } of failures) {
     total.lastReason = `could not be processed: ${reason}`;
@@ -375,11 +339,22 @@ export async function deliverIsolated(deps: DeliveryDeps, account: StoredExterna
  * Keeps a message nothing could process: raw bytes untouched, no parsed summary (that may be what
  * failed), for the owner; a retry from quarantine delivers it to the owner.
  */
-async function quarantineUnprocessable(deps: DeliveryDeps, account: StoredExternalAccount, item: FetchedRaw, reason: string): Promise<void> {
+async function quarantineUnprocessable(
+  deps: DeliveryDeps,
+  account: StoredExternalAccount,
+  item: FetchedRaw,
+  reason: string,
+): Promise<void> {
   const { message, raw } = item;
   await inTransaction(deps.pool, async (tx) => {
     await insertHeld(tx, {
-      ref: { externalAccountId: account.id, folder: message.folder, uidvalidity: message.uidvalidity, uid: message.uid, generation: account.deliveryGeneration },
+      ref: {
+        externalAccountId: account.id,
+        folder: message.folder,
+        uidvalidity: message.uidvalidity,
+        uid: message.uid,
+        generation: account.deliveryGeneration,
+      },
       localFolder: account.mirrorFolders ? message.localFolder : 'INBOX',
       raw,
       contentHash: contentHash(raw),

@@ -2,10 +2,17 @@ import { Context } from '@temporalio/activity';
 import { selectForDeletion } from '../core/delete-policy';
 import { messageKey, type BatchLimits } from '../core/download-plan';
 import { MailpullError } from '../core/errors';
+import { addTally, emptyTally, type Tally } from '../core/tally';
 import { tlsWarning, type TlsOutcome } from '../core/tls-decision';
 import { withAccountLock } from '../db/account-lock';
-import { getExternalAccountSettings, getStoredExternalAccount, loadActiveness, type Activeness, type StoredExternalAccount } from '../db/external-accounts';
-import { backlogOf, pendingHeld } from '../db/held-messages';
+import {
+  getExternalAccountSettings,
+  getStoredExternalAccount,
+  loadActiveness,
+  type Activeness,
+  type StoredExternalAccount,
+} from '../db/external-accounts';
+import { backlogOf } from '../db/held-messages';
 import type { Pool } from '../db/pool';
 import {
   loadCursors,
@@ -26,7 +33,8 @@ import type { TargetClients } from '../mail/targets/target-clients';
 import type { Keyring } from '../secrets/keyring';
 import { withAccountSession } from './account-session';
 import { createCredentials } from './credentials';
-import { deliverHeld, deliverIsolated } from './deliver';
+import { deliverIsolated } from './deliver';
+import { retryHeld } from './held-retry';
 import { typedFailures } from './failure';
 import { GroupCommitter } from './group-committer';
 import { heartbeating } from './heartbeat';
@@ -70,23 +78,10 @@ export interface ListSummary {
 
 /** Messages downloaded but not yet taken by a delivery target, and those in quarantine. */
 export interface DeliveryBacklog {
-  pending: number;
+  backlog: number;
   quarantined: number;
   /** when the earliest pending one is tried again */
   nextAttemptAt: string | null;
-}
-
-/** What happened to the messages one activity handled; adds up over a cycle. */
-export interface Tally {
-  delivered: number;
-  /** copies of messages delivered before a UIDVALIDITY change: not delivered again */
-  recognized: number;
-  /** a target answered "later" or could not be reached: held, still on the remote server */
-  held: number;
-  /** a target refused them for good, or they could not be processed: in quarantine */
-  quarantined: number;
-  /** could not be processed this time: tried again later, quarantined after a few attempts */
-  failed: number;
 }
 
 export interface BatchSummary extends Tally {
@@ -98,10 +93,7 @@ export interface BatchSummary extends Tally {
   backlog: DeliveryBacklog;
 }
 
-export interface HeldSummary {
-  delivered: number;
-  held: number;
-  quarantined: number;
+export interface HeldSummary extends Tally {
   deliveryError: string | null;
   backlog: DeliveryBacklog;
 }
@@ -115,28 +107,46 @@ const MAX_WATCHED_FOLDERS = 10;
 /** A message whose download failed this often is left on the server and shown as skipped. */
 export const MAX_FETCH_FAILURES = 5;
 
-const emptyTally = (): Tally => ({ delivered: 0, recognized: 0, held: 0, quarantined: 0, failed: 0 });
-
 /** The message an error names (the one being fetched when it happened), to count failures per message. */
 const failedRef = (err: unknown) => (err instanceof MailpullError ? err.ref : undefined);
 
 /** The activities of one collection cycle; only ids and small summaries cross Temporal. */
-export function createActivities({ pool, lockPool, keyring, trace, sources, targets, deliveryRetryMs, limits, commitLimits, push }: ActivityDeps) {
+export function createActivities({
+  pool,
+  lockPool,
+  keyring,
+  trace,
+  sources,
+  targets,
+  deliveryRetryMs,
+  limits,
+  commitLimits,
+  push,
+}: ActivityDeps) {
   const delivery = { pool, keyring, targets, retryBaseMs: deliveryRetryMs };
-  const credentials = createCredentials({ pool, keyring, timeoutMs: push.timeoutMs, defaultMaxMessageBytes: limits.maxMessageBytes, trace });
+  const credentials = createCredentials({
+    pool,
+    keyring,
+    timeoutMs: push.timeoutMs,
+    defaultMaxMessageBytes: limits.maxMessageBytes,
+    trace,
+  });
   const session = <T>(accountId: string, work: Parameters<typeof withAccountSession<T>>[2]): Promise<T> =>
     withAccountSession({ pool, lockPool, keyring, sources, credentials }, accountId, work);
   const sizeLimit = (account: { maxMessageBytes: number | null }): number => account.maxMessageBytes ?? limits.maxMessageBytes;
 
   const backlog = async (accountId: string): Promise<DeliveryBacklog> => {
     const b = await backlogOf(pool, accountId);
-    return { pending: b.pending, quarantined: b.quarantined, nextAttemptAt: b.nextAttemptAt?.toISOString() ?? null };
+    return { backlog: b.backlog, quarantined: b.quarantined, nextAttemptAt: b.nextAttemptAt?.toISOString() ?? null };
   };
 
   return {
     /** Whether the account may collect now, and how many messages it holds for a delivery target. */
-    async loadSchedule(accountId: string): Promise<Activeness & { heldPending: number }> {
-      return typedFailures(async () => ({ ...(await loadActiveness(pool, accountId)), heldPending: (await backlogOf(pool, accountId)).pending }));
+    async loadSchedule(accountId: string): Promise<Activeness & { backlog: number }> {
+      return typedFailures(async () => ({
+        ...(await loadActiveness(pool, accountId)),
+        backlog: (await backlogOf(pool, accountId)).backlog,
+      }));
     },
 
     /**
@@ -148,7 +158,10 @@ export function createActivities({ pool, lockPool, keyring, trace, sources, targ
         session(accountId, async (mail, account) => {
           const stage = { stage: 'listing' };
           const cursors = await loadCursors(pool, accountId);
-          const listing = await heartbeating(() => stage, () => mail.list(cursors));
+          const listing = await heartbeating(
+            () => stage,
+            () => mail.list(cursors),
+          );
           stage.stage = 'recording';
           return heartbeating(
             () => stage,
@@ -181,13 +194,17 @@ export function createActivities({ pool, lockPool, keyring, trace, sources, targ
       return typedFailures(() =>
         session(accountId, async (mail, account) => {
           const limit = sizeLimit(account);
-          const batch = await nextDownloads(pool, accountId, { maxMessages: limits.maxMessages, maxBytes: limits.maxBytes, maxMessageBytes: limit });
+          const batch = await nextDownloads(pool, accountId, {
+            maxMessages: limits.maxMessages,
+            maxBytes: limits.maxBytes,
+            maxMessageBytes: limit,
+          });
           const tally = emptyTally();
           let deliveryError: string | null = null;
           // One fsync per group, not per message; the next group downloads while one commits.
           const committer = new GroupCommitter<FetchedRaw>(async (group) => {
             const outcome = await deliverIsolated(delivery, account, group);
-            for (const k of Object.keys(tally) as (keyof Tally)[]) tally[k] += outcome[k];
+            addTally(tally, outcome);
             deliveryError = outcome.lastReason ?? deliveryError;
             Context.current().heartbeat(tally);
           }, commitLimits);
@@ -211,14 +228,22 @@ export function createActivities({ pool, lockPool, keyring, trace, sources, targ
                 await committer.drain();
               } catch (err) {
                 const ref = failedRef(err);
-                if (ref) await noteFailure(pool, accountId, ref, err instanceof Error ? err.message : String(err), MAX_FETCH_FAILURES).catch(() => undefined);
+                if (ref)
+                  await noteFailure(pool, accountId, ref, err instanceof Error ? err.message : String(err), MAX_FETCH_FAILURES).catch(
+                    () => undefined,
+                  );
                 throw err;
               } finally {
                 await committer.settle();
               }
             },
           );
-          if (tally.held === 0) await markGone(pool, accountId, batch.filter((m) => !answered.has(messageKey(m))));
+          if (tally.held === 0)
+            await markGone(
+              pool,
+              accountId,
+              batch.filter((m) => !answered.has(messageKey(m))),
+            );
           return {
             ...tally,
             deliveryError,
@@ -239,28 +264,7 @@ export function createActivities({ pool, lockPool, keyring, trace, sources, targ
         withAccountLock(lockPool, accountId, async () => {
           const account = await getStoredExternalAccount(pool, keyring, accountId);
           if (!account) throw new MailpullError('gone', 'the external account no longer exists');
-          const summary: HeldSummary = { delivered: 0, held: 0, quarantined: 0, deliveryError: null, backlog: await backlog(accountId) };
-          const limits = { all: scope === 'all', maxMessages: commitLimits.messages, maxBytes: commitLimits.bytes };
-          const seen = new Set<string>();
-          await heartbeating(
-            () => summary,
-            async () => {
-              for (;;) {
-                const due = (await pendingHeld(pool, accountId, limits)).filter((h) => !seen.has(h.id));
-                if (due.length === 0) break;
-                for (const h of due) seen.add(h.id);
-                const outcome = await deliverHeld(delivery, account, due);
-                summary.delivered += outcome.delivered;
-                summary.held += outcome.held;
-                summary.quarantined += outcome.quarantined;
-                summary.deliveryError = outcome.lastReason ?? summary.deliveryError;
-                // The target still says "later": the rest would get the same answer.
-                if (outcome.held > 0) break;
-              }
-            },
-          );
-          summary.backlog = await backlog(accountId);
-          return summary;
+          return retryHeld(delivery, account, scope, commitLimits, () => backlog(accountId));
         }),
       );
     },
@@ -307,7 +311,10 @@ export function createActivities({ pool, lockPool, keyring, trace, sources, targ
           }),
         );
         try {
-          return await heartbeating(() => undefined, () => Promise.race([watching, context.cancelled]));
+          return await heartbeating(
+            () => undefined,
+            () => Promise.race([watching, context.cancelled]),
+          );
         } finally {
           controller.abort();
           await watching.catch(() => undefined);

@@ -27,6 +27,18 @@ export const notFound = (what: string, id: string): ApiError =>
 export const conflict = (message: string, field?: string): ApiError =>
   new ApiError(409, { error: 'conflict', message, ...(field ? { field } : {}) });
 
+/** Deletes a row; 404 if there is none, 409 with `stillUsed` while other rows refer to it (SQLSTATE 23503). */
+export async function deleteOrConflict(remove: () => Promise<boolean>, what: string, id: string, stillUsed: string): Promise<void> {
+  let removed: boolean;
+  try {
+    removed = await remove();
+  } catch (err) {
+    if ((err as { code?: string }).code === '23503') throw conflict(stillUsed);
+    throw err;
+  }
+  if (!removed) throw notFound(what, id);
+}
+
 export const invalid = (field: string, message: string): ApiError =>
   new ApiError(400, { error: 'invalid_request', message: `${field}: ${message}`, field, issues: [{ field, message }] });
 

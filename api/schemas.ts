@@ -16,7 +16,11 @@ const uuid = z.uuid({ message: 'must be a UUID' });
 /** null: the built-in store */
 const deliveryTargetId = uuid.nullable();
 
-export const createDomain = z.strictObject({ name: domainName, enabled: z.boolean().default(true), deliveryTargetId: deliveryTargetId.default(null) });
+export const createDomain = z.strictObject({
+  name: domainName,
+  enabled: z.boolean().default(true),
+  deliveryTargetId: deliveryTargetId.default(null),
+});
 export const updateDomain = z.strictObject({ enabled: z.boolean(), deliveryTargetId }).partial();
 
 const address = z
@@ -47,7 +51,10 @@ const host = z
   .trim()
   .min(1)
   .max(253)
-  .regex(/^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$|^[0-9a-fA-F:.]+$/, 'must be a host name or IP address');
+  .regex(
+    /^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$|^[0-9a-fA-F:.]+$/,
+    'must be a host name or IP address',
+  );
 
 export const deletePolicy = z.union([
   z.literal('never'),
@@ -128,9 +135,18 @@ const externalAccountFields = {
   username: protocolSafe(320),
   password: protocolSafe(1024),
   oauth,
-  intervalMinutes: z.number().int().min(1).max(7 * 24 * 60),
+  intervalMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60),
   /** the account's own size limit in bytes; null: the global MAILPULL_MAX_MESSAGE_BYTES */
-  maxMessageBytes: z.number().int().min(1024).max(2 ** 40).nullable(),
+  maxMessageBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(2 ** 40)
+    .nullable(),
   deletePolicy,
   mimeRecipients,
   /** null: the recipients' domains decide; "store": the built-in store; else a delivery target id */
@@ -165,7 +181,10 @@ export const setRefreshToken = z.strictObject({ refreshToken: oauthFields.refres
 export const resetIndex = z.strictObject({ force: z.boolean().default(false) });
 
 export const deleteExternalAccountQuery = z.object({
-  discardQuarantine: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false').transform((v) => v === 'true'),
+  discardQuarantine: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
 });
 
 /** Options that only one protocol has: the field that is wrong for the account's protocol, if any. */
@@ -232,11 +251,6 @@ export const createDeliveryTarget = z.strictObject({
 });
 
 export const updateDeliveryTarget = z.strictObject(deliveryTargetFields).omit({ kind: true }).partial();
-
-const TARGET_PORTS = { lmtp: { plain: 24, implicit: 24 }, smtp: { plain: 25, implicit: 465 }, imap: { plain: 143, implicit: 993 } } as const;
-
-export const defaultTargetPort = (kind: keyof typeof TARGET_PORTS, tlsMode: 'detect' | 'direct' | 'disabled'): number =>
-  tlsMode === 'direct' ? TARGET_PORTS[kind].implicit : TARGET_PORTS[kind].plain;
 
 /** What the schema alone cannot check about a target: the field that does not fit, if any. */
 export function deliveryTargetProblem(t: {

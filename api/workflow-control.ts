@@ -9,6 +9,8 @@ import {
   type AccountStatus,
 } from '../workflows/definitions';
 import type { externalAccountWorkflow } from '../workflows/external-account';
+import { externalAccountIdsUnder } from '../db/external-accounts';
+import type { Queryable } from '../db/pool';
 import { retryingFrom, type Retrying } from './retry-view';
 
 const STATUS_DEADLINE_MS = 5_000;
@@ -69,4 +71,13 @@ export function createWorkflowControl(connection: Connection, namespace: string,
       }
     },
   };
+}
+
+/** A domain or account changed (enabled, disabled, delivery): every external account under it re-reads its schedule. */
+export async function configChangedUnder(
+  db: Queryable,
+  workflows: WorkflowControl,
+  scope: { domainId?: string; accountId?: string },
+): Promise<void> {
+  for (const externalId of await externalAccountIdsUnder(db, scope)) await workflows.configChanged(externalId);
 }

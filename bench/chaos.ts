@@ -11,7 +11,14 @@ import { startProxy, type TcpProxy } from '../test/support/tcp-proxy';
 import type { WorkerProcess } from '../test/support/worker-process';
 
 export type FaultKind = 'kill-worker' | 'restart-postgres' | 'restart-temporal' | 'restart-dovecot' | 'cut-retr' | 'cut-fetch';
-export const FAULT_KINDS: readonly FaultKind[] = ['kill-worker', 'restart-postgres', 'restart-temporal', 'restart-dovecot', 'cut-retr', 'cut-fetch'];
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'kill-worker',
+  'restart-postgres',
+  'restart-temporal',
+  'restart-dovecot',
+  'cut-retr',
+  'cut-fetch',
+];
 
 export interface ChaosOptions {
   accounts: number;
@@ -124,7 +131,8 @@ class ServerWatch {
 
   async prepare(box: Mailbox): Promise<void> {
     for (const sub of ['', 'new', 'cur', 'tmp']) await mkdir(path.join(box.maildir, sub), { recursive: true });
-    for (const p of [path.dirname(box.maildir), box.maildir, ...['new', 'cur', 'tmp'].map((s) => path.join(box.maildir, s))]) await chown(p, 8, 8);
+    for (const p of [path.dirname(box.maildir), box.maildir, ...['new', 'cur', 'tmp'].map((s) => path.join(box.maildir, s))])
+      await chown(p, 8, 8);
   }
 
   /** base names of the messages in a mailbox now; new/ before cur/, as Dovecot moves them that way */
@@ -263,7 +271,10 @@ function errorLines(outputs: readonly string[]): { line: string; count: number }
       counts.set(line, (counts.get(line) ?? 0) + 1);
     }
   }
-  return [...counts].map(([line, count]) => ({ line, count })).sort((a, b) => b.count - a.count).slice(0, 25);
+  return [...counts]
+    .map(([line, count]) => ({ line, count }))
+    .sort((a, b) => b.count - a.count)
+    .slice(0, 25);
 }
 
 /**
@@ -282,14 +293,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   await mkdir(options.logDir, { recursive: true });
   const keeper = new WorkerKeeper(sys, { MAILPULL_COMMIT_MESSAGES: '10', MAILPULL_BATCH_MESSAGES: '50' }, options.logDir, since, log);
   const storedCounts = async (): Promise<Map<string, number>> => {
-    const { rows } = await sys.db.pool.query<{ message_id: string | null; n: string }>('SELECT message_id, count(*) AS n FROM messages GROUP BY 1');
+    const { rows } = await sys.db.pool.query<{ message_id: string | null; n: string }>(
+      'SELECT message_id, count(*) AS n FROM messages GROUP BY 1',
+    );
     return new Map(rows.map((r) => [(r.message_id ?? '').replace(/^<|@chaos\.test>$/g, ''), Number(r.n)]));
   };
   const watch = new ServerWatch(async (markers) => {
     if (markers.length === 0) return new Set();
-    const { rows } = await sys.db.pool.query<{ message_id: string }>('SELECT DISTINCT message_id FROM messages WHERE message_id = ANY($1)', [
-      markers.map((m) => `<${m}@chaos.test>`),
-    ]);
+    const { rows } = await sys.db.pool.query<{ message_id: string }>(
+      'SELECT DISTINCT message_id FROM messages WHERE message_id = ANY($1)',
+      [markers.map((m) => `<${m}@chaos.test>`)],
+    );
     return new Set(rows.map((r) => r.message_id.replace(/^<|@chaos\.test>$/g, '')));
   }, since);
   const run = randomBytes(3).toString('hex');
@@ -317,12 +331,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       boxes.push(box);
     }
     for (const box of boxes) {
-      const extra = { port: box.protocol === 'pop3' ? pop3Proxy.port : imapProxy.port, tlsMode: 'disabled', tlsCa: null, deletePolicy: 'immediately', intervalMinutes: 1 };
-      const created = box.protocol === 'pop3' ? await sys.pop3Account(owner, box.user, extra) : await sys.imapAccount(owner, box.user, extra);
+      const extra = {
+        port: box.protocol === 'pop3' ? pop3Proxy.port : imapProxy.port,
+        tlsMode: 'disabled',
+        tlsCa: null,
+        deletePolicy: 'immediately',
+        intervalMinutes: 1,
+      };
+      const created =
+        box.protocol === 'pop3' ? await sys.pop3Account(owner, box.user, extra) : await sys.imapAccount(owner, box.user, extra);
       box.externalId = created.id;
     }
     const setupSeconds = (Date.now() - began) / 1000;
-    log(`${boxes.length} accounts (${boxes.filter((b) => b.protocol === 'pop3').length} POP3, the rest IMAP), ${total} messages; setup took ${setupSeconds.toFixed(1)} s`);
+    log(
+      `${boxes.length} accounts (${boxes.filter((b) => b.protocol === 'pop3').length} POP3, the rest IMAP), ${total} messages; setup took ${setupSeconds.toFixed(1)} s`,
+    );
 
     faultsStart = Date.now();
     let running = true;
@@ -391,7 +414,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           const plan = { command: kind === 'cut-retr' ? 'RETR' : 'UID FETCH', afterBytes };
           const cut = await proxy.cutNext(plan, 20_000);
           injected = cut !== null;
-          detail = cut ? `cut after ${plan.afterBytes} bytes of the answer to "${cut.line.slice(0, 80)}"` : `no ${plan.command} came within 20 s`;
+          detail = cut
+            ? `cut after ${plan.afterBytes} bytes of the answer to "${cut.line.slice(0, 80)}"`
+            : `no ${plan.command} came within 20 s`;
           break;
         }
       }
@@ -407,7 +432,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       try {
         fault = await inject(kind);
       } catch (err) {
-        fault = { kind, at: since(), ms: 0, injected: false, detail: `injection failed: ${err instanceof Error ? err.message : String(err)}` };
+        fault = {
+          kind,
+          at: since(),
+          ms: 0,
+          injected: false,
+          detail: `injection failed: ${err instanceof Error ? err.message : String(err)}`,
+        };
       }
       faults.push(fault);
       log(`t+${fault.at.toFixed(1)} s ${fault.kind} (${fault.ms} ms) ${fault.injected ? '' : 'NOT INJECTED: '}${fault.detail}`);
@@ -431,7 +462,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             id: box.externalId,
             protocol: box.protocol,
             phase: status ? `${status.phase}${status.progress ? ` ${status.progress.done}/${status.progress.total}` : ''}` : '?',
-            lastRun: lastRun ? `${lastRun.outcome} started ${lastRun.startedAt}` : status ? 'none' : `status answered ${res?.status ?? 'nothing'}`,
+            lastRun: lastRun
+              ? `${lastRun.outcome} started ${lastRun.startedAt}`
+              : status
+                ? 'none'
+                : `status answered ${res?.status ?? 'nothing'}`,
             lastError: status?.lastError ? `${status.lastError.kind}: ${status.lastError.message}` : '',
           });
         }
@@ -454,7 +489,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const markers = boxes.flatMap((_, a) => Array.from({ length: perAccount }, (__, m) => `chaos-${run}-a${a}-m${m}`)).slice(0, total);
     const report: ChaosReport = {
       logDir: options.logDir,
-      options: { accounts: options.accounts, messages: options.messages, faultSeconds: options.faultSeconds, gapMs: options.gapMs, settleSeconds: options.settleSeconds, kinds: options.kinds },
+      options: {
+        accounts: options.accounts,
+        messages: options.messages,
+        faultSeconds: options.faultSeconds,
+        gapMs: options.gapMs,
+        settleSeconds: options.settleSeconds,
+        kinds: options.kinds,
+      },
       faults,
       workerExits: keeper.exits,
       messages: total,
@@ -491,22 +533,38 @@ export function formatReport(report: ChaosReport): string {
     byKind.set(f.kind, k);
   }
   lines.push(`chaos: ${report.options.accounts} accounts, ${report.messages} messages, faults for ${report.options.faultSeconds} s`);
-  lines.push(`setup ${report.setupSeconds.toFixed(1)} s, settle ${report.settleSeconds.toFixed(1)} s (${report.settled ? 'settled' : 'DID NOT SETTLE'})`);
+  lines.push(
+    `setup ${report.setupSeconds.toFixed(1)} s, settle ${report.settleSeconds.toFixed(1)} s (${report.settled ? 'settled' : 'DID NOT SETTLE'})`,
+  );
   lines.push('faults injected:');
-  for (const f of report.faults) lines.push(`  t+${f.at.toFixed(1).padStart(6)} s  ${f.kind.padEnd(16)} ${String(f.ms).padStart(6)} ms  ${f.injected ? '' : 'NOT INJECTED: '}${f.detail}`);
-  for (const [kind, k] of byKind) lines.push(`  ${kind.padEnd(16)} ${k.injected} injected${k.skipped ? `, ${k.skipped} not` : ''}, mean ${Math.round(k.ms / (k.injected + k.skipped))} ms`);
-  lines.push(`stored ${report.stored} of ${report.messages}; duplicated ${report.duplicates.length}; lost ${report.lost.length}; still on the server ${report.stillOnServer}`);
+  for (const f of report.faults)
+    lines.push(
+      `  t+${f.at.toFixed(1).padStart(6)} s  ${f.kind.padEnd(16)} ${String(f.ms).padStart(6)} ms  ${f.injected ? '' : 'NOT INJECTED: '}${f.detail}`,
+    );
+  for (const [kind, k] of byKind)
+    lines.push(
+      `  ${kind.padEnd(16)} ${k.injected} injected${k.skipped ? `, ${k.skipped} not` : ''}, mean ${Math.round(k.ms / (k.injected + k.skipped))} ms`,
+    );
+  lines.push(
+    `stored ${report.stored} of ${report.messages}; duplicated ${report.duplicates.length}; lost ${report.lost.length}; still on the server ${report.stillOnServer}`,
+  );
   lines.push(`left the server before being stored: ${report.vanishedUnstored.length}`);
   for (const v of report.vanishedUnstored.slice(0, 10)) lines.push(`  ${v.marker} at t+${v.at} s`);
   for (const d of report.duplicates.slice(0, 10)) lines.push(`  duplicate ${d.marker} × ${d.copies}`);
   for (const l of report.lost.slice(0, 10)) lines.push(`  lost ${l}`);
   const unexpected = report.workerExits.filter((e) => !e.expected);
-  lines.push(`worker exits: ${report.workerExits.length} (${report.workerExits.length - unexpected.length} killed by us, ${unexpected.length} not)`);
+  lines.push(
+    `worker exits: ${report.workerExits.length} (${report.workerExits.length - unexpected.length} killed by us, ${unexpected.length} not)`,
+  );
   if (report.stopNeededKill) lines.push('  the last worker did not end within 10 s of SIGTERM: killed');
-  for (const e of unexpected) lines.push(`  t+${e.at} s pid ${e.pid ?? '(start)'} code ${e.code} signal ${e.signal}:\n    ${e.tail.trim().split('\n').slice(-6).join('\n    ')}`);
+  for (const e of unexpected)
+    lines.push(
+      `  t+${e.at} s pid ${e.pid ?? '(start)'} code ${e.code} signal ${e.signal}:\n    ${e.tail.trim().split('\n').slice(-6).join('\n    ')}`,
+    );
   if (report.accountsWithoutCleanCycle.length > 0) {
     lines.push(`accounts without a clean cycle after the faults: ${report.accountsWithoutCleanCycle.length}`);
-    for (const a of report.accountsWithoutCleanCycle.slice(0, 10)) lines.push(`  ${a.protocol} ${a.id}: phase ${a.phase}; last run ${a.lastRun}; ${a.lastError}`);
+    for (const a of report.accountsWithoutCleanCycle.slice(0, 10))
+      lines.push(`  ${a.protocol} ${a.id}: phase ${a.phase}; last run ${a.lastRun}; ${a.lastError}`);
   }
   lines.push(`commands through the proxies: POP3 ${JSON.stringify(report.commands.pop3)} IMAP ${JSON.stringify(report.commands.imap)}`);
   lines.push(`worker log lines about errors (digits as N; every worker's output is in ${report.logDir}):`);
@@ -521,7 +579,9 @@ export const chaosFailures = (report: ChaosReport): string[] =>
     report.duplicates.length ? `${report.duplicates.length} messages stored more than once` : '',
     report.lost.length ? `${report.lost.length} messages lost` : '',
     report.vanishedUnstored.length ? `${report.vanishedUnstored.length} messages left the server before they were stored` : '',
-    report.workerExits.some((e) => !e.expected) ? `${report.workerExits.filter((e) => !e.expected).length} worker exits we did not cause` : '',
+    report.workerExits.some((e) => !e.expected)
+      ? `${report.workerExits.filter((e) => !e.expected).length} worker exits we did not cause`
+      : '',
   ].filter(Boolean);
 
 async function main(): Promise<void> {
@@ -541,7 +601,11 @@ async function main(): Promise<void> {
   });
   console.log(formatReport(report));
   const failures = chaosFailures(report);
-  console.log(failures.length ? `FAILED: ${failures.join('; ')}` : 'PASSED: nothing lost, duplicated or removed early; the worker exited only when killed');
+  console.log(
+    failures.length
+      ? `FAILED: ${failures.join('; ')}`
+      : 'PASSED: nothing lost, duplicated or removed early; the worker exited only when killed',
+  );
   process.exitCode = failures.length ? 1 : 0;
 }
 

@@ -48,7 +48,7 @@ async function mailpull(protocol: 'pop3' | 'imap', user: DovecotUser, sink?: Dov
     let delivered: number | undefined;
     const seconds = await timed(async () => {
       const external = protocol === 'pop3' ? await sys.pop3Account(owner, user) : await sys.imapAccount(owner, user);
-      delivered = (await sys.waitForCycles(external.id, 1, 30 * 60_000)).lastRun?.downloaded;
+      delivered = (await sys.waitForCycles(external.id, 1, 30 * 60_000)).lastRun?.delivered;
     });
     if (delivered !== COUNT) throw new Error(`mailpull (${protocol}) delivered ${delivered} of ${COUNT}`);
     const inSink = sink ? await countOnServer(sink) : COUNT;
@@ -134,7 +134,9 @@ async function mailboxWith(corpus: readonly Buffer[], prefix: string): Promise<D
 async function main(): Promise<void> {
   const corpus = realisticCorpus(COUNT);
   const bytes = corpus.reduce((sum, m) => sum + m.length, 0);
-  console.log(`mailbox: ${COUNT} messages, ${(bytes / 1e6).toFixed(1)} MB on Dovecot; mailpull into its store or by LMTP, the peers by LMTP, all to the same Dovecot`);
+  console.log(
+    `mailbox: ${COUNT} messages, ${(bytes / 1e6).toFixed(1)} MB on Dovecot; mailpull into its store or by LMTP, the peers by LMTP, all to the same Dovecot`,
+  );
 
   const pop3Store = await mailpull('pop3', await mailboxWith(corpus, 'bpm'));
   const pop3Lmtp = await mailpull('pop3', await mailboxWith(corpus, 'bpl'), await addUser('bpk'));

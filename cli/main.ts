@@ -61,7 +61,9 @@ async function rotate(): Promise<string> {
       lines.push(`${source.path} now holds ${kept.length} key(s)`);
     }
     const stale = Object.keys(byKey).filter((id) => id !== active.id);
-    lines.push(stale.length ? `still sealed with other keys: ${stale.join(', ')} (keep those keys)` : 'no secret is sealed with an older key');
+    lines.push(
+      stale.length ? `still sealed with other keys: ${stale.join(', ')} (keep those keys)` : 'no secret is sealed with an older key',
+    );
     return lines.join('\n');
   });
 }

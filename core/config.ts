@@ -1,4 +1,5 @@
-import type { KeySource } from '../secrets/keyring';
+/** Where the secret keys come from: MAILPULL_SECRET_KEY, or a key file. */
+export type KeySource = { kind: 'env'; value: string } | { kind: 'file'; path: string };
 
 /** Every environment variable mailpull reads; the README documents each one. */
 export const CONFIG_VARIABLES = [

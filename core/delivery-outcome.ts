@@ -4,9 +4,7 @@
  * permanent (quarantined, which counts as kept).
  */
 export type RecipientOutcome =
-  | { status: 'delivered'; response: string }
-  | { status: 'temporary'; response: string }
-  | { status: 'permanent'; response: string };
+  { status: 'delivered'; response: string } | { status: 'temporary'; response: string } | { status: 'permanent'; response: string };
 
 /**
  * An SMTP/LMTP reply code decides for itself (RFC 5321: 2yz done, 4yz transient, 5yz permanent).

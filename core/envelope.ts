@@ -4,19 +4,12 @@ import type { HeaderField } from './headers';
 /** Longest envelope sender taken (RFC 5321's path limit less the angle brackets). */
 export const MAX_ENVELOPE_SENDER_LENGTH = 254;
 
+/** RFC 5322 specials other than the dot: never part of an atom. */
+const SPECIALS = '"(),:;<>@[\\]';
+
 /** The characters of an addr-spec's atoms and dots: printable ASCII without space and specials. */
 function isAtomOrDotCode(code: number): boolean {
-  return (
-    code === 0x21 ||
-    (code >= 0x23 && code <= 0x27) ||
-    code === 0x2a ||
-    code === 0x2b ||
-    (code >= 0x2d && code <= 0x39) ||
-    code === 0x3d ||
-    code === 0x3f ||
-    (code >= 0x41 && code <= 0x5a) ||
-    (code >= 0x5e && code <= 0x7e)
-  );
+  return code > 0x20 && code < 0x7f && !SPECIALS.includes(String.fromCharCode(code));
 }
 
 /** Only a plain addr-spec may go into MAIL FROM: atom and dot characters, one '@' with some on both sides. */

@@ -67,7 +67,9 @@ const PG_CONNECTION_LOST = ['Connection terminated unexpectedly', 'Connection te
 export function isTransientSqlState(state: string): boolean {
   if (state.length !== 5) return false;
   const cls = state.slice(0, 2);
-  return cls === '08' || cls === '53' || state === '57P01' || state === '57P02' || state === '57P03' || state === '40001' || state === '40P01';
+  return (
+    cls === '08' || cls === '53' || state === '57P01' || state === '57P02' || state === '57P03' || state === '40001' || state === '40P01'
+  );
 }
 
 const isSqlState = (code: string): boolean => {

@@ -16,8 +16,7 @@ export interface RemoteFolder {
 
 const isInbox = (path: string): boolean => path.toUpperCase() === 'INBOX';
 const samePath = (a: string, b: string): boolean => a === b || (isInbox(a) && isInbox(b));
-const selectable = (folder: RemoteFolder): boolean =>
-  !folder.flags.some((f) => /^\\(noselect|nonexistent)$/i.test(f));
+const selectable = (folder: RemoteFolder): boolean => !folder.flags.some((f) => /^\\(noselect|nonexistent)$/i.test(f));
 
 /**
  * The folders to collect, in server order. Named folders that do not exist are returned in
@@ -45,7 +44,9 @@ export function selectFolders(
   }
   const excluded = (f: RemoteFolder): boolean =>
     selection.exclude.some((x) =>
-      x.startsWith('\\') ? f.specialUse?.toLowerCase() === x.toLowerCase() : samePath(f.path, x) || f.path.toLowerCase() === x.toLowerCase(),
+      x.startsWith('\\')
+        ? f.specialUse?.toLowerCase() === x.toLowerCase()
+        : samePath(f.path, x) || f.path.toLowerCase() === x.toLowerCase(),
     );
   return { collect: usable.filter((f) => !excluded(f)), missing: [] };
 }

@@ -113,7 +113,10 @@ export function parseHeaders(raw: Buffer): HeaderField[] {
     if (fields.length >= MAX_HEADER_FIELDS) return false;
     const valueStart = start + colon + 1;
     current = {
-      name: buf.toString('latin1', start, start + colon).trim().toLowerCase(),
+      name: buf
+        .toString('latin1', start, start + colon)
+        .trim()
+        .toLowerCase(),
       value: buf.toString('latin1', valueStart, Math.min(end, valueStart + MAX_FIELD_VALUE_LENGTH)).trim(),
     };
     fields.push(current);

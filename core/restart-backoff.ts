@@ -12,7 +12,11 @@ export const DEFAULT_RESTART_BACKOFF: RestartBackoff = { initialMs: 1_000, maxMs
  * from the previous wait, capped, and back to the initial wait once the child had stayed up long
  * enough to count as healthy.
  */
-export function restartDelayMs(previousDelayMs: number | null, uptimeMs: number, backoff: RestartBackoff = DEFAULT_RESTART_BACKOFF): number {
+export function restartDelayMs(
+  previousDelayMs: number | null,
+  uptimeMs: number,
+  backoff: RestartBackoff = DEFAULT_RESTART_BACKOFF,
+): number {
   if (previousDelayMs === null || uptimeMs >= backoff.resetAfterMs) return backoff.initialMs;
   return Math.min(previousDelayMs * 2, backoff.maxMs);
 }

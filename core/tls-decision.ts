@@ -3,9 +3,17 @@ export type TlsMode = 'detect' | 'direct' | 'disabled';
 /** How the connection actually ended up; the status shows it. */
 export type TlsOutcome = 'implicit' | 'starttls' | 'plaintext';
 
-const DEFAULT_PORTS = { pop3: { plain: 110, implicit: 995 }, imap: { plain: 143, implicit: 993 } } as const;
+/** The standard ports, for mailboxes (POP3, IMAP) and delivery targets (LMTP has no implicit-TLS port). */
+const DEFAULT_PORTS = {
+  pop3: { plain: 110, implicit: 995 },
+  imap: { plain: 143, implicit: 993 },
+  lmtp: { plain: 24, implicit: 24 },
+  smtp: { plain: 25, implicit: 465 },
+} as const;
 
-export const defaultPort = (protocol: keyof typeof DEFAULT_PORTS, mode: TlsMode): number =>
+export type MailService = keyof typeof DEFAULT_PORTS;
+
+export const defaultPort = (protocol: MailService, mode: TlsMode): number =>
   mode === 'direct' ? DEFAULT_PORTS[protocol].implicit : DEFAULT_PORTS[protocol].plain;
 
 /**
@@ -13,7 +21,7 @@ export const defaultPort = (protocol: keyof typeof DEFAULT_PORTS, mode: TlsMode)
  * default follows the mode (110 → 995 when switching to implicit TLS); any other port stays.
  */
 export function portAfterChange(
-  protocol: keyof typeof DEFAULT_PORTS,
+  protocol: MailService,
   stored: { port: number; tlsMode: TlsMode },
   change: { port?: number; tlsMode?: TlsMode },
 ): number {

@@ -9,7 +9,7 @@ export function uidSets(uids: Iterable<string | number>, maxChars = MAX_UID_SET_
   const sorted = [...new Set([...uids].map(Number))].filter((n) => Number.isSafeInteger(n) && n > 0).sort((a, b) => a - b);
   const sets: string[] = [];
   let current = '';
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
     const item = j > i ? `${sorted[i]}:${sorted[j]}` : String(sorted[i]);

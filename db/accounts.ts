@@ -11,22 +11,19 @@ export interface Account {
 
 const COLUMNS = 'id, domain_id AS "domainId", address, enabled, created_at AS "createdAt", updated_at AS "updatedAt"';
 
-export async function insertAccount(
-  db: Queryable,
-  input: { domainId: string; address: string; enabled: boolean },
-): Promise<Account> {
-  const { rows } = await db.query<Account>(
-    `INSERT INTO accounts (domain_id, address, enabled) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
-    [input.domainId, input.address.toLowerCase(), input.enabled],
-  );
+export async function insertAccount(db: Queryable, input: { domainId: string; address: string; enabled: boolean }): Promise<Account> {
+  const { rows } = await db.query<Account>(`INSERT INTO accounts (domain_id, address, enabled) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`, [
+    input.domainId,
+    input.address.toLowerCase(),
+    input.enabled,
+  ]);
   return rows[0];
 }
 
 export async function listAccounts(db: Queryable, filter: { domainId?: string }): Promise<Account[]> {
-  const { rows } = await db.query<Account>(
-    `SELECT ${COLUMNS} FROM accounts WHERE ($1::uuid IS NULL OR domain_id = $1) ORDER BY address`,
-    [filter.domainId ?? null],
-  );
+  const { rows } = await db.query<Account>(`SELECT ${COLUMNS} FROM accounts WHERE ($1::uuid IS NULL OR domain_id = $1) ORDER BY address`, [
+    filter.domainId ?? null,
+  ]);
   return rows;
 }
 

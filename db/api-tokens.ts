@@ -10,7 +10,10 @@ export interface ApiTokenInfo {
   revokedAt: Date | null;
 }
 
-export async function insertApiToken(db: Queryable, token: { id: string; name: string; scope: TokenScope; secretHash: Buffer }): Promise<void> {
+export async function insertApiToken(
+  db: Queryable,
+  token: { id: string; name: string; scope: TokenScope; secretHash: Buffer },
+): Promise<void> {
   await db.query('INSERT INTO api_tokens (id, name, scope, secret_hash) VALUES ($1, $2, $3, $4)', [
     token.id,
     token.name,
@@ -29,7 +32,10 @@ export async function findActiveApiToken(db: Queryable, id: string): Promise<{ s
 }
 
 export async function touchApiToken(db: Queryable, id: string): Promise<void> {
-  await db.query("UPDATE api_tokens SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')", [id]);
+  await db.query(
+    "UPDATE api_tokens SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+    [id],
+  );
 }
 
 export async function listApiTokens(db: Queryable): Promise<ApiTokenInfo[]> {
@@ -41,7 +47,14 @@ export async function listApiTokens(db: Queryable): Promise<ApiTokenInfo[]> {
     last_used_at: Date | null;
     revoked_at: Date | null;
   }>('SELECT id, name, scope, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY created_at, id');
-  return rows.map((r) => ({ id: r.id, name: r.name, scope: r.scope, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at }));
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    scope: r.scope,
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+    revokedAt: r.revoked_at,
+  }));
 }
 
 export async function revokeApiToken(db: Queryable, id: string): Promise<boolean> {

@@ -38,18 +38,9 @@ export async function alreadyDelivered(
   if (refs.length === 0) return new Map();
   const { rows } = await db.query<{ folder: string; uidvalidity: string; uid: string; account_id: string; held: boolean }>(
     `WITH wanted AS (SELECT * FROM unnest($3::text[], $4::text[], $5::text[]) AS t(f, v, u))
-     SELECT source_folder AS folder, source_uidvalidity AS uidvalidity, source_uid AS uid, account_id, false AS held
-       FROM deliveries JOIN wanted ON source_folder = f AND source_uidvalidity = v AND source_uid = u
-      WHERE external_account_id = $1 AND delivery_generation = $2
-     UNION ALL
-     SELECT source_folder, source_uidvalidity, source_uid, account_id, false
-       FROM messages JOIN wanted ON source_folder = f AND source_uidvalidity = v AND source_uid = u
-      WHERE external_account_id = $1 AND delivery_generation = $2
-     UNION ALL
-     SELECT source_folder, source_uidvalidity, source_uid, r.account_id, r.state = 'pending' AND h.state = 'pending'
-       FROM held_messages h JOIN held_recipients r ON r.held_message_id = h.id
-            JOIN wanted ON source_folder = f AND source_uidvalidity = v AND source_uid = u
-      WHERE external_account_id = $1 AND delivery_generation = $2`,
+     SELECT source_folder AS folder, source_uidvalidity AS uidvalidity, source_uid AS uid, account_id, held
+       FROM kept_copies JOIN wanted ON source_folder = f AND source_uidvalidity = v AND source_uid = u
+      WHERE external_account_id = $1 AND delivery_generation = $2 AND account_id IS NOT NULL`,
     [externalAccountId, generation, refs.map((r) => r.folder), refs.map((r) => r.uidvalidity), refs.map((r) => r.uid)],
   );
   return new Map(rows.map((r) => [recipientKey(r, r.account_id), r.held ? 'held' : 'kept']));
@@ -65,6 +56,16 @@ export async function recordDelivery(
     `INSERT INTO deliveries (external_account_id, source_folder, source_uidvalidity, source_uid, delivery_generation, account_id,
                              delivery_target_id, content_hash, response)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
-    [ref.externalAccountId, ref.folder, ref.uidvalidity, ref.uid, ref.generation, delivery.accountId, delivery.targetId, delivery.contentHash, delivery.response.slice(0, 1000)],
+    [
+      ref.externalAccountId,
+      ref.folder,
+      ref.uidvalidity,
+      ref.uid,
+      ref.generation,
+      delivery.accountId,
+      delivery.targetId,
+      delivery.contentHash,
+      delivery.response.slice(0, 1000),
+    ],
   );
 }

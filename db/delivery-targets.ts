@@ -96,7 +96,9 @@ export async function getTarget(db: Queryable, id: string): Promise<DeliveryTarg
 }
 
 export async function findTargetByName(db: Queryable, name: string): Promise<DeliveryTarget | null> {
-  return (await db.query<DeliveryTarget>(`SELECT ${COLUMNS} FROM delivery_targets t WHERE lower(t.name) = lower($1)`, [name])).rows[0] ?? null;
+  return (
+    (await db.query<DeliveryTarget>(`SELECT ${COLUMNS} FROM delivery_targets t WHERE lower(t.name) = lower($1)`, [name])).rows[0] ?? null
+  );
 }
 
 export async function getStoredTarget(db: Queryable, keyring: Keyring, id: string): Promise<StoredDeliveryTarget | null> {

@@ -4,11 +4,10 @@ import type { OAuthProvider } from '../core/oauth';
 import type { FolderSelection } from '../core/folder-selection';
 import type { ReceiveTimeSource } from '../core/receive-time';
 import type { TlsMode } from '../core/tls-decision';
-import type { SourceEndpoint } from '../mail/source';
-import { tryLockAccountForTransaction } from './account-lock';
 import type { Queryable } from './pool';
 import { loadSecrets, secretsSet, type SecretName, type Secrets } from './secrets';
 import type { Keyring } from '../secrets/keyring';
+import type { MailboxEndpoint } from '../core/mailbox-endpoint';
 
 /** Where XOAUTH2 access tokens come from; the client secret and the tokens are secrets, stored apart. */
 export interface OAuthSettings {
@@ -20,7 +19,7 @@ export interface OAuthSettings {
 }
 
 /** Where and how to log in, and what to do with the mail: everything but the secrets. */
-export interface ExternalAccountSettings extends Omit<SourceEndpoint, 'secret' | 'maxMessageBytes'> {
+export interface ExternalAccountSettings extends Omit<MailboxEndpoint, 'secret' | 'maxMessageBytes'> {
   /** the account's own size limit; null: the global MAILPULL_MAX_MESSAGE_BYTES */
   maxMessageBytes: number | null;
   ownerAccountId: string;
@@ -250,11 +249,7 @@ export async function insertExternalAccount(db: Queryable, input: ExternalAccoun
 }
 
 /** Replaces every field; the caller merges a partial update onto the stored account first. */
-export async function updateExternalAccount(
-  db: Queryable,
-  id: string,
-  input: ExternalAccountSettings,
-): Promise<boolean> {
+export async function updateExternalAccount(db: Queryable, id: string, input: ExternalAccountSettings): Promise<boolean> {
   const assignments = FIELDS.map((f, i) => `${f} = $${i + 2}`).join(', ');
   const { rowCount } = await db.query(`UPDATE external_accounts SET ${assignments}, updated_at = now() WHERE id = $1`, [
     id,
@@ -352,17 +347,4 @@ export async function loadActiveness(db: Queryable, id: string): Promise<Activen
     return { state: 'inactive', cause: 'reauthorization', reason: row.reauthorization_reason, intervalSeconds: row.interval_seconds };
   }
   return { state: 'active', intervalSeconds: row.interval_seconds, push: row.push };
-}
-
-/**
- * Forgets every message mailpull has seen on the account's server, so the next cycle treats
- * them all as new. Copies already in the store still block delivering them again, unless
- * `force` starts a new delivery generation.
- */
-export async function resetIndex(db: Queryable, id: string, force: boolean): Promise<number | 'busy'> {
-  if (!(await tryLockAccountForTransaction(db, id))) return 'busy';
-  const { rowCount } = await db.query('DELETE FROM uid_index WHERE external_account_id = $1', [id]);
-  await db.query('DELETE FROM folder_state WHERE external_account_id = $1', [id]);
-  if (force) await db.query('UPDATE external_accounts SET delivery_generation = delivery_generation + 1 WHERE id = $1', [id]);
-  return rowCount ?? 0;
 }

@@ -200,15 +200,15 @@ export async function discardQuarantined(db: Queryable, id: string): Promise<boo
 }
 
 export interface Backlog {
-  /** downloaded, waiting for a target to take them */
-  pending: number;
+  /** downloaded, waiting for a target to take them (state 'pending') */
+  backlog: number;
   quarantined: number;
   nextAttemptAt: Date | null;
 }
 
 export async function backlogOf(db: Queryable, externalAccountId: string): Promise<Backlog> {
   const { rows } = await db.query<Backlog>(
-    `SELECT count(*) FILTER (WHERE state = 'pending')::int AS pending, count(*) FILTER (WHERE state = 'quarantined')::int AS quarantined,
+    `SELECT count(*) FILTER (WHERE state = 'pending')::int AS backlog, count(*) FILTER (WHERE state = 'quarantined')::int AS quarantined,
             min(next_attempt_at) FILTER (WHERE state = 'pending') AS "nextAttemptAt"
        FROM held_messages WHERE external_account_id = $1`,
     [externalAccountId],
@@ -223,7 +223,12 @@ export async function accountsHoldingMessages(db: Queryable): Promise<string[]> 
 }
 
 /** Which of these contents are held for a target, not yet taken: a copy of one is not delivered yet either. */
-export async function heldContents(db: Queryable, externalAccountId: string, generation: number, hashes: readonly string[]): Promise<Set<string>> {
+export async function heldContents(
+  db: Queryable,
+  externalAccountId: string,
+  generation: number,
+  hashes: readonly string[],
+): Promise<Set<string>> {
   const { rows } = await db.query<{ content_hash: string }>(
     `SELECT DISTINCT content_hash FROM held_messages
       WHERE external_account_id = $1 AND delivery_generation = $2 AND state = 'pending' AND content_hash = ANY($3::text[])`,

@@ -52,16 +52,11 @@ export async function storedCopies(
   generation: number,
   hashes: readonly string[],
 ): Promise<StoredCopies[]> {
-  const kept = ['messages', 'deliveries', 'held_messages']
-    .map(
-      (table) => `SELECT source_folder, source_uidvalidity, content_hash, source_uid FROM ${table}
-                   WHERE external_account_id = $1 AND delivery_generation = $2 AND content_hash = ANY($3::text[])`,
-    )
-    .join(' UNION ALL ');
   const { rows } = await db.query<StoredCopies & { count: string }>(
     `SELECT source_folder AS folder, source_uidvalidity AS uidvalidity, content_hash AS "contentHash",
             count(DISTINCT source_uid) AS count
-       FROM (${kept}) k
+       FROM kept_copies
+      WHERE external_account_id = $1 AND delivery_generation = $2 AND content_hash = ANY($3::text[])
       GROUP BY 1, 2, 3`,
     [externalAccountId, generation, hashes],
   );
@@ -102,9 +97,6 @@ export async function listMessages(
 }
 
 export async function getRawMessage(db: Queryable, accountId: string, id: string): Promise<Buffer | null> {
-  const { rows } = await db.query<{ raw: Buffer }>('SELECT raw FROM messages WHERE account_id = $1 AND id = $2', [
-    accountId,
-    id,
-  ]);
+  const { rows } = await db.query<{ raw: Buffer }>('SELECT raw FROM messages WHERE account_id = $1 AND id = $2', [accountId, id]);
   return rows[0]?.raw ?? null;
 }

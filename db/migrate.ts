@@ -2,7 +2,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { inTransaction, type Pool } from './pool';
 
-export const MIGRATIONS_DIR = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../db/migrations' : 'migrations');
+export const MIGRATIONS_DIR = path.resolve(
+  __dirname,
+  __dirname.includes(`${path.sep}dist${path.sep}`) ? '../../db/migrations' : 'migrations',
+);
 
 const LOCK_KEY = 0x6d61696c; // any constant shared by every mailpull process
 

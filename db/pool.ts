@@ -43,7 +43,11 @@ export async function connectClient(pool: Pool): Promise<pg.PoolClient> {
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (/timeout/i.test(message)) {
-      throw new MailpullError('database', `no database connection free within the pool's wait (${pool.options.max} connections): ${message}`, { cause: err });
+      throw new MailpullError(
+        'database',
+        `no database connection free within the pool's wait (${pool.options.max} connections): ${message}`,
+        { cause: err },
+      );
     }
     throw err;
   }

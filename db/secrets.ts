@@ -45,7 +45,13 @@ function openRow(keyring: Keyring, t: SecretTable, row: Row): string {
   return open(key, row.sealed, context(t, row.owner_id, row.name));
 }
 
-async function saveIn(db: Queryable, keyring: Keyring, t: SecretTable, ownerId: string, secrets: Record<string, string | null | undefined>) {
+async function saveIn(
+  db: Queryable,
+  keyring: Keyring,
+  t: SecretTable,
+  ownerId: string,
+  secrets: Record<string, string | null | undefined>,
+) {
   const key = keyring.active();
   for (const [name, value] of Object.entries(secrets)) {
     if (value === undefined) continue;

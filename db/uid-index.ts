@@ -1,8 +1,9 @@
 import type { IndexedMessage } from '../core/delete-policy';
 import { messageKey, takeBatch, type MessageRef, type ServerMessage } from '../core/download-plan';
 import type { StoredCopies } from '../core/recognition';
-import type { FolderCursor, FolderListing } from '../mail/source';
 import type { Queryable } from './pool';
+import type { FolderCursor, FolderListing } from '../core/mailbox-endpoint';
+import { tryLockAccountForTransaction } from './account-lock';
 
 /** Folder, UIDVALIDITY and UID as three parallel arrays, for unnest() in a query. */
 const refColumns = (refs: readonly MessageRef[]): [string[], string[], string[]] => [
@@ -155,13 +156,7 @@ export async function markOversize(db: Queryable, accountId: string, ref: Messag
  * Counts a failed attempt at one message and returns how many there were. With `skipAfter`, a
  * message that failed that often is given up (left on the server, shown in the status).
  */
-export async function noteFailure(
-  db: Queryable,
-  accountId: string,
-  ref: MessageRef,
-  reason: string,
-  skipAfter?: number,
-): Promise<number> {
+export async function noteFailure(db: Queryable, accountId: string, ref: MessageRef, reason: string, skipAfter?: number): Promise<number> {
   const { rows } = await db.query<{ failures: number }>(
     `UPDATE uid_index SET failures = failures + 1, last_failure = left($5, 1000),
             skipped_at = CASE WHEN $6::int IS NOT NULL AND failures + 1 >= $6::int THEN now() END
@@ -280,4 +275,17 @@ export async function markRemoved(db: Queryable, accountId: string, refs: readon
      WHERE external_account_id = $1 AND folder = t.f AND uidvalidity = t.v AND uid = t.u`,
     [accountId, ...refColumns(refs)],
   );
+}
+
+/**
+ * Forgets every message mailpull has seen on the account's server, so the next cycle treats
+ * them all as new. Copies already in the store still block delivering them again, unless
+ * `force` starts a new delivery generation.
+ */
+export async function resetIndex(db: Queryable, id: string, force: boolean): Promise<number | 'busy'> {
+  if (!(await tryLockAccountForTransaction(db, id))) return 'busy';
+  const { rowCount } = await db.query('DELETE FROM uid_index WHERE external_account_id = $1', [id]);
+  await db.query('DELETE FROM folder_state WHERE external_account_id = $1', [id]);
+  if (force) await db.query('UPDATE external_accounts SET delivery_generation = delivery_generation + 1 WHERE id = $1', [id]);
+  return rowCount ?? 0;
 }

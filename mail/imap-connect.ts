@@ -5,7 +5,7 @@ import { classifyError, MailpullError } from '../core/errors';
 import { imapRefusalKind } from '../core/protocol-codes';
 import type { TlsOutcome } from '../core/tls-decision';
 import { redactCommand } from '../secrets/redact';
-import type { SourceEndpoint } from './source';
+import type { ConnectionSettings, Credentials } from '../core/mailbox-endpoint';
 
 export interface ImapConnectOptions {
   /** longest wait for the greeting and for any answer */
@@ -107,9 +107,9 @@ function traceLogger(trace: (line: string) => void) {
   return { debug: line, info: ignore, warn: ignore, error: ignore, trace: ignore };
 }
 
-/** Connects and logs in; the caller owns the client. */
+/** Connects and logs in, for collecting, watching or delivering by APPEND; the caller owns the client. */
 export async function connectImap(
-  endpoint: Omit<SourceEndpoint, 'maxMessageBytes'>,
+  endpoint: ConnectionSettings & Credentials,
   options: ImapConnectOptions,
 ): Promise<{ client: ImapFlow; tls: TlsOutcome }> {
   const direct = endpoint.tlsMode === 'direct';

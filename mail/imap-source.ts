@@ -6,7 +6,8 @@ import { uidSets } from '../core/uid-set';
 import { localFolderFor, selectFolders, type RemoteFolder } from '../core/folder-selection';
 import type { TlsOutcome } from '../core/tls-decision';
 import { connectImap, imapError } from './imap-connect';
-import type { Fetched, FolderCursor, FolderListing, Listing, MailSession, MailSource, RemovableRef, SourceEndpoint } from './source';
+import type { Fetched, Listing, MailSession, MailSource, RemovableRef } from './source';
+import type { FolderCursor, FolderListing, MailboxEndpoint } from '../core/mailbox-endpoint';
 
 export interface ImapSourceOptions {
   timeoutMs: number;
@@ -21,7 +22,6 @@ const FETCH_GROUP_MESSAGES = 100;
 
 /** IMAP flags worth keeping with a stored copy; \Recent is per session and meaningless later. */
 const keptFlags = (flags: Set<string> | undefined): string[] => [...(flags ?? [])].filter((f) => f !== '\\Recent');
-
 
 /** imapflow answers a refused SEARCH, STORE or EXPUNGE with false: a refusal, never "nothing found". */
 function refusedIfFalse<T>(result: T | false | undefined, command: string): T {
@@ -68,7 +68,11 @@ class ImapSession implements MailSession {
     return this.opened.uidvalidity;
   }
 
-  private toMessage(folder: RemoteFolder, uidvalidity: string, m: { uid: number; size?: number; internalDate?: Date | string; flags?: Set<string> }): ServerMessage {
+  private toMessage(
+    folder: RemoteFolder,
+    uidvalidity: string,
+    m: { uid: number; size?: number; internalDate?: Date | string; flags?: Set<string> },
+  ): ServerMessage {
     return {
       folder: folder.path,
       uidvalidity,
@@ -160,7 +164,10 @@ class ImapSession implements MailSession {
           const source = row.source ?? Buffer.alloc(0);
           bytes += source.length;
           if (source.length > piece || bytes > piece * group.length) {
-            throw new MailpullError('protocol', `the IMAP server sent more of message ${row.uid} than asked (${source.length} bytes for ${piece})`);
+            throw new MailpullError(
+              'protocol',
+              `the IMAP server sent more of message ${row.uid} than asked (${source.length} bytes for ${piece})`,
+            );
           }
           firsts.set(String(row.uid), source);
         }
@@ -190,7 +197,9 @@ class ImapSession implements MailSession {
       if (received > this.maxMessageBytes) return { message, raw: null, oversize: received };
       const want = Math.min(this.options.chunkBytes, this.maxMessageBytes + 1 - received);
       const start = received;
-      const row = await this.call(() => this.client.fetchOne(message.uid, { uid: true, source: { start, maxLength: want } }, { uid: true }));
+      const row = await this.call(() =>
+        this.client.fetchOne(message.uid, { uid: true, source: { start, maxLength: want } }, { uid: true }),
+      );
       if (!row) return null;
       const piece = row.source ?? Buffer.alloc(0);
       if (piece.length > want) throw new MailpullError('protocol', `the IMAP server sent more of message ${message.uid} than asked`);
@@ -226,9 +235,16 @@ class ImapSession implements MailSession {
       const ours = inFolder.filter((r) => r.uidvalidity === uidvalidity);
       if (ours.length === 0) continue;
       const sets = uidSets(ours.map((r) => r.uid));
-      for (const set of sets) refusedIfFalse(await this.call(() => this.client.messageFlagsAdd(set, ['\\Deleted'], { uid: true })), 'UID STORE');
-      const flagged = uidplus ? [] : refusedIfFalse(await this.call(() => this.client.search({ deleted: true }, { uid: true })), 'SEARCH DELETED');
-      const decision = decideExpunge(uidplus, ours.map((r) => r.uid), flagged.map(String));
+      for (const set of sets)
+        refusedIfFalse(await this.call(() => this.client.messageFlagsAdd(set, ['\\Deleted'], { uid: true })), 'UID STORE');
+      const flagged = uidplus
+        ? []
+        : refusedIfFalse(await this.call(() => this.client.search({ deleted: true }, { uid: true })), 'SEARCH DELETED');
+      const decision = decideExpunge(
+        uidplus,
+        ours.map((r) => r.uid),
+        flagged.map(String),
+      );
       if (decision === 'leave-flagged') continue;
       for (const set of sets) refusedIfFalse(await this.call(() => this.client.messageDelete(set, { uid: true })), 'UID EXPUNGE');
       removed.push(...ours);
@@ -246,7 +262,7 @@ class ImapSession implements MailSession {
 }
 
 /** The folders of the account's selection, or a clear error naming those that do not exist. */
-export async function collectedFolders(client: ImapFlow, endpoint: SourceEndpoint, timeoutMs: number): Promise<RemoteFolder[]> {
+export async function collectedFolders(client: ImapFlow, endpoint: MailboxEndpoint, timeoutMs: number): Promise<RemoteFolder[]> {
   let listed;
   try {
     listed = await client.list();
@@ -264,7 +280,7 @@ export async function collectedFolders(client: ImapFlow, endpoint: SourceEndpoin
 export function createImapSource(options: ImapSourceOptions): MailSource {
   const settings = { chunkBytes: DEFAULT_CHUNK, ...options };
   return {
-    async open(endpoint: SourceEndpoint): Promise<MailSession> {
+    async open(endpoint: MailboxEndpoint): Promise<MailSession> {
       const { client, tls } = await connectImap(endpoint, { timeoutMs: options.timeoutMs, maxLiteralBytes: settings.chunkBytes });
       try {
         const folders = await collectedFolders(client, endpoint, options.timeoutMs);

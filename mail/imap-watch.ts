@@ -2,7 +2,7 @@ import type { ImapFlow } from 'imapflow';
 import { MailpullError } from '../core/errors';
 import { connectImap, imapError } from './imap-connect';
 import { collectedFolders } from './imap-source';
-import type { FolderCursor, SourceEndpoint } from './source';
+import type { FolderCursor, MailboxEndpoint } from '../core/mailbox-endpoint';
 
 export type WatchOutcome = 'new-mail' | 'unsupported';
 
@@ -22,7 +22,7 @@ export interface WatchOptions {
  * listing counts as new at once.
  */
 export async function watchForNewMail(
-  endpoint: SourceEndpoint,
+  endpoint: MailboxEndpoint,
   cursors: readonly FolderCursor[],
   options: WatchOptions,
 ): Promise<WatchOutcome> {

@@ -175,7 +175,9 @@ export class Pop3Client {
   async apop(user: string, secret: string): Promise<void> {
     const stamp = this.apopTimestamp;
     if (!stamp) throw new MailpullError('config', 'APOP is not possible: the server greeting has no timestamp');
-    const digest = createHash('md5').update(stamp + secret, 'utf8').digest('hex');
+    const digest = createHash('md5')
+      .update(stamp + secret, 'utf8')
+      .digest('hex');
     await this.command(`APOP ${user} ${digest}`, true);
   }
 
@@ -281,7 +283,9 @@ export class Pop3Client {
       const timer = setTimeout(() => {
         cleanup();
         this.destroy();
-        reject(new MailpullError('timeout', `no ${event === 'connect' ? 'connection' : 'TLS handshake'} within ${this.options.timeoutMs} ms`));
+        reject(
+          new MailpullError('timeout', `no ${event === 'connect' ? 'connection' : 'TLS handshake'} within ${this.options.timeoutMs} ms`),
+        );
       }, this.options.timeoutMs);
       const onReady = (): void => {
         cleanup();
@@ -375,7 +379,10 @@ export class Pop3Client {
     const overflow = (): void => {
       if (overflowed) return;
       overflowed = true;
-      const limit = bounds.overflow === 'fail' ? `${bounds.keepBytes} bytes or ${bounds.maxLines ?? '∞'} lines` : `${bounds.keepBytes} + ${bounds.drainBytes ?? 0} bytes`;
+      const limit =
+        bounds.overflow === 'fail'
+          ? `${bounds.keepBytes} bytes or ${bounds.maxLines ?? '∞'} lines`
+          : `${bounds.keepBytes} + ${bounds.drainBytes ?? 0} bytes`;
       const kind = bounds.overflow === 'fail' ? 'permanent' : 'protocol';
       this.giveUp(new MailpullError(kind, `the server's ${bounds.what} reply is longer than ${limit}; connection dropped`));
     };

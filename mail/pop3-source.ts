@@ -3,7 +3,8 @@ import { contentKeys } from '../core/content-key';
 import { MailpullError, withRef } from '../core/errors';
 import { decideUpgrade, type TlsOutcome } from '../core/tls-decision';
 import { DEFAULT_DRAIN_BYTES, Pop3Client } from './pop3-client';
-import type { Fetched, Listing, MailSession, MailSource, RemovableRef, SourceEndpoint } from './source';
+import type { Fetched, Listing, MailSession, MailSource, RemovableRef } from './source';
+import type { MailboxEndpoint } from '../core/mailbox-endpoint';
 
 export interface Pop3SourceOptions {
   timeoutMs: number;
@@ -151,7 +152,7 @@ class Pop3Session implements MailSession {
 
 export function createPop3Source(options: Pop3SourceOptions): MailSource {
   return {
-    async open(endpoint: SourceEndpoint): Promise<MailSession> {
+    async open(endpoint: MailboxEndpoint): Promise<MailSession> {
       const implicitTls = endpoint.tlsMode === 'direct';
       const client = await Pop3Client.connect({
         host: endpoint.host,

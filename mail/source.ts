@@ -1,49 +1,6 @@
-import type { FolderSelection } from '../core/folder-selection';
 import type { MessageRef, ServerMessage } from '../core/download-plan';
-import type { TlsMode, TlsOutcome } from '../core/tls-decision';
-
-/** Where and how to log in; built by the activity from Postgres, never sent through Temporal. */
-export interface SourceEndpoint {
-  protocol: 'pop3' | 'imap';
-  host: string;
-  port: number;
-  tlsMode: TlsMode;
-  /** extra CA certificate (PEM) to trust for this account */
-  tlsCa: string | null;
-  /** skip certificate checks; the status reports the connection as insecure */
-  allowInvalidCertificates: boolean;
-  /** USER/PASS or LOGIN, APOP (POP3 only), or SASL XOAUTH2 with an OAuth2 access token */
-  authMethod: 'password' | 'apop' | 'xoauth2';
-  /** IMAP: which folders to collect */
-  folders: FolderSelection;
-  username: string;
-  /** IMAP: log in as this user with the username's master rights (SASL PLAIN authorization id) */
-  authzid?: string;
-  /** the password, or for xoauth2 the access token */
-  secret: string;
-  /** the account's effective size limit: a message with more bytes than this is not kept (see Fetched) */
-  maxMessageBytes: number;
-  /** receives the protocol dialog, credentials masked, when tracing is on */
-  trace?: (line: string) => void;
-}
-
-/** What mailpull already knows about one IMAP folder, so a listing fetches only what is new. */
-export interface FolderCursor {
-  folder: string;
-  uidvalidity: string;
-  /** every UID up to this one has been seen */
-  highestUid: number;
-  /** seen but not yet delivered: looked up again each cycle */
-  pendingUids: string[];
-}
-
-export interface FolderListing {
-  folder: string;
-  uidvalidity: string;
-  highestUid: number;
-  /** the folder's UIDVALIDITY differs from the cursor's: the mailbox was recreated or migrated */
-  resynced: boolean;
-}
+import type { FolderCursor, FolderListing, MailboxEndpoint } from '../core/mailbox-endpoint';
+import type { TlsOutcome } from '../core/tls-decision';
 
 export interface Listing {
   /** messages to consider: for POP3 all of them, for IMAP the new and the pending ones */
@@ -92,5 +49,5 @@ export interface MailSession {
 }
 
 export interface MailSource {
-  open(endpoint: SourceEndpoint): Promise<MailSession>;
+  open(endpoint: MailboxEndpoint): Promise<MailSession>;
 }

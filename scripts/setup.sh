@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything mailpull needs on a fresh Debian 12 machine; each step is skipped when done.
 #   scripts/setup.sh            runtime parts: PostgreSQL, Temporal CLI, npm dependencies
-#   scripts/setup.sh --test     plus Dovecot (POP3, IMAP, LMTP) for the test suite
+#   scripts/setup.sh --test     plus Dovecot (POP3, IMAP, LMTP), Java and Maven for the test suite
 #   scripts/setup.sh --bench    plus fetchmail and getmail6 for the benchmarks
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -21,6 +21,9 @@ if [ "$want_test" = 1 ]; then
   for p in dovecot-pop3d dovecot-imapd dovecot-lmtpd openssl; do
     dpkg -s "$p" >/dev/null 2>&1 || apt_packages+=("$p")
   done
+  # the workflow tests' time-skipping Temporal test server is the Java SDK's, fetched by Maven
+  command -v java >/dev/null || apt_packages+=(openjdk-17-jre-headless)
+  command -v mvn >/dev/null || apt_packages+=(maven)
 fi
 if [ "$want_bench" = 1 ]; then
   for p in fetchmail getmail6; do

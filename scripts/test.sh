@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite against real servers: installs what is missing, builds, lints, starts a
 # private PostgreSQL, Temporal dev server and Dovecot on loopback, runs every test, stops them.
+# The tiers without servers of ours (unit, workflows) run on their own with npm run test:fast.
 #   npm test                       every test file
 #   npm test -- PATTERN...         only the test files whose path contains one of the patterns
 # MAILPULL_TEST_PORT_BASE (default 20000) moves the private servers' ports, so that two checkouts
@@ -12,6 +13,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 npm run --silent build
 npm run --silent lint
+MAILPULL_TEST_SERVER_BIN="$("$ROOT/scripts/test-server.sh")"; export MAILPULL_TEST_SERVER_BIN
 
 TEST_DIR="$DATA_DIR/test"
 rm -rf "$TEST_DIR"; mkdir -p "$TEST_DIR"

@@ -1,13 +1,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { secretKey, type SecretKey } from './secret-box';
+import type { KeySource } from '../core/config';
 
 /** The keys secrets are sealed with: the first is the active one, the rest only open older secrets. */
 export interface Keyring {
   active(): SecretKey;
   find(id: string): SecretKey | undefined;
 }
-
-export type KeySource = { kind: 'env'; value: string } | { kind: 'file'; path: string };
 
 /** Keys as base64 of 32 bytes, newest first, one per line or comma-separated; `#` starts a comment. */
 export function parseKeys(text: string, origin: string): SecretKey[] {

@@ -1,20 +1,19 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { createApp } from '../api/app';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 const CLI = path.resolve(__dirname, '../cli/main.js');
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 describe('API authentication', () => {
-  let sys: TestSystem;
+  const sys = useTestSystem({ worker: false });
   let routes: { method: string; path: string; body?: unknown }[];
   before(async () => {
-    sys = await TestSystem.start({ worker: false });
     const owner = await sys.localAccount('owner@auth-api.test');
     const domain = (await sys.ok('GET', '/api/domains')).domains[0];
     const external = await sys.ok('POST', '/api/external-accounts', {
@@ -41,7 +40,11 @@ describe('API authentication', () => {
       { method: 'GET', path: `/api/accounts/${owner.id}/messages` },
       { method: 'GET', path: `/api/accounts/${owner.id}/messages/1/raw` },
       { method: 'GET', path: '/api/external-accounts' },
-      { method: 'POST', path: '/api/external-accounts', body: { ownerAccountId: owner.id, name: 'y', host: 'h.test', username: 'u', password: 'p' } },
+      {
+        method: 'POST',
+        path: '/api/external-accounts',
+        body: { ownerAccountId: owner.id, name: 'y', host: 'h.test', username: 'u', password: 'p' },
+      },
       { method: 'GET', path: e },
       { method: 'PATCH', path: e, body: { name: 'renamed' } },
       { method: 'PUT', path: `${e}/oauth/refresh-token`, body: { refreshToken: 'r' } },
@@ -61,9 +64,6 @@ describe('API authentication', () => {
       { method: 'DELETE', path: '/api/quarantine/1' },
     ];
   });
-  after(async () => {
-    await sys.close();
-  });
 
   test('the test covers every route the API has', () => {
     const app = createApp({ pool: sys.db.pool, keyring: null as never, workflows: null as never });
@@ -71,7 +71,15 @@ describe('API authentication', () => {
       .filter((r) => r.method !== 'ALL')
       .map((r) => `${r.method} ${r.path}`)
       .filter((r) => r !== 'GET /health');
-    const covered = new Set(routes.map((r) => `${r.method} ${r.path.replace(/[0-9a-f-]{36}/g, ':id').replace('/messages/1/', '/messages/:messageId/').replace('/quarantine/1', '/quarantine/:id')}`));
+    const covered = new Set(
+      routes.map(
+        (r) =>
+          `${r.method} ${r.path
+            .replace(/[0-9a-f-]{36}/g, ':id')
+            .replace('/messages/1/', '/messages/:messageId/')
+            .replace('/quarantine/1', '/quarantine/:id')}`,
+      ),
+    );
     for (const route of registered) {
       assert.ok(covered.has(route.replace(/\/$/, '') || route), `${route} is covered`);
     }
@@ -122,16 +130,69 @@ describe('API authentication', () => {
       fc.string({ maxLength: 40 }),
     );
     const fields = [
-      'ownerAccountId', 'name', 'enabled', 'protocol', 'host', 'port', 'tlsMode', 'tlsCa', 'allowInvalidCertificates',
-      'authMethod', 'folders', 'mirrorFolders', 'push', 'receiveTime', 'forwardToAccountId', 'username', 'password',
-      'oauth', 'intervalMinutes', 'deletePolicy', 'mimeRecipients', 'address', 'force', 'refreshToken',
-      'kind', 'socketPath', 'imapLogin', 'maxConnections', 'deliveryTarget', 'deliveryTargetId',
+      'ownerAccountId',
+      'name',
+      'enabled',
+      'protocol',
+      'host',
+      'port',
+      'tlsMode',
+      'tlsCa',
+      'allowInvalidCertificates',
+      'authMethod',
+      'folders',
+      'mirrorFolders',
+      'push',
+      'receiveTime',
+      'forwardToAccountId',
+      'username',
+      'password',
+      'oauth',
+      'intervalMinutes',
+      'deletePolicy',
+      'mimeRecipients',
+      'address',
+      'force',
+      'refreshToken',
+      'kind',
+      'socketPath',
+      'imapLogin',
+      'maxConnections',
+      'deliveryTarget',
+      'deliveryTargetId',
     ];
     const plausible = fc.constantFrom<unknown>(
-      'imap', 'pop3', 'xoauth2', 'apop', 'password', 'detect', 'direct', 'disabled', 'never', 'immediately', { afterDays: 3 },
-      { mode: 'all', exclude: ['\\Trash'] }, { mode: 'list', names: [] }, { provider: 'google', clientId: 'c', refreshToken: 'r' },
-      { provider: 'custom', clientId: 'c', refreshToken: 'r', tokenEndpoint: 'http://10.0.0.1/t' }, 0, -1, 65536, 1e308, '', 'a\r\nb', null,
-      routes[0].path, '00000000-0000-0000-0000-000000000000', 'lmtp', 'smtp', 'imap', 'store', 'master', 'user', '/run/dovecot/lmtp',
+      'imap',
+      'pop3',
+      'xoauth2',
+      'apop',
+      'password',
+      'detect',
+      'direct',
+      'disabled',
+      'never',
+      'immediately',
+      { afterDays: 3 },
+      { mode: 'all', exclude: ['\\Trash'] },
+      { mode: 'list', names: [] },
+      { provider: 'google', clientId: 'c', refreshToken: 'r' },
+      { provider: 'custom', clientId: 'c', refreshToken: 'r', tokenEndpoint: 'http://10.0.0.1/t' },
+      0,
+      -1,
+      65536,
+      1e308,
+      '',
+      'a\r\nb',
+      null,
+      routes[0].path,
+      '00000000-0000-0000-0000-000000000000',
+      'lmtp',
+      'smtp',
+      'imap',
+      'store',
+      'master',
+      'user',
+      '/run/dovecot/lmtp',
     );
     const owner = (await sys.ok('GET', '/api/accounts')).accounts[0].id as string;
     const body = fc.oneof(
@@ -145,7 +206,11 @@ describe('API authentication', () => {
       template: fc.constantFrom(...routes.map((r) => ({ method: r.method, path: r.path }))),
       id: ids,
       body,
-      query: fc.dictionary(fc.constantFrom('limit', 'offset', 'folder', 'ownerAccountId', 'externalAccountId', 'state', 'x'), fc.string({ maxLength: 20 }), { maxKeys: 3 }),
+      query: fc.dictionary(
+        fc.constantFrom('limit', 'offset', 'folder', 'ownerAccountId', 'externalAccountId', 'state', 'x'),
+        fc.string({ maxLength: 20 }),
+        { maxKeys: 3 },
+      ),
     });
     let requests = 0;
     await fc.assert(

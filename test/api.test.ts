@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { workflowIdFor } from '../workflows/definitions';
 import { addUser } from './support/dovecot';
 import { waitFor } from './support/env';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 describe('HTTP API', () => {
-  let sys: TestSystem;
+  const sys = useTestSystem();
   let owner: { id: string };
   const valid = () => ({ ownerAccountId: owner.id, name: 'remote', host: 'pop.remote.example', username: 'u', password: 'p' });
 
   before(async () => {
-    sys = await TestSystem.start();
     owner = await sys.localAccount('owner@api.test');
-  });
-  after(async () => {
-    await sys.close();
   });
 
   test('/health answers', async () => {
@@ -84,7 +80,12 @@ describe('HTTP API', () => {
     assert.equal((await sys.api('POST', '/api/domains', { name: 'API.test' })).status, 409);
     assert.equal((await sys.api('POST', '/api/accounts', { address: 'OWNER@api.test' })).status, 409);
     const missing = '00000000-0000-4000-8000-000000000000';
-    for (const path of [`/api/domains/${missing}`, `/api/accounts/${missing}`, `/api/external-accounts/${missing}`, `/api/external-accounts/${missing}/status`]) {
+    for (const path of [
+      `/api/domains/${missing}`,
+      `/api/accounts/${missing}`,
+      `/api/external-accounts/${missing}`,
+      `/api/external-accounts/${missing}/status`,
+    ]) {
       const res = await sys.api('GET', path);
       assert.equal(res.status, 404, path);
       assert.equal(res.body.error, 'not_found');

@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { addUser, logLinesFor, saveMessages } from './support/dovecot';
 import { buildMessage } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 describe('APOP and POP3 options', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test('APOP logs in with the digest (Dovecot logs method=APOP) and collects', async () => {
     const user = await addUser('apop');
@@ -26,7 +20,7 @@ describe('APOP and POP3 options', () => {
     const ext = await sys.pop3Account(owner, user, { authMethod: 'apop', receiveTime: 'receivedHeader' });
     const status = await sys.waitForCycles(ext.id, 1);
     assert.equal(status.lastError, null);
-    assert.equal(status.lastRun?.downloaded, 1);
+    assert.equal(status.lastRun?.delivered, 1);
     const [copy] = await sys.storedCopies(owner.id);
     assert.ok(copy.raw.equals(message));
     assert.deepEqual(copy.internalDate, new Date('2026-11-03T10:00:00Z'), 'receive time from the newest Received header');

@@ -1,24 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { workflowIdFor } from '../workflows/definitions';
 import { addUser, logLinesFor, saveMessages, type DovecotUser } from './support/dovecot';
 import { sleep } from './support/env';
 import { buildMessage } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 const failedLogins = async (user: DovecotUser): Promise<Date[]> =>
-  (await logLinesFor(user))
-    .filter((l) => l.includes('Password mismatch'))
-    .map((l) => new Date(l.slice(0, 26).replace(' ', 'T') + 'Z'));
+  (await logLinesFor(user)).filter((l) => l.includes('Password mismatch')).map((l) => new Date(l.slice(0, 26).replace(' ', 'T') + 'Z'));
 
 describe('a wrong password', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test('shows "authentication failed", keeps the workflow running, retries only at the next interval', async () => {
     const user = await addUser();
@@ -52,7 +44,7 @@ describe('a wrong password', () => {
     await sys.ok('PATCH', `/api/external-accounts/${external.id}`, { password: user.password });
     const fixed = await sys.waitForCycles(external.id, 4, 30_000);
     assert.equal(fixed.lastError, null);
-    assert.equal(fixed.lastRun?.downloaded, 1);
+    assert.equal(fixed.lastRun?.delivered, 1);
     for (const secret of ['not-the-password', user.password]) {
       assert.ok(!sys.worker?.output().includes(secret), 'no password in the worker log');
       assert.ok(!(await sys.historyText(external.id)).includes(secret), 'no password in the workflow history');

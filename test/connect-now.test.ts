@@ -3,24 +3,25 @@ import { after, before, describe, test } from 'node:test';
 import { addUser, saveMessages } from './support/dovecot';
 import { sleep, testEnv, waitFor } from './support/env';
 import { buildMessage, textOfSize } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 import { startProxy, type TcpProxy } from './support/tcp-proxy';
 
 describe('Connect Now', () => {
-  let sys: TestSystem;
+  const sys = useTestSystem();
   let proxy: TcpProxy;
   before(async () => {
-    sys = await TestSystem.start();
     proxy = await startProxy(testEnv.pop3Port(), 15);
   });
   after(async () => {
-    await sys.close();
     await proxy.close();
   });
 
   test('20 presses during a slow cycle: never two sessions at once, exactly one extra cycle', async () => {
     const user = await addUser();
-    await saveMessages(user, Array.from({ length: 20 }, () => buildMessage({ body: textOfSize(100_000) })));
+    await saveMessages(
+      user,
+      Array.from({ length: 20 }, () => buildMessage({ body: textOfSize(100_000) })),
+    );
     const owner = await sys.localAccount('owner@press.test');
     const external = await sys.pop3Account(owner, user, { port: proxy.port });
 
@@ -37,7 +38,7 @@ describe('Connect Now', () => {
     assert.equal(queued.counts.cycles, 0, 'the presses arrived during the first cycle');
 
     const done = await sys.waitForCycles(external.id, 2);
-    assert.equal(done.lastRun?.downloaded, 0, 'the extra cycle found nothing new');
+    assert.equal(done.lastRun?.delivered, 0, 'the extra cycle found nothing new');
     await sleep(3000);
     const settled = await sys.status(external.id);
     assert.equal(settled.counts.cycles, 2, 'exactly one extra cycle');
@@ -46,9 +47,7 @@ describe('Connect Now', () => {
     assert.equal((await sys.storedMessages(owner.id)).length, 20);
 
     const history = await sys.history(external.id);
-    const listings = history.events?.filter(
-      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'listNew',
-    );
+    const listings = history.events?.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'listNew');
     assert.equal(listings?.length, 2, 'two listing activities in the workflow history');
   });
 });

@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { workflowIdFor } from '../workflows/definitions';
 import { addUser, saveMessages } from './support/dovecot';
 import { waitFor } from './support/env';
 import { buildMessage } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 describe('a long-running account workflow', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test('continues as new when Temporal suggests it, carrying its status over, without re-delivering', async () => {
     const user = await addUser();

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { waitFor } from './support/env';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 async function closedPort(): Promise<number> {
   const server = net.createServer();
@@ -13,13 +13,7 @@ async function closedPort(): Promise<number> {
 }
 
 describe('a dead mail server', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test('the status shows the retries and then the network error; the worker keeps running', async () => {
     const owner = await sys.localAccount('owner@dead.test');

@@ -1,30 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { deliveredCounts, domainWithTarget } from './support/delivered';
-import {
-  addUser,
-  countOnServer,
-  mailboxCount,
-  readByPop3,
-  saveMessages,
-  setQuota,
-  setQuotaFullTempfail,
-} from './support/dovecot';
+import { addUser, countOnServer, mailboxCount, readByPop3, saveMessages, setQuota, setQuotaFullTempfail } from './support/dovecot';
 import { sleep, testEnv, waitFor } from './support/env';
 import { buildMessage, textOfSize } from './support/messages';
 import { startSmtpSink } from './support/smtp-sink';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 import { startProxy } from './support/tcp-proxy';
 
 describe('delivery failures: nothing lost, nothing duplicated, nothing deleted before acceptance', () => {
-  let sys: TestSystem;
-  before(async () => {
-    // held messages are offered again after 1 s, 2 s, 4 s … instead of 30 s, 60 s …
-    sys = await TestSystem.start({ workerEnv: { MAILPULL_DELIVERY_RETRY_SECONDS: '1' } });
-  });
+  // held messages are offered again after 1 s, 2 s, 4 s … instead of 30 s, 60 s …
+  const sys = useTestSystem({ workerEnv: { MAILPULL_DELIVERY_RETRY_SECONDS: '1' } });
   after(async () => {
     await setQuotaFullTempfail(false);
-    await sys.close();
   });
 
   const account = (address: string) => sys.ok<{ id: string }>('POST', '/api/accounts', { address });
@@ -47,7 +35,7 @@ describe('delivery failures: nothing lost, nothing duplicated, nothing deleted b
       const first = await sys.waitForCycles(external.id, 1);
       assert.equal(first.lastRun?.outcome, 'ok');
       assert.equal(first.lastRun?.held, 10);
-      assert.equal(first.lastRun?.downloaded, 0);
+      assert.equal(first.lastRun?.delivered, 0);
       assert.equal(first.delivery.backlog, 10);
       assert.match(first.delivery.lastError?.message ?? '', /alice@smtp-later\.test: 451 4\.3\.0 queue full/);
       assert.equal(await countOnServer(source), 10, 'nothing deleted while the target says later');
@@ -71,8 +59,14 @@ describe('delivery failures: nothing lost, nothing duplicated, nothing deleted b
       await sleep(500);
 
       assert.equal(sink.received.length, 10, 'each message accepted once');
-      deliveredCounts(sink.received.map((m) => m.raw), messages).forEach((n, i) => assert.equal(n, 1, `message ${i}: ${n} copies`));
-      assert.ok(sink.received.every((m) => messages.some((o) => o.equals(m.raw))), 'the bytes are unchanged, no header added');
+      deliveredCounts(
+        sink.received.map((m) => m.raw),
+        messages,
+      ).forEach((n, i) => assert.equal(n, 1, `message ${i}: ${n} copies`));
+      assert.ok(
+        sink.received.every((m) => messages.some((o) => o.equals(m.raw))),
+        'the bytes are unchanged, no header added',
+      );
       assert.ok(sink.received.every((m) => m.to.length === 1 && m.to[0] === 'alice@smtp-later.test'));
       const fromOf = (original: Buffer) => sink.received.find((m) => m.raw.equals(original))?.from;
       assert.equal(fromOf(messages[0]), 'bounce@lists.remote.example', 'MAIL FROM is the Return-Path');
@@ -103,7 +97,10 @@ describe('delivery failures: nothing lost, nothing duplicated, nothing deleted b
       assert.equal(first.delivery.quarantined, 1);
       assert.equal(first.delivery.backlog, 0);
       assert.match(first.delivery.lastError?.message ?? '', /bob@smtp-refuse\.test: 550 5\.1\.1/);
-      assert.deepEqual(sink.received.map((m) => m.to), [['alice@smtp-refuse.test']]);
+      assert.deepEqual(
+        sink.received.map((m) => m.to),
+        [['alice@smtp-refuse.test']],
+      );
       assert.equal(await countOnServer(source), 0, 'quarantine counts as kept: the delete policy proceeds');
 
       const list = await sys.ok('GET', `/api/quarantine?externalAccountId=${external.id}`);
@@ -174,7 +171,13 @@ describe('delivery failures: nothing lost, nothing duplicated, nothing deleted b
       const destination = await addUser('dst');
       const messages = Array.from({ length: 50 }, (_, i) => buildMessage({ subject: `stop ${i}`, body: textOfSize(2000) }));
       await saveMessages(source, messages);
-      await domainWithTarget(sys, 'lmtp-stop.test', { kind: 'lmtp', host: '127.0.0.1', port: proxy.port, tlsMode: 'disabled', maxConnections: 3 });
+      await domainWithTarget(sys, 'lmtp-stop.test', {
+        kind: 'lmtp',
+        host: '127.0.0.1',
+        port: proxy.port,
+        tlsMode: 'disabled',
+        maxConnections: 3,
+      });
       const owner = await account(`${destination.name}@lmtp-stop.test`);
       const external = await sys.pop3Account(owner, source, { deletePolicy: 'immediately' });
 
@@ -213,14 +216,20 @@ describe('delivery failures: nothing lost, nothing duplicated, nothing deleted b
     await setQuota(destination, 24);
     const messages = Array.from({ length: 10 }, (_, i) => buildMessage({ subject: `quota ${i}`, body: textOfSize(5000) }));
     await saveMessages(source, messages);
-    await domainWithTarget(sys, 'quota.test', { kind: 'lmtp', host: '127.0.0.1', port: testEnv.lmtpPort(), tlsMode: 'disabled', maxConnections: 1 });
+    await domainWithTarget(sys, 'quota.test', {
+      kind: 'lmtp',
+      host: '127.0.0.1',
+      port: testEnv.lmtpPort(),
+      tlsMode: 'disabled',
+      maxConnections: 1,
+    });
     const owner = await account(`${destination.name}@quota.test`);
     const external = await sys.pop3Account(owner, source, { deletePolicy: 'immediately' });
 
     const first = await sys.waitForCycles(external.id, 1);
     const fitted = await mailboxCount(destination);
     assert.ok(fitted > 0 && fitted < 10, `${fitted} fit in the quota`);
-    assert.equal(first.lastRun?.downloaded, fitted);
+    assert.equal(first.lastRun?.delivered, fitted);
     assert.equal(first.lastRun?.held, 10 - fitted);
     assert.match(first.delivery.lastError?.message ?? '', /452 4\.2\.2 .*Quota exceeded/);
     assert.equal(await countOnServer(source), 10 - fitted, 'the held ones stay on the remote');
@@ -254,7 +263,10 @@ describe('delivery failures: nothing lost, nothing duplicated, nothing deleted b
     assert.equal(refused.body.error, 'quarantine_not_empty');
     assert.match(refused.body.message, /1 quarantined message/);
     assert.equal((await sys.ok('GET', `/api/quarantine?externalAccountId=${external.id}`)).total, 1, 'still in quarantine');
-    assert.equal((await sys.api('DELETE', `/api/external-accounts/${external.id}?discardQuarantine=maybe`)).body.field, 'discardQuarantine');
+    assert.equal(
+      (await sys.api('DELETE', `/api/external-accounts/${external.id}?discardQuarantine=maybe`)).body.field,
+      'discardQuarantine',
+    );
     assert.equal((await sys.api('DELETE', `/api/external-accounts/${external.id}?discardQuarantine=true`)).status, 204);
     assert.equal((await sys.api('GET', `/api/quarantine/${list.messages[0].id}`)).status, 404);
   });

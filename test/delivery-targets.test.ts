@@ -1,23 +1,20 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { domainWithTarget, deliveredCounts } from './support/delivered';
 import { addUser, countOnServer, lmtpSocketPath, masterUser, readByPop3, saveMessages, type DovecotUser } from './support/dovecot';
 import { testEnv } from './support/env';
 import { appendMessages, readFolder } from './support/imap';
 import { mixedCorpus } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 describe('delivery into Dovecot: LMTP over TCP and a unix socket, IMAP APPEND', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   /** 50 mixed messages collected by POP3 from one Dovecot user and delivered to another through `target`. */
-  async function collectThrough(domain: string, target: Record<string, unknown>): Promise<{ source: DovecotUser; destination: DovecotUser; corpus: Buffer[]; externalId: string }> {
+  async function collectThrough(
+    domain: string,
+    target: Record<string, unknown>,
+  ): Promise<{ source: DovecotUser; destination: DovecotUser; corpus: Buffer[]; externalId: string }> {
     const source = await addUser('src');
     const destination = await addUser('dst');
     const corpus = mixedCorpus();
@@ -27,7 +24,7 @@ describe('delivery into Dovecot: LMTP over TCP and a unix socket, IMAP APPEND', 
     const external = await sys.pop3Account(owner, source, { deletePolicy: 'immediately' });
     const status = await sys.waitForCycles(external.id, 1);
     assert.equal(status.lastError, null);
-    assert.equal(status.lastRun?.downloaded, 50);
+    assert.equal(status.lastRun?.delivered, 50);
     assert.equal(status.lastRun?.held, 0);
     assert.deepEqual(status.delivery, { backlog: 0, quarantined: 0, nextAttemptAt: null, lastError: null });
     assert.equal((await sys.storedMessages(owner.id)).length, 0, 'nothing went to the built-in store');
@@ -43,7 +40,10 @@ describe('delivery into Dovecot: LMTP over TCP and a unix socket, IMAP APPEND', 
       assert.equal(delivered.length, 50);
       const counts = deliveredCounts(delivered, corpus);
       counts.forEach((n, i) => assert.equal(n, 1, `message ${i} arrived ${n} times (or altered)`));
-      assert.ok(delivered.every((m) => m.toString('latin1').startsWith('Return-Path: ')), 'Dovecot recorded the envelope sender');
+      assert.ok(
+        delivered.every((m) => m.toString('latin1').startsWith('Return-Path: ')),
+        'Dovecot recorded the envelope sender',
+      );
       assert.ok(
         delivered.some((m) => m.toString('latin1').startsWith('Return-Path: <sender@remote.example>')),
         'MAIL FROM is the From address when there is no Return-Path',
@@ -82,7 +82,7 @@ describe('delivery into Dovecot: LMTP over TCP and a unix socket, IMAP APPEND', 
     const external = await sys.imapAccount(owner, source, { folders: { mode: 'all' }, mirrorFolders: true });
     const status = await sys.waitForCycles(external.id, 1);
     assert.equal(status.lastError, null);
-    assert.equal(status.lastRun?.downloaded, 50);
+    assert.equal(status.lastRun?.delivered, 50);
     assert.equal(status.delivery.backlog, 0);
 
     const withoutRecent = (flags: string[]): string[] => flags.filter((f) => f !== '\\Recent');
@@ -96,7 +96,10 @@ describe('delivery into Dovecot: LMTP over TCP and a unix socket, IMAP APPEND', 
         assert.equal(copies[0].internalDate.toISOString(), original.internalDate.toISOString(), `INTERNALDATE of UID ${original.uid}`);
       }
     }
-    assert.ok(served.Archive.some((m) => m.internalDate.getTime() === dateOf(30).getTime()), 'the dates are the ones appended');
+    assert.ok(
+      served.Archive.some((m) => m.internalDate.getTime() === dateOf(30).getTime()),
+      'the dates are the ones appended',
+    );
     const history = await sys.historyText(external.id);
     assert.ok(!history.includes(master.password), 'the master password is not in the workflow history');
     assert.ok(!sys.worker?.output().includes(master.password), 'nor in the worker log');

@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { addUser, countOnServer, logLinesFor, saveMessages } from './support/dovecot';
 import { sleep, waitFor } from './support/env';
 import { buildMessage } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 describe('disabled means disabled', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   const cases = [
     { what: 'external account', reason: 'external account disabled' },
@@ -53,7 +47,7 @@ describe('disabled means disabled', () => {
       if (c.what === 'owner account') await sys.ok('PATCH', `/api/accounts/${owner.id}`, { enabled: true });
       if (c.what === 'owner domain') await sys.ok('PATCH', `/api/domains/${domainId}`, { enabled: true });
       const enabled = await sys.waitForCycles(external.id, 1);
-      assert.equal(enabled.lastRun?.downloaded, 3);
+      assert.equal(enabled.lastRun?.delivered, 3);
       assert.equal((await sys.storedMessages(owner.id)).length, 3);
       assert.equal(await countOnServer(user), 0);
     });

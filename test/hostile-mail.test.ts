@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { addUser, countOnServer, readByPop3 } from './support/dovecot';
 import { waitFor } from './support/env';
 import { hostileCorpus } from './support/hostile-corpus';
 import { writeMaildir } from './support/maildir';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 const REPORT = 'event loop: max delay ';
 
@@ -17,14 +17,10 @@ function loopDelays(log: string): number[] {
 }
 
 describe('hostile mail over POP3 and IMAP (Dovecot)', () => {
-  let sys: TestSystem;
+  const sys = useTestSystem({ workerEnv: { MAILPULL_LOOP_REPORT_SECONDS: '1' } });
   const corpus = hostileCorpus();
   before(async () => {
-    sys = await TestSystem.start({ workerEnv: { MAILPULL_LOOP_REPORT_SECONDS: '1' } });
     await sys.localAccount('ann@local.test');
-  });
-  after(async () => {
-    await sys.close();
   });
 
   for (const protocol of ['pop3', 'imap'] as const) {
@@ -46,7 +42,9 @@ describe('hostile mail over POP3 and IMAP (Dovecot)', () => {
         return all.length >= reportsBefore + 2 && all.slice(reportsBefore);
       });
       const maxDelay = Math.max(...delays);
-      console.log(`# ${protocol}: ${corpus.length} hostile messages handled in ${handledMs} ms; worker event loop max delay ${maxDelay} ms`);
+      console.log(
+        `# ${protocol}: ${corpus.length} hostile messages handled in ${handledMs} ms; worker event loop max delay ${maxDelay} ms`,
+      );
       assert.equal(status.lastError, null, JSON.stringify(status.lastError));
       assert.equal(status.lastRun?.outcome, 'ok');
 
@@ -68,7 +66,11 @@ describe('hostile mail over POP3 and IMAP (Dovecot)', () => {
         assert.equal(copy.subject, message.expect.subject, message.name);
       }
       if (protocol === 'pop3') {
-        assert.equal(stored.filter((s) => served.some((m) => m.equals(s.raw))).length, stored.length, 'POP3 copies are byte-identical to what the server serves');
+        assert.equal(
+          stored.filter((s) => served.some((m) => m.equals(s.raw))).length,
+          stored.length,
+          'POP3 copies are byte-identical to what the server serves',
+        );
       }
       assert.ok(maxDelay < 1000, `the worker's event loop was delayed ${maxDelay} ms at most`);
     });

@@ -6,15 +6,16 @@ import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
 import type { ServerMessage } from '../core/download-plan';
 import { createImapSource } from '../mail/imap-source';
-import type { Fetched, MailSession, SourceEndpoint } from '../mail/source';
+import type { Fetched, MailSession } from '../mail/source';
 import { addUser, mailboxCount, saveMessages, type DovecotUser } from './support/dovecot';
 import { testEnv } from './support/env';
 import { appendMessages } from './support/imap';
 import { buildMessage, textOfSize } from './support/messages';
+import type { MailboxEndpoint } from '../core/mailbox-endpoint';
 
 const run = promisify(execFile);
 
-const endpoint = (user: DovecotUser, maxMessageBytes: number): SourceEndpoint => ({
+const endpoint = (user: DovecotUser, maxMessageBytes: number): MailboxEndpoint => ({
   protocol: 'imap',
   host: '127.0.0.1',
   port: testEnv.imapPort(),
@@ -43,7 +44,9 @@ describe('IMAP against Dovecot: UID sets and size bounds', () => {
     const small = (i: number): Buffer => Buffer.from(`Subject: m${i}\r\nMessage-ID: <m${i}@uids>\r\n\r\nbody ${i}\r\n`);
     for (let i = 2; i <= 30_000; i += 500) {
       await Promise.all(
-        Array.from({ length: Math.min(500, 30_001 - i) }, (_, k) => writeFile(path.join(maildir, `1700000000.M${i + k}P1.uids`), small(i + k))),
+        Array.from({ length: Math.min(500, 30_001 - i) }, (_, k) =>
+          writeFile(path.join(maildir, `1700000000.M${i + k}P1.uids`), small(i + k)),
+        ),
       );
     }
     await run('chown', ['-R', 'mail:mail', path.dirname(maildir)]);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { addUser } from './support/dovecot';
 import { appendMessages, readFolder } from './support/imap';
 import { buildMessage, textOfSize } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 const day = (n: number): Date => new Date(Date.UTC(2025, 0, n, 8, 30, 0));
 const FLAG_CYCLE = [[], ['\\Seen'], ['\\Flagged'], ['\\Seen', '\\Answered'], ['$Important']];
@@ -22,13 +22,7 @@ function folderCorpus(folder: string, firstDay: number) {
 }
 
 describe('IMAP collection end to end (Dovecot, Temporal, Postgres)', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test('three folders: byte-identical, flags and INTERNALDATE kept, mirrored or not, remote flags untouched', async () => {
     const user = await addUser('imap');
@@ -51,7 +45,7 @@ describe('IMAP collection end to end (Dovecot, Temporal, Postgres)', () => {
     const statusB = await sys.waitForCycles(b.id, 1);
     for (const s of [statusA, statusB]) {
       assert.equal(s.lastError, null);
-      assert.equal(s.lastRun?.downloaded, 60);
+      assert.equal(s.lastRun?.delivered, 60);
       assert.equal(s.tls, 'starttls');
       assert.equal(s.tlsWarning, null);
     }
@@ -70,7 +64,10 @@ describe('IMAP collection end to end (Dovecot, Temporal, Postgres)', () => {
         assert.deepEqual(inA[i].flags, [...m.flags].sort(), `${folder} #${i} keeps its flags`);
       });
     }
-    assert.ok(copiesB.every((c) => c.folder === 'INBOX'), 'without mirroring everything lands in INBOX');
+    assert.ok(
+      copiesB.every((c) => c.folder === 'INBOX'),
+      'without mirroring everything lands in INBOX',
+    );
 
     for (const folder of Object.keys(before) as (keyof typeof before)[]) {
       const now = await readFolder(user, folder);
@@ -87,7 +84,7 @@ describe('IMAP collection end to end (Dovecot, Temporal, Postgres)', () => {
     await sys.ok('POST', `/api/external-accounts/${a.id}/connect-now`, undefined, 202);
     const second = await sys.waitForCycles(a.id, 2);
     assert.equal(second.lastRun?.onServer, 1, 'only the new UID was listed');
-    assert.equal(second.lastRun?.downloaded, 1);
+    assert.equal(second.lastRun?.delivered, 1);
     const copies = await sys.storedCopies(mirrored.id);
     assert.equal(copies.length, 61);
     assert.ok(copies[60].raw.equals(late));
@@ -104,7 +101,7 @@ describe('IMAP collection end to end (Dovecot, Temporal, Postgres)', () => {
     await sys.startWorker({ MAILPULL_MAX_MESSAGE_BYTES: String(1024 * 1024) });
     const ext = await sys.imapAccount(owner, user, { deletePolicy: 'immediately' });
     const status = await sys.waitForCycles(ext.id, 1);
-    assert.equal(status.lastRun?.downloaded, 5);
+    assert.equal(status.lastRun?.delivered, 5);
     assert.equal(status.lastRun?.tooLarge, 1);
     assert.equal(status.lastRun?.removed, 5);
     const left = await readFolder(user, 'INBOX');
@@ -119,7 +116,7 @@ describe('IMAP collection end to end (Dovecot, Temporal, Postgres)', () => {
     const owner = await sys.localAccount('never@imap.test');
     const ok = await sys.imapAccount(owner, user, { folders: { mode: 'list', names: ['INBOX'] } });
     const bad = await sys.imapAccount(owner, user, { folders: { mode: 'list', names: ['INBOX', 'Nowhere'] } });
-    assert.equal((await sys.waitForCycles(ok.id, 1)).lastRun?.downloaded, 2);
+    assert.equal((await sys.waitForCycles(ok.id, 1)).lastRun?.delivered, 2);
     assert.equal((await readFolder(user, 'INBOX')).length, 2);
     const failed = await sys.waitForCycles(bad.id, 1);
     assert.equal(failed.lastError?.kind, 'config');

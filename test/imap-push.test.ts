@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { addUser, dropImapSessions, logLinesFor, saveMessages, type DovecotUser } from './support/dovecot';
 import { waitFor } from './support/env';
 import { buildMessage } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 const imapLogins = async (user: DovecotUser): Promise<number> =>
   (await logLinesFor(user)).filter((l) => l.includes('imap-login: Info: Login:')).length;
@@ -11,13 +11,7 @@ const imapLogins = async (user: DovecotUser): Promise<number> =>
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 describe('IMAP push (IDLE)', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test('new mail arrives within seconds while the account idles, and again after the server kills the IDLE connection', async () => {
     const user = await addUser('push');
@@ -35,7 +29,12 @@ describe('IMAP push (IDLE)', () => {
       const message = buildMessage({ subject: `pushed ${i}` });
       const sent = Date.now();
       await saveMessages(user, [message]);
-      await waitFor(`pushed message ${i} in the store`, async () => (await sys.storedMessages(owner.id)).some((m) => m.equals(message)), 30_000, 20);
+      await waitFor(
+        `pushed message ${i} in the store`,
+        async () => (await sys.storedMessages(owner.id)).some((m) => m.equals(message)),
+        30_000,
+        20,
+      );
       latencies.push(Date.now() - sent);
       await listening();
     }
@@ -51,7 +50,11 @@ describe('IMAP push (IDLE)', () => {
     await waitFor('the watcher to reconnect', async () => (await imapLogins(user)) > loginsAtDrop, 60_000, 100);
     const afterKick = buildMessage({ subject: 'after the kick' });
     await saveMessages(user, [afterKick]);
-    await waitFor('the message after the kick in the store', async () => (await sys.storedMessages(owner.id)).some((m) => m.equals(afterKick)), 60_000);
+    await waitFor(
+      'the message after the kick in the store',
+      async () => (await sys.storedMessages(owner.id)).some((m) => m.equals(afterKick)),
+      60_000,
+    );
     await listening();
     assert.equal((await sys.storedMessages(owner.id)).length, 21);
   });

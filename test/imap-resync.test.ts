@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { addUser, countOnServer, saveMessages } from './support/dovecot';
 import { appendMessages, withImap } from './support/imap';
 import { buildMessage } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 describe('UIDVALIDITY changes and index resets', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test('a recreated mailbox with the same messages plus 3 new ones: only the 3 are delivered, the status shows the resync', async () => {
     const user = await addUser('resync');
@@ -22,7 +16,7 @@ describe('UIDVALIDITY changes and index resets', () => {
     await appendMessages(user, 'Project', old);
     const owner = await sys.localAccount('resync@imap.test');
     const ext = await sys.imapAccount(owner, user, { folders: { mode: 'list', names: ['Project'] } });
-    assert.equal((await sys.waitForCycles(ext.id, 1)).lastRun?.downloaded, 11);
+    assert.equal((await sys.waitForCycles(ext.id, 1)).lastRun?.delivered, 11);
     const uidValidity = (): Promise<string> =>
       withImap(user, async (client) => String((await client.mailboxOpen('Project', { readOnly: true })).uidValidity));
     const before = await uidValidity();
@@ -40,7 +34,7 @@ describe('UIDVALIDITY changes and index resets', () => {
     assert.equal(status.lastError, null);
     assert.deepEqual(status.lastRun?.resyncedFolders, ['Project']);
     assert.deepEqual(status.lastResync?.folders, ['Project']);
-    assert.equal(status.lastRun?.downloaded, 3, 'only the truly new messages are delivered');
+    assert.equal(status.lastRun?.delivered, 3, 'only the truly new messages are delivered');
     assert.equal(status.lastRun?.recognized, 11);
     const stored = await sys.storedMessages(owner.id);
     assert.equal(stored.length, 14);
@@ -50,7 +44,7 @@ describe('UIDVALIDITY changes and index resets', () => {
 
     await sys.ok('POST', `/api/external-accounts/${ext.id}/connect-now`, undefined, 202);
     const quiet = await sys.waitForCycles(ext.id, 3);
-    assert.equal(quiet.lastRun?.downloaded, 0);
+    assert.equal(quiet.lastRun?.delivered, 0);
     assert.deepEqual(quiet.lastRun?.resyncedFolders, []);
   });
 
@@ -60,21 +54,21 @@ describe('UIDVALIDITY changes and index resets', () => {
     await saveMessages(user, corpus);
     const owner = await sys.localAccount('reset@pop3.test');
     const ext = await sys.pop3Account(owner, user);
-    assert.equal((await sys.waitForCycles(ext.id, 1)).lastRun?.downloaded, 5);
+    assert.equal((await sys.waitForCycles(ext.id, 1)).lastRun?.delivered, 5);
 
     const reset = await sys.ok('POST', `/api/external-accounts/${ext.id}/reset-index`, {}, 200);
     assert.deepEqual(reset, { forgotten: 5, force: false });
     await sys.ok('POST', `/api/external-accounts/${ext.id}/connect-now`, undefined, 202);
     const again = await sys.waitForCycles(ext.id, 2);
     assert.equal(again.lastRun?.newOnServer, 5, 'the server messages count as new');
-    assert.equal(again.lastRun?.downloaded, 0);
+    assert.equal(again.lastRun?.delivered, 0);
     assert.equal(again.lastRun?.recognized, 5);
     assert.equal((await sys.storedMessages(owner.id)).length, 5, 'nothing delivered twice');
 
     await sys.ok('POST', `/api/external-accounts/${ext.id}/reset-index`, { force: true }, 200);
     await sys.ok('POST', `/api/external-accounts/${ext.id}/connect-now`, undefined, 202);
     const forced = await sys.waitForCycles(ext.id, 3);
-    assert.equal(forced.lastRun?.downloaded, 5);
+    assert.equal(forced.lastRun?.delivered, 5);
     const stored = await sys.storedMessages(owner.id);
     assert.equal(stored.length, 10);
     corpus.forEach((m) => assert.equal(stored.filter((s) => s.equals(m)).length, 2));
@@ -97,12 +91,14 @@ describe('UIDVALIDITY changes and index resets', () => {
       mimeRecipients: { enabled: true },
       forwardToAccountId: fallback.id,
     });
-    assert.equal((await sys.waitForCycles(ext.id, 1)).lastRun?.downloaded, 2);
+    assert.equal((await sys.waitForCycles(ext.id, 1)).lastRun?.delivered, 2);
     assert.deepEqual(await sys.storedMessages(alice.id), [toAlice]);
     assert.deepEqual(await sys.storedMessages(fallback.id), [toStranger]);
     assert.deepEqual(await sys.storedMessages(owner.id), []);
 
-    const unknown = await sys.api('PATCH', `/api/external-accounts/${ext.id}`, { forwardToAccountId: '00000000-0000-4000-8000-000000000000' });
+    const unknown = await sys.api('PATCH', `/api/external-accounts/${ext.id}`, {
+      forwardToAccountId: '00000000-0000-4000-8000-000000000000',
+    });
     assert.equal(unknown.status, 400);
     assert.equal(unknown.body.field, 'forwardToAccountId');
   });

@@ -31,10 +31,13 @@ describe('one message the store refuses (Dovecot, Postgres)', () => {
 
     const first = await sys.waitForCycles(external.id, 1);
     assert.equal(first.lastError, null, JSON.stringify(first.lastError));
-    assert.equal(first.lastRun?.downloaded, 4);
+    assert.equal(first.lastRun?.delivered, 4);
     assert.equal(first.lastRun?.failed, 2, 'tried twice more in the same cycle, behind the others');
     assert.equal(first.lastRun?.quarantined, 1, 'then quarantined');
-    assert.deepEqual((await sys.storedMessages(owner.id)).map((raw) => messages.findIndex((m) => m.equals(raw))), [0, 1, 3, 4]);
+    assert.deepEqual(
+      (await sys.storedMessages(owner.id)).map((raw) => messages.findIndex((m) => m.equals(raw))),
+      [0, 1, 3, 4],
+    );
     assert.equal(await countOnServer(user), 0, 'the quarantine keeps it, so the delete policy proceeds');
 
     const list = await sys.ok('GET', `/api/quarantine?externalAccountId=${external.id}`);
@@ -44,7 +47,12 @@ describe('one message the store refuses (Dovecot, Postgres)', () => {
 
     await sys.db.pool.query('DROP TRIGGER refuse_poison ON messages');
     assert.equal((await sys.api('POST', `/api/quarantine/${list.messages[0].id}/retry`)).status, 202);
-    await waitFor('the retried message in the store', async () => (await sys.storedMessages(owner.id)).some((raw) => raw.equals(messages[2])), 60_000, 500);
+    await waitFor(
+      'the retried message in the store',
+      async () => (await sys.storedMessages(owner.id)).some((raw) => raw.equals(messages[2])),
+      60_000,
+      500,
+    );
     assert.equal((await sys.storedMessages(owner.id)).length, 5, 'every message exactly once');
   });
 });

@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { addUser, countOnServer, pop3Login, readByPop3, saveMessages, type DovecotUser } from './support/dovecot';
 import { waitFor } from './support/env';
 import { writeMaildir } from './support/maildir';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 /** Same length for both mailboxes, different content: only the UIDL and size could mistake one for the other. */
-const lettered = (mailbox: 'A' | 'B') => (i: number): Buffer =>
-  Buffer.from(`From: x@remote.test\r\nSubject: mailbox ${mailbox} message ${i}\r\nMessage-ID: <${mailbox}${i}@safety.test>\r\n\r\nbody of ${mailbox}${i}\r\n`);
+const lettered =
+  (mailbox: 'A' | 'B') =>
+  (i: number): Buffer =>
+    Buffer.from(
+      `From: x@remote.test\r\nSubject: mailbox ${mailbox} message ${i}\r\nMessage-ID: <${mailbox}${i}@safety.test>\r\n\r\nbody of ${mailbox}${i}\r\n`,
+    );
 
 async function uidls(user: DovecotUser): Promise<string[]> {
   const client = await pop3Login(user);
@@ -19,13 +23,7 @@ async function uidls(user: DovecotUser): Promise<string[]> {
 }
 
 describe('delete safety and size limits (Dovecot)', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test('an account re-pointed to a mailbox whose UIDLs collide with delivered ones deletes nothing it did not deliver', async () => {
     const a = await addUser('reusea');
@@ -39,15 +37,24 @@ describe('delete safety and size limits (Dovecot)', () => {
     const owner = await sys.localAccount('owner@safety.test');
     const external = await sys.pop3Account(owner, a, { deletePolicy: 'never' });
     const first = await sys.waitForCycles(external.id, 1);
-    assert.equal(first.lastRun?.downloaded, 5);
+    assert.equal(first.lastRun?.delivered, 5);
 
     // Re-point to B and let it delete what it delivered.
-    await waitFor('the change to be accepted (no cycle running)', async () => {
-      const res = await sys.api('PATCH', `/api/external-accounts/${external.id}`, { username: b.name, password: b.password, deletePolicy: 'immediately' });
-      if (res.status === 409) return false;
-      assert.equal(res.status, 200, res.raw.toString());
-      return true;
-    }, 60_000, 500);
+    await waitFor(
+      'the change to be accepted (no cycle running)',
+      async () => {
+        const res = await sys.api('PATCH', `/api/external-accounts/${external.id}`, {
+          username: b.name,
+          password: b.password,
+          deletePolicy: 'immediately',
+        });
+        if (res.status === 409) return false;
+        assert.equal(res.status, 200, res.raw.toString());
+        return true;
+      },
+      60_000,
+      500,
+    );
     await waitFor('mailbox B emptied', async () => (await countOnServer(b)) === 0, 120_000, 500);
     const settled = await waitFor('the cycle that emptied mailbox B to finish', async () => {
       const status = await sys.status(external.id);
@@ -72,7 +79,7 @@ describe('delete safety and size limits (Dovecot)', () => {
     const external = await sys.imapAccount(owner, user, { deletePolicy: 'immediately', maxMessageBytes: 2048 });
     assert.equal(external.maxMessageBytes, 2048);
     const status = await sys.waitForCycles(external.id, 1);
-    assert.equal(status.lastRun?.downloaded, 1);
+    assert.equal(status.lastRun?.delivered, 1);
     assert.equal(status.lastRun?.tooLarge, 1);
     assert.deepEqual(await sys.storedMessages(owner.id), [smallOne]);
     assert.equal(await countOnServer(user), 1, 'the large message stays on the server');

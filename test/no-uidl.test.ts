@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { contentKeys } from '../core/content-key';
 import { buildMessage } from './support/messages';
 import { scriptedPop3, type ScriptedPop3 } from './support/scripted-pop3';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 describe('content keys', () => {
   test('differ by headers and size, and tell identical messages apart by order', () => {
@@ -17,14 +17,12 @@ describe('content keys', () => {
 });
 
 describe('a POP3 server without UIDL (scripted: Dovecot always has UIDL)', () => {
-  let sys: TestSystem;
+  const sys = useTestSystem();
   let server: ScriptedPop3;
   before(async () => {
-    sys = await TestSystem.start();
     server = await scriptedPop3({ user: 'old', password: 'server', uidl: false, top: true });
   });
-  after(async () => {
-    await sys.close();
+  after(() => {
     server.close();
   });
 
@@ -46,13 +44,13 @@ describe('a POP3 server without UIDL (scripted: Dovecot always has UIDL)', () =>
     const cycle1 = await sys.waitForCycles(external.id, 1);
     assert.equal(cycle1.lastError, null);
     assert.equal(cycle1.tls, 'plaintext', 'detect found no STLS and says so');
-    assert.equal(cycle1.lastRun?.downloaded, 4, 'an identical copy is a message of its own');
+    assert.equal(cycle1.lastRun?.delivered, 4, 'an identical copy is a message of its own');
 
     const fourth = buildMessage({ subject: 'four' });
     server.mailbox.push(fourth);
     await sys.ok('PATCH', `/api/external-accounts/${external.id}`, { deletePolicy: 'immediately' });
     const cycle2 = await sys.waitForCycles(external.id, 2);
-    assert.equal(cycle2.lastRun?.downloaded, 1, 'only the new message');
+    assert.equal(cycle2.lastRun?.delivered, 1, 'only the new message');
     assert.equal(cycle2.lastRun?.removed, 5);
     assert.deepEqual(server.mailbox, []);
     const stored = await sys.storedMessages(external.ownerAccountId);

@@ -4,7 +4,7 @@ import { addUser, logLinesFor, saveMessages, type DovecotUser } from './support/
 import { sleep, waitFor } from './support/env';
 import { buildMessage } from './support/messages';
 import { OAuthProvider } from './support/oauth-provider';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 /** Logins Dovecot saw for the user with XOAUTH2: accepted and refused. */
 async function xoauth2Logins(user: DovecotUser): Promise<{ ok: number; failed: number }> {
@@ -16,14 +16,12 @@ async function xoauth2Logins(user: DovecotUser): Promise<{ ok: number; failed: n
 }
 
 describe('OAuth2 (XOAUTH2) against Dovecot with an oauth2 passdb', () => {
-  let sys: TestSystem;
+  const sys = useTestSystem({ workerEnv: { MAILPULL_PROTOCOL_TRACE: '1' } });
   let provider: OAuthProvider;
   before(async () => {
     provider = await OAuthProvider.start();
-    sys = await TestSystem.start({ workerEnv: { MAILPULL_PROTOCOL_TRACE: '1' } });
   });
   after(async () => {
-    await sys.close();
     await provider.close();
   });
 
@@ -140,7 +138,11 @@ describe('OAuth2 (XOAUTH2) against Dovecot with an oauth2 passdb', () => {
   async function assertNoSecrets(externalId: string, secrets: string[]): Promise<void> {
     const history = await sys.historyText(externalId);
     const workerLog = sys.worker?.output() ?? '';
-    assert.match(workerLog, /trace \[.*\] C: .*AUTHENTICATE XOAUTH2|trace \[.*\] C: AUTH XOAUTH2 \*\*\*\*/, 'the trace shows the login, masked');
+    assert.match(
+      workerLog,
+      /trace \[.*\] C: .*AUTHENTICATE XOAUTH2|trace \[.*\] C: AUTH XOAUTH2 \*\*\*\*/,
+      'the trace shows the login, masked',
+    );
     for (const secret of secrets) {
       assert.ok(!history.includes(secret), 'no secret in the workflow history');
       assert.ok(!workerLog.includes(secret), 'no secret in the worker log');

@@ -19,7 +19,6 @@ const plain = (port: number, timeoutMs = 2_000): Pop3ConnectOptions => ({
   timeoutMs,
 });
 
-
 /** A scripted server and a client on it, both closed when the test ends, passed or not. */
 async function scripted(
   t: TestContext,
@@ -221,4 +220,3 @@ describe('POP3 client against Dovecot', () => {
     await after.quit();
   });
 });
-

@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { addUser, countOnServer, saveMessages } from './support/dovecot';
 import { mixedCorpus } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 describe('POP3 collection end to end (Dovecot, Temporal, Postgres)', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test('50 mixed messages arrive byte-identical, the next cycle downloads nothing, "never" leaves all on the server', async () => {
     const user = await addUser();
@@ -23,9 +17,12 @@ describe('POP3 collection end to end (Dovecot, Temporal, Postgres)', () => {
     const first = await sys.waitForCycles(external.id, 1);
     assert.equal(first.lastError, null);
     assert.equal(first.lastRun?.outcome, 'ok');
-    assert.equal(first.lastRun?.downloaded, 50);
+    assert.equal(first.lastRun?.delivered, 50);
     assert.equal(first.lastRun?.newOnServer, 50);
-    assert.equal(first.lastRun?.downloadedBytes, corpus.reduce((sum, m) => sum + m.length, 0));
+    assert.equal(
+      first.lastRun?.downloadedBytes,
+      corpus.reduce((sum, m) => sum + m.length, 0),
+    );
     assert.equal(first.tls, 'starttls');
 
     const stored = await sys.storedMessages(owner.id);
@@ -43,7 +40,7 @@ describe('POP3 collection end to end (Dovecot, Temporal, Postgres)', () => {
 
     await sys.ok('POST', `/api/external-accounts/${external.id}/connect-now`, undefined, 202);
     const second = await sys.waitForCycles(external.id, 2);
-    assert.equal(second.lastRun?.downloaded, 0);
+    assert.equal(second.lastRun?.delivered, 0);
     assert.equal(second.lastRun?.onServer, 50);
     assert.equal(second.lastRun?.newOnServer, 0);
     assert.equal((await sys.storedMessages(owner.id)).length, 50);

@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import { HEADER_KEEP_BYTES, LISTING_MAX_LINES, Pop3Client } from '../mail/pop3-client';
 import { createPop3Source } from '../mail/pop3-source';
-import type { Fetched, MailSession, SourceEndpoint } from '../mail/source';
+import type { Fetched, MailSession } from '../mail/source';
 import { lineServer, scriptedPop3, type ScriptedPop3Options } from './support/scripted-pop3';
 import { rejection } from './support/rejection';
-
+import type { MailboxEndpoint } from '../core/mailbox-endpoint';
 
 const message = (subject: string, bodyBytes = 100): Buffer =>
   Buffer.from(`Subject: ${subject}\r\nMessage-ID: <${subject}@test>\r\n\r\n${'x'.repeat(bodyBytes)}\r\n`);
 
-const endpoint = (port: number, maxMessageBytes: number): SourceEndpoint => ({
+const endpoint = (port: number, maxMessageBytes: number): MailboxEndpoint => ({
   protocol: 'pop3',
   host: '127.0.0.1',
   port,
@@ -123,7 +123,13 @@ describe('POP3 reply bounds', () => {
   async function client(t: TestContext, onLine: Parameters<typeof lineServer>[0]): Promise<Pop3Client> {
     const server = await lineServer(onLine);
     t.after(() => server.close());
-    const c = await Pop3Client.connect({ host: '127.0.0.1', port: server.port, implicitTls: false, tls: { rejectUnauthorized: true }, timeoutMs: 10_000 });
+    const c = await Pop3Client.connect({
+      host: '127.0.0.1',
+      port: server.port,
+      implicitTls: false,
+      tls: { rejectUnauthorized: true },
+      timeoutMs: 10_000,
+    });
     t.after(() => c.destroy());
     return c;
   }

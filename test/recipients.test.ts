@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { parseHeaders } from '../core/headers';
 import { addUser, saveMessages } from './support/dovecot';
 import { buildMessage } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 describe('delivery to recipients found in MIME headers', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test('each header routes to the right local account; unknown, disabled and non-local addresses are ignored; nobody → owner', async () => {
     const owner = await sys.localAccount('owner@route.test');
@@ -33,7 +27,12 @@ describe('delivery to recipients found in MIME headers', () => {
       buildMessage({
         subject: 'received',
         to: 'list@remote.example',
-        headers: [['Received', 'from mx.remote.example by pop.remote.example with LMTP id 42\r\n\tfor <eve@route.test>; Sat, 21 Nov 2026 09:00:00 +0000']],
+        headers: [
+          [
+            'Received',
+            'from mx.remote.example by pop.remote.example with LMTP id 42\r\n\tfor <eve@route.test>; Sat, 21 Nov 2026 09:00:00 +0000',
+          ],
+        ],
       }),
       buildMessage({ subject: 'two', to: 'fay@route.test, hal@other.test', headers: [['Cc', 'fay@route.test']] }),
       buildMessage({ subject: 'bcc', to: 'undisclosed-recipients:;' }),
@@ -44,7 +43,7 @@ describe('delivery to recipients found in MIME headers', () => {
     await saveMessages(user, messages);
     const external = await sys.pop3Account(owner, user, { mimeRecipients: { enabled: true } });
     const status = await sys.waitForCycles(external.id, 1);
-    assert.equal(status.lastRun?.downloaded, messages.length);
+    assert.equal(status.lastRun?.delivered, messages.length);
 
     const subjects = async (accountId: string) =>
       (await sys.storedMessages(accountId)).map((raw) => parseHeaders(raw).find((h) => h.name === 'subject')?.value).sort();

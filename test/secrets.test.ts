@@ -2,23 +2,17 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { parseKeys } from '../secrets/keyring';
 import { addUser, saveMessages } from './support/dovecot';
 import { buildMessage } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 const CLI = path.resolve(__dirname, '../cli/main.js');
 
 describe('secrets at rest and in logs', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start({ workerEnv: { MAILPULL_PROTOCOL_TRACE: '1' } });
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem({ workerEnv: { MAILPULL_PROTOCOL_TRACE: '1' } });
 
   const cli = async (...args: string[]): Promise<string> =>
     (
@@ -28,12 +22,14 @@ describe('secrets at rest and in logs', () => {
     ).stdout;
 
   const everything = async (): Promise<string> =>
-    (await sys.db.pool.query<{ t: string }>(
-      `SELECT string_agg(t, E'\\n') AS t FROM (
+    (
+      await sys.db.pool.query<{ t: string }>(
+        `SELECT string_agg(t, E'\\n') AS t FROM (
          SELECT row_to_json(e)::text AS t FROM external_accounts e
          UNION ALL SELECT row_to_json(s)::text FROM external_account_secrets s
          UNION ALL SELECT encode(sealed, 'escape') FROM external_account_secrets) x`,
-    )).rows[0].t;
+      )
+    ).rows[0].t;
 
   test('passwords are sealed in Postgres, absent from history, logs and API answers; rotating the key keeps accounts working', async () => {
     const pop3User = await addUser('sp');
@@ -70,7 +66,8 @@ describe('secrets at rest and in logs', () => {
     for (const password of passwords) {
       assert.ok(!workerLog.includes(password), 'no password in the worker log, trace included');
       assert.ok(!sys.apiLog.join('\n').includes(password), 'no password in the API log');
-      for (const account of [pop3, imap, apop]) assert.ok(!(await sys.historyText(account.id)).includes(password), 'no password in history');
+      for (const account of [pop3, imap, apop])
+        assert.ok(!(await sys.historyText(account.id)).includes(password), 'no password in history');
       const listed = await sys.api('GET', '/api/external-accounts');
       assert.ok(!listed.raw.toString().includes(password), 'no password in API answers');
     }

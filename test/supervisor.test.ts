@@ -47,11 +47,19 @@ describe('npm start supervisor (worker, API and a child that ignores SIGTERM)', 
     dir = await mkdtemp(path.join(tmpdir(), 'mailpull-supervisor-'));
     await writeFile(path.join(dir, 'keys'), `${generateKey()}\n`, { mode: 0o600 });
     // the one stub: a child that ignores SIGTERM, so only SIGKILL ends it
-    await writeFile(path.join(dir, 'stubborn.js'), "process.on('SIGTERM', () => console.log('stubborn ignores SIGTERM'));\nsetInterval(() => undefined, 1000);\n");
+    await writeFile(
+      path.join(dir, 'stubborn.js'),
+      "process.on('SIGTERM', () => console.log('stubborn ignores SIGTERM'));\nsetInterval(() => undefined, 1000);\n",
+    );
     connection = await Connection.connect({ address: testEnv.temporalAddress() });
     supervisor = spawn(
       process.execPath,
-      [path.join(DIST, 'worker/supervise.js'), `worker=${path.join(DIST, 'worker/main.js')}`, `api=${path.join(DIST, 'api/main.js')}`, `stubborn=${path.join(dir, 'stubborn.js')}`],
+      [
+        path.join(DIST, 'worker/supervise.js'),
+        `worker=${path.join(DIST, 'worker/main.js')}`,
+        `api=${path.join(DIST, 'api/main.js')}`,
+        `stubborn=${path.join(dir, 'stubborn.js')}`,
+      ],
       {
         env: {
           ...process.env,
@@ -67,12 +75,17 @@ describe('npm start supervisor (worker, API and a child that ignores SIGTERM)', 
     );
     supervisor.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     supervisor.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    await waitFor('the worker to poll and the API to listen', () => output.includes('polling task queue') && output.includes('API listening'), 60_000);
+    await waitFor(
+      'the worker to poll and the API to listen',
+      () => output.includes('polling task queue') && output.includes('API listening'),
+      60_000,
+    );
   });
 
   after(async () => {
     if (supervisor.exitCode === null && supervisor.signalCode === null) supervisor.kill('SIGKILL');
-    for (const name of ['worker', 'api', 'stubborn']) for (const pid of startedPids(output, name)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const name of ['worker', 'api', 'stubborn'])
+      for (const pid of startedPids(output, name)) if (alive(pid)) process.kill(pid, 'SIGKILL');
     await connection.close();
     await db.drop();
     await rm(dir, { recursive: true, force: true });

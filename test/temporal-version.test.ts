@@ -7,7 +7,11 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 
 const libSh = readFileSync(path.resolve(__dirname, '../../scripts/lib.sh'), 'utf8');
-const shellValue = (name: string): string => libSh.split('\n').find((l) => l.startsWith(`${name}="`))?.slice(name.length + 2, -1) ?? '';
+const shellValue = (name: string): string =>
+  libSh
+    .split('\n')
+    .find((l) => l.startsWith(`${name}="`))
+    ?.slice(name.length + 2, -1) ?? '';
 
 test('the Temporal CLI the tests run embeds the server and UI versions docker-compose.yml runs', async () => {
   const cache = process.env.MAILPULL_CACHE_DIR || path.join(os.homedir(), '.cache/mailpull');

@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { MailpullError } from '../core/errors';
 import type { TlsMode } from '../core/tls-decision';
 import { createImapSource } from '../mail/imap-source';
 import { createPop3Source } from '../mail/pop3-source';
-import type { MailSource, SourceEndpoint } from '../mail/source';
+import type { MailSource } from '../mail/source';
 import { addUser, caCertificate, saveMessages, type DovecotUser } from './support/dovecot';
 import { testEnv } from './support/env';
 import { buildMessage } from './support/messages';
 import { lineServer } from './support/scripted-pop3';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
+import type { MailboxEndpoint } from '../core/mailbox-endpoint';
 
 const TIMEOUT_MS = 2_000;
 const sources: Record<'pop3' | 'imap', MailSource> = {
@@ -25,8 +26,8 @@ async function endpoint(
   user: DovecotUser,
   protocol: 'pop3' | 'imap',
   tlsMode: TlsMode,
-  extra: Partial<SourceEndpoint> = {},
-): Promise<SourceEndpoint> {
+  extra: Partial<MailboxEndpoint> = {},
+): Promise<MailboxEndpoint> {
   return {
     protocol,
     host: '127.0.0.1',
@@ -44,7 +45,7 @@ async function endpoint(
 }
 
 /** Opens a session, lists, logs out; returns how the connection was protected and how many messages it saw. */
-async function probe(e: SourceEndpoint): Promise<{ tls: string; messages: number }> {
+async function probe(e: MailboxEndpoint): Promise<{ tls: string; messages: number }> {
   const session = await sources[e.protocol].open(e);
   try {
     const { messages } = await session.list([]);
@@ -56,7 +57,7 @@ async function probe(e: SourceEndpoint): Promise<{ tls: string; messages: number
   }
 }
 
-async function failure(e: SourceEndpoint): Promise<MailpullError> {
+async function failure(e: MailboxEndpoint): Promise<MailpullError> {
   try {
     await probe(e);
   } catch (err) {
@@ -132,13 +133,7 @@ describe('detect never falls back to plaintext after an offered upgrade fails', 
 });
 
 describe('TLS warnings in the account status', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start();
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem();
 
   test('plaintext and unchecked certificates are reported as insecure; a checked STARTTLS is not', async () => {
     const user = await addUser('tlsstatus');
@@ -155,7 +150,7 @@ describe('TLS warnings in the account status', () => {
     assert.match(sUnchecked.tlsWarning ?? '', /not checked/);
     const sStrict = await sys.waitForCycles(strict.id, 1);
     assert.equal(sStrict.lastError?.kind, 'tls');
-    assert.equal(sStrict.lastRun?.downloaded, 0);
+    assert.equal(sStrict.lastRun?.delivered, 0);
     assert.equal(sStrict.counts.cycles, 1);
   });
 });

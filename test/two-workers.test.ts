@@ -10,7 +10,11 @@ import { startWorker, type WorkerProcess } from './support/worker-process';
 
 const digest = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const TRACED = { MAILPULL_PROTOCOL_TRACE: '1', MAILPULL_COMMIT_MESSAGES: '5' };
-const retrs = (worker: WorkerProcess): number => worker.output().split('\n').filter((l) => l.includes('C: RETR ')).length;
+const retrs = (worker: WorkerProcess): number =>
+  worker
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('C: RETR ')).length;
 
 describe('two workers on one task queue', () => {
   let sys: TestSystem;

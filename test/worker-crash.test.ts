@@ -4,21 +4,19 @@ import { after, before, describe, test } from 'node:test';
 import { addUser, countOnServer, saveMessages } from './support/dovecot';
 import { testEnv, waitFor } from './support/env';
 import { buildMessage, textOfSize } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 import { startProxy, type TcpProxy } from './support/tcp-proxy';
 
 const digest = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 describe('a worker killed in the middle of a download batch', () => {
-  let sys: TestSystem;
+  // small commit groups, so the kill lands between commits of one download batch
+  const sys = useTestSystem({ workerEnv: { MAILPULL_COMMIT_MESSAGES: '5' } });
   let proxy: TcpProxy;
   before(async () => {
-    // small commit groups, so the kill lands between commits of one download batch
-    sys = await TestSystem.start({ workerEnv: { MAILPULL_COMMIT_MESSAGES: '5' } });
     proxy = await startProxy(testEnv.pop3Port(), 10);
   });
   after(async () => {
-    await sys.close();
     await proxy.close();
   });
 

@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { addUser, saveMessages } from './support/dovecot';
 import { buildMessage } from './support/messages';
-import { TestSystem } from './support/system';
+import { useTestSystem } from './support/system';
 
 describe('no worker running', () => {
-  let sys: TestSystem;
-  before(async () => {
-    sys = await TestSystem.start({ worker: false });
-  });
-  after(async () => {
-    await sys.close();
-  });
+  const sys = useTestSystem({ worker: false });
 
   test('the status says no worker answered (503, promptly); the account collects once a worker starts', async () => {
     const user = await addUser();
@@ -28,7 +22,7 @@ describe('no worker running', () => {
 
     await sys.startWorker();
     const status = await sys.waitForCycles(external.id, 1);
-    assert.equal(status.lastRun?.downloaded, 2);
+    assert.equal(status.lastRun?.delivered, 2);
     assert.equal((await sys.storedMessages(owner.id)).length, 2);
   });
 });

@@ -35,8 +35,14 @@ describe("the worker's Temporal SDK metrics", () => {
       const body = await (await fetch(`http://${address}/metrics`)).text();
       return body.includes('activity_schedule_to_start_latency') && body.includes(sys.taskQueue) && body;
     });
-    const line = (prefix: string) => text.split('\n').find((l) => l.startsWith(prefix) && l.includes(`task_queue="${sys.taskQueue}"`) && l.includes('activity_type="downloadBatch"'));
+    const line = (prefix: string) =>
+      text
+        .split('\n')
+        .find((l) => l.startsWith(prefix) && l.includes(`task_queue="${sys.taskQueue}"`) && l.includes('activity_type="downloadBatch"'));
     assert.ok(line('temporal_activity_execution_latency_count'), 'downloadBatch ran and was timed');
-    assert.ok(text.split('\n').some((l) => l.startsWith('temporal_workflow_task_schedule_to_start_latency_count')), 'workflow-task schedule-to-start latency');
+    assert.ok(
+      text.split('\n').some((l) => l.startsWith('temporal_workflow_task_schedule_to_start_latency_count')),
+      'workflow-task schedule-to-start latency',
+    );
   });
 });

@@ -10,7 +10,9 @@ export function monitorEventLoop(everyMs: number, report: (line: string) => void
   const timer = setInterval(() => {
     const maxMs = Math.round(histogram.max / 1e6);
     histogram.reset();
-    report(`event loop: max delay ${maxMs} ms in the last ${Math.round(everyMs / 1000)} s${maxMs >= 1000 ? ' (blocked: heartbeats were late)' : ''}`);
+    report(
+      `event loop: max delay ${maxMs} ms in the last ${Math.round(everyMs / 1000)} s${maxMs >= 1000 ? ' (blocked: heartbeats were late)' : ''}`,
+    );
   }, everyMs);
   timer.unref();
   return () => {

@@ -1,43 +1,34 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { ErrorKind } from '../core/errors';
+import type { Tally } from '../core/tally';
 import type { TlsOutcome } from '../core/tls-decision';
 
 export const workflowIdFor = (externalAccountId: string): string => `external-account:${externalAccountId}`;
 
-export type Phase =
-  | 'starting'
-  | 'waiting'
-  | 'disabled'
-  | 'reauthorization_needed'
-  | 'listing'
-  | 'downloading'
-  | 'deleting'
-  | 'stopped';
+export type Phase = 'starting' | 'waiting' | 'disabled' | 'reauthorization_needed' | 'listing' | 'downloading' | 'deleting' | 'stopped';
 
-export interface RunSummary {
+/** One cycle: what the listing found, and (as a Tally) what became of the messages it handled. */
+export interface RunSummary extends Tally {
   startedAt: string;
   finishedAt: string;
   outcome: 'ok' | 'failed' | 'skipped';
   onServer: number;
   /** messages on the server mailpull had never seen before */
   newOnServer: number;
-  downloaded: number;
   downloadedBytes: number;
   removed: number;
   /** undelivered messages over the size limit (the account's, else the global one), left on the server */
   tooLarge: number;
   /** undelivered messages whose download failed again and again: given up, left on the server */
   skipped: number;
-  /** copies of messages delivered before a UIDVALIDITY change, recognised and not delivered again */
-  recognized: number;
   /** IMAP folders whose UIDVALIDITY changed (recreated or migrated mailbox) */
   resyncedFolders: string[];
-  /** a delivery target answered "later" or was unreachable: held for a retry, still on the server */
-  held: number;
-  /** a delivery target refused them for good, or they could not be processed: in quarantine */
-  quarantined: number;
-  /** could not be processed this time: tried again, then quarantined */
-  failed: number;
+}
+
+/** Why a step failed: the error's kind (core/errors.ts) and message. */
+export interface Failure {
+  kind: ErrorKind | 'unknown';
+  message: string;
 }
 
 /** Delivery to the account's targets: what waits for them and why. */
@@ -71,18 +62,19 @@ export interface AccountStatus {
   /** set when the last connection was insecure: plaintext or unchecked certificate */
   tlsWarning: string | null;
   push: PushState;
-  pushError: { kind: ErrorKind | 'unknown'; message: string; at: string } | null;
+  pushError: (Failure & { at: string }) | null;
   /** when IDLE last reported new mail */
   lastPushAt: string | null;
   /** the last UIDVALIDITY change seen */
   lastResync: { folders: string[]; at: string } | null;
   lastRun: RunSummary | null;
   delivery: DeliveryStatus;
-  lastError: { kind: ErrorKind | 'unknown'; message: string; at: string } | null;
+  lastError: (Failure & { at: string }) | null;
   nextRunAt: string | null;
   /** a Connect Now (or change) arrived during a cycle: one more cycle follows at once */
   rerunQueued: boolean;
-  counts: { cycles: number; failedCycles: number; delivered: number; recognized: number; removed: number; quarantined: number };
+  /** since the account's workflow started */
+  counts: Pick<Tally, 'delivered' | 'recognized' | 'quarantined'> & { cycles: number; failedCycles: number; removed: number };
 }
 
 export interface ExternalAccountWorkflowInput {

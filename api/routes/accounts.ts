@@ -1,12 +1,12 @@
 import { Hono } from 'hono';
 import { deleteAccount, getAccount, insertAccount, listAccounts, updateAccount } from '../../db/accounts';
 import { findDomainByName } from '../../db/domains';
-import { externalAccountIdsUnder } from '../../db/external-accounts';
 import { getRawMessage, listMessages } from '../../db/mailbox-store';
 import type { ApiDeps } from '../deps';
-import { conflict, invalid, notFound, parse, readJson } from '../http-errors';
+import { conflict, deleteOrConflict, invalid, notFound, parse, readJson } from '../http-errors';
 import { createAccount, idParam, listQuery, updateAccount as updateAccountSchema } from '../schemas';
 import { z } from 'zod';
+import { configChangedUnder } from '../workflow-control';
 
 const messageParams = z.object({
   id: z.uuid({ message: 'must be a UUID' }),
@@ -47,20 +47,18 @@ export function accountRoutes({ pool, workflows }: ApiDeps): Hono {
     const { id: accountId } = parse(id, c.req.param());
     const account = await updateAccount(pool, accountId, parse(updateAccountSchema, await readJson(c)));
     if (!account) throw notFound('account', accountId);
-    for (const externalId of await externalAccountIdsUnder(pool, { accountId })) await workflows.configChanged(externalId);
+    await configChangedUnder(pool, workflows, { accountId });
     return c.json(account);
   });
 
   app.delete('/:id', async (c) => {
     const { id: accountId } = parse(id, c.req.param());
-    try {
-      if (!(await deleteAccount(pool, accountId))) throw notFound('account', accountId);
-    } catch (err) {
-      if ((err as { code?: string }).code === '23503') {
-        throw conflict('the account owns external accounts; delete them first');
-      }
-      throw err;
-    }
+    await deleteOrConflict(
+      () => deleteAccount(pool, accountId),
+      'account',
+      accountId,
+      'the account owns external accounts; delete them first',
+    );
     return c.body(null, 204);
   });
 

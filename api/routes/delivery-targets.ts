@@ -12,25 +12,24 @@ import {
   type DeliveryTarget,
   type DeliveryTargetSettings,
 } from '../../db/delivery-targets';
+import { defaultPort } from '../../core/tls-decision';
 import { accountsHoldingMessages } from '../../db/held-messages';
 import { inTransaction } from '../../db/pool';
 import { saveTargetPassword } from '../../db/secrets';
 import type { ApiDeps } from '../deps';
 import { conflict, invalid, notFound, parse, readJson } from '../http-errors';
-import {
-  createDeliveryTarget,
-  defaultTargetPort,
-  deliveryTargetProblem,
-  idParam,
-  updateDeliveryTarget as updateSchema,
-} from '../schemas';
+import { createDeliveryTarget, deliveryTargetProblem, idParam, updateDeliveryTarget as updateSchema } from '../schemas';
 
 export function deliveryTargetRoutes({ pool, keyring, workflows }: ApiDeps): Hono {
   const app = new Hono();
   const id = idParam('id');
 
   /** Checks, then writes settings and password (undefined keeps it, null removes it) in one transaction. */
-  const save = async (stored: DeliveryTarget | null, settings: DeliveryTargetSettings, password: string | null | undefined): Promise<string> => {
+  const save = async (
+    stored: DeliveryTarget | null,
+    settings: DeliveryTargetSettings,
+    password: string | null | undefined,
+  ): Promise<string> => {
     const passwordSet = password === undefined ? !!stored?.passwordSet : password !== null;
     const problem = deliveryTargetProblem({ ...settings, passwordSet });
     if (problem) throw invalid(problem.field, problem.message);
@@ -59,7 +58,7 @@ export function deliveryTargetRoutes({ pool, keyring, workflows }: ApiDeps): Hon
     const { password, port, imapLogin, ...input } = parse(createDeliveryTarget, await readJson(c));
     const settings: DeliveryTargetSettings = {
       ...input,
-      port: input.socketPath !== null ? null : (port ?? defaultTargetPort(input.kind, input.tlsMode)),
+      port: input.socketPath !== null ? null : (port ?? defaultPort(input.kind, input.tlsMode)),
       imapLogin: input.kind === 'imap' ? (imapLogin ?? 'master') : (imapLogin ?? null),
     };
     return c.json(await current(await save(null, settings, password)), 201);
@@ -78,7 +77,7 @@ export function deliveryTargetRoutes({ pool, keyring, workflows }: ApiDeps): Hon
     // Moving between a socket and host:port replaces the other address.
     if (patch.socketPath) merged.host = patch.host ?? null;
     if (patch.host) merged.socketPath = patch.socketPath ?? null;
-    merged.port = merged.host === null ? null : (merged.port ?? defaultTargetPort(merged.kind, merged.tlsMode));
+    merged.port = merged.host === null ? null : (merged.port ?? defaultPort(merged.kind, merged.tlsMode));
     await save(stored, merged, password);
     // A fixed target takes what waits for it now, not at each account's next retry.
     for (const externalId of await accountsHoldingMessages(pool)) await workflows.connectNow(externalId);

@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
 import { getTarget } from '../../db/delivery-targets';
 import { deleteDomain, findDomainByName, getDomain, insertDomain, listDomains, updateDomain } from '../../db/domains';
-import { externalAccountIdsUnder } from '../../db/external-accounts';
 import type { ApiDeps } from '../deps';
-import { conflict, invalid, notFound, parse, readJson } from '../http-errors';
+import { conflict, deleteOrConflict, invalid, notFound, parse, readJson } from '../http-errors';
 import { createDomain, idParam, updateDomain as updateDomainSchema } from '../schemas';
+import { configChangedUnder } from '../workflow-control';
 
 export function domainRoutes({ pool, workflows }: ApiDeps): Hono {
   const app = new Hono();
@@ -36,18 +36,13 @@ export function domainRoutes({ pool, workflows }: ApiDeps): Hono {
     await requireTarget(patch.deliveryTargetId);
     const domain = await updateDomain(pool, domainId, patch);
     if (!domain) throw notFound('domain', domainId);
-    for (const externalId of await externalAccountIdsUnder(pool, { domainId })) await workflows.configChanged(externalId);
+    await configChangedUnder(pool, workflows, { domainId });
     return c.json(domain);
   });
 
   app.delete('/:id', async (c) => {
     const { id: domainId } = parse(id, c.req.param());
-    try {
-      if (!(await deleteDomain(pool, domainId))) throw notFound('domain', domainId);
-    } catch (err) {
-      if ((err as { code?: string }).code === '23503') throw conflict('the domain still has accounts; delete them first');
-      throw err;
-    }
+    await deleteOrConflict(() => deleteDomain(pool, domainId), 'domain', domainId, 'the domain still has accounts; delete them first');
     return c.body(null, 204);
   });
 

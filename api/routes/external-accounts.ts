@@ -1,43 +1,31 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { DeletePolicy } from '../../core/delete-policy';
 import type { DeliveryChoice } from '../../core/delivery-routing';
-import { getTarget } from '../../db/delivery-targets';
-import { sameMailbox } from '../../core/mailbox-identity';
 import { defaultPort, portAfterChange } from '../../core/tls-decision';
-import { getAccount } from '../../db/accounts';
 import {
   deleteExternalAccount,
   getExternalAccount,
-  getExternalAccountSettings,
-  insertExternalAccount,
   listExternalAccounts,
-  resetIndex,
-  setAccessExpiry,
-  setReauthorization,
-  updateExternalAccount,
   type ExternalAccount,
   type ExternalAccountSettings,
-  type OAuthSettings,
 } from '../../db/external-accounts';
 import { backlogOf } from '../../db/held-messages';
-import { saveSecrets, secretsSet, type SecretName } from '../../db/secrets';
-import { resolveOAuth } from '../oauth-settings';
-import type { ApiDeps } from '../deps';
-import { StatusUnavailableError } from '../workflow-control';
 import { inTransaction } from '../../db/pool';
-import { ApiError, conflict, invalid, notFound, parse, readJson } from '../http-errors';
+import { resetIndex } from '../../db/uid-index';
+import type { ApiDeps } from '../deps';
+import { externalAccountService } from '../external-account-service';
+import { ApiError, conflict, notFound, parse, readJson } from '../http-errors';
 import {
   createExternalAccount,
   deleteExternalAccountQuery as deleteQuery,
   idParam,
-  protocolMismatch,
   resetIndex as resetSchema,
   setRefreshToken,
-  type OAuthInput,
   updateExternalAccount as updateSchema,
   type deletePolicy,
 } from '../schemas';
-import { z } from 'zod';
+import { StatusUnavailableError } from '../workflow-control';
 
 type ApiDeletePolicy = z.infer<typeof deletePolicy>;
 
@@ -69,86 +57,12 @@ function view(account: ExternalAccount) {
   };
 }
 
-type CredentialInput = { password?: string; oauth?: OAuthInput };
-type StoredForUpdate = { id: string; settings: ExternalAccountSettings; secrets: ReadonlySet<SecretName> };
-
-/** The secrets a create or update writes (null removes one): only those of the account's auth method are kept. */
-function secretChanges(authMethod: ExternalAccountSettings['authMethod'], input: CredentialInput, oauthChanged: boolean) {
-  const changes: Partial<Record<SecretName, string | null>> = {};
-  if (authMethod !== 'xoauth2') {
-    changes.password = input.password;
-    for (const name of ['oauth_client_secret', 'oauth_refresh_token', 'oauth_access_token'] as const) changes[name] = null;
-    return changes;
-  }
-  changes.password = null;
-  changes.oauth_client_secret = input.oauth?.clientSecret;
-  changes.oauth_refresh_token = input.oauth?.refreshToken;
-  // a token minted for other settings or another grant is not reused
-  if (oauthChanged || input.oauth?.refreshToken) changes.oauth_access_token = null;
-  return changes;
-}
-
+/** HTTP only: parsing, the API's names and views; the save logic is in external-account-service.ts. */
 export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Hono {
   const app = new Hono();
   const id = idParam('id');
 
-  const requireAccount = async (field: string, accountId: string): Promise<void> => {
-    if (!(await getAccount(pool, accountId))) throw invalid(field, `account ${accountId} does not exist`);
-  };
-
-  /** Checks what the schema alone cannot: options of the other protocol, the forward-to account, the OAuth2 settings. */
-  const checkSettings = async (account: ExternalAccountSettings, input: CredentialInput): Promise<void> => {
-    const mismatch = protocolMismatch(account);
-    if (mismatch) throw invalid(mismatch.field, mismatch.message);
-    if (input.oauth && account.authMethod !== 'xoauth2') throw invalid('oauth', 'OAuth2 settings need authMethod xoauth2');
-    if (account.forwardToAccountId) await requireAccount('forwardToAccountId', account.forwardToAccountId);
-    if (account.delivery.mode === 'target' && !(await getTarget(pool, account.delivery.targetId))) {
-      throw invalid('deliveryTarget', `delivery target ${account.delivery.targetId} does not exist`);
-    }
-  };
-
-  /** Resolves the OAuth2 settings (xoauth2 only) and writes settings and secrets in one transaction. */
-  const save = async (
-    stored: StoredForUpdate | null,
-    settings: ExternalAccountSettings,
-    input: CredentialInput,
-  ): Promise<string> => {
-    let oauth: OAuthSettings | null = null;
-    if (settings.authMethod === 'xoauth2') {
-      const resolved = resolveOAuth(stored?.settings.oauth ?? null, input.oauth ?? {});
-      if ('field' in resolved) throw invalid(resolved.field, resolved.message);
-      oauth = resolved;
-    }
-    const next = { ...settings, oauth };
-    await checkSettings(next, input);
-    const oauthChanged = JSON.stringify(stored?.settings.oauth ?? null) !== JSON.stringify(oauth);
-    const changes = secretChanges(next.authMethod, input, oauthChanged);
-    const has = (name: SecretName): boolean => (changes[name] === undefined ? !!stored?.secrets.has(name) : changes[name] !== null);
-    if (next.authMethod === 'xoauth2' && !has('oauth_refresh_token')) {
-      throw invalid('oauth.refreshToken', 'is required: the refresh token from the provider\'s consent flow (see README: OAuth2)');
-    }
-    if (next.authMethod !== 'xoauth2' && !has('password')) throw invalid('password', `is required for authMethod ${next.authMethod}`);
-    return inTransaction(pool, async (tx) => {
-      const accountId = stored ? stored.id : await insertExternalAccount(tx, next);
-      if (stored && !(await updateExternalAccount(tx, stored.id, next))) throw notFound('external account', stored.id);
-      // Another mailbox starts a fresh index and delivery generation: nothing learned about the old one may delete there.
-      if (stored && !sameMailbox(stored.settings, next) && (await resetIndex(tx, accountId, true)) === 'busy') {
-        throw conflict('a collection cycle of this account is running; change the server or username when it has finished');
-      }
-      await saveSecrets(tx, keyring, accountId, changes);
-      if (changes.oauth_access_token === null) await setAccessExpiry(tx, accountId, null);
-      if (changes.oauth_refresh_token || next.authMethod !== 'xoauth2') await setReauthorization(tx, accountId, null);
-      return accountId;
-    });
-  };
-
-  /** What an update starts from: the stored settings and which secrets are set. */
-  const storedForUpdate = async (externalId: string): Promise<StoredForUpdate> => {
-    const settings = await getExternalAccountSettings(pool, externalId);
-    if (!settings) throw notFound('external account', externalId);
-    const secrets = (await secretsSet(pool, [externalId])).get(externalId) ?? new Set<SecretName>();
-    return { id: externalId, settings, secrets };
-  };
+  const accounts = externalAccountService({ pool, keyring });
 
   const current = async (externalId: string): Promise<ExternalAccount> => {
     const account = await getExternalAccount(pool, externalId);
@@ -163,7 +77,7 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
 
   app.post('/', async (c) => {
     const input = parse(createExternalAccount, await readJson(c));
-    await requireAccount('ownerAccountId', input.ownerAccountId);
+    await accounts.requireAccount('ownerAccountId', input.ownerAccountId);
     const { intervalMinutes, deletePolicy: policy, port, password, oauth, deliveryTarget, ...rest } = input;
     const settings: ExternalAccountSettings = {
       ...rest,
@@ -173,7 +87,7 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
       oauth: null,
       delivery: toDelivery(deliveryTarget),
     };
-    const created = await save(null, settings, { password, oauth });
+    const created = await accounts.save(null, settings, { password, oauth });
     await workflows.configChanged(created);
     return c.json(view(await current(created)), 201);
   });
@@ -186,7 +100,7 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
   app.patch('/:id', async (c) => {
     const { id: externalId } = parse(id, c.req.param());
     const patch = parse(updateSchema, await readJson(c));
-    const stored = await storedForUpdate(externalId);
+    const stored = await accounts.storedForUpdate(externalId);
     const { settings } = stored;
     const { intervalMinutes, deletePolicy: policy, password, oauth, deliveryTarget, ...rest } = patch;
     const merged: ExternalAccountSettings = {
@@ -197,7 +111,7 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
       ...(policy !== undefined ? { deletePolicy: toPolicy(policy) } : {}),
       ...(deliveryTarget !== undefined ? { delivery: toDelivery(deliveryTarget) } : {}),
     };
-    await save(stored, merged, { password, oauth });
+    await accounts.save(stored, merged, { password, oauth });
     await workflows.configChanged(externalId);
     return c.json(view(await current(externalId)));
   });
@@ -206,11 +120,7 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
   app.put('/:id/oauth/refresh-token', async (c) => {
     const { id: externalId } = parse(id, c.req.param());
     const { refreshToken } = parse(setRefreshToken, await readJson(c));
-    const stored = await storedForUpdate(externalId);
-    if (stored.settings.authMethod !== 'xoauth2') {
-      throw invalid('authMethod', 'this account does not use xoauth2; set a password instead');
-    }
-    await save(stored, stored.settings, { oauth: { refreshToken } });
+    await accounts.setRefreshToken(externalId, refreshToken);
     await workflows.configChanged(externalId);
     return c.json(view(await current(externalId)));
   });

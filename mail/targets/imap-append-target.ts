@@ -1,6 +1,7 @@
 import type { ImapFlow } from 'imapflow';
 import { outcomeOfAppendFailure, type RecipientOutcome } from '../../core/delivery-outcome';
 import { classifyError } from '../../core/errors';
+import { defaultPort } from '../../core/tls-decision';
 import type { StoredDeliveryTarget } from '../../db/delivery-targets';
 import { connectImap } from '../imap-connect';
 import { allRecipients, type Parcel, type TargetClient } from './target-client';
@@ -44,14 +45,12 @@ export function imapAppendTarget(target: StoredDeliveryTarget, timeoutMs: number
     (
       await connectImap(
         {
-          protocol: 'imap',
           host: target.host ?? '',
-          port: target.port ?? 143,
+          port: target.port ?? defaultPort('imap', target.tlsMode),
           tlsMode: target.tlsMode,
           tlsCa: target.tlsCa,
           allowInvalidCertificates: target.allowInvalidCertificates,
           authMethod: 'password',
-          folders: { mode: 'inbox' },
           username: target.username ?? '',
           authzid,
           secret: target.password ?? '',
@@ -107,7 +106,10 @@ export function imapAppendTarget(target: StoredDeliveryTarget, timeoutMs: number
     for (let i = 0; i < logins.length; i += target.maxConnections) {
       await Promise.all(
         logins.slice(i, i + target.maxConnections).map(async ([address, { accountId, indexes }]) => {
-          const outcomes = await appendAll(address, indexes.map((n) => parcels[n]));
+          const outcomes = await appendAll(
+            address,
+            indexes.map((n) => parcels[n]),
+          );
           indexes.forEach((n, k) => results[n].set(accountId, outcomes[k]));
         }),
       );

@@ -2,6 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import nodemailer from 'nodemailer';
 import { outcomeOfReply, type RecipientOutcome } from '../../core/delivery-outcome';
+import { defaultPort } from '../../core/tls-decision';
 import type { StoredDeliveryTarget } from '../../db/delivery-targets';
 import type { Parcel, TargetClient } from './target-client';
 
@@ -52,7 +53,7 @@ export function smtpTarget(target: StoredDeliveryTarget, timeoutMs: number): Tar
     maxMessages: 1000,
     lmtp: target.kind === 'lmtp',
     host: target.host ?? 'localhost',
-    port: target.port ?? undefined,
+    port: target.port ?? (target.socketPath === null ? defaultPort(target.kind === 'lmtp' ? 'lmtp' : 'smtp', target.tlsMode) : undefined),
     secure: target.tlsMode === 'direct',
     ignoreTLS: target.tlsMode === 'disabled',
     tls: {

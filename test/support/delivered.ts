@@ -11,7 +11,10 @@ export function deliveredCounts(delivered: readonly Buffer[], originals: readonl
   const counts = originals.map(() => 0);
   for (const d of delivered) {
     const i = originals.findIndex(
-      (o) => d.length >= o.length && d.subarray(d.length - o.length).equals(o) && TRACE_HEADERS.test(d.subarray(0, d.length - o.length).toString('latin1')),
+      (o) =>
+        d.length >= o.length &&
+        d.subarray(d.length - o.length).equals(o) &&
+        TRACE_HEADERS.test(d.subarray(0, d.length - o.length).toString('latin1')),
     );
     if (i >= 0) counts[i]++;
   }

@@ -21,10 +21,15 @@ export async function addUser(prefix = 'u'): Promise<DovecotUser> {
   // empty uid, gid, gecos, home, shell: the userdb's default_fields fill them
   await appendFile(path.join(testEnv.dovecotDir(), 'passwd'), `${user.name}:{PLAIN}${user.password}::::::\n`);
   // Dovecot checks the passwd-file for changes at most once a second: wait until it knows the user.
-  await waitFor(`Dovecot to know user ${user.name}`, async () => {
-    await run('doveadm', ['-c', conf(), 'user', user.name]);
-    return true;
-  }, 10_000, 200);
+  await waitFor(
+    `Dovecot to know user ${user.name}`,
+    async () => {
+      await run('doveadm', ['-c', conf(), 'user', user.name]);
+      return true;
+    },
+    10_000,
+    200,
+  );
   return user;
 }
 
@@ -90,10 +95,15 @@ export async function setQuota(user: DovecotUser, kib: number): Promise<void> {
   const file = path.join(testEnv.dovecotDir(), 'passwd');
   const others = (await readFile(file, 'utf8')).split('\n').filter((l) => l && !l.startsWith(`${user.name}:`));
   await writeFile(file, [...others, `${user.name}:{PLAIN}${user.password}::::::userdb_quota_rule=*:storage=${kib}K`, ''].join('\n'));
-  await waitFor(`Dovecot to see the quota of ${user.name}`, async () => {
-    const { stdout } = await run('doveadm', ['-c', conf(), 'user', user.name]);
-    return stdout.includes(`storage=${kib}K`);
-  }, 10_000, 200);
+  await waitFor(
+    `Dovecot to see the quota of ${user.name}`,
+    async () => {
+      const { stdout } = await run('doveadm', ['-c', conf(), 'user', user.name]);
+      return stdout.includes(`storage=${kib}K`);
+    },
+    10_000,
+    200,
+  );
 }
 
 /** Whether a full mailbox answers LMTP with 452 (temporary) or 552 (permanent); reloads Dovecot. */
@@ -101,10 +111,15 @@ export async function setQuotaFullTempfail(tempfail: boolean): Promise<void> {
   await writeFile(path.join(testEnv.dovecotDir(), 'quota-full.conf'), `quota_full_tempfail = ${tempfail ? 'yes' : 'no'}\n`);
   await run('doveadm', ['-c', conf(), 'reload']);
   // The reload restarts the services; wait until LMTP answers again with the new setting.
-  await waitFor('Dovecot to take the quota setting', async () => {
-    const { stdout } = await run('doveconf', ['-c', conf(), '-h', 'quota_full_tempfail']);
-    return stdout.trim() === (tempfail ? 'yes' : 'no');
-  }, 10_000, 200);
+  await waitFor(
+    'Dovecot to take the quota setting',
+    async () => {
+      const { stdout } = await run('doveconf', ['-c', conf(), '-h', 'quota_full_tempfail']);
+      return stdout.trim() === (tempfail ? 'yes' : 'no');
+    },
+    10_000,
+    200,
+  );
 }
 
 /** How many messages a folder of the user holds on the server (doveadm, no login). */

@@ -38,7 +38,9 @@ const SENDER = 'sender@remote.example';
 
 /** A message with the usual fields first, then `extra` (raw header text, without its final line break), then a short body. */
 function withHeaders(subject: string, extra: string, body = `body${CRLF}`): Buffer {
-  const head = [`From: Sender <${SENDER}>`, `Subject: ${subject}`, `Message-ID: <${subject.replace(/\W/g, '-')}@remote.example>`].join(CRLF);
+  const head = [`From: Sender <${SENDER}>`, `Subject: ${subject}`, `Message-ID: <${subject.replace(/\W/g, '-')}@remote.example>`].join(
+    CRLF,
+  );
   return Buffer.from(head + CRLF + (extra ? extra + CRLF : '') + CRLF + body, 'latin1');
 }
 
@@ -87,7 +89,11 @@ export const PATHOLOGICAL_SHAPES: readonly PathologicalShape[] = [
   },
   {
     name: 'many short header fields',
-    build: (bytes) => withHeaders('many fields', lines(bytes, (i) => `X-${i % 10}: v`)),
+    build: (bytes) =>
+      withHeaders(
+        'many fields',
+        lines(bytes, (i) => `X-${i % 10}: v`),
+      ),
     expect: expectOrdinaryFields('many fields'),
   },
   {
@@ -97,7 +103,11 @@ export const PATHOLOGICAL_SHAPES: readonly PathologicalShape[] = [
   },
   {
     name: 'lines without colons',
-    build: (bytes) => withHeaders('no colons', lines(bytes, () => 'a header line without its colon')),
+    build: (bytes) =>
+      withHeaders(
+        'no colons',
+        lines(bytes, () => 'a header line without its colon'),
+      ),
     expect: expectOrdinaryFields('no colons'),
   },
   {
@@ -184,7 +194,10 @@ export function hostileCorpus(): HostileMessage[] {
     ...shapes,
     {
       name: '10,000 recipients in To and Cc',
-      raw: withHeaders('ten thousand recipients', `To: ${recipients(10_000, (i) => `rcpt${i}`)}${CRLF}Cc: ${recipients(10_000, (i) => `cc${i}`)}`),
+      raw: withHeaders(
+        'ten thousand recipients',
+        `To: ${recipients(10_000, (i) => `rcpt${i}`)}${CRLF}Cc: ${recipients(10_000, (i) => `cc${i}`)}`,
+      ),
       expect: { ...expectOrdinaryFields('ten thousand recipients'), firstCandidates: ['rcpt0@remote.example', 'rcpt1@remote.example'] },
     },
     {
@@ -227,7 +240,10 @@ export function hostileCorpus(): HostileMessage[] {
     },
     {
       name: 'raw NUL bytes in header values',
-      raw: Buffer.from(`From: a\0b <nul@remote.example>${CRLF}Subject: raw\0nul${CRLF}To: x\0y@local.test, ok@local.test${CRLF}${CRLF}body${CRLF}`, 'latin1'),
+      raw: Buffer.from(
+        `From: a\0b <nul@remote.example>${CRLF}Subject: raw\0nul${CRLF}To: x\0y@local.test, ok@local.test${CRLF}${CRLF}body${CRLF}`,
+        'latin1',
+      ),
       expect: { envelopeSender: 'nul@remote.example' },
     },
     {

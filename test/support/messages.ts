@@ -29,7 +29,10 @@ export function buildMessage(spec: MessageSpec = {}): Buffer {
 
 /** Printable text lines of about `bytes` bytes, base64-looking like an attachment. */
 export function textOfSize(bytes: number): Buffer {
-  const line = (i: number) => randomBytes(57).toString('base64').replace(/^./, i % 7 === 0 ? 'Q' : 'A');
+  const line = (i: number) =>
+    randomBytes(57)
+      .toString('base64')
+      .replace(/^./, i % 7 === 0 ? 'Q' : 'A');
   const lines: string[] = [];
   let size = 0;
   for (let i = 0; size < bytes; i++) {
@@ -50,13 +53,19 @@ export function mixedCorpus(): Buffer[] {
     buildMessage({ subject: 'dots', body: `.leading dot${CRLF}..two dots${CRLF}.${CRLF}. space${CRLF}...${CRLF}end${CRLF}` }),
     buildMessage({
       subject: 'latin1',
-      headers: [['Content-Type', 'text/plain; charset=iso-8859-1'], ['Content-Transfer-Encoding', '8bit']],
+      headers: [
+        ['Content-Type', 'text/plain; charset=iso-8859-1'],
+        ['Content-Transfer-Encoding', '8bit'],
+      ],
       body: Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0xff, 0xfe, 0x80, 0x0d, 0x0a]),
     }),
     buildMessage({ subject: 'nul byte', body: Buffer.from('before\u0000after\r\n', 'latin1') }),
     buildMessage({
       subject: 'malformed',
-      headers: [['Content-Type', 'multipart/mixed; boundary="never-closed'], ['MIME-Version', '1.0']],
+      headers: [
+        ['Content-Type', 'multipart/mixed; boundary="never-closed'],
+        ['MIME-Version', '1.0'],
+      ],
       body: `--never-closed${CRLF}Content-Type: text/plain${CRLF}broken header line without colon${CRLF}${CRLF}part${CRLF}--wrong--${CRLF}`,
     }),
     Buffer.from(`this is not even a header${CRLF}no colon here${CRLF}${CRLF}body${CRLF}`),

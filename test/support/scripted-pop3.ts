@@ -6,10 +6,7 @@ export interface LineServer {
 }
 
 /** A loopback server that greets (POP3 +OK by default) and hands each CRLF-terminated line to `onLine`. */
-export async function lineServer(
-  onLine: (line: string, socket: net.Socket) => void,
-  greeting = '+OK scripted',
-): Promise<LineServer> {
+export async function lineServer(onLine: (line: string, socket: net.Socket) => void, greeting = '+OK scripted'): Promise<LineServer> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -37,11 +34,7 @@ export async function lineServer(
   };
 }
 
-const stuffed = (body: Buffer): string =>
-  body
-    .toString('latin1')
-    .replace(/^\./gm, '..')
-    .concat('.\r\n');
+const stuffed = (body: Buffer): string => body.toString('latin1').replace(/^\./gm, '..').concat('.\r\n');
 
 export interface ScriptedPop3 extends LineServer {
   /** the mailbox; sessions see it as it was at login and remove their DELEs at QUIT */
@@ -85,8 +78,11 @@ export async function scriptedPop3(options: ScriptedPop3Options): Promise<Script
         return socket.write(`+OK\r\n${(session.view ?? []).map((m, i) => `${i + 1} ${m.length}\r\n`).join('')}.\r\n`);
       case 'UIDL':
         if (!options.uidl) return socket.write('-ERR unknown command\r\n');
-        if (arg !== undefined) return socket.write(message && options.uidlOf ? `+OK ${n} ${options.uidlOf(message)}\r\n` : '-ERR no such message\r\n');
-        return socket.write(`+OK\r\n${(session.view ?? []).map((m, i) => (options.uidlOf ? `${i + 1} ${options.uidlOf(m)}\r\n` : '')).join('')}.\r\n`);
+        if (arg !== undefined)
+          return socket.write(message && options.uidlOf ? `+OK ${n} ${options.uidlOf(message)}\r\n` : '-ERR no such message\r\n');
+        return socket.write(
+          `+OK\r\n${(session.view ?? []).map((m, i) => (options.uidlOf ? `${i + 1} ${options.uidlOf(m)}\r\n` : '')).join('')}.\r\n`,
+        );
       case 'TOP': {
         if (!options.top || !message) return socket.write('-ERR no\r\n');
         const end = message.indexOf('\r\n\r\n');

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../api/app';
 import { createWorkflowControl, type StatusView } from '../../api/workflow-control';
@@ -55,7 +56,11 @@ export class TestSystem {
     const system = new TestSystem(db, taskQueue, connection, new Client({ connection }), keyFile);
     system.adminToken = await system.createToken('admin');
     const app = createApp(
-      { pool: db.pool, keyring: loadKeyring({ kind: 'file', path: keyFile }), workflows: createWorkflowControl(connection, 'default', taskQueue) },
+      {
+        pool: db.pool,
+        keyring: loadKeyring({ kind: 'file', path: keyFile }),
+        workflows: createWorkflowControl(connection, 'default', taskQueue),
+      },
       (line) => system.apiLog.push(line),
     );
     await new Promise<void>((resolve) => {
@@ -205,4 +210,25 @@ export class TestSystem {
     await this.db.drop();
     await rm(path.dirname(this.keyFile), { recursive: true, force: true });
   }
+}
+
+/**
+ * The TestSystem of the enclosing describe: started before its tests, closed after them. The
+ * returned object stands for the system once started (a test file's own before hooks run later).
+ */
+export function useTestSystem(options?: Parameters<typeof TestSystem.start>[0]): TestSystem {
+  let started: TestSystem | null = null;
+  before(async () => {
+    started = await TestSystem.start(options);
+  });
+  after(async () => {
+    await started?.close();
+  });
+  return new Proxy({} as TestSystem, {
+    get(_, key) {
+      if (!started) throw new Error('the test system starts in a before hook: use it inside tests and hooks');
+      const value: unknown = Reflect.get(started, key, started);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(started) : value;
+    },
+  });
 }

@@ -46,7 +46,10 @@ const MAX_LINE = 4096;
 
 /** The command verb of a client line: POP3's first word, IMAP's word after the tag (two words for UID ...). */
 function verbOf(line: string, protocol: ProxiedProtocol): string {
-  const words = line.trim().split(' ', 3).map((w) => w.toUpperCase());
+  const words = line
+    .trim()
+    .split(' ', 3)
+    .map((w) => w.toUpperCase());
   if (protocol === 'pop3') return words[0] ?? '';
   return words[1] === 'UID' ? `UID ${words[2] ?? ''}` : (words[1] ?? '');
 }

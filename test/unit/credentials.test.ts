@@ -69,7 +69,11 @@ describe('OAuth2', () => {
       refreshToken: null,
     });
     assert.equal((readTokenAnswer(200, { access_token: 'a', refresh_token: 'r2' }) as { refreshToken: string }).refreshToken, 'r2');
-    assert.deepEqual(readTokenAnswer(200, {}), { ok: false, kind: 'protocol', message: 'the token endpoint answered 200 without an access_token' });
+    assert.deepEqual(readTokenAnswer(200, {}), {
+      ok: false,
+      kind: 'protocol',
+      message: 'the token endpoint answered 200 without an access_token',
+    });
     const revoked = readTokenAnswer(400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
     assert.equal(revoked.ok === false && revoked.kind, 'reauth');
     assert.match(revoked.ok === false ? revoked.message : '', /^reauthorization needed: .*invalid_grant: Token has been expired/);
@@ -82,14 +86,20 @@ describe('OAuth2', () => {
     assert.deepEqual(google, { provider: 'google', tokenEndpoint: 'https://oauth2.googleapis.com/token', clientId: 'c', scope: null });
     const microsoft = resolveOAuth(null, { provider: 'microsoft', clientId: 'c' });
     assert.ok('scope' in microsoft && /IMAP\.AccessAsUser\.All.*offline_access/.test(microsoft.scope ?? ''));
-    assert.deepEqual(resolveOAuth(null, { provider: 'custom', clientId: 'c' }), { field: 'oauth.tokenEndpoint', message: 'is required for provider custom' });
+    assert.deepEqual(resolveOAuth(null, { provider: 'custom', clientId: 'c' }), {
+      field: 'oauth.tokenEndpoint',
+      message: 'is required for provider custom',
+    });
     assert.deepEqual(resolveOAuth(null, { clientId: 'c' }), {
       field: 'oauth.provider',
       message: 'is required for authMethod xoauth2 (google, microsoft or custom)',
     });
     const switched = resolveOAuth(microsoft, { provider: 'google' });
     assert.deepEqual(switched, google);
-    assert.deepEqual(resolveOAuth(google as never, { scope: 'https://mail.google.com/' }), { ...google, scope: 'https://mail.google.com/' });
+    assert.deepEqual(resolveOAuth(google as never, { scope: 'https://mail.google.com/' }), {
+      ...google,
+      scope: 'https://mail.google.com/',
+    });
   });
 });
 
@@ -113,7 +123,13 @@ describe('API tokens', () => {
     assert.ok(parsed);
     assert.equal(parsed.id, token.id);
     assert.equal(secretMatches(parsed.secret, token.secretHash), true);
-    assert.equal(secretMatches(parsed.secret.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), token.secretHash), false);
+    assert.equal(
+      secretMatches(
+        parsed.secret.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
+        token.secretHash,
+      ),
+      false,
+    );
     assert.equal(parseApiToken('Bearer nonsense'), null);
     assert.equal(parseApiToken(`${token.token}x`), null);
   });

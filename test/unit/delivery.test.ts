@@ -64,7 +64,10 @@ describe('delivery outcomes', () => {
   });
 
   test('retry waits double from the base and stop at 30 minutes', () => {
-    assert.deepEqual([1, 2, 3, 4].map((n) => deliveryRetryDelayMs(n, 30_000)), [30_000, 60_000, 120_000, 240_000]);
+    assert.deepEqual(
+      [1, 2, 3, 4].map((n) => deliveryRetryDelayMs(n, 30_000)),
+      [30_000, 60_000, 120_000, 240_000],
+    );
     assert.equal(deliveryRetryDelayMs(20, 30_000), 30 * 60_000);
     assert.equal(deliveryRetryDelayMs(1, 1000), 1000);
   });
@@ -76,10 +79,28 @@ describe('delivery routing', () => {
     { accountId: 'b', address: 'b@two.test', domainTargetId: null },
   ];
   test('each recipient follows its domain; null is the built-in store', () => {
-    assert.deepEqual([...routeRecipients(homes, { mode: 'domain' })], [['a', 'lmtp-1'], ['b', 'store']]);
+    assert.deepEqual(
+      [...routeRecipients(homes, { mode: 'domain' })],
+      [
+        ['a', 'lmtp-1'],
+        ['b', 'store'],
+      ],
+    );
   });
   test('an account override sends every recipient the same way', () => {
-    assert.deepEqual([...routeRecipients(homes, { mode: 'store' })], [['a', 'store'], ['b', 'store']]);
-    assert.deepEqual([...routeRecipients(homes, { mode: 'target', targetId: 'smtp-9' })], [['a', 'smtp-9'], ['b', 'smtp-9']]);
+    assert.deepEqual(
+      [...routeRecipients(homes, { mode: 'store' })],
+      [
+        ['a', 'store'],
+        ['b', 'store'],
+      ],
+    );
+    assert.deepEqual(
+      [...routeRecipients(homes, { mode: 'target', targetId: 'smtp-9' })],
+      [
+        ['a', 'smtp-9'],
+        ['b', 'smtp-9'],
+      ],
+    );
   });
 });

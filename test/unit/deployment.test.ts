@@ -9,7 +9,11 @@ const root = path.resolve(__dirname, '../../..');
 const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true });
 const libSh = readFileSync(path.join(root, 'scripts/lib.sh'), 'utf8');
 /** A VAR="value" line of scripts/lib.sh. */
-const shellValue = (name: string): string => libSh.split('\n').find((l) => l.startsWith(`${name}="`))?.slice(name.length + 2, -1) ?? '';
+const shellValue = (name: string): string =>
+  libSh
+    .split('\n')
+    .find((l) => l.startsWith(`${name}="`))
+    ?.slice(name.length + 2, -1) ?? '';
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
 
 describe('configuration and deployment files agree', () => {
@@ -45,7 +49,10 @@ describe('configuration and deployment files agree', () => {
     }
     assert.ok(compose.services.worker.deploy.replicas >= 2, 'several workers on one task queue');
     const healthFile = compose.services.worker.environment.MAILPULL_HEALTH_FILE;
-    assert.ok(healthFile && compose.services.worker.healthcheck.test.join(' ').includes(healthFile), "the worker's health check reads the file it keeps");
+    assert.ok(
+      healthFile && compose.services.worker.healthcheck.test.join(' ').includes(healthFile),
+      "the worker's health check reads the file it keeps",
+    );
   });
 
   test('the README documents every variable', () => {
@@ -61,9 +68,6 @@ describe('configuration and deployment files agree', () => {
 
   test('without a secret key nothing starts; one source only', () => {
     assert.throws(() => loadConfig({ DATABASE_URL: 'postgres://x' }), /MAILPULL_SECRET_KEY or MAILPULL_SECRET_KEY_FILE is required/);
-    assert.throws(
-      () => loadConfig({ DATABASE_URL: 'postgres://x', MAILPULL_SECRET_KEY: 'a', MAILPULL_SECRET_KEY_FILE: '/k' }),
-      /not both/,
-    );
+    assert.throws(() => loadConfig({ DATABASE_URL: 'postgres://x', MAILPULL_SECRET_KEY: 'a', MAILPULL_SECRET_KEY_FILE: '/k' }), /not both/);
   });
 });

@@ -19,7 +19,15 @@ describe('GroupCommitter', () => {
       },
       { messages: 3, bytes: 100 },
     );
-    for (const [item, size] of [[1, 10], [2, 10], [3, 10], [4, 90], [5, 20], [6, 1]]) await committer.add(item, size);
+    for (const [item, size] of [
+      [1, 10],
+      [2, 10],
+      [3, 10],
+      [4, 90],
+      [5, 20],
+      [6, 1],
+    ])
+      await committer.add(item, size);
     await committer.drain();
     assert.deepEqual(groups, [[1, 2, 3], [4, 5], [6]]);
     assert.equal(maxRunning, 1);

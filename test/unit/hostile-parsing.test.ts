@@ -77,7 +77,9 @@ describe('header section', () => {
   });
 
   test('fields unfolded, names lower-cased, lines without a colon skipped', () => {
-    const fields = parseHeaders(Buffer.from('Subject: a\r\n\tb\r\n c\r\nno colon\r\n continued\r\nX-A:\x00\xe9\r\n\r\nTo: body@x\r\n', 'latin1'));
+    const fields = parseHeaders(
+      Buffer.from('Subject: a\r\n\tb\r\n c\r\nno colon\r\n continued\r\nX-A:\x00\xe9\r\n\r\nTo: body@x\r\n', 'latin1'),
+    );
     assert.deepEqual(fields, [
       { name: 'subject', value: 'a b c' },
       { name: 'x-a', value: '\0\xe9' },
@@ -158,7 +160,11 @@ describe('linear time: time(4n) < 10·time(n) + 5 ms', () => {
       const n = 256 * 1024;
       const small = unit.repeat(n / unit.length);
       const large = unit.repeat((4 * n) / unit.length);
-      await assertLinear(`"${unit}"`, () => receivedForAddresses(small, 1e9), () => receivedForAddresses(large, 1e9));
+      await assertLinear(
+        `"${unit}"`,
+        () => receivedForAddresses(small, 1e9),
+        () => receivedForAddresses(large, 1e9),
+      );
     }
   });
 
@@ -167,7 +173,11 @@ describe('linear time: time(4n) < 10·time(n) + 5 ms', () => {
     for (const unit of ['"', '<', '<>', ',', '(', '()', '\\', '(\\', '"<a@b>"', 'g:', 'a@', 'a @ ', 'a@[']) {
       const small = unit.repeat(n / unit.length);
       const large = unit.repeat((4 * n) / unit.length);
-      await assertLinear(`"${unit}"`, () => addressparser(small), () => addressparser(large));
+      await assertLinear(
+        `"${unit}"`,
+        () => addressparser(small),
+        () => addressparser(large),
+      );
     }
   });
 });

@@ -26,10 +26,7 @@ function decodeInChunks(wire: Buffer, cuts: number[]): { body: Buffer; rest: Buf
 }
 
 describe('MultilineDecoder', () => {
-  const message = Buffer.from(
-    '.starts with dot\r\n..two\r\nnul \u0000 and 8-bit \u00e9\u00ff\r\n.\r\n\r\n.\r\nend\r\n',
-    'latin1',
-  );
+  const message = Buffer.from('.starts with dot\r\n..two\r\nnul \u0000 and 8-bit \u00e9\u00ff\r\n.\r\n\r\n.\r\nend\r\n', 'latin1');
 
   test('undoes dot-stuffing and keeps every other byte, including the final CRLF', () => {
     assert.ok(decodeInChunks(stuff(message), []).body.equals(message));

@@ -47,14 +47,26 @@ describe('takeBatch', () => {
   const message = (uid: string, size: number) => ({ ...ref(uid), size });
   const queue = [message('a', 10), message('b', 500), message('c', 10), message('d', 10)];
   test('takes what fits the byte budget, in order', () => {
-    assert.deepEqual(takeBatch(queue, 1e9).map((m) => m.uid), ['a', 'b', 'c', 'd']);
-    assert.deepEqual(takeBatch(queue.slice(2), 15).map((m) => m.uid), ['c']);
+    assert.deepEqual(
+      takeBatch(queue, 1e9).map((m) => m.uid),
+      ['a', 'b', 'c', 'd'],
+    );
+    assert.deepEqual(
+      takeBatch(queue.slice(2), 15).map((m) => m.uid),
+      ['c'],
+    );
   });
   test('keeps order: a later small message does not jump a large one', () => {
-    assert.deepEqual(takeBatch(queue, 20).map((m) => m.uid), ['a']);
+    assert.deepEqual(
+      takeBatch(queue, 20).map((m) => m.uid),
+      ['a'],
+    );
   });
   test('a single message larger than the budget still goes, alone', () => {
-    assert.deepEqual(takeBatch(queue.slice(1), 100).map((m) => m.uid), ['b']);
+    assert.deepEqual(
+      takeBatch(queue.slice(1), 100).map((m) => m.uid),
+      ['b'],
+    );
     assert.deepEqual(takeBatch([], 100), []);
   });
 });
@@ -80,6 +92,7 @@ describe('TLS decision', () => {
     assert.equal(defaultPort('pop3', 'direct'), 995);
     assert.equal(defaultPort('imap', 'detect'), 143);
     assert.equal(defaultPort('imap', 'direct'), 993);
+    assert.deepEqual([defaultPort('smtp', 'detect'), defaultPort('smtp', 'direct'), defaultPort('lmtp', 'direct')], [25, 465, 24]);
     assert.equal(portAfterChange('imap', { port: 143, tlsMode: 'detect' }, { tlsMode: 'direct' }), 993);
   });
   test('the status warns about plaintext and about unchecked certificates, nothing else', () => {

@@ -39,7 +39,8 @@ describe('IMAP response codes (RFC 5530)', () => {
     assert.equal(imapRefusalKind('NO', null, false), 'protocol');
   });
 
-  const loginError = (fields: Record<string, unknown>): Error => Object.assign(new Error('Command failed'), { authenticationFailed: true }, fields);
+  const loginError = (fields: Record<string, unknown>): Error =>
+    Object.assign(new Error('Command failed'), { authenticationFailed: true }, fields);
 
   test('imapflow login errors: only a refusal of the credentials is auth', () => {
     assert.equal(imapError(loginError({ responseStatus: 'NO', serverResponseCode: 'AUTHENTICATIONFAILED' }), 1000).kind, 'auth');
@@ -114,23 +115,30 @@ describe('POP3 replies', () => {
   });
   test('listings: numbers and values, junk skipped', () => {
     const body = Buffer.from('1 120\r\n2\t  abc\r\n  3 x y\r\nfoo bar\r\n4\r\n12345678901 big\r\n5 last');
-    assert.deepEqual([...parseListing(body)], [
-      [1, '120'],
-      [2, 'abc'],
-      [3, 'x'],
-      [5, 'last'],
-    ]);
+    assert.deepEqual(
+      [...parseListing(body)],
+      [
+        [1, '120'],
+        [2, 'abc'],
+        [3, 'x'],
+        [5, 'last'],
+      ],
+    );
   });
   test('unique ids with bytes outside 0x21-0x7E (a NUL) are escaped, so they stay distinct and storable', () => {
     const body = Buffer.concat([Buffer.from('1 a'), Buffer.from([0x00, 0xff]), Buffer.from('b\r\n2 a%00b\r\n3 plain\r\n')]);
-    assert.deepEqual([...parseListing(body)], [
-      [1, 'a%00%FFb'],
-      [2, 'a%2500b'],
-      [3, 'plain'],
-    ]);
+    assert.deepEqual(
+      [...parseListing(body)],
+      [
+        [1, 'a%00%FFb'],
+        [2, 'a%2500b'],
+        [3, 'plain'],
+      ],
+    );
   });
   test('a listing of 100,000 messages parses in linear time', () => {
-    const listing = (n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => `${i + 1} uid-${i}-0123456789abcdef\r\n`).join(''));
+    const listing = (n: number): Buffer =>
+      Buffer.from(Array.from({ length: n }, (_, i) => `${i + 1} uid-${i}-0123456789abcdef\r\n`).join(''));
     const time = (body: Buffer): number => {
       const started = process.hrtime.bigint();
       assert.ok(parseListing(body).size > 0);

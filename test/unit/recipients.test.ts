@@ -54,10 +54,7 @@ describe('chooseRecipients', () => {
   ]);
 
   test('only existing local accounts, deduplicated', () => {
-    assert.deepEqual(chooseRecipients(['ann@local.test', 'x@remote.test', 'bob@local.test', 'ann@local.test'], local, 'OWNER'), [
-      'A',
-      'B',
-    ]);
+    assert.deepEqual(chooseRecipients(['ann@local.test', 'x@remote.test', 'bob@local.test', 'ann@local.test'], local, 'OWNER'), ['A', 'B']);
   });
 
   test('nobody resolvable → the fallback', () => {

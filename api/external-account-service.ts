@@ -1,0 +1,108 @@
+import { sameMailbox } from '../core/mailbox-identity';
+import { getAccount } from '../db/accounts';
+import { getTarget } from '../db/delivery-targets';
+import {
+  getExternalAccountSettings,
+  insertExternalAccount,
+  setAccessExpiry,
+  setReauthorization,
+  updateExternalAccount,
+  type ExternalAccountSettings,
+  type OAuthSettings,
+} from '../db/external-accounts';
+import { inTransaction, type Pool } from '../db/pool';
+import { saveSecrets, secretsSet, type SecretName } from '../db/secrets';
+import { resetIndex } from '../db/uid-index';
+import type { Keyring } from '../secrets/keyring';
+import { conflict, invalid, notFound } from './http-errors';
+import { resolveOAuth } from './oauth-settings';
+import { protocolMismatch, type OAuthInput } from './schemas';
+
+export type CredentialInput = { password?: string; oauth?: OAuthInput };
+export type StoredForUpdate = { id: string; settings: ExternalAccountSettings; secrets: ReadonlySet<SecretName> };
+
+/** The secrets a create or update writes (null removes one): only those of the account's auth method are kept. */
+function secretChanges(authMethod: ExternalAccountSettings['authMethod'], input: CredentialInput, oauthChanged: boolean) {
+  const changes: Partial<Record<SecretName, string | null>> = {};
+  if (authMethod !== 'xoauth2') {
+    changes.password = input.password;
+    for (const name of ['oauth_client_secret', 'oauth_refresh_token', 'oauth_access_token'] as const) changes[name] = null;
+    return changes;
+  }
+  changes.password = null;
+  changes.oauth_client_secret = input.oauth?.clientSecret;
+  changes.oauth_refresh_token = input.oauth?.refreshToken;
+  // a token minted for other settings or another grant is not reused
+  if (oauthChanged || input.oauth?.refreshToken) changes.oauth_access_token = null;
+  return changes;
+}
+
+/**
+ * Creating and changing external accounts: the checks the schema cannot make, the OAuth2
+ * settings, which secrets to keep, and a fresh index when the account points at another mailbox;
+ * settings and secrets are written in one transaction.
+ */
+export function externalAccountService({ pool, keyring }: { pool: Pool; keyring: Keyring }) {
+  const requireAccount = async (field: string, accountId: string): Promise<void> => {
+    if (!(await getAccount(pool, accountId))) throw invalid(field, `account ${accountId} does not exist`);
+  };
+
+  /** Checks what the schema alone cannot: options of the other protocol, the forward-to account, the OAuth2 settings. */
+  const checkSettings = async (account: ExternalAccountSettings, input: CredentialInput): Promise<void> => {
+    const mismatch = protocolMismatch(account);
+    if (mismatch) throw invalid(mismatch.field, mismatch.message);
+    if (input.oauth && account.authMethod !== 'xoauth2') throw invalid('oauth', 'OAuth2 settings need authMethod xoauth2');
+    if (account.forwardToAccountId) await requireAccount('forwardToAccountId', account.forwardToAccountId);
+    if (account.delivery.mode === 'target' && !(await getTarget(pool, account.delivery.targetId))) {
+      throw invalid('deliveryTarget', `delivery target ${account.delivery.targetId} does not exist`);
+    }
+  };
+
+  /** Resolves the OAuth2 settings (xoauth2 only) and writes settings and secrets in one transaction. */
+  const save = async (stored: StoredForUpdate | null, settings: ExternalAccountSettings, input: CredentialInput): Promise<string> => {
+    let oauth: OAuthSettings | null = null;
+    if (settings.authMethod === 'xoauth2') {
+      const resolved = resolveOAuth(stored?.settings.oauth ?? null, input.oauth ?? {});
+      if ('field' in resolved) throw invalid(resolved.field, resolved.message);
+      oauth = resolved;
+    }
+    const next = { ...settings, oauth };
+    await checkSettings(next, input);
+    const oauthChanged = JSON.stringify(stored?.settings.oauth ?? null) !== JSON.stringify(oauth);
+    const changes = secretChanges(next.authMethod, input, oauthChanged);
+    const has = (name: SecretName): boolean => (changes[name] === undefined ? !!stored?.secrets.has(name) : changes[name] !== null);
+    if (next.authMethod === 'xoauth2' && !has('oauth_refresh_token')) {
+      throw invalid('oauth.refreshToken', "is required: the refresh token from the provider's consent flow (see README: OAuth2)");
+    }
+    if (next.authMethod !== 'xoauth2' && !has('password')) throw invalid('password', `is required for authMethod ${next.authMethod}`);
+    return inTransaction(pool, async (tx) => {
+      const accountId = stored ? stored.id : await insertExternalAccount(tx, next);
+      if (stored && !(await updateExternalAccount(tx, stored.id, next))) throw notFound('external account', stored.id);
+      // Another mailbox starts a fresh index and delivery generation: nothing learned about the old one may delete there.
+      if (stored && !sameMailbox(stored.settings, next) && (await resetIndex(tx, accountId, true)) === 'busy') {
+        throw conflict('a collection cycle of this account is running; change the server or username when it has finished');
+      }
+      await saveSecrets(tx, keyring, accountId, changes);
+      if (changes.oauth_access_token === null) await setAccessExpiry(tx, accountId, null);
+      if (changes.oauth_refresh_token || next.authMethod !== 'xoauth2') await setReauthorization(tx, accountId, null);
+      return accountId;
+    });
+  };
+
+  /** What an update starts from: the stored settings and which secrets are set. */
+  const storedForUpdate = async (externalId: string): Promise<StoredForUpdate> => {
+    const settings = await getExternalAccountSettings(pool, externalId);
+    if (!settings) throw notFound('external account', externalId);
+    const secrets = (await secretsSet(pool, [externalId])).get(externalId) ?? new Set<SecretName>();
+    return { id: externalId, settings, secrets };
+  };
+
+  /** A new refresh token from the provider's consent flow: collection resumes. */
+  const setRefreshToken = async (externalId: string, refreshToken: string): Promise<void> => {
+    const stored = await storedForUpdate(externalId);
+    if (stored.settings.authMethod !== 'xoauth2') throw invalid('authMethod', 'this account does not use xoauth2; set a password instead');
+    await save(stored, stored.settings, { oauth: { refreshToken } });
+  };
+
+  return { requireAccount, save, storedForUpdate, setRefreshToken };
+}

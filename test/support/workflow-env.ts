@@ -1,0 +1,99 @@
+import { Context } from '@temporalio/activity';
+import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { randomBytes } from 'node:crypto';
+import type { Activities } from '../../activities';
+import { WORKFLOW_BUNDLE } from '../../worker/bundle';
+import { statusQuery, workflowIdFor, type AccountStatus } from '../../workflows/definitions';
+import type { externalAccountWorkflow } from '../../workflows/external-account';
+import { waitFor } from './env';
+import { batch, heldSummary, listed } from './summaries';
+
+/** Temporal's time-skipping test server, started by the tests from the launcher scripts/test-server.sh prints. */
+export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
+  const path = process.env.MAILPULL_TEST_SERVER_BIN;
+  if (!path) throw new Error('MAILPULL_TEST_SERVER_BIN is not set: run "npm run test:workflows" (Java and Maven: scripts/setup.sh --test)');
+  // The stubs fail activities on purpose; their stack traces would bury the test report.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+}
+
+type Name = keyof Activities;
+export interface Call {
+  name: Name;
+  args: unknown[];
+  /** when the attempt was scheduled, on the test server's (skipping) clock */
+  at: number;
+}
+
+/** The activities of one account as stubs a test replaces one by one; every attempt is logged. */
+export class StubActivities {
+  readonly calls: Call[] = [];
+  impl: Activities = {
+    loadSchedule: () => Promise.resolve({ state: 'active', intervalSeconds: 3600, push: false, backlog: 0 }),
+    listNew: () => Promise.resolve(listed(0)),
+    downloadBatch: () => Promise.resolve(batch()),
+    deliverHeldMessages: () => Promise.resolve(heldSummary()),
+    applyDeletePolicy: () => Promise.resolve({ removed: 0 }),
+    waitForNewMail: () => Promise.resolve('off'),
+  };
+
+  /** What the worker runs: each call logged, then passed to the current stub. */
+  activities(): Activities {
+    const logged = {} as Record<Name, (...args: unknown[]) => Promise<unknown>>;
+    for (const name of Object.keys(this.impl) as Name[]) {
+      logged[name] = (...args: unknown[]) => {
+        this.calls.push({ name, args, at: Context.current().info.currentAttemptScheduledTimestampMs });
+        return (this.impl[name] as (...a: unknown[]) => Promise<unknown>)(...args);
+      };
+    }
+    return logged as unknown as Activities;
+  }
+
+  of(name: Name): Call[] {
+    return this.calls.filter((c) => c.name === name);
+  }
+}
+
+/** A worker on the test server running the built workflow bundle against stub activities. */
+export async function withAccountWorkflow(
+  env: TestWorkflowEnvironment,
+  stubs: StubActivities,
+  test: (handle: WorkflowHandleWithFirstExecutionRunId<typeof externalAccountWorkflow>) => Promise<void>,
+): Promise<void> {
+  const taskQueue = `wf-${randomBytes(6).toString('hex')}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: WORKFLOW_BUNDLE },
+    activities: stubs.activities(),
+  });
+  await worker.runUntil(async () => {
+    const externalAccountId = randomBytes(8).toString('hex');
+    const handle = await env.client.workflow.start<typeof externalAccountWorkflow>('externalAccountWorkflow', {
+      taskQueue,
+      workflowId: workflowIdFor(externalAccountId),
+      args: [{ externalAccountId }],
+    });
+    try {
+      await test(handle);
+    } finally {
+      await handle.terminate().catch(() => undefined);
+    }
+  });
+}
+
+export const statusOf = (handle: WorkflowHandle): Promise<AccountStatus> => handle.query(statusQuery);
+
+/** Polls the status (in real time, no skipping) until it satisfies the probe. */
+export const waitForStatus = (handle: WorkflowHandle, what: string, probe: (s: AccountStatus) => boolean): Promise<AccountStatus> =>
+  waitFor(
+    what,
+    async () => {
+      const s = await statusOf(handle);
+      return probe(s) ? s : undefined;
+    },
+    20_000,
+    20,
+  );

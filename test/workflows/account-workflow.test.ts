@@ -1,0 +1,138 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { authBackoffMs } from '../../core/auth-backoff';
+import { connectNowSignal } from '../../workflows/definitions';
+import { waitFor } from '../support/env';
+import { batch, heldSummary, listed } from '../support/summaries';
+import { startTimeSkipping, statusOf, StubActivities, waitForStatus, withAccountWorkflow } from '../support/workflow-env';
+
+const now = (): number => Context.current().info.currentAttemptScheduledTimestampMs;
+const SECOND = 1000;
+
+/** The account workflow's timing on Temporal's time-skipping test server: hours of schedule in milliseconds. */
+describe('account workflow timing', () => {
+  let env: TestWorkflowEnvironment;
+  before(async () => {
+    env = await startTimeSkipping();
+  });
+  after(async () => {
+    await env?.teardown();
+  });
+
+  test('authentication failures wait the interval, then twice as long each time; Connect Now ends the backoff', async () => {
+    const stubs = new StubActivities();
+    stubs.impl.loadSchedule = () => Promise.resolve({ state: 'active', intervalSeconds: 60, push: false, backlog: 0 });
+    stubs.impl.listNew = () =>
+      Promise.reject(ApplicationFailure.create({ type: 'auth', message: 'authentication failed', nonRetryable: true }));
+    await withAccountWorkflow(env, stubs, async (handle) => {
+      await waitForStatus(handle, 'the first failure', (s) => s.authBackoff?.failures === 1);
+      await env.sleep(4 * 60 * SECOND);
+      const status = await waitForStatus(handle, 'the third failure', (s) => s.authBackoff?.failures === 3);
+      assert.equal(status.authBackoff?.delaySeconds, authBackoffMs(60 * SECOND, 3) / SECOND);
+      assert.equal(status.phase, 'waiting');
+      const at = stubs.of('listNew').map((c) => c.at);
+      assert.equal(at.length, 3, 'one login per cycle: an auth failure is not retried within the cycle');
+      assertNear(at[1] - at[0], authBackoffMs(60 * SECOND, 1));
+      assertNear(at[2] - at[1], authBackoffMs(60 * SECOND, 2));
+
+      const pressedAt = await env.currentTimeMs();
+      await handle.signal(connectNowSignal);
+      await waitFor('a login at once', () => stubs.of('listNew').length === 4);
+      assertNear(stubs.of('listNew')[3].at, pressedAt);
+      assert.equal((await statusOf(handle)).authBackoff?.failures, 1, 'the count starts again after Connect Now');
+    });
+  });
+
+  test('Connect Now during a cycle queues exactly one more cycle, which follows at once', async () => {
+    const stubs = new StubActivities();
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    stubs.impl.listNew = () => Promise.resolve(listed(1));
+    stubs.impl.downloadBatch = async () => {
+      if (stubs.of('downloadBatch').length === 1) await released;
+      return batch({ delivered: 1 });
+    };
+    await withAccountWorkflow(env, stubs, async (handle) => {
+      await waitForStatus(handle, 'the first download', (s) => s.phase === 'downloading');
+      await handle.signal(connectNowSignal);
+      await handle.signal(connectNowSignal);
+      assert.equal((await statusOf(handle)).rerunQueued, true);
+      release();
+      const status = await waitForStatus(handle, 'two cycles', (s) => s.counts.cycles === 2 && s.phase === 'waiting');
+      assert.equal(status.rerunQueued, false);
+      assert.equal(status.counts.delivered, 2);
+      const logins = stubs.of('listNew');
+      assert.equal(logins.length, 2, 'two presses during one cycle queue one rerun');
+      assertNear(logins[1].at - logins[0].at, 0, 2 * SECOND);
+    });
+  });
+
+  test('push pauses after a failed cycle and listens again after a good one', async () => {
+    const stubs = new StubActivities();
+    let failing = true;
+    stubs.impl.loadSchedule = () => Promise.resolve({ state: 'active', intervalSeconds: 600, push: true, backlog: 0 });
+    let endIdle!: () => void;
+    const idleEnded = new Promise<'off'>((r) => (endIdle = () => r('off')));
+    stubs.impl.waitForNewMail = () => idleEnded;
+    stubs.impl.listNew = () =>
+      failing ? Promise.reject(ApplicationFailure.create({ type: 'network', message: 'connection reset' })) : Promise.resolve(listed(0));
+    await withAccountWorkflow(env, stubs, async (handle) => {
+      await env.sleep(2 * 60 * SECOND);
+      let status = await waitForStatus(handle, 'a failed cycle', (s) => s.lastRun?.outcome === 'failed' && s.phase === 'waiting');
+      assert.equal(status.push, 'paused');
+      assert.equal(stubs.of('listNew').length, 5, 'network trouble is retried within the cycle, 5 attempts');
+      assert.equal(stubs.of('waitForNewMail').length, 0);
+
+      // The test server does not skip time while an activity runs, as IDLE does: Connect Now instead.
+      failing = false;
+      await handle.signal(connectNowSignal);
+      status = await waitForStatus(handle, 'a good cycle listening', (s) => s.lastRun?.outcome === 'ok' && s.push === 'listening');
+      assert.equal(status.counts.failedCycles, 1);
+      await waitFor('IDLE held', () => stubs.of('waitForNewMail').length === 1);
+      // An activity in flight keeps the test server from skipping time, for the tests that follow too.
+      endIdle();
+      await waitForStatus(handle, 'IDLE ended', (s) => s.push === 'off');
+    });
+  });
+
+  test('held messages are tried again when due, between cycles, until a target takes them', async () => {
+    const stubs = new StubActivities();
+    const due: number[] = [];
+    const backlogAt = (n: number, nextMs: number) => ({ backlog: n, quarantined: 0, nextAttemptAt: new Date(nextMs).toISOString() });
+    stubs.impl.listNew = () => Promise.resolve(listed(2));
+    stubs.impl.downloadBatch = () => {
+      due.push(now() + 30 * SECOND);
+      return Promise.resolve(batch({ held: 2, remaining: 0, deliveryError: '451 try later', backlog: backlogAt(2, due[0]) }));
+    };
+    stubs.impl.deliverHeldMessages = () => {
+      if (due.length === 1) {
+        due.push(now() + 90 * SECOND);
+        return Promise.resolve(heldSummary({ held: 1, deliveryError: '451 still later', backlog: backlogAt(2, due[1]) }));
+      }
+      return Promise.resolve(heldSummary({ delivered: 2 }));
+    };
+    await withAccountWorkflow(env, stubs, async (handle) => {
+      let status = await waitForStatus(handle, 'messages held', (s) => s.delivery.backlog === 2 && s.phase === 'waiting');
+      assert.equal(status.delivery.lastError?.message, '451 try later');
+      await env.sleep(5 * 60 * SECOND);
+      status = await waitForStatus(handle, 'the backlog taken', (s) => s.delivery.backlog === 0);
+      const retries = stubs.of('deliverHeldMessages');
+      assert.deepEqual(
+        retries.map((c) => c.args[1]),
+        ['due', 'due'],
+      );
+      assertNear(retries[0].at, due[0]);
+      assertNear(retries[1].at, due[1]);
+      assert.equal(status.counts.delivered, 2);
+      assert.equal(status.delivery.lastError, null);
+      assert.equal(stubs.of('listNew').length, 1, 'retries between cycles do not start a cycle');
+    });
+  });
+});
+
+function assertNear(actual: number, expected: number, toleranceMs = SECOND): void {
+  assert.ok(Math.abs(actual - expected) <= toleranceMs, `${actual} ms is not within ${toleranceMs} ms of ${expected} ms`);
+}

@@ -1,0 +1,152 @@
+import type { BatchSummary, DeliveryBacklog, HeldSummary, ListSummary } from '../activities';
+import { authBackoffMs } from '../core/auth-backoff';
+import { addTally, emptyTally, handledIn } from '../core/tally';
+import type { AccountStatus, Failure, RunSummary } from './definitions';
+
+/**
+ * The account workflow's bookkeeping, apart from its control flow: what each step's summary
+ * changes in the status the API shows and in the run being recorded. Pure: times come in as
+ * arguments, so it is deterministic in a workflow and testable without one.
+ */
+
+export function initialStatus(externalAccountId: string, carried?: AccountStatus): AccountStatus {
+  const fresh: AccountStatus = {
+    externalAccountId,
+    phase: 'starting',
+    disabledReason: null,
+    authBackoff: null,
+    progress: null,
+    tls: null,
+    tlsWarning: null,
+    push: 'off',
+    pushError: null,
+    lastPushAt: null,
+    lastResync: null,
+    lastRun: null,
+    delivery: { backlog: 0, quarantined: 0, nextAttemptAt: null, lastError: null },
+    lastError: null,
+    nextRunAt: null,
+    rerunQueued: false,
+    counts: { cycles: 0, failedCycles: 0, delivered: 0, recognized: 0, removed: 0, quarantined: 0 },
+  };
+  return { ...fresh, ...carried, delivery: { ...fresh.delivery, ...carried?.delivery }, counts: { ...fresh.counts, ...carried?.counts } };
+}
+
+export function startRun(at: string): RunSummary {
+  const zero = { onServer: 0, newOnServer: 0, downloadedBytes: 0, removed: 0, tooLarge: 0, skipped: 0 };
+  return { startedAt: at, finishedAt: at, outcome: 'ok', resyncedFolders: [], ...emptyTally(), ...zero };
+}
+
+/**
+ * The messages held for a delivery target. Summaries in histories recorded before the names were
+ * unified call it `pending` (loadSchedule: `heldPending`); replaying them must read the same.
+ */
+export const backlogIn = (b: { backlog?: number; pending?: number; heldPending?: number }): number =>
+  b.backlog ?? b.pending ?? b.heldPending ?? 0;
+
+/** Connect Now or a changed configuration: ends an authentication backoff, queues a rerun if a cycle runs. */
+export function noteRunRequested(status: AccountStatus): void {
+  status.authBackoff = null;
+  status.rerunQueued = status.phase !== 'waiting' && status.phase !== 'disabled';
+}
+
+/** What the last delivery attempt left behind; a delivery error stays until the backlog is gone. */
+export function noteDelivery(status: AccountStatus, backlog: DeliveryBacklog, deliveryError: string | null, at: string): void {
+  status.delivery.backlog = backlogIn(backlog);
+  status.delivery.quarantined = backlog.quarantined;
+  status.delivery.nextAttemptAt = backlog.nextAttemptAt;
+  if (deliveryError) status.delivery.lastError = { message: deliveryError, at };
+  else if (status.delivery.backlog === 0) status.delivery.lastError = null;
+}
+
+/** A retry of the held messages; counted in the running cycle's run, if there is one. */
+export function noteHeldRetry(status: AccountStatus, run: RunSummary | null, held: HeldSummary, at: string): void {
+  addTally(status.counts, held);
+  // still held: they were held by an earlier run, not by this one
+  if (run) addTally(run, { ...held, held: 0 });
+  noteDelivery(status, held.backlog, held.deliveryError, at);
+}
+
+/** A retry of the held messages between cycles that failed as a whole: tried again in a minute. */
+export function noteHeldRetryFailed(status: AccountStatus, failure: Failure, now: number): void {
+  status.delivery.lastError = { message: failure.message, at: new Date(now).toISOString() };
+  status.delivery.nextAttemptAt = new Date(now + 60_000).toISOString();
+}
+
+export function noteListing(status: AccountStatus, run: RunSummary, listed: ListSummary, at: string): void {
+  status.tls = listed.tls;
+  status.tlsWarning = listed.tlsWarning;
+  if (listed.resyncedFolders.length > 0) status.lastResync = { folders: listed.resyncedFolders, at };
+  run.resyncedFolders = listed.resyncedFolders;
+  run.onServer = listed.onServer;
+  run.newOnServer = listed.newOnServer;
+  run.tooLarge = listed.tooLarge;
+  run.skipped = listed.skipped;
+  status.phase = 'downloading';
+  status.progress = { done: 0, total: listed.pending };
+}
+
+/**
+ * One downloaded batch; returns how many messages are left to download this cycle: none once a
+ * target answers "later", and none when the batch changed nothing (another would do the same).
+ */
+export function noteBatch(status: AccountStatus, run: RunSummary, batch: BatchSummary, remainingBefore: number, at: string): number {
+  const handled = handledIn(batch);
+  if (handled === 0 && batch.remaining >= remainingBefore) return 0;
+  addTally(run, batch);
+  addTally(status.counts, batch);
+  run.downloadedBytes += batch.bytes;
+  noteDelivery(status, batch.backlog, batch.deliveryError, at);
+  const done = (status.progress?.done ?? 0) + handled;
+  status.progress = { done, total: Math.max(status.progress?.total ?? 0, done + batch.remaining) };
+  return batch.held > 0 ? 0 : batch.remaining;
+}
+
+export function noteRemoved(status: AccountStatus, run: RunSummary, removed: number): void {
+  run.removed = removed;
+  status.counts.removed += removed;
+  status.lastError = null;
+  status.authBackoff = null;
+}
+
+/** A cycle that failed: an authentication failure earns a growing wait; a disabled account just skipped it. */
+export function noteCycleFailed(status: AccountStatus, run: RunSummary, failure: Failure, intervalMs: number, at: string): void {
+  if (failure.kind === 'auth') {
+    const failures = (status.authBackoff?.failures ?? 0) + 1;
+    status.authBackoff = { failures, delaySeconds: authBackoffMs(intervalMs, failures) / 1000 };
+  }
+  if (failure.kind === 'inactive') {
+    run.outcome = 'skipped';
+    return;
+  }
+  run.outcome = 'failed';
+  status.counts.failedCycles++;
+  status.lastError = { ...failure, at };
+}
+
+export function finishRun(status: AccountStatus, run: RunSummary, at: string): void {
+  status.progress = null;
+  status.counts.cycles++;
+  run.finishedAt = at;
+  status.lastRun = run;
+}
+
+/** After a cycle: waiting, or waiting for a new OAuth2 grant if the provider refused the old one. */
+export function noteCycleEnded(status: AccountStatus): void {
+  const reauth = status.lastError?.kind === 'reauth' && status.lastRun?.outcome === 'failed';
+  status.phase = reauth ? 'reauthorization_needed' : 'waiting';
+  if (reauth) status.disabledReason = status.lastError?.message ?? null;
+}
+
+/** How long to wait for the next cycle: the interval, or the authentication backoff. */
+export const nextWaitMs = (status: AccountStatus, intervalMs: number): number =>
+  status.authBackoff ? status.authBackoff.delaySeconds * 1000 : intervalMs;
+
+/**
+ * IMAP push for the next wait. After a failed cycle only the schedule retries: new mail that a
+ * failing cycle cannot take would otherwise wake the account again at once, in a loop.
+ */
+export function pushModeFor(status: AccountStatus, active: boolean, push: boolean): 'off' | 'paused' | 'on' {
+  if (!active || !push) return 'off';
+  return status.lastRun?.outcome === 'failed' ? 'paused' : 'on';
+}
