@@ -9,14 +9,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 
-"$ROOT/scripts/setup.sh" --test
-cd "$ROOT"
-npm run --silent build
-
-CHAOS_DIR="$DATA_DIR/chaos"
-rm -rf "$CHAOS_DIR"; mkdir -p "$CHAOS_DIR"
-trap 'stop_test_servers "$CHAOS_DIR"' EXIT
 # fsync on: the restarts must find what was committed, as in production
-start_test_servers "$CHAOS_DIR" "${MAILPULL_TEST_PORT_BASE:-40000}" on
-
+start_bench_servers chaos --test "${MAILPULL_TEST_PORT_BASE:-40000}"
+cd "$ROOT"
 node dist/bench/chaos.js

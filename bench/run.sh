@@ -4,14 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 
-"$ROOT/scripts/setup.sh" --bench
-cd "$ROOT"
-npm run --silent build
-
-BENCH_DIR="$DATA_DIR/bench"
-rm -rf "$BENCH_DIR"; mkdir -p "$BENCH_DIR"
-trap 'stop_test_servers "$BENCH_DIR"' EXIT
 # A durable database (fsync on), as in production: fetchmail's LMTP target fsyncs too.
-start_test_servers "$BENCH_DIR" 30000 on
-
+start_bench_servers bench --bench 30000
+cd "$ROOT"
 node dist/bench/collect-vs-peers.js

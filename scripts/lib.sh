@@ -57,6 +57,19 @@ start_test_servers() {
   export MAILPULL_TEST_PG_DIR="$dir/postgres" MAILPULL_TEST_TEMPORAL_DIR="$dir/temporal"
 }
 
+# For benchmarks: installs what is missing (setup.sh SETUP_FLAG), builds, and starts the private
+# servers under $DATA_DIR/NAME on ports offset by BASE, PostgreSQL fsync on (as in production);
+# they stop when the calling script exits.
+start_bench_servers() {
+  local name=$1 setup_flag=$2 base=$3
+  "$ROOT/scripts/setup.sh" "$setup_flag"
+  (cd "$ROOT" && npm run --silent build)
+  BENCH_RUN_DIR="$DATA_DIR/$name"
+  rm -rf "$BENCH_RUN_DIR"; mkdir -p "$BENCH_RUN_DIR"
+  trap 'stop_test_servers "$BENCH_RUN_DIR"' EXIT
+  start_test_servers "$BENCH_RUN_DIR" "$base" on
+}
+
 stop_test_servers() {
   local dir=$1
   "$ROOT/scripts/dovecot.sh" stop "$dir/dovecot" || true

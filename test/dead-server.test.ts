@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { describe, test } from 'node:test';
 import { waitFor } from './support/env';
 import { useTestSystem } from './support/system';
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { unusedPort } from './support/ports';
 
 describe('a dead mail server', () => {
   const sys = useTestSystem();
@@ -21,7 +13,7 @@ describe('a dead mail server', () => {
       ownerAccountId: owner.id,
       name: 'dead',
       host: '127.0.0.1',
-      port: await closedPort(),
+      port: await unusedPort(),
       username: 'u',
       password: 'p',
     });

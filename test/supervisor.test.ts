@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -10,16 +9,9 @@ import { temporal } from '@temporalio/proto';
 import { generateKey } from '../secrets/secret-box';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { testEnv, waitFor } from './support/env';
+import { unusedPort } from './support/ports';
 
 const DIST = path.resolve(__dirname, '..');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const alive = (pid: number): boolean => {
   try {
@@ -68,7 +60,7 @@ describe('npm start supervisor (worker, API and a child that ignores SIGTERM)', 
           MAILPULL_TASK_QUEUE: taskQueue,
           MAILPULL_SECRET_KEY_FILE: path.join(dir, 'keys'),
           API_HOST: '127.0.0.1',
-          API_PORT: String(await freePort()),
+          API_PORT: String(await unusedPort()),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },

@@ -1,24 +1,16 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { addUser, saveMessages } from './support/dovecot';
 import { waitFor } from './support/env';
 import { buildMessage } from './support/messages';
 import { TestSystem } from './support/system';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { unusedPort } from './support/ports';
 
 describe("the worker's Temporal SDK metrics", () => {
   let sys: TestSystem;
   let address = '';
   before(async () => {
-    address = `127.0.0.1:${await freePort()}`;
+    address = `127.0.0.1:${await unusedPort()}`;
     sys = await TestSystem.start({ workerEnv: { MAILPULL_WORKER_METRICS_ADDRESS: address } });
   });
   after(async () => {

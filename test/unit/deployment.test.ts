@@ -4,16 +4,10 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../../core/config';
+import { libShValue } from '../support/lib-sh';
 
 const root = path.resolve(__dirname, '../../..');
 const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true });
-const libSh = readFileSync(path.join(root, 'scripts/lib.sh'), 'utf8');
-/** A VAR="value" line of scripts/lib.sh. */
-const shellValue = (name: string): string =>
-  libSh
-    .split('\n')
-    .find((l) => l.startsWith(`${name}="`))
-    ?.slice(name.length + 2, -1) ?? '';
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
 
 describe('configuration and deployment files agree', () => {
@@ -35,11 +29,11 @@ describe('configuration and deployment files agree', () => {
   test('Temporal runs the versions the tests run, its schema set up by its own tool; every service restarts and has a health check', () => {
     const images = Object.values<{ image?: string }>(compose.services).map((s) => s.image ?? '');
     assert.ok(!images.some((i) => i.includes('auto-setup')), 'not the deprecated auto-setup image');
-    const server = shellValue('TEMPORAL_SERVER_VERSION');
+    const server = libShValue('TEMPORAL_SERVER_VERSION');
     assert.match(server, /^\d+\.\d+\.\d+$/);
     assert.equal(compose.services.temporal.image, `temporalio/server:${server}`);
     assert.equal(compose.services['temporal-schema'].image, `temporalio/admin-tools:${server}`);
-    assert.equal(compose.services['temporal-ui'].image, `temporalio/ui:${shellValue('TEMPORAL_UI_VERSION')}`);
+    assert.equal(compose.services['temporal-ui'].image, `temporalio/ui:${libShValue('TEMPORAL_UI_VERSION')}`);
     assert.match(compose.services['temporal-schema'].command.join('\n'), /update-schema -d \$\$schema\/temporal\/versioned/);
     assert.equal(compose.services.temporal.depends_on['temporal-schema'].condition, 'service_completed_successfully');
     for (const [name, service] of Object.entries<{ restart?: string; healthcheck?: unknown }>(compose.services)) {
