@@ -123,7 +123,7 @@ const externalAccountFields = {
   protocol: z.enum(['pop3', 'imap']),
   host,
   port: z.number().int().min(1).max(65535),
-  tlsMode: z.enum(['detect', 'direct', 'disabled']),
+  tlsMode: z.enum(['detect', 'starttls', 'direct', 'disabled']),
   tlsCa,
   allowInvalidCertificates: z.boolean(),
   authMethod: z.enum(['password', 'apop', 'xoauth2']),
@@ -227,7 +227,7 @@ const deliveryTargetFields = {
     .max(1000)
     .regex(/^\/[^\0\r\n]*$/, 'must be an absolute path to a unix socket')
     .nullable(),
-  tlsMode: z.enum(['detect', 'direct', 'disabled']),
+  tlsMode: z.enum(['detect', 'starttls', 'direct', 'disabled']),
   tlsCa,
   allowInvalidCertificates: z.boolean(),
   username: protocolSafe(320).nullable(),

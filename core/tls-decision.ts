@@ -1,5 +1,9 @@
-/** How an account wants its connection protected. */
-export type TlsMode = 'detect' | 'direct' | 'disabled';
+/**
+ * How an account wants its connection protected: `starttls` requires the upgrade (no plaintext
+ * login, ever), `detect` upgrades when the server offers it, `direct` is implicit TLS, `disabled`
+ * is plaintext.
+ */
+export type TlsMode = 'detect' | 'starttls' | 'direct' | 'disabled';
 /** How the connection actually ended up; the status shows it. */
 export type TlsOutcome = 'implicit' | 'starttls' | 'plaintext';
 
@@ -32,12 +36,16 @@ export function portAfterChange(
 
 /**
  * After the capability probe on a plaintext connection: upgrade with STLS/STARTTLS when the
- * account wants detection and the server offers it. A failed upgrade is an error for the caller,
- * never a reason to continue in plaintext.
+ * account wants it and the server offers it; `starttls` without the offer (a server without it, or
+ * a man in the middle who struck it from the capabilities) is refused before any login. A failed
+ * upgrade is an error for the caller, never a reason to continue in plaintext.
  */
-export function decideUpgrade(mode: TlsMode, serverOffersUpgrade: boolean): 'upgrade' | 'plaintext' {
+export function decideUpgrade(mode: TlsMode, serverOffersUpgrade: boolean): 'upgrade' | 'plaintext' | 'refuse' {
+  if (mode === 'starttls') return serverOffersUpgrade ? 'upgrade' : 'refuse';
   return mode === 'detect' && serverOffersUpgrade ? 'upgrade' : 'plaintext';
 }
+
+export const STARTTLS_REFUSED = 'tlsMode "starttls": the server does not offer STARTTLS/STLS, so no login is sent without TLS';
 
 /**
  * What the status warns about how the last connection was protected: nothing when TLS with a

@@ -3,7 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { classifyError, MailpullError } from '../core/errors';
 import { imapRefusalKind } from '../core/protocol-codes';
-import type { TlsOutcome } from '../core/tls-decision';
+import { decideUpgrade, STARTTLS_REFUSED, type TlsMode, type TlsOutcome } from '../core/tls-decision';
 import { redactCommand } from '../secrets/redact';
 import type { ConnectionSettings, Credentials } from '../core/mailbox-endpoint';
 
@@ -17,14 +17,23 @@ export interface ImapConnectOptions {
 }
 
 /**
- * imapflow, except that in `detect` mode a STARTTLS the server offers but then refuses is an
- * error: imapflow would continue in plaintext, which a man in the middle can force.
+ * imapflow, except that a STARTTLS the server offers but then refuses is an error (imapflow would
+ * continue in plaintext, which a man in the middle can force), and so is a server without
+ * STARTTLS when the mode requires it: imapflow calls this before it sends any login.
  */
 class StrictImapFlow extends ImapFlow {
+  constructor(
+    options: ConstructorParameters<typeof ImapFlow>[0],
+    private readonly tlsMode: TlsMode,
+  ) {
+    super(options);
+  }
+
   _failSTARTTLS(): false {
     if (this.capabilities.has('STARTTLS')) {
       throw new MailpullError('tls', 'the server offered STARTTLS but the upgrade failed; not continuing in plaintext');
     }
+    if (decideUpgrade(this.tlsMode, false) === 'refuse') throw new MailpullError('tls', STARTTLS_REFUSED);
     return false;
   }
 }
@@ -113,34 +122,37 @@ export async function connectImap(
   options: ImapConnectOptions,
 ): Promise<{ client: ImapFlow; tls: TlsOutcome }> {
   const direct = endpoint.tlsMode === 'direct';
-  const client = new StrictImapFlow({
-    host: endpoint.host,
-    port: endpoint.port,
-    secure: direct,
-    doSTARTTLS: endpoint.tlsMode === 'disabled' ? false : undefined,
-    servername: net.isIP(endpoint.host) ? undefined : endpoint.host,
-    tls: {
-      ca: endpoint.tlsCa ? [...tls.rootCertificates, endpoint.tlsCa] : undefined,
-      rejectUnauthorized: !endpoint.allowInvalidCertificates,
+  const client = new StrictImapFlow(
+    {
+      host: endpoint.host,
+      port: endpoint.port,
+      secure: direct,
+      doSTARTTLS: endpoint.tlsMode === 'disabled' ? false : undefined,
+      servername: net.isIP(endpoint.host) ? undefined : endpoint.host,
+      tls: {
+        ca: endpoint.tlsCa ? [...tls.rootCertificates, endpoint.tlsCa] : undefined,
+        rejectUnauthorized: !endpoint.allowInvalidCertificates,
+      },
+      auth:
+        endpoint.authMethod === 'xoauth2'
+          ? { user: endpoint.username, accessToken: endpoint.secret }
+          : { user: endpoint.username, pass: endpoint.secret, authzid: endpoint.authzid },
+      logger: endpoint.trace ? traceLogger(endpoint.trace) : false,
+      disableBinary: true,
+      maxLineLength: IMAP_MAX_LINE_BYTES,
+      maxLiteralSize: options.maxLiteralBytes ?? DEFAULT_MAX_LITERAL_BYTES,
+      maxResponseSize: (options.maxLiteralBytes ?? DEFAULT_MAX_LITERAL_BYTES) + IMAP_MAX_LINE_BYTES,
+      disableCompression: false,
+      greetingTimeout: options.timeoutMs,
+      connectionTimeout: options.timeoutMs,
+      socketTimeout: Math.max(options.timeoutMs, options.autoIdle ? options.autoIdle.maxIdleMs + 60_000 : 0),
+      ...(options.autoIdle
+        ? { autoIdleDelay: 100, maxIdleTime: options.autoIdle.maxIdleMs, missingIdleCommand: 'NOOP' as const }
+        : { disableAutoIdle: true }),
+      clientInfo: { name: 'mailpull' },
     },
-    auth:
-      endpoint.authMethod === 'xoauth2'
-        ? { user: endpoint.username, accessToken: endpoint.secret }
-        : { user: endpoint.username, pass: endpoint.secret, authzid: endpoint.authzid },
-    logger: endpoint.trace ? traceLogger(endpoint.trace) : false,
-    disableBinary: true,
-    maxLineLength: IMAP_MAX_LINE_BYTES,
-    maxLiteralSize: options.maxLiteralBytes ?? DEFAULT_MAX_LITERAL_BYTES,
-    maxResponseSize: (options.maxLiteralBytes ?? DEFAULT_MAX_LITERAL_BYTES) + IMAP_MAX_LINE_BYTES,
-    disableCompression: false,
-    greetingTimeout: options.timeoutMs,
-    connectionTimeout: options.timeoutMs,
-    socketTimeout: Math.max(options.timeoutMs, options.autoIdle ? options.autoIdle.maxIdleMs + 60_000 : 0),
-    ...(options.autoIdle
-      ? { autoIdleDelay: 100, maxIdleTime: options.autoIdle.maxIdleMs, missingIdleCommand: 'NOOP' as const }
-      : { disableAutoIdle: true }),
-    clientInfo: { name: 'mailpull' },
-  });
+    endpoint.tlsMode,
+  );
   // Errors also arrive as events; without a listener an 'error' event would end the process.
   client.on('error', () => undefined);
   try {

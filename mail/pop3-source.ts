@@ -1,7 +1,7 @@
 import { messageKey, type MessageRef, type ServerMessage } from '../core/download-plan';
 import { contentKeys } from '../core/content-key';
 import { MailpullError, withRef } from '../core/errors';
-import { decideUpgrade, type TlsOutcome } from '../core/tls-decision';
+import { decideUpgrade, STARTTLS_REFUSED, type TlsOutcome } from '../core/tls-decision';
 import { DEFAULT_DRAIN_BYTES, Pop3Client } from './pop3-client';
 import type { Fetched, Listing, MailSession, MailSource, RemovableRef } from './source';
 import type { MailboxEndpoint } from '../core/mailbox-endpoint';
@@ -166,7 +166,9 @@ export function createPop3Source(options: Pop3SourceOptions): MailSource {
         let outcome: TlsOutcome = implicitTls ? 'implicit' : 'plaintext';
         if (!implicitTls) {
           const capabilities = await client.capa();
-          if (decideUpgrade(endpoint.tlsMode, capabilities?.has('STLS') ?? false) === 'upgrade') {
+          const decision = decideUpgrade(endpoint.tlsMode, capabilities?.has('STLS') ?? false);
+          if (decision === 'refuse') throw new MailpullError('tls', STARTTLS_REFUSED);
+          if (decision === 'upgrade') {
             await client.startTls();
             outcome = 'starttls';
           }

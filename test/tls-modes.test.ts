@@ -75,8 +75,9 @@ for (const protocol of ['pop3', 'imap'] as const) {
       await saveMessages(user, [buildMessage()]);
     });
 
-    test('detect upgrades with STARTTLS/STLS on the plain port; direct is implicit TLS; disabled stays plaintext', async () => {
+    test('detect and starttls upgrade with STARTTLS/STLS on the plain port; direct is implicit TLS; disabled stays plaintext', async () => {
       assert.deepEqual(await probe(await endpoint(user, protocol, 'detect')), { tls: 'starttls', messages: 1 });
+      assert.deepEqual(await probe(await endpoint(user, protocol, 'starttls')), { tls: 'starttls', messages: 1 });
       assert.deepEqual(await probe(await endpoint(user, protocol, 'direct')), { tls: 'implicit', messages: 1 });
       assert.deepEqual(await probe(await endpoint(user, protocol, 'disabled')), { tls: 'plaintext', messages: 1 });
     });
@@ -129,6 +130,53 @@ describe('detect never falls back to plaintext after an offered upgrade fails', 
     const user = { name: 'someone', password: 'secret-pop3-pass' };
     await failure({ ...(await endpoint(user, 'pop3', 'detect')), port: server.port });
     assert.ok(!received.some((l) => /^(USER|PASS|APOP)/i.test(l)), received.join('\n'));
+  });
+});
+
+describe('starttls: a server that hides the upgrade (a man in the middle striking it) gets no login', () => {
+  const hidingImap = (received: string[]) =>
+    lineServer((line, socket) => {
+      received.push(line);
+      const [tag, verb] = line.split(' ');
+      if (/^CAPABILITY$/i.test(verb)) socket.write(`* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n${tag} OK done\r\n`);
+      else socket.write(`${tag} OK fine\r\n`);
+    }, '* OK scripted IMAP ready');
+  const hidingPop3 = (received: string[]) =>
+    lineServer((line, socket) => {
+      received.push(line);
+      if (/^CAPA$/i.test(line)) socket.write('+OK\r\nUSER\r\nUIDL\r\n.\r\n');
+      else socket.write('+OK\r\n');
+    });
+
+  test('IMAP: starttls refuses before LOGIN/AUTHENTICATE; detect would have logged in in plaintext', async (t) => {
+    const user = { name: 'someone', password: 'secret-imap-pass' };
+    const required: string[] = [];
+    const server = await hidingImap(required);
+    t.after(() => server.close());
+    const err = await failure({ ...(await endpoint(user, 'imap', 'starttls')), port: server.port });
+    assert.equal(err.kind, 'tls', err.message);
+    assert.match(err.message, /tlsMode "starttls": the server does not offer STARTTLS/);
+    assert.ok(!required.some((l) => /LOGIN|AUTHENTICATE/i.test(l)), required.join('\n'));
+
+    const detected: string[] = [];
+    const other = await hidingImap(detected);
+    t.after(() => other.close());
+    await failure({ ...(await endpoint(user, 'imap', 'detect')), port: other.port }).catch(() => undefined);
+    assert.ok(
+      detected.some((l) => /LOGIN|AUTHENTICATE/i.test(l)),
+      'detect logs in without TLS: the reason for starttls',
+    );
+  });
+
+  test('POP3: starttls refuses before USER/PASS/APOP/AUTH', async (t) => {
+    const received: string[] = [];
+    const server = await hidingPop3(received);
+    t.after(() => server.close());
+    const user = { name: 'someone', password: 'secret-pop3-pass' };
+    const err = await failure({ ...(await endpoint(user, 'pop3', 'starttls')), port: server.port });
+    assert.equal(err.kind, 'tls', err.message);
+    assert.ok(!received.some((l) => /^(USER|PASS|APOP|AUTH)/i.test(l)), received.join('\n'));
+    assert.ok(received.includes('CAPA'), 'it asked what the server offers');
   });
 });
 

@@ -56,6 +56,8 @@ export function smtpTarget(target: StoredDeliveryTarget, timeoutMs: number): Tar
     port: target.port ?? (target.socketPath === null ? defaultPort(target.kind === 'lmtp' ? 'lmtp' : 'smtp', target.tlsMode) : undefined),
     secure: target.tlsMode === 'direct',
     ignoreTLS: target.tlsMode === 'disabled',
+    // starttls: no AUTH and no message without the upgrade
+    requireTLS: target.tlsMode === 'starttls',
     tls: {
       ca: target.tlsCa ? [...tls.rootCertificates, target.tlsCa] : undefined,
       rejectUnauthorized: !target.allowInvalidCertificates,

@@ -78,6 +78,10 @@ describe('TLS decision', () => {
     assert.equal(decideUpgrade('disabled', true), 'plaintext');
     assert.equal(decideUpgrade('direct', true), 'plaintext');
   });
+  test('starttls upgrades when offered and refuses, before any login, when not', () => {
+    assert.equal(decideUpgrade('starttls', true), 'upgrade');
+    assert.equal(decideUpgrade('starttls', false), 'refuse');
+  });
   test('a default port follows a change of mode; an explicit or custom port stays', () => {
     const stored = { port: 110, tlsMode: 'detect' as const };
     assert.equal(portAfterChange('pop3', stored, { tlsMode: 'direct' }), 995);
@@ -89,6 +93,7 @@ describe('TLS decision', () => {
   test('default ports follow protocol and mode', () => {
     assert.equal(defaultPort('pop3', 'detect'), 110);
     assert.equal(defaultPort('pop3', 'disabled'), 110);
+    assert.equal(defaultPort('pop3', 'starttls'), 110);
     assert.equal(defaultPort('pop3', 'direct'), 995);
     assert.equal(defaultPort('imap', 'detect'), 143);
     assert.equal(defaultPort('imap', 'direct'), 993);
