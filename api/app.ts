@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { RateLimiter } from '../core/rate-limit';
 import type { ApiDeps } from './deps';
 import { requireToken } from './auth';
 import { ApiError } from './http-errors';
@@ -16,8 +18,19 @@ export function createApp(deps: ApiDeps, log: (line: string) => void = console.e
     await deps.pool.query('SELECT 1');
     return c.json({ ok: true });
   });
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: deps.limits.maxBodyBytes,
+      onError: (c) =>
+        c.json(
+          { error: 'payload_too_large', message: `the request body is larger than ${deps.limits.maxBodyBytes} bytes`, field: 'body' },
+          413,
+        ),
+    }),
+  );
   // after /health, which load balancers probe without a token
-  app.use('*', requireToken(deps.pool));
+  app.use('*', requireToken(deps.pool, new RateLimiter(deps.limits.requestsPerMinute)));
   app.route('/api/domains', domainRoutes(deps));
   app.route('/api/accounts', accountRoutes(deps));
   app.route('/api/external-accounts', externalAccountRoutes(deps));

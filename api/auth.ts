@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { findActiveApiToken, touchApiToken } from '../db/api-tokens';
+import type { RateLimiter } from '../core/rate-limit';
 import type { Pool } from '../db/pool';
 import { parseApiToken, secretMatches } from '../secrets/api-token';
 import { ApiError } from './http-errors';
@@ -9,8 +10,8 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
 const unauthorized = (message: string): ApiError =>
   new ApiError(401, { error: 'unauthorized', message }, { 'WWW-Authenticate': 'Bearer realm="mailpull"' });
 
-/** Every request needs a bearer token; a read-only token may only read. */
-export function requireToken(pool: Pool): MiddlewareHandler {
+/** Every request needs a bearer token; a read-only token may only read; each token has a request rate. */
+export function requireToken(pool: Pool, limiter: RateLimiter): MiddlewareHandler {
   return async (c, next) => {
     const header = c.req.header('authorization');
     if (!header) {
@@ -18,6 +19,15 @@ export function requireToken(pool: Pool): MiddlewareHandler {
     }
     const parsed = /^Bearer\s+(\S+)$/i.exec(header);
     const token = parsed ? parseApiToken(parsed[1]) : null;
+    // before the database is asked: a flood with one token costs nothing
+    const rate = token ? limiter.take(token.id, Date.now()) : null;
+    if (rate && !rate.allowed) {
+      throw new ApiError(
+        429,
+        { error: 'rate_limited', message: `too many requests with this token; try again in ${rate.retryAfterSeconds} s` },
+        { 'Retry-After': String(rate.retryAfterSeconds) },
+      );
+    }
     const stored = token ? await findActiveApiToken(pool, token.id) : null;
     if (!token || !stored || !secretMatches(token.secret, stored.secretHash)) throw unauthorized('invalid or revoked token');
     if (stored.scope === 'read' && !READ_METHODS.has(c.req.method)) {

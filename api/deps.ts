@@ -2,8 +2,16 @@ import type { Pool } from '../db/pool';
 import type { Keyring } from '../secrets/keyring';
 import type { WorkflowControl } from './workflow-control';
 
+export interface ApiLimits {
+  /** a larger request body is answered 413 */
+  maxBodyBytes: number;
+  /** requests per minute per API token (and as a burst), then 429 with Retry-After */
+  requestsPerMinute: number;
+}
+
 export interface ApiDeps {
   pool: Pool;
   keyring: Keyring;
   workflows: WorkflowControl;
+  limits: ApiLimits;
 }

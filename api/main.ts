@@ -15,7 +15,12 @@ async function main(): Promise<void> {
   await migrate(pool);
   await resealSecrets(pool, keyring, { onlyPlaintext: true });
   const connection = await Connection.connect({ address: config.temporalAddress });
-  const app = createApp({ pool, keyring, workflows: createWorkflowControl(connection, config.temporalNamespace, config.taskQueue) });
+  const app = createApp({
+    pool,
+    keyring,
+    workflows: createWorkflowControl(connection, config.temporalNamespace, config.taskQueue),
+    limits: { maxBodyBytes: config.apiMaxBodyBytes, requestsPerMinute: config.apiRateLimit },
+  });
   const server = serve({ fetch: app.fetch, hostname: config.apiHost, port: config.apiPort }, (info) => {
     console.log(`mailpull API listening on http://${config.apiHost}:${info.port}`);
   });

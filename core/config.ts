@@ -25,6 +25,8 @@ export const CONFIG_VARIABLES = [
   'MAILPULL_LOOP_REPORT_SECONDS',
   'MAILPULL_HEALTH_FILE',
   'MAILPULL_WORKER_METRICS_ADDRESS',
+  'MAILPULL_API_MAX_BODY_BYTES',
+  'MAILPULL_API_RATE_LIMIT',
 ] as const;
 
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
@@ -60,6 +62,10 @@ export interface Config {
   healthFile: string | null;
   /** host:port where the worker serves the Temporal SDK's Prometheus metrics; null: none */
   workerMetricsAddress: string | null;
+  /** the API answers 413 to larger request bodies */
+  apiMaxBodyBytes: number;
+  /** requests per minute per API token, then 429 */
+  apiRateLimit: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -102,6 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loopReportMs: positiveInt('MAILPULL_LOOP_REPORT_SECONDS', 300) * 1000,
     healthFile: read('MAILPULL_HEALTH_FILE') ?? null,
     workerMetricsAddress: read('MAILPULL_WORKER_METRICS_ADDRESS') ?? null,
+    apiMaxBodyBytes: positiveInt('MAILPULL_API_MAX_BODY_BYTES', 1024 * 1024),
+    apiRateLimit: positiveInt('MAILPULL_API_RATE_LIMIT', 600),
     protocolTrace: ['1', 'true', 'yes', 'on'].includes((read('MAILPULL_PROTOCOL_TRACE') ?? '').toLowerCase()),
     secretKeys: keyFile ? { kind: 'file', path: keyFile } : { kind: 'env', value: keyValue ?? '' },
   };

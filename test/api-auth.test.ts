@@ -66,7 +66,12 @@ describe('API authentication', () => {
   });
 
   test('the test covers every route the API has', () => {
-    const app = createApp({ pool: sys.db.pool, keyring: null as never, workflows: null as never });
+    const app = createApp({
+      pool: sys.db.pool,
+      keyring: null as never,
+      workflows: null as never,
+      limits: { maxBodyBytes: 1024, requestsPerMinute: 1 },
+    });
     const registered = app.routes
       .filter((r) => r.method !== 'ALL')
       .map((r) => `${r.method} ${r.path}`)

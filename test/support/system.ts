@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before } from 'node:test';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../api/app';
+import type { ApiLimits } from '../../api/deps';
 import { createWorkflowControl, type StatusView } from '../../api/workflow-control';
 import { insertApiToken } from '../../db/api-tokens';
 import { newApiToken, type TokenScope } from '../../secrets/api-token';
@@ -47,7 +48,8 @@ export class TestSystem {
     readonly keyFile: string,
   ) {}
 
-  static async start(options: { worker?: boolean; workerEnv?: Record<string, string> } = {}): Promise<TestSystem> {
+  /** `apiLimits` defaults to the production body limit and a rate no test's polling reaches. */
+  static async start(options: { worker?: boolean; workerEnv?: Record<string, string>; apiLimits?: ApiLimits } = {}): Promise<TestSystem> {
     const db = await createTestDatabase();
     const connection = await Connection.connect({ address: testEnv.temporalAddress() });
     const taskQueue = `test-${randomBytes(6).toString('hex')}`;
@@ -60,6 +62,7 @@ export class TestSystem {
         pool: db.pool,
         keyring: loadKeyring({ kind: 'file', path: keyFile }),
         workflows: createWorkflowControl(connection, 'default', taskQueue),
+        limits: options.apiLimits ?? { maxBodyBytes: 1024 * 1024, requestsPerMinute: 1_000_000 },
       },
       (line) => system.apiLog.push(line),
     );
