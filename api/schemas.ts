@@ -69,6 +69,8 @@ const mimeRecipients = z.strictObject({
     .min(1)
     .max(20)
     .default([...DEFAULT_RECIPIENT_HEADERS]),
+  /** also local accounts of other local domains than the owner's */
+  allDomains: z.boolean().default(false),
 });
 
 const folderName = protocolSafe(1000);
@@ -163,7 +165,7 @@ export const createExternalAccount = z.strictObject({
   intervalMinutes: externalAccountFields.intervalMinutes.default(30),
   maxMessageBytes: externalAccountFields.maxMessageBytes.default(null),
   deletePolicy: deletePolicy.default('never'),
-  mimeRecipients: mimeRecipients.default({ enabled: false, headers: [...DEFAULT_RECIPIENT_HEADERS] }),
+  mimeRecipients: mimeRecipients.default({ enabled: false, headers: [...DEFAULT_RECIPIENT_HEADERS], allDomains: false }),
   allowInvalidCertificates: externalAccountFields.allowInvalidCertificates.default(false),
   authMethod: externalAccountFields.authMethod.default('password'),
   folders: folders.default({ mode: 'inbox' }),

@@ -14,7 +14,17 @@ export interface RecipientOptions {
   enabled: boolean;
   /** header names to read; "Received" means the `for <addr>` clause of every Received header */
   headers: readonly string[];
+  /** deliver to local accounts of every local domain; else only to those of the owner's domain */
+  allDomains: boolean;
 }
+
+/**
+ * Which local domain MIME recipients may be in (null: any): the owner's, unless the account allows
+ * every domain, so one domain's users cannot route mail into another's mailboxes (IceWarp's
+ * "Domain POP").
+ */
+export const recipientDomainScope = (options: Pick<RecipientOptions, 'allDomains'>, ownerDomainId: string): string | null =>
+  options.allDomains ? null : ownerDomainId;
 
 /** An address worth looking up: has an '@', fits a mail path, no control characters (NUL breaks Postgres text). */
 function plausibleAddress(address: string): boolean {
@@ -30,7 +40,7 @@ function plausibleAddress(address: string): boolean {
  * Every address the configured headers name, lower-cased, in order of first appearance, at
  * most MAX_CANDIDATES of them.
  */
-export function candidateAddresses(headers: readonly HeaderField[], options: RecipientOptions): string[] {
+export function candidateAddresses(headers: readonly HeaderField[], options: Pick<RecipientOptions, 'enabled' | 'headers'>): string[] {
   if (!options.enabled) return [];
   const wanted = new Set(options.headers.map((h) => h.toLowerCase()));
   const found = new Set<string>();

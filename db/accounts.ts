@@ -44,12 +44,16 @@ export async function deleteAccount(db: Queryable, id: string): Promise<boolean>
 }
 
 /** address → id, for the given addresses that are enabled accounts of enabled local domains. */
-export async function findDeliverableAccounts(db: Queryable, addresses: readonly string[]): Promise<Map<string, string>> {
+export async function findDeliverableAccounts(
+  db: Queryable,
+  addresses: readonly string[],
+  domainId: string | null,
+): Promise<Map<string, string>> {
   if (addresses.length === 0) return new Map();
   const { rows } = await db.query<{ id: string; address: string }>(
     `SELECT a.id, lower(a.address) AS address FROM accounts a JOIN domains d ON d.id = a.domain_id
-      WHERE lower(a.address) = ANY($1::text[]) AND a.enabled AND d.enabled`,
-    [addresses.map((a) => a.toLowerCase())],
+      WHERE lower(a.address) = ANY($1::text[]) AND a.enabled AND d.enabled AND ($2::uuid IS NULL OR a.domain_id = $2)`,
+    [addresses.map((a) => a.toLowerCase()), domainId],
   );
   return new Map(rows.map((r) => [r.address, r.id]));
 }
@@ -61,4 +65,10 @@ export async function isDeliverable(db: Queryable, id: string): Promise<boolean>
     [id],
   );
   return rows.length > 0;
+}
+
+/** The domain an account belongs to. */
+export async function domainIdOf(db: Queryable, accountId: string): Promise<string | null> {
+  const { rows } = await db.query<{ domain_id: string }>('SELECT domain_id FROM accounts WHERE id = $1', [accountId]);
+  return rows[0]?.domain_id ?? null;
 }

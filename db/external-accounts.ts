@@ -27,7 +27,7 @@ export interface ExternalAccountSettings extends Omit<MailboxEndpoint, 'secret' 
   enabled: boolean;
   intervalSeconds: number;
   deletePolicy: DeletePolicy;
-  mimeRecipients: { enabled: boolean; headers: string[] };
+  mimeRecipients: { enabled: boolean; headers: string[]; allDomains: boolean };
   /** IMAP: recreate the remote folder path under the recipient's mailbox */
   mirrorFolders: boolean;
   /** IMAP: wait for new mail with IDLE between scheduled cycles */
@@ -95,6 +95,7 @@ interface Row {
   delete_after_days: number | null;
   mime_recipients: boolean;
   mime_headers: string[];
+  mime_all_domains: boolean;
   max_message_bytes: string | null;
   created_at: Date;
   updated_at: Date;
@@ -135,7 +136,7 @@ function toSettings(row: Row): ExternalAccountSettings {
     maxMessageBytes: row.max_message_bytes === null ? null : Number(row.max_message_bytes),
     intervalSeconds: row.interval_seconds,
     deletePolicy: toPolicy(row),
-    mimeRecipients: { enabled: row.mime_recipients, headers: row.mime_headers },
+    mimeRecipients: { enabled: row.mime_recipients, headers: row.mime_headers, allDomains: row.mime_all_domains },
     mirrorFolders: row.mirror_folders,
     push: row.push,
     receiveTime: row.receive_time === 'received_header' ? 'receivedHeader' : 'download',
@@ -178,6 +179,7 @@ const FIELDS = [
   'delete_after_days',
   'mime_recipients',
   'mime_headers',
+  'mime_all_domains',
   'allow_invalid_certificates',
   'auth_method',
   'folder_mode',
@@ -212,6 +214,7 @@ function values(input: ExternalAccountSettings): unknown[] {
     days,
     input.mimeRecipients.enabled,
     input.mimeRecipients.headers,
+    input.mimeRecipients.allDomains,
     input.allowInvalidCertificates,
     input.authMethod,
     input.folders.mode,

@@ -53,12 +53,24 @@ describe('delivery to recipients found in MIME headers', () => {
     assert.deepEqual(await subjects(local.dan.id), ['x-envelope-to']);
     assert.deepEqual(await subjects(local.eve.id), ['received']);
     assert.deepEqual(await subjects(local.fay.id), ['two'], 'stored once although named twice');
-    assert.deepEqual(await subjects(other.id), ['two']);
+    assert.deepEqual(await subjects(other.id), [], "another local domain's account gets nothing by default");
     assert.deepEqual(await subjects(local.gil.id), []);
     assert.deepEqual(await subjects(offDomain.id), []);
     assert.deepEqual(await subjects(owner.id), ['bcc', 'disabled', 'unknown']);
     const { rows } = await sys.db.pool.query<{ n: string }>('SELECT count(*) AS n FROM messages');
-    assert.equal(Number(rows[0].n), 10, 'one copy per resolved local recipient, nothing else');
+    assert.equal(Number(rows[0].n), 9, "one copy per resolved local recipient of the owner's domain, nothing else");
+  });
+
+  test("with allDomains, accounts of other local domains receive too; off, the owner's domain only", async () => {
+    const owner = await sys.localAccount('wide@route.test');
+    const far = await sys.localAccount('jo@far.test');
+    const user = await addUser();
+    await saveMessages(user, [buildMessage({ subject: 'far', to: 'jo@far.test' })]);
+    const external = await sys.pop3Account(owner, user, { mimeRecipients: { enabled: true, allDomains: true } });
+    assert.equal((external.mimeRecipients as { allDomains: boolean }).allDomains, true);
+    await sys.waitForCycles(external.id, 1);
+    assert.equal((await sys.storedMessages(far.id)).length, 1, 'delivered across domains, as the account allows');
+    assert.equal((await sys.storedMessages(owner.id)).length, 0);
   });
 
   test('with the option off everything goes to the owner', async () => {

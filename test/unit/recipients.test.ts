@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseHeaders } from '../../core/headers';
-import { DEFAULT_RECIPIENT_HEADERS, candidateAddresses, chooseRecipients } from '../../core/recipients';
+import { DEFAULT_RECIPIENT_HEADERS, candidateAddresses, chooseRecipients, recipientDomainScope } from '../../core/recipients';
 
 const all = { enabled: true, headers: DEFAULT_RECIPIENT_HEADERS };
 const headersOf = (text: string) => parseHeaders(Buffer.from(text.replace(/\n/g, '\r\n') + '\r\n\r\nbody\r\n', 'latin1'));
@@ -60,5 +60,12 @@ describe('chooseRecipients', () => {
   test('nobody resolvable → the fallback', () => {
     assert.deepEqual(chooseRecipients(['x@remote.test', 'nobody@local.test'], local, 'OWNER'), ['OWNER']);
     assert.deepEqual(chooseRecipients([], local, 'OWNER'), ['OWNER']);
+  });
+});
+
+describe('recipientDomainScope', () => {
+  test("the owner's domain by default, every local domain only when the account allows it", () => {
+    assert.equal(recipientDomainScope({ allDomains: false }, 'd1'), 'd1');
+    assert.equal(recipientDomainScope({ allDomains: true }, 'd1'), null);
   });
 });
