@@ -122,7 +122,11 @@ describe('HTTP API', () => {
     assert.equal(created.tlsMode, 'detect');
     assert.equal(created.intervalMinutes, 30);
     assert.equal(created.deletePolicy, 'never');
-    assert.deepEqual(created.mimeRecipients, { enabled: false, headers: ['To', 'CC', 'X-RCPT-TO', 'X-Envelope-To', 'Received'], allDomains: false });
+    assert.deepEqual(created.mimeRecipients, {
+      enabled: false,
+      headers: ['To', 'CC', 'X-RCPT-TO', 'X-Envelope-To', 'Received'],
+      allDomains: false,
+    });
     assert.equal(created.passwordSet, true);
     assert.equal(created.protocol, 'pop3');
     assert.equal(created.authMethod, 'password');
