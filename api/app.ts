@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { RateLimiter } from '../core/rate-limit';
 import type { ApiDeps } from './deps';
+import { auditChanges, auditRoutes } from './audit';
 import { requireToken } from './auth';
 import { ApiError } from './http-errors';
 import { accountRoutes } from './routes/accounts';
@@ -31,11 +32,13 @@ export function createApp(deps: ApiDeps, log: (line: string) => void = console.e
   );
   // after /health, which load balancers probe without a token
   app.use('*', requireToken(deps.pool, new RateLimiter(deps.limits.requestsPerMinute)));
+  app.use('/api/*', auditChanges(deps.pool, log));
   app.route('/api/domains', domainRoutes(deps));
   app.route('/api/accounts', accountRoutes(deps));
   app.route('/api/external-accounts', externalAccountRoutes(deps));
   app.route('/api/delivery-targets', deliveryTargetRoutes(deps));
   app.route('/api/quarantine', quarantineRoutes(deps));
+  app.route('/api/audit', auditRoutes(deps.pool));
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {

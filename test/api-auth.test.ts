@@ -12,7 +12,7 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 describe('API authentication', () => {
   const sys = useTestSystem({ worker: false });
-  let routes: { method: string; path: string; body?: unknown }[];
+  let routes: { method: string; path: string; body?: unknown; adminOnly?: boolean }[];
   before(async () => {
     const owner = await sys.localAccount('owner@auth-api.test');
     const domain = (await sys.ok('GET', '/api/domains')).domains[0];
@@ -62,6 +62,7 @@ describe('API authentication', () => {
       { method: 'GET', path: '/api/quarantine/1/raw' },
       { method: 'POST', path: '/api/quarantine/1/retry' },
       { method: 'DELETE', path: '/api/quarantine/1' },
+      { method: 'GET', path: '/api/audit', adminOnly: true },
     ];
   });
 
@@ -113,7 +114,7 @@ describe('API authentication', () => {
     const before = (await sys.ok('GET', '/api/external-accounts')).externalAccounts;
     for (const route of routes) {
       const res = await sys.api(route.method, route.path, route.body, token);
-      if (WRITES.has(route.method)) {
+      if (WRITES.has(route.method) || route.adminOnly) {
         assert.equal(res.status, 403, `${route.method} ${route.path}`);
         assert.equal(res.body.error, 'forbidden');
       } else {
