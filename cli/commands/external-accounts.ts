@@ -89,16 +89,14 @@ const addCommand: Command = {
       if (!options.string(required)) throw new UsageError(`missing option --${required}`, usage());
     }
     const passwordFile = options.string('password-file');
-    const password = passwordFile !== undefined ? readSecretFile(passwordFile) : options.string('password');
     const caFile = options.string('tls-ca-file');
     const maxBytes = options.integer('max-message-bytes', 0, 2 ** 40);
-    const owner = await findAccount(api(), options.string('owner') ?? '');
-    const body = {
-      ownerAccountId: owner.id,
+    // every option is checked before the API is asked anything
+    const settings = {
       name: options.string('name') ?? `${options.string('username')}@${options.string('host')}`,
       host: options.string('host'),
       username: options.string('username'),
-      password,
+      password: passwordFile !== undefined ? readSecretFile(passwordFile) : options.string('password'),
       enabled: !options.flag('disabled'),
       protocol: options.oneOf('protocol', ['pop3', 'imap']),
       port: options.integer('port', 1, 65535),
@@ -114,6 +112,8 @@ const addCommand: Command = {
       maxMessageBytes: maxBytes === 0 ? null : maxBytes,
       mimeRecipients: options.flag('mime-recipients') ? { enabled: true } : undefined,
     };
+    const owner = await findAccount(api(), options.string('owner') ?? '');
+    const body = { ownerAccountId: owner.id, ...settings };
     const created = await api().post<ExternalAccount>('/api/external-accounts', body);
     return { json: created, text: `created ${describeExternal(created)}` };
   },
