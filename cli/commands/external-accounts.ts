@@ -1,0 +1,193 @@
+import { readFileSync } from 'node:fs';
+import type { Command, ParsedOptions } from '../command';
+import { CommandError, UsageError } from '../errors';
+import { fields, table, yesNo } from '../output';
+import { findAccount, findExternalAccount, type ExternalAccount } from '../resolve';
+
+const EXTERNAL = { name: 'EXTERNAL_ACCOUNT', required: true };
+
+export const describeExternal = (e: ExternalAccount): string =>
+  `external account "${e.name}" (${e.id}): ${e.protocol} ${e.username}@${e.host}:${e.port}, tls ${e.tlsMode}, ${e.enabled ? 'enabled' : 'disabled'}`;
+
+/** A file's text, "-" for standard input; the trailing newline is not part of a password. */
+export function readSecretFile(file: string): string {
+  try {
+    return readFileSync(file === '-' ? 0 : file, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new CommandError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+export function readTextFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CommandError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** "never", "immediately" or a number of days after download. */
+function deletePolicy(options: ParsedOptions, usage: () => string): unknown {
+  const v = options.string('delete');
+  if (v === undefined || v === 'never' || v === 'immediately') return v;
+  if (/^[0-9]{1,5}$/.test(v)) return { afterDays: Number(v) };
+  throw new UsageError(`--delete must be never, immediately or a number of days, not "${v}"`, usage());
+}
+
+function folders(options: ParsedOptions): unknown {
+  const v = options.string('folders');
+  const exclude = options.string('exclude');
+  const list = (s: string): string[] =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+  if (v === undefined) return exclude === undefined ? undefined : { mode: 'all', exclude: list(exclude) };
+  if (v === 'inbox') return { mode: 'inbox' };
+  if (v === 'all') return { mode: 'all', exclude: exclude === undefined ? [] : list(exclude) };
+  return { mode: 'list', names: list(v) };
+}
+
+const setEnabled = (enabled: boolean): Command => ({
+  words: ['external-accounts', enabled ? 'enable' : 'disable'],
+  summary: enabled
+    ? 'Enables an external account: it collects on its schedule again.'
+    : 'Disables an external account: it downloads and deletes nothing.',
+  args: [EXTERNAL],
+  needs: 'api',
+  async run({ args, api }) {
+    const account = await findExternalAccount(api(), args[0]);
+    const updated = await api().patch<ExternalAccount>(`/api/external-accounts/${account.id}`, { enabled });
+    return { json: updated, text: describeExternal(updated) };
+  },
+});
+
+const addCommand: Command = {
+  words: ['external-accounts', 'add'],
+  summary: 'Creates an external account: a remote POP3 or IMAP mailbox collected into a local account.',
+  options: {
+    owner: { type: 'string', value: 'ACCOUNT', description: 'the local account that receives the mail (address or id); required' },
+    host: { type: 'string', value: 'HOST', description: 'the remote server; required' },
+    username: { type: 'string', value: 'USER', description: 'the remote login; required' },
+    password: {
+      type: 'string',
+      value: 'PASSWORD',
+      description: 'the remote password (visible to other local users in ps; prefer --password-file)',
+    },
+    'password-file': { type: 'string', value: 'FILE', description: 'read the password from FILE ("-": standard input)' },
+    name: { type: 'string', value: 'NAME', description: 'a label (default USER@HOST)' },
+    protocol: { type: 'string', value: 'pop3|imap', description: 'default pop3' },
+    port: { type: 'string', value: 'N', description: 'default from protocol and TLS mode (110, 995, 143, 993)' },
+    tls: {
+      type: 'string',
+      value: 'starttls|detect|direct|disabled',
+      description: 'detect: STARTTLS/STLS when offered (default); direct: implicit TLS',
+    },
+    'tls-ca-file': { type: 'string', value: 'FILE', description: 'a PEM certificate to trust for this server' },
+    'allow-invalid-certificates': { type: 'boolean', description: "don't check the server's certificate (insecure)" },
+    apop: { type: 'boolean', description: 'log in with APOP (POP3)' },
+    interval: { type: 'string', value: 'MINUTES', description: 'collect every MINUTES (default 30)' },
+    delete: {
+      type: 'string',
+      value: 'never|immediately|DAYS',
+      description: 'when collected messages are deleted on the server (default never)',
+    },
+    folders: { type: 'string', value: 'inbox|all|A,B', description: 'IMAP folders to collect (default inbox)' },
+    exclude: {
+      type: 'string',
+      value: 'A,B',
+      description: 'with --folders all: folders to leave out (names or \\Trash-style special uses)',
+    },
+    'mirror-folders': { type: 'boolean', description: 'IMAP: keep the folder structure in the local account' },
+    push: { type: 'boolean', description: 'IMAP: collect at once when IDLE reports new mail' },
+    'max-message-bytes': { type: 'string', value: 'N', description: 'leave larger messages on the server' },
+    'mime-recipients': { type: 'boolean', description: 'also deliver to local accounts named in the headers (multidrop)' },
+    disabled: { type: 'boolean', description: 'create it disabled' },
+  },
+  needs: 'api',
+  async run({ options, api }) {
+    const usage = (): string => 'usage: mailpull external-accounts add --owner ACCOUNT --host HOST --username USER [options] (see --help)';
+    for (const required of ['owner', 'host', 'username']) {
+      if (!options.string(required)) throw new UsageError(`missing option --${required}`, usage());
+    }
+    const passwordFile = options.string('password-file');
+    const caFile = options.string('tls-ca-file');
+    const maxBytes = options.integer('max-message-bytes', 0, 2 ** 40);
+    // every option is checked before the API is asked anything
+    const settings = {
+      name: options.string('name') ?? `${options.string('username')}@${options.string('host')}`,
+      host: options.string('host'),
+      username: options.string('username'),
+      password: passwordFile !== undefined ? readSecretFile(passwordFile) : options.string('password'),
+      enabled: !options.flag('disabled'),
+      protocol: options.oneOf('protocol', ['pop3', 'imap']),
+      port: options.integer('port', 1, 65535),
+      tlsMode: options.oneOf('tls', ['detect', 'starttls', 'direct', 'disabled']),
+      tlsCa: caFile === undefined ? undefined : readTextFile(caFile),
+      allowInvalidCertificates: options.flag('allow-invalid-certificates') || undefined,
+      authMethod: options.flag('apop') ? 'apop' : undefined,
+      intervalMinutes: options.integer('interval', 1, 7 * 24 * 60),
+      deletePolicy: deletePolicy(options, usage),
+      folders: folders(options),
+      mirrorFolders: options.flag('mirror-folders') || undefined,
+      push: options.flag('push') || undefined,
+      maxMessageBytes: maxBytes === 0 ? null : maxBytes,
+      mimeRecipients: options.flag('mime-recipients') ? { enabled: true } : undefined,
+    };
+    const owner = await findAccount(api(), options.string('owner') ?? '');
+    const body = { ownerAccountId: owner.id, ...settings };
+    const created = await api().post<ExternalAccount>('/api/external-accounts', body);
+    return { json: created, text: `created ${describeExternal(created)}` };
+  },
+};
+
+export const externalAccountCommands: Command[] = [
+  addCommand,
+  {
+    words: ['external-accounts', 'list'],
+    summary: 'Lists the external accounts.',
+    options: { owner: { type: 'string', value: 'ACCOUNT', description: 'only those of this local account (address or id)' } },
+    needs: 'api',
+    async run({ options, api }) {
+      const ownerKey = options.string('owner');
+      const query = ownerKey ? `?ownerAccountId=${(await findAccount(api(), ownerKey)).id}` : '';
+      const { externalAccounts } = await api().get<{ externalAccounts: ExternalAccount[] }>(`/api/external-accounts${query}`);
+      const text = table(externalAccounts, [
+        ['ID', (e) => e.id],
+        ['NAME', (e) => e.name],
+        ['PROTOCOL', (e) => e.protocol],
+        ['SERVER', (e) => `${e.host}:${e.port}`],
+        ['USER', (e) => e.username],
+        ['ENABLED', (e) => yesNo(e.enabled)],
+      ]);
+      return { json: externalAccounts, text };
+    },
+  },
+  {
+    words: ['external-accounts', 'show'],
+    summary: 'Shows one external account (by name or id); secrets show only whether they are set.',
+    args: [EXTERNAL],
+    needs: 'api',
+    async run({ args, api }) {
+      const account = await findExternalAccount(api(), args[0]);
+      return { json: account, text: fields(account) };
+    },
+  },
+  setEnabled(true),
+  setEnabled(false),
+  {
+    words: ['external-accounts', 'delete'],
+    summary: 'Deletes an external account and ends its workflow.',
+    args: [EXTERNAL],
+    options: {
+      'discard-quarantine': { type: 'boolean', description: 'also discard its quarantined messages (they exist nowhere else)' },
+    },
+    needs: 'api',
+    async run({ args, options, api }) {
+      const account = await findExternalAccount(api(), args[0]);
+      const query = options.flag('discard-quarantine') ? '?discardQuarantine=true' : '';
+      await api().delete(`/api/external-accounts/${account.id}${query}`);
+      return { json: { deleted: account.id }, text: `deleted external account "${account.name}" (${account.id})` };
+    },
+  },
+];

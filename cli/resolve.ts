@@ -1,0 +1,64 @@
+import type { ApiClient } from './api-client';
+import { CommandError } from './errors';
+
+export interface Domain {
+  id: string;
+  name: string;
+  enabled: boolean;
+  deliveryTargetId: string | null;
+}
+
+export interface Account {
+  id: string;
+  domainId: string;
+  address: string;
+  enabled: boolean;
+}
+
+export interface ExternalAccount {
+  id: string;
+  ownerAccountId: string;
+  name: string;
+  enabled: boolean;
+  protocol: string;
+  host: string;
+  port: number;
+  tlsMode: string;
+  username: string;
+  [key: string]: unknown;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const isUuid = (s: string): boolean => UUID.test(s);
+
+/** One item found by its id or by a unique name, or an error that says which. */
+function pick<T extends { id: string }>(items: T[], key: string, nameOf: (t: T) => string, what: string): T {
+  const byId = items.find((i) => i.id === key);
+  if (byId) return byId;
+  const named = items.filter((i) => nameOf(i).toLowerCase() === key.toLowerCase());
+  if (named.length === 1) return named[0];
+  if (named.length > 1)
+    throw new CommandError(`${named.length} ${what}s are named "${key}"; give the id: ${named.map((n) => n.id).join(', ')}`);
+  throw new CommandError(`no ${what} "${key}"`);
+}
+
+export async function findDomain(api: ApiClient, key: string): Promise<Domain> {
+  if (isUuid(key)) return api.get<Domain>(`/api/domains/${key}`);
+  return pick((await api.get<{ domains: Domain[] }>('/api/domains')).domains, key, (d) => d.name, 'domain');
+}
+
+export async function findAccount(api: ApiClient, key: string): Promise<Account> {
+  if (isUuid(key)) return api.get<Account>(`/api/accounts/${key}`);
+  return pick((await api.get<{ accounts: Account[] }>('/api/accounts')).accounts, key, (a) => a.address, 'account');
+}
+
+export async function findExternalAccount(api: ApiClient, key: string): Promise<ExternalAccount> {
+  if (isUuid(key)) return api.get<ExternalAccount>(`/api/external-accounts/${key}`);
+  return pick(
+    (await api.get<{ externalAccounts: ExternalAccount[] }>('/api/external-accounts')).externalAccounts,
+    key,
+    (e) => e.name,
+    'external account',
+  );
+}
