@@ -81,7 +81,7 @@ const addCommand: Command = {
     tls: {
       type: 'string',
       value: 'starttls|detect|direct|disabled',
-      description: 'detect: STARTTLS/STLS when offered (default); direct: implicit TLS',
+      description: 'starttls: STARTTLS/STLS required (recommended); detect: when offered (default); direct: implicit TLS',
     },
     'tls-ca-file': { type: 'string', value: 'FILE', description: 'a PEM certificate to trust for this server' },
     'allow-invalid-certificates': { type: 'boolean', description: "don't check the server's certificate (insecure)" },
