@@ -1,7 +1,7 @@
 /** Where the secret keys come from: MAILPULL_SECRET_KEY, or a key file. */
 export type KeySource = { kind: 'env'; value: string } | { kind: 'file'; path: string };
 
-/** Every environment variable mailpull reads; the README documents each one. */
+/** Every environment variable mailpull reads; docs/configuration.md documents each one. */
 export const CONFIG_VARIABLES = [
   'DATABASE_URL',
   'TEMPORAL_ADDRESS',

@@ -47,7 +47,7 @@ fi
 cat <<MSG
 
   mailpull is running (data in $DATA_DIR)
-    API          http://127.0.0.1:$API_PORT      (see README: API reference)
+    API          http://127.0.0.1:$API_PORT      (see docs/api.md)
     API token    $DATA_DIR/api-token   (curl -H "Authorization: Bearer \$(cat $DATA_DIR/api-token)" ...)
     Temporal UI  http://127.0.0.1:$TEMPORAL_UI_PORT
     Postgres     127.0.0.1:$PG_PORT (password in $DATA_DIR/postgres/password)
