@@ -72,7 +72,10 @@ export function externalAccountService({ pool, keyring }: { pool: Pool; keyring:
     const changes = secretChanges(next.authMethod, input, oauthChanged);
     const has = (name: SecretName): boolean => (changes[name] === undefined ? !!stored?.secrets.has(name) : changes[name] !== null);
     if (next.authMethod === 'xoauth2' && !has('oauth_refresh_token')) {
-      throw invalid('oauth.refreshToken', "is required: the refresh token from the provider's consent flow (see docs/operations.md: OAuth2)");
+      throw invalid(
+        'oauth.refreshToken',
+        "is required: the refresh token from the provider's consent flow (see docs/operations.md: OAuth2)",
+      );
     }
     if (next.authMethod !== 'xoauth2' && !has('password')) throw invalid('password', `is required for authMethod ${next.authMethod}`);
     return inTransaction(pool, async (tx) => {
