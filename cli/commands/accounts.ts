@@ -1,24 +1,13 @@
 import type { Command } from '../command';
-import { fields, table, yesNo } from '../output';
+import { table, yesNo } from '../output';
 import { findAccount, findDomain, type Account } from '../resolve';
+import { deleteCommand, enableCommands, showCommand, type Resource } from './resource';
 
 const ACCOUNT = { name: 'ACCOUNT', required: true };
 
 const describe = (a: Account): string => `account ${a.address} (${a.id}) ${a.enabled ? 'enabled' : 'disabled'}`;
 
-const setEnabled = (enabled: boolean): Command => ({
-  words: ['accounts', enabled ? 'enable' : 'disable'],
-  summary: enabled
-    ? 'Enables a local account: its external accounts collect again.'
-    : 'Disables a local account: its external accounts download and delete nothing.',
-  args: [ACCOUNT],
-  needs: 'api',
-  async run({ args, api }) {
-    const account = await findAccount(api(), args[0]);
-    const updated = await api().patch<Account>(`/api/accounts/${account.id}`, { enabled });
-    return { json: updated, text: describe(updated) };
-  },
-});
+const resource: Resource<Account> = { group: 'accounts', arg: ACCOUNT, find: findAccount, describe };
 
 export const accountCommands: Command[] = [
   {
@@ -49,27 +38,10 @@ export const accountCommands: Command[] = [
       return { json: accounts, text };
     },
   },
-  {
-    words: ['accounts', 'show'],
-    summary: 'Shows one local account (by address or id).',
-    args: [ACCOUNT],
-    needs: 'api',
-    async run({ args, api }) {
-      const account = await findAccount(api(), args[0]);
-      return { json: account, text: fields({ ...account }) };
-    },
-  },
-  setEnabled(true),
-  setEnabled(false),
-  {
-    words: ['accounts', 'delete'],
-    summary: 'Deletes a local account that owns no external accounts.',
-    args: [ACCOUNT],
-    needs: 'api',
-    async run({ args, api }) {
-      const account = await findAccount(api(), args[0]);
-      await api().delete(`/api/accounts/${account.id}`);
-      return { json: { deleted: account.id }, text: `deleted account ${account.address} (${account.id})` };
-    },
-  },
+  showCommand(resource, 'Shows one local account (by address or id).'),
+  ...enableCommands(resource, {
+    enable: 'Enables a local account: its external accounts collect again.',
+    disable: 'Disables a local account: its external accounts download and delete nothing.',
+  }),
+  deleteCommand({ ...resource, label: (a) => `account ${a.address}` }, 'Deletes a local account that owns no external accounts.'),
 ];

@@ -1,24 +1,13 @@
 import type { Command } from '../command';
-import { fields, table, yesNo } from '../output';
+import { table, yesNo } from '../output';
 import { findDomain, type Domain } from '../resolve';
+import { deleteCommand, enableCommands, showCommand, type Resource } from './resource';
 
 const DOMAIN = { name: 'DOMAIN', required: true };
 
 const describe = (d: Domain): string => `domain ${d.name} (${d.id}) ${d.enabled ? 'enabled' : 'disabled'}`;
 
-const setEnabled = (enabled: boolean): Command => ({
-  words: ['domains', enabled ? 'enable' : 'disable'],
-  summary: enabled
-    ? 'Enables a domain: its accounts collect again.'
-    : 'Disables a domain: no external account of its accounts downloads or deletes anything.',
-  args: [DOMAIN],
-  needs: 'api',
-  async run({ args, api }) {
-    const domain = await findDomain(api(), args[0]);
-    const updated = await api().patch<Domain>(`/api/domains/${domain.id}`, { enabled });
-    return { json: updated, text: describe(updated) };
-  },
-});
+const resource: Resource<Domain> = { group: 'domains', arg: DOMAIN, find: findDomain, describe };
 
 export const domainCommands: Command[] = [
   {
@@ -59,27 +48,10 @@ export const domainCommands: Command[] = [
       return { json: domains, text };
     },
   },
-  {
-    words: ['domains', 'show'],
-    summary: 'Shows one domain (by name or id).',
-    args: [DOMAIN],
-    needs: 'api',
-    async run({ args, api }) {
-      const domain = await findDomain(api(), args[0]);
-      return { json: domain, text: fields({ ...domain }) };
-    },
-  },
-  setEnabled(true),
-  setEnabled(false),
-  {
-    words: ['domains', 'delete'],
-    summary: 'Deletes a domain that has no accounts left.',
-    args: [DOMAIN],
-    needs: 'api',
-    async run({ args, api }) {
-      const domain = await findDomain(api(), args[0]);
-      await api().delete(`/api/domains/${domain.id}`);
-      return { json: { deleted: domain.id }, text: `deleted domain ${domain.name} (${domain.id})` };
-    },
-  },
+  showCommand(resource, 'Shows one domain (by name or id).'),
+  ...enableCommands(resource, {
+    enable: 'Enables a domain: its accounts collect again.',
+    disable: 'Disables a domain: no external account of its accounts downloads or deletes anything.',
+  }),
+  deleteCommand({ ...resource, label: (d) => `domain ${d.name}` }, 'Deletes a domain that has no accounts left.'),
 ];

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command, ParsedOptions } from '../command';
 import { CommandError, UsageError } from '../errors';
-import { fields, table, yesNo } from '../output';
+import { table, yesNo } from '../output';
 import { findAccount, findExternalAccount, type ExternalAccount } from '../resolve';
+import { deleteCommand, enableCommands, showCommand, type Resource } from './resource';
 
 const EXTERNAL = { name: 'EXTERNAL_ACCOUNT', required: true };
 
@@ -48,19 +49,12 @@ function folders(options: ParsedOptions): unknown {
   return { mode: 'list', names: list(v) };
 }
 
-const setEnabled = (enabled: boolean): Command => ({
-  words: ['external-accounts', enabled ? 'enable' : 'disable'],
-  summary: enabled
-    ? 'Enables an external account: it collects on its schedule again.'
-    : 'Disables an external account: it downloads and deletes nothing.',
-  args: [EXTERNAL],
-  needs: 'api',
-  async run({ args, api }) {
-    const account = await findExternalAccount(api(), args[0]);
-    const updated = await api().patch<ExternalAccount>(`/api/external-accounts/${account.id}`, { enabled });
-    return { json: updated, text: describeExternal(updated) };
-  },
-});
+const resource: Resource<ExternalAccount> = {
+  group: 'external-accounts',
+  arg: EXTERNAL,
+  find: findExternalAccount,
+  describe: describeExternal,
+};
 
 const addCommand: Command = {
   words: ['external-accounts', 'add'],
@@ -163,31 +157,15 @@ export const externalAccountCommands: Command[] = [
       return { json: externalAccounts, text };
     },
   },
-  {
-    words: ['external-accounts', 'show'],
-    summary: 'Shows one external account (by name or id); secrets show only whether they are set.',
-    args: [EXTERNAL],
-    needs: 'api',
-    async run({ args, api }) {
-      const account = await findExternalAccount(api(), args[0]);
-      return { json: account, text: fields(account) };
-    },
-  },
-  setEnabled(true),
-  setEnabled(false),
-  {
-    words: ['external-accounts', 'delete'],
-    summary: 'Deletes an external account and ends its workflow.',
-    args: [EXTERNAL],
+  showCommand(resource, 'Shows one external account (by name or id); secrets show only whether they are set.'),
+  ...enableCommands(resource, {
+    enable: 'Enables an external account: it collects on its schedule again.',
+    disable: 'Disables an external account: it downloads and deletes nothing.',
+  }),
+  deleteCommand({ ...resource, label: (e) => `external account "${e.name}"` }, 'Deletes an external account and ends its workflow.', {
     options: {
       'discard-quarantine': { type: 'boolean', description: 'also discard its quarantined messages (they exist nowhere else)' },
     },
-    needs: 'api',
-    async run({ args, options, api }) {
-      const account = await findExternalAccount(api(), args[0]);
-      const query = options.flag('discard-quarantine') ? '?discardQuarantine=true' : '';
-      await api().delete(`/api/external-accounts/${account.id}${query}`);
-      return { json: { deleted: account.id }, text: `deleted external account "${account.name}" (${account.id})` };
-    },
-  },
+    query: (options) => (options.flag('discard-quarantine') ? '?discardQuarantine=true' : ''),
+  }),
 ];
