@@ -56,6 +56,19 @@ type Sent = { route: 'store' } | { route: 'target'; targetId: string; outcome: R
 
 const contentHash = (raw: Buffer): string => createHash('sha256').update(raw).digest('hex');
 
+/** A downloaded message as this account's current delivery generation records it. */
+const sourceRef = (account: StoredExternalAccount, message: FetchedRaw['message']): SourceRef => ({
+  externalAccountId: account.id,
+  folder: message.folder,
+  uidvalidity: message.uidvalidity,
+  uid: message.uid,
+  generation: account.deliveryGeneration,
+});
+
+/** Where a message goes in the recipient's mailbox: its remote folder when mirroring, else INBOX. */
+const localFolderOf = (account: StoredExternalAccount, message: FetchedRaw['message']): string =>
+  account.mirrorFolders ? message.localFolder : 'INBOX';
+
 /** Failures of the database, the network or a lock say nothing about the message: the whole batch retries. */
 const TRANSIENT: ReadonlySet<ErrorKind> = new Set(['database', 'network', 'timeout', 'busy']);
 const isTransient = (err: unknown): boolean => TRANSIENT.has(classifyError(err).kind);
@@ -214,12 +227,12 @@ export async function deliverGroup(
     const recipients = chooseRecipients(candidates[i], local, fallback);
     waiting[i] = recipients.some((id) => done.get(recipientKey(message, id)) === 'held');
     return {
-      ref: { externalAccountId: account.id, folder: message.folder, uidvalidity: message.uidvalidity, uid: message.uid, generation },
+      ref: sourceRef(account, message),
       raw,
       contentHash: hashes[i],
       internalDate: receiveTime(message.internalDate, headers[i], account.receiveTime, downloadedAt),
       flags: message.flags,
-      localFolder: account.mirrorFolders ? message.localFolder : 'INBOX',
+      localFolder: localFolderOf(account, message),
       envelopeFrom: envelopeSender(headers[i]),
       summary: summaries[i],
       recipients: recognized[i] ? [] : recipients.filter((id) => !done.has(recipientKey(message, id))),
@@ -348,18 +361,13 @@ async function quarantineUnprocessable(
   reason: string,
 ): Promise<void> {
   const { message, raw } = item;
+  const hash = contentHash(raw);
   await inTransaction(deps.pool, async (tx) => {
     await insertHeld(tx, {
-      ref: {
-        externalAccountId: account.id,
-        folder: message.folder,
-        uidvalidity: message.uidvalidity,
-        uid: message.uid,
-        generation: account.deliveryGeneration,
-      },
-      localFolder: account.mirrorFolders ? message.localFolder : 'INBOX',
+      ref: sourceRef(account, message),
+      localFolder: localFolderOf(account, message),
       raw,
-      contentHash: contentHash(raw),
+      contentHash: hash,
       internalDate: message.internalDate ?? new Date(),
       flags: message.flags,
       envelopeFrom: '',
@@ -369,6 +377,6 @@ async function quarantineUnprocessable(
       nextAttemptAt: new Date(),
       recipients: [{ accountId: account.ownerAccountId, state: 'rejected', response: reason }],
     });
-    await markDelivered(tx, account.id, message, { recipientCount: 0, contentHash: contentHash(raw), recognized: false });
+    await markDelivered(tx, account.id, message, { recipientCount: 0, contentHash: hash, recognized: false });
   });
 }

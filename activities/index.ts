@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { selectForDeletion } from '../core/delete-policy';
 import { messageKey, type BatchLimits } from '../core/download-plan';
-import { MailpullError } from '../core/errors';
+import { classifyError, MailpullError } from '../core/errors';
 import { addTally, emptyTally, type Tally } from '../core/tally';
 import { tlsWarning, type TlsOutcome } from '../core/tls-decision';
 import { withAccountLock } from '../db/account-lock';
@@ -157,15 +157,11 @@ export function createActivities({
       return typedFailures(() =>
         session(accountId, async (mail, account) => {
           const stage = { stage: 'listing' };
-          const cursors = await loadCursors(pool, accountId);
-          const listing = await heartbeating(
-            () => stage,
-            () => mail.list(cursors),
-          );
-          stage.stage = 'recording';
           return heartbeating(
             () => stage,
             async () => {
+              const listing = await mail.list(await loadCursors(pool, accountId));
+              stage.stage = 'recording';
               const newOnServer = await recordListing(pool, accountId, listing.messages);
               const resynced = await saveFolderListings(pool, accountId, listing.folders);
               const folders = account.protocol === 'pop3' ? [''] : listing.folders.map((f) => f.folder);
@@ -223,15 +219,12 @@ export function createActivities({
                   // A target that answers "later" is not sent more: the rest stays on the server.
                   if (tally.held > 0) break;
                   bytes += fetched.raw.length;
-                  await committer.add({ message: fetched.message, raw: fetched.raw }, fetched.raw.length);
+                  await committer.add(fetched, fetched.raw.length);
                 }
                 await committer.drain();
               } catch (err) {
                 const ref = failedRef(err);
-                if (ref)
-                  await noteFailure(pool, accountId, ref, err instanceof Error ? err.message : String(err), MAX_FETCH_FAILURES).catch(
-                    () => undefined,
-                  );
+                if (ref) await noteFailure(pool, accountId, ref, classifyError(err).message, MAX_FETCH_FAILURES).catch(() => undefined);
                 throw err;
               } finally {
                 await committer.settle();
