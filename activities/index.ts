@@ -1,10 +1,12 @@
 import { Context } from '@temporalio/activity';
+import { accountStateOf } from '../core/account-state';
 import { selectForDeletion } from '../core/delete-policy';
 import { messageKey, type BatchLimits } from '../core/download-plan';
 import { classifyError, MailpullError } from '../core/errors';
 import { addTally, emptyTally, type Tally } from '../core/tally';
 import { tlsWarning, type TlsOutcome } from '../core/tls-decision';
 import { withAccountLock } from '../db/account-lock';
+import { saveAccountStatus } from '../db/account-status';
 import {
   getExternalAccountSettings,
   getStoredExternalAccount,
@@ -31,6 +33,7 @@ import { watchForNewMail, type WatchOutcome } from '../mail/imap-watch';
 import type { FetchedRaw, MailSource } from '../mail/source';
 import type { TargetClients } from '../mail/targets/target-clients';
 import type { Keyring } from '../secrets/keyring';
+import type { AccountStatus } from '../workflows/definitions';
 import { withAccountSession } from './account-session';
 import { createCredentials } from './credentials';
 import { deliverIsolated } from './deliver';
@@ -279,6 +282,11 @@ export function createActivities({
         await markRemoved(pool, accountId, removed);
         return { removed: removed.length };
       });
+    },
+
+    /** Keeps the status the workflow reports in Postgres, for lists and filters over many accounts. */
+    async recordStatus(accountId: string, status: AccountStatus): Promise<void> {
+      return typedFailures(() => saveAccountStatus(pool, accountId, accountStateOf(status), status));
     },
 
     /**

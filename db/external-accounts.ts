@@ -1,3 +1,4 @@
+import type { AccountLabels } from '../core/account-state';
 import type { DeletePolicy } from '../core/delete-policy';
 import type { DeliveryChoice } from '../core/delivery-routing';
 import type { OAuthProvider } from '../core/oauth';
@@ -321,10 +322,15 @@ export async function deleteExternalAccount(db: Queryable, id: string): Promise<
   return ((await db.query('DELETE FROM external_accounts WHERE id = $1', [id])).rowCount ?? 0) > 0;
 }
 
+/**
+ * `labels` name the account in the Temporal UI. Results recorded in workflow histories before they
+ * existed have none, and Temporal's time-skipping test server cannot register search attributes,
+ * so the workflow tier's stubs give none either.
+ */
 export type Activeness =
   | { state: 'gone' }
-  | { state: 'inactive'; cause: 'disabled' | 'reauthorization'; reason: string; intervalSeconds: number }
-  | { state: 'active'; intervalSeconds: number; push: boolean };
+  | { state: 'inactive'; cause: 'disabled' | 'reauthorization'; reason: string; intervalSeconds: number; labels?: AccountLabels }
+  | { state: 'active'; intervalSeconds: number; push: boolean; labels?: AccountLabels };
 
 /** Whether an account may collect now: it, its owner and the owner's domain must all be enabled. */
 export async function loadActiveness(db: Queryable, id: string): Promise<Activeness> {
@@ -335,19 +341,25 @@ export async function loadActiveness(db: Queryable, id: string): Promise<Activen
     interval_seconds: number;
     push: boolean;
     reauthorization_reason: string | null;
+    name: string;
+    owner: string;
+    host: string;
+    protocol: 'pop3' | 'imap';
   }>(
     `SELECT e.enabled AS e, a.enabled AS a, d.enabled AS d, e.interval_seconds, e.protocol = 'imap' AND e.push AS push,
-            e.reauthorization_reason
+            e.reauthorization_reason, e.name, a.address AS owner, e.host, e.protocol
        FROM external_accounts e JOIN accounts a ON a.id = e.owner_account_id JOIN domains d ON d.id = a.domain_id
       WHERE e.id = $1`,
     [id],
   );
   const row = rows[0];
   if (!row) return { state: 'gone' };
+  const labels: AccountLabels = { name: row.name, owner: row.owner, host: row.host, protocol: row.protocol };
   const reason = !row.e ? 'external account disabled' : !row.a ? 'owner account disabled' : !row.d ? 'owner domain disabled' : null;
-  if (reason) return { state: 'inactive', cause: 'disabled', reason, intervalSeconds: row.interval_seconds };
+  if (reason) return { state: 'inactive', cause: 'disabled', reason, intervalSeconds: row.interval_seconds, labels };
   if (row.reauthorization_reason) {
-    return { state: 'inactive', cause: 'reauthorization', reason: row.reauthorization_reason, intervalSeconds: row.interval_seconds };
+    const reason = row.reauthorization_reason;
+    return { state: 'inactive', cause: 'reauthorization', reason, intervalSeconds: row.interval_seconds, labels };
   }
-  return { state: 'active', intervalSeconds: row.interval_seconds, push: row.push };
+  return { state: 'active', intervalSeconds: row.interval_seconds, push: row.push, labels };
 }

@@ -12,6 +12,7 @@ import { TargetClients } from '../mail/targets/target-clients';
 import { WORKFLOW_BUNDLE } from './bundle';
 import { keepHealthFile } from './health-file';
 import { monitorEventLoop } from './loop-monitor';
+import { ensureSearchAttributes } from './search-attributes';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
   await migrate(pool);
   await resealSecrets(pool, keyring, { onlyPlaintext: true });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  await ensureSearchAttributes(connection.operatorService, config.temporalNamespace);
   const targets = new TargetClients(config.socketTimeoutMs);
   const worker = await Worker.create({
     connection,

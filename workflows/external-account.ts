@@ -6,11 +6,15 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { accountStateOf, type AccountLabels } from '../core/account-state';
 import type { ErrorKind } from '../core/errors';
 import {
   backlogIn,
@@ -38,8 +42,9 @@ import {
   type Failure,
   type RunSummary,
 } from './definitions';
+import { memoDiffers, searchAttributeChanges } from './search-attributes';
 
-const { loadSchedule } = proxyActivities<Activities>({
+const { loadSchedule, recordStatus } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
@@ -115,9 +120,10 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
       status.phase = schedule.cause === 'reauthorization' ? 'reauthorization_needed' : 'disabled';
       status.disabledReason = schedule.reason;
     }
-    const waitMs = nextWaitMs(status, intervalMs);
-    status.nextRunAt = new Date(Date.now() + waitMs).toISOString();
-    await waitRetryingHeld(account, waitMs, pushModeFor(status, active, active && schedule.push), active);
+    const nextRunAt = Date.now() + nextWaitMs(status, intervalMs);
+    status.nextRunAt = new Date(nextRunAt).toISOString();
+    await publishStatus(account, schedule.labels);
+    await waitRetryingHeld(account, nextRunAt - Date.now(), pushModeFor(status, active, active && schedule.push), active);
     status.nextRunAt = null;
     if (workflowInfo().continueAsNewSuggested && !account.stop) {
       await condition(allHandlersFinished);
@@ -125,6 +131,20 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
     }
   }
   status.phase = 'stopped';
+}
+
+/**
+ * Keeps the status in Postgres (lists and filters over many accounts) and the account's labels and
+ * state on the workflow (the Temporal UI's search and its page for the workflow).
+ */
+async function publishStatus(account: Account, labels: AccountLabels | undefined): Promise<void> {
+  // histories recorded before the status was published replay without it
+  if (!patched('publish-status')) return;
+  await recordStatus(account.id, account.status);
+  if (!labels) return;
+  const changes = searchAttributeChanges(workflowInfo().typedSearchAttributes, labels, accountStateOf(account.status));
+  if (changes.length > 0) upsertSearchAttributes(changes);
+  if (memoDiffers(workflowInfo().memo, labels)) upsertMemo({ ...labels });
 }
 
 /**
