@@ -360,5 +360,17 @@ max_message_size = 10000000
     const noName = await cli(['tokens', 'create'], dbEnv);
     assert.equal(noName.code, 1);
     assert.match(noName.stderr, /needs --name NAME/);
+    const domainId = (await json<{ id: string }>('domains', 'show', 'cli.test')).id;
+    const scoped = await cli(
+      ['tokens', 'create', '--name', 'limited', '--read-only', '--messages-read', '--domain', 'cli.test', '--domain', domainId, '--json'],
+      dbEnv,
+    );
+    assert.equal(scoped.code, 0, scoped.stderr);
+    assert.deepEqual(
+      { ...(JSON.parse(scoped.stdout) as Record<string, unknown>), token: undefined, id: undefined },
+      { name: 'limited', scope: 'read', messagesRead: true, domainIds: [domainId], token: undefined, id: undefined },
+      'one domain named twice, by name and by id',
+    );
+    assert.match((await cli(['tokens', 'create', '--help'])).stdout, /--domain DOMAIN .*\(may be repeated\)/);
   });
 });
