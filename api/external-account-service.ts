@@ -1,6 +1,5 @@
 import { sameMailbox } from '../core/mailbox-identity';
-import { getAccount } from '../db/accounts';
-import { getTarget } from '../db/delivery-targets';
+import { isInScope, type DomainScope } from '../db/domain-scope';
 import {
   getExternalAccountSettings,
   insertExternalAccount,
@@ -42,18 +41,26 @@ function secretChanges(authMethod: ExternalAccountSettings['authMethod'], input:
  * settings, which secrets to keep, and a fresh index when the account points at another mailbox;
  * settings and secrets are written in one transaction.
  */
-export function externalAccountService({ pool, keyring }: { pool: Pool; keyring: Keyring }) {
+export function externalAccountService({ pool, keyring, scope }: { pool: Pool; keyring: Keyring; scope: DomainScope }) {
+  /** An account outside the token's domains does not exist for it. */
   const requireAccount = async (field: string, accountId: string): Promise<void> => {
-    if (!(await getAccount(pool, accountId))) throw invalid(field, `account ${accountId} does not exist`);
+    if (!(await isInScope(pool, 'account', accountId, scope))) throw invalid(field, `account ${accountId} does not exist`);
   };
 
   /** Checks what the schema alone cannot: options of the other protocol, the forward-to account, the OAuth2 settings. */
-  const checkSettings = async (account: ExternalAccountSettings, input: CredentialInput): Promise<void> => {
+  const checkSettings = async (
+    account: ExternalAccountSettings,
+    input: CredentialInput,
+    before: ExternalAccountSettings | null,
+  ): Promise<void> => {
     const mismatch = protocolMismatch(account);
     if (mismatch) throw invalid(mismatch.field, mismatch.message);
     if (input.oauth && account.authMethod !== 'xoauth2') throw invalid('oauth', 'OAuth2 settings need authMethod xoauth2');
-    if (account.forwardToAccountId) await requireAccount('forwardToAccountId', account.forwardToAccountId);
-    if (account.delivery.mode === 'target' && !(await getTarget(pool, account.delivery.targetId))) {
+    // one kept from before stays, even if an unscoped token chose it in another domain
+    if (account.forwardToAccountId && account.forwardToAccountId !== before?.forwardToAccountId) {
+      await requireAccount('forwardToAccountId', account.forwardToAccountId);
+    }
+    if (account.delivery.mode === 'target' && !(await isInScope(pool, 'deliveryTarget', account.delivery.targetId, scope))) {
       throw invalid('deliveryTarget', `delivery target ${account.delivery.targetId} does not exist`);
     }
   };
@@ -67,7 +74,7 @@ export function externalAccountService({ pool, keyring }: { pool: Pool; keyring:
       oauth = resolved;
     }
     const next = { ...settings, oauth };
-    await checkSettings(next, input);
+    await checkSettings(next, input, stored?.settings ?? null);
     const oauthChanged = JSON.stringify(stored?.settings.oauth ?? null) !== JSON.stringify(oauth);
     const changes = secretChanges(next.authMethod, input, oauthChanged);
     const has = (name: SecretName): boolean => (changes[name] === undefined ? !!stored?.secrets.has(name) : changes[name] !== null);

@@ -5,6 +5,7 @@ import type { OAuthProvider } from '../core/oauth';
 import type { FolderSelection } from '../core/folder-selection';
 import type { ReceiveTimeSource } from '../core/receive-time';
 import type { TlsMode } from '../core/tls-decision';
+import { inDomains, type DomainScope } from './domain-scope';
 import type { Queryable } from './pool';
 import { loadSecrets, secretsSet, type SecretName, type Secrets } from './secrets';
 import type { Keyring } from '../secrets/keyring';
@@ -300,10 +301,14 @@ export async function setReauthorization(db: Queryable, id: string, reason: stri
   await db.query('UPDATE external_accounts SET reauthorization_reason = $2, updated_at = now() WHERE id = $1', [id, reason]);
 }
 
-export async function listExternalAccounts(db: Queryable, filter: { ownerAccountId?: string }): Promise<ExternalAccount[]> {
+export async function listExternalAccounts(
+  db: Queryable,
+  filter: { ownerAccountId?: string; scope: DomainScope },
+): Promise<ExternalAccount[]> {
   const { rows } = await db.query<Row>(
-    'SELECT * FROM external_accounts WHERE ($1::uuid IS NULL OR owner_account_id = $1) ORDER BY name, id',
-    [filter.ownerAccountId ?? null],
+    `SELECT * FROM external_accounts
+      WHERE ($1::uuid IS NULL OR owner_account_id = $1) AND ${inDomains('externalAccount', 'external_accounts', '$2')} ORDER BY name, id`,
+    [filter.ownerAccountId ?? null, filter.scope],
   );
   return withSecretsSet(db, rows);
 }

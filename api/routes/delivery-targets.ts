@@ -19,6 +19,7 @@ import { saveTargetPassword } from '../../db/secrets';
 import type { ApiDeps } from '../deps';
 import { conflict, invalid, notFound, parse, readJson } from '../http-errors';
 import { createDeliveryTarget, deliveryTargetProblem, idParam, updateDeliveryTarget as updateSchema } from '../schemas';
+import { domainsOf, ownedById, unscopedOnly } from '../token-scope';
 
 export function deliveryTargetRoutes({ pool, keyring, workflows }: ApiDeps): Hono {
   const app = new Hono();
@@ -52,9 +53,13 @@ export function deliveryTargetRoutes({ pool, keyring, workflows }: ApiDeps): Hon
     return target;
   };
 
-  app.get('/', async (c) => c.json({ deliveryTargets: await listTargets(pool) }));
+  // Targets are shared: a token limited to some domains sees those they deliver through, and changes none.
+  app.use('/:id/*', ownedById(pool, 'deliveryTarget'));
+  const shared = unscopedOnly('changing delivery targets');
 
-  app.post('/', async (c) => {
+  app.get('/', async (c) => c.json({ deliveryTargets: await listTargets(pool, domainsOf(c)) }));
+
+  app.post('/', shared, async (c) => {
     const { password, port, imapLogin, ...input } = parse(createDeliveryTarget, await readJson(c));
     const settings: DeliveryTargetSettings = {
       ...input,
@@ -69,7 +74,7 @@ export function deliveryTargetRoutes({ pool, keyring, workflows }: ApiDeps): Hon
     return c.json(await current(targetId));
   });
 
-  app.patch('/:id', async (c) => {
+  app.patch('/:id', shared, async (c) => {
     const { id: targetId } = parse(id, c.req.param());
     const { password, ...patch } = parse(updateSchema, await readJson(c));
     const stored = await current(targetId);
@@ -84,7 +89,7 @@ export function deliveryTargetRoutes({ pool, keyring, workflows }: ApiDeps): Hon
     return c.json(await current(targetId));
   });
 
-  app.delete('/:id', async (c) => {
+  app.delete('/:id', shared, async (c) => {
     const { id: targetId } = parse(id, c.req.param());
     const users = await targetUsers(pool, targetId);
     if (users.domains + users.externalAccounts > 0) {

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { DeletePolicy } from '../../core/delete-policy';
 import type { DeliveryChoice } from '../../core/delivery-routing';
@@ -25,6 +25,7 @@ import {
   updateExternalAccount as updateSchema,
   type deletePolicy,
 } from '../schemas';
+import { domainsOf, ownedById } from '../token-scope';
 import { StatusUnavailableError } from '../workflow-control';
 
 type ApiDeletePolicy = z.infer<typeof deletePolicy>;
@@ -62,7 +63,8 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
   const app = new Hono();
   const id = idParam('id');
 
-  const accounts = externalAccountService({ pool, keyring });
+  /** The service checks the ids a body names against the token's domains. */
+  const accounts = (c: Context) => externalAccountService({ pool, keyring, scope: domainsOf(c) });
 
   const current = async (externalId: string): Promise<ExternalAccount> => {
     const account = await getExternalAccount(pool, externalId);
@@ -70,14 +72,16 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
     return account;
   };
 
+  app.use('/:id/*', ownedById(pool, 'externalAccount'));
+
   app.get('/', async (c) => {
     const filter = parse(z.object({ ownerAccountId: z.uuid({ message: 'must be a UUID' }).optional() }), c.req.query());
-    return c.json({ externalAccounts: (await listExternalAccounts(pool, filter)).map(view) });
+    return c.json({ externalAccounts: (await listExternalAccounts(pool, { ...filter, scope: domainsOf(c) })).map(view) });
   });
 
   app.post('/', async (c) => {
     const input = parse(createExternalAccount, await readJson(c));
-    await accounts.requireAccount('ownerAccountId', input.ownerAccountId);
+    await accounts(c).requireAccount('ownerAccountId', input.ownerAccountId);
     const { intervalMinutes, deletePolicy: policy, port, password, oauth, deliveryTarget, ...rest } = input;
     const settings: ExternalAccountSettings = {
       ...rest,
@@ -87,7 +91,7 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
       oauth: null,
       delivery: toDelivery(deliveryTarget),
     };
-    const created = await accounts.save(null, settings, { password, oauth });
+    const created = await accounts(c).save(null, settings, { password, oauth });
     await workflows.configChanged(created);
     return c.json(view(await current(created)), 201);
   });
@@ -100,7 +104,7 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
   app.patch('/:id', async (c) => {
     const { id: externalId } = parse(id, c.req.param());
     const patch = parse(updateSchema, await readJson(c));
-    const stored = await accounts.storedForUpdate(externalId);
+    const stored = await accounts(c).storedForUpdate(externalId);
     const { settings } = stored;
     const { intervalMinutes, deletePolicy: policy, password, oauth, deliveryTarget, ...rest } = patch;
     const merged: ExternalAccountSettings = {
@@ -111,7 +115,7 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
       ...(policy !== undefined ? { deletePolicy: toPolicy(policy) } : {}),
       ...(deliveryTarget !== undefined ? { delivery: toDelivery(deliveryTarget) } : {}),
     };
-    await accounts.save(stored, merged, { password, oauth });
+    await accounts(c).save(stored, merged, { password, oauth });
     await workflows.configChanged(externalId);
     return c.json(view(await current(externalId)));
   });
@@ -120,7 +124,7 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
   app.put('/:id/oauth/refresh-token', async (c) => {
     const { id: externalId } = parse(id, c.req.param());
     const { refreshToken } = parse(setRefreshToken, await readJson(c));
-    await accounts.setRefreshToken(externalId, refreshToken);
+    await accounts(c).setRefreshToken(externalId, refreshToken);
     await workflows.configChanged(externalId);
     return c.json(view(await current(externalId)));
   });
