@@ -1,4 +1,4 @@
-import type { AccountLabels } from '../core/account-state';
+import type { AccountLabels, AccountState } from '../core/account-state';
 import type { DeletePolicy } from '../core/delete-policy';
 import type { DeliveryChoice } from '../core/delivery-routing';
 import type { OAuthProvider } from '../core/oauth';
@@ -10,6 +10,7 @@ import type { Queryable } from './pool';
 import { loadSecrets, secretsSet, type SecretName, type Secrets } from './secrets';
 import type { Keyring } from '../secrets/keyring';
 import type { MailboxEndpoint } from '../core/mailbox-endpoint';
+import type { AccountStatus } from '../workflows/definitions';
 
 /** Where XOAUTH2 access tokens come from; the client secret and the tokens are secrets, stored apart. */
 export interface OAuthSettings {
@@ -301,16 +302,49 @@ export async function setReauthorization(db: Queryable, id: string, reason: stri
   await db.query('UPDATE external_accounts SET reauthorization_reason = $2, updated_at = now() WHERE id = $1', [id, reason]);
 }
 
+/** What the account's workflow reported last (db/account-status.ts); null before its first report. */
+export interface RecordedStatus {
+  state: AccountState;
+  status: AccountStatus;
+  at: Date;
+}
+
+export interface ExternalAccountFilter {
+  ownerAccountId?: string;
+  scope: DomainScope;
+  /** 'new': no report yet */
+  state?: AccountState | 'new';
+  /** the last account of the page before, in the list's order (name, id) */
+  after?: { name: string; id: string };
+  limit: number;
+}
+
+/** One page of the external accounts, by name, each with its recorded status: one query for any number. */
 export async function listExternalAccounts(
   db: Queryable,
-  filter: { ownerAccountId?: string; scope: DomainScope },
-): Promise<ExternalAccount[]> {
-  const { rows } = await db.query<Row>(
-    `SELECT * FROM external_accounts
-      WHERE ($1::uuid IS NULL OR owner_account_id = $1) AND ${inDomains('externalAccount', 'external_accounts', '$2')} ORDER BY name, id`,
-    [filter.ownerAccountId ?? null, filter.scope],
+  filter: ExternalAccountFilter,
+): Promise<{ accounts: { account: ExternalAccount; recorded: RecordedStatus | null }[]; more: boolean }> {
+  const { rows } = await db.query<Row & { recorded_state: AccountState | null; recorded_status: AccountStatus | null; recorded_at: Date | null }>(
+    `SELECT e.*, s.state AS recorded_state, s.status AS recorded_status, s.updated_at AS recorded_at
+       FROM external_accounts e LEFT JOIN account_status s ON s.external_account_id = e.id
+      WHERE ($1::uuid IS NULL OR e.owner_account_id = $1) AND ${inDomains('externalAccount', 'e', '$2')}
+        AND ($3::text IS NULL OR coalesce(s.state, 'new') = $3)
+        AND ($4::text IS NULL OR (e.name, e.id) > ($4::text, $5::uuid))
+      ORDER BY e.name, e.id LIMIT $6`,
+    [filter.ownerAccountId ?? null, filter.scope, filter.state ?? null, filter.after?.name ?? null, filter.after?.id ?? null, filter.limit + 1],
   );
-  return withSecretsSet(db, rows);
+  const page = rows.slice(0, filter.limit);
+  const accounts = await withSecretsSet(db, page);
+  return {
+    accounts: accounts.map((account, i) => {
+      const r = page[i];
+      return {
+        account,
+        recorded: r.recorded_state && r.recorded_status && r.recorded_at ? { state: r.recorded_state, status: r.recorded_status, at: r.recorded_at } : null,
+      };
+    }),
+    more: rows.length > filter.limit,
+  };
 }
 
 /** Ids of the external accounts whose owner is in the given domain or is the given account. */

@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { DeletePolicy } from '../../core/delete-policy';
 import type { DeliveryChoice } from '../../core/delivery-routing';
 import { defaultPort, portAfterChange } from '../../core/tls-decision';
@@ -7,6 +7,7 @@ import {
   deleteExternalAccount,
   getExternalAccount,
   listExternalAccounts,
+  type RecordedStatus,
   type ExternalAccount,
   type ExternalAccountSettings,
 } from '../../db/external-accounts';
@@ -15,11 +16,13 @@ import { inTransaction } from '../../db/pool';
 import { resetIndex } from '../../db/uid-index';
 import type { ApiDeps } from '../deps';
 import { externalAccountService } from '../external-account-service';
-import { ApiError, conflict, notFound, parse, readJson } from '../http-errors';
+import { ApiError, conflict, invalid, notFound, parse, readJson } from '../http-errors';
+import { decodeCursor, encodeCursor } from '../list-cursor';
 import {
   createExternalAccount,
   deleteExternalAccountQuery as deleteQuery,
   idParam,
+  listExternalAccountsQuery as listQuery,
   resetIndex as resetSchema,
   setRefreshToken,
   updateExternalAccount as updateSchema,
@@ -58,6 +61,16 @@ function view(account: ExternalAccount) {
   };
 }
 
+/** What the workflow reported last, kept in Postgres: the list's state and status without asking each workflow. */
+function recordedView(recorded: RecordedStatus | null) {
+  if (!recorded) return { state: 'new' as const, recordedStatus: null };
+  const { phase, lastRun, lastError, nextRunAt, delivery } = recorded.status;
+  return {
+    state: recorded.state,
+    recordedStatus: { phase, lastRun, lastError, nextRunAt, backlog: delivery.backlog, quarantined: delivery.quarantined, recordedAt: recorded.at },
+  };
+}
+
 /** HTTP only: parsing, the API's names and views; the save logic is in external-account-service.ts. */
 export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Hono {
   const app = new Hono();
@@ -75,8 +88,15 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
   app.use('/:id/*', ownedById(pool, 'externalAccount'));
 
   app.get('/', async (c) => {
-    const filter = parse(z.object({ ownerAccountId: z.uuid({ message: 'must be a UUID' }).optional() }), c.req.query());
-    return c.json({ externalAccounts: (await listExternalAccounts(pool, { ...filter, scope: domainsOf(c) })).map(view) });
+    const { cursor, ...filter } = parse(listQuery, c.req.query());
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    if (after === null) throw invalid('cursor', 'is not a cursor this list gave out');
+    const { accounts: page, more } = await listExternalAccounts(pool, { ...filter, after, scope: domainsOf(c) });
+    const last = page.at(-1)?.account;
+    return c.json({
+      externalAccounts: page.map(({ account, recorded }) => ({ ...view(account), ...recordedView(recorded) })),
+      nextCursor: more && last ? encodeCursor(last) : null,
+    });
   });
 
   app.post('/', async (c) => {
