@@ -7,3 +7,4 @@ CREATE TABLE account_status (
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX account_status_state_idx ON account_status (state, external_account_id);
+CREATE INDEX external_accounts_name_idx ON external_accounts (name, id);
