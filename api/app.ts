@@ -5,6 +5,7 @@ import { RateLimiter } from '../core/rate-limit';
 import type { ApiDeps } from './deps';
 import { auditChanges, auditRoutes } from './audit';
 import { requireToken } from './auth';
+import { apiDocsRoutes } from './docs-routes';
 import { ApiError } from './http-errors';
 import { accountRoutes } from './routes/accounts';
 import { deliveryTargetRoutes } from './routes/delivery-targets';
@@ -19,6 +20,8 @@ export function createApp(deps: ApiDeps, log: (line: string) => void = console.e
     await deps.pool.query('SELECT 1');
     return c.json({ ok: true });
   });
+  // public like /health: the description of the API and its docs page
+  app.route('/api', apiDocsRoutes());
   app.use(
     '/api/*',
     bodyLimit({

@@ -32,6 +32,8 @@ const address = z
 
 export const createAccount = z.strictObject({ address, enabled: z.boolean().default(true) });
 export const updateAccount = z.strictObject({ enabled: z.boolean() });
+export const accountListQuery = z.object({ domainId: uuid.optional() });
+export const messageParams = z.object({ id: uuid, messageId: z.string().regex(/^\d{1,18}$/, 'must be a message id') });
 
 export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -178,6 +180,8 @@ export const createExternalAccount = z.strictObject({
   oauth: externalAccountFields.oauth.optional(),
   deliveryTarget: externalAccountFields.deliveryTarget.default(null),
 });
+
+export const externalAccountListQuery = z.object({ ownerAccountId: uuid.optional() });
 
 export const setRefreshToken = z.strictObject({ refreshToken: oauthFields.refreshToken });
 
