@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ACCOUNT_STATES } from '../core/account-state';
 
 /**
  * What the API answers, as zod schemas: the OpenAPI document (api/openapi.ts) is generated from
@@ -140,7 +141,6 @@ export const externalAccount = named(
     updatedAt: timestamp,
   }),
 );
-export const externalAccountList = named('ExternalAccountList', z.object({ externalAccounts: z.array(externalAccount) }));
 
 export const accepted = named('Accepted', z.object({ accepted: z.literal(true) }));
 export const resetIndexResult = named('ResetIndexResult', z.object({ forgotten: count, force: z.boolean() }));
@@ -213,6 +213,32 @@ export const accountStatus = named(
       .object({ activity: z.string(), attempt: z.number().int().min(1), lastError: z.object({ kind: z.string(), message: z.string() }) })
       .nullable()
       .meta({ description: 'the step of the running cycle being retried, and why' }),
+  }),
+);
+
+export const externalAccountListItem = named(
+  'ExternalAccountListItem',
+  externalAccount.extend({
+    state: z.enum([...ACCOUNT_STATES, 'new']).meta({ description: "from the status the account's workflow reported last; new: none yet" }),
+    recordedStatus: z
+      .object({
+        phase: accountStatus.shape.phase,
+        lastRun: runSummary.nullable(),
+        lastError: failure.nullable(),
+        nextRunAt: timestamp.nullable(),
+        backlog: count,
+        quarantined: count,
+        recordedAt: timestamp,
+      })
+      .nullable()
+      .meta({ description: 'what the workflow reported at the end of its last cycle; GET .../status has the live status' }),
+  }),
+);
+export const externalAccountList = named(
+  'ExternalAccountList',
+  z.object({
+    externalAccounts: z.array(externalAccountListItem),
+    nextCursor: z.string().nullable().meta({ description: 'pass as `cursor` for the next page; null on the last page' }),
   }),
 );
 

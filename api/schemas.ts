@@ -181,8 +181,6 @@ export const createExternalAccount = z.strictObject({
   deliveryTarget: externalAccountFields.deliveryTarget.default(null),
 });
 
-export const externalAccountListQuery = z.object({ ownerAccountId: uuid.optional() });
-
 export const setRefreshToken = z.strictObject({ refreshToken: oauthFields.refreshToken });
 
 export const resetIndex = z.strictObject({ force: z.boolean().default(false) });
@@ -294,7 +292,7 @@ export const quarantineQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
-export const listExternalAccountsQuery = z.object({
+export const externalAccountListQuery = z.object({
   ownerAccountId: uuid.optional(),
   state: z.enum([...ACCOUNT_STATES, 'new'], { message: `must be one of ${[...ACCOUNT_STATES, 'new'].join(', ')}` }).optional(),
   limit: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(1).max(1000).default(500),

@@ -36,7 +36,9 @@ export async function listExternalAccounts(api: ApiClient, query: Record<string,
   let cursor: string | null = null;
   do {
     const params = new URLSearchParams({ ...query, limit: '1000', ...(cursor ? { cursor } : {}) });
-    const page: { externalAccounts: ExternalAccount[]; nextCursor: string | null } = await api.get(`/api/external-accounts?${params.toString()}`);
+    const page: { externalAccounts: ExternalAccount[]; nextCursor: string | null } = await api.get(
+      `/api/external-accounts?${params.toString()}`,
+    );
     all.push(...page.externalAccounts);
     cursor = page.nextCursor;
   } while (cursor);
@@ -70,10 +72,5 @@ export async function findAccount(api: ApiClient, key: string): Promise<Account>
 
 export async function findExternalAccount(api: ApiClient, key: string): Promise<ExternalAccount> {
   if (isUuid(key)) return api.get<ExternalAccount>(`/api/external-accounts/${key}`);
-  return pick(
-    await listExternalAccounts(api),
-    key,
-    (e) => e.name,
-    'external account',
-  );
+  return pick(await listExternalAccounts(api), key, (e) => e.name, 'external account');
 }

@@ -324,14 +324,23 @@ export async function listExternalAccounts(
   db: Queryable,
   filter: ExternalAccountFilter,
 ): Promise<{ accounts: { account: ExternalAccount; recorded: RecordedStatus | null }[]; more: boolean }> {
-  const { rows } = await db.query<Row & { recorded_state: AccountState | null; recorded_status: AccountStatus | null; recorded_at: Date | null }>(
+  const { rows } = await db.query<
+    Row & { recorded_state: AccountState | null; recorded_status: AccountStatus | null; recorded_at: Date | null }
+  >(
     `SELECT e.*, s.state AS recorded_state, s.status AS recorded_status, s.updated_at AS recorded_at
        FROM external_accounts e LEFT JOIN account_status s ON s.external_account_id = e.id
       WHERE ($1::uuid IS NULL OR e.owner_account_id = $1) AND ${inDomains('externalAccount', 'e', '$2')}
         AND ($3::text IS NULL OR coalesce(s.state, 'new') = $3)
         AND ($4::text IS NULL OR (e.name, e.id) > ($4::text, $5::uuid))
       ORDER BY e.name, e.id LIMIT $6`,
-    [filter.ownerAccountId ?? null, filter.scope, filter.state ?? null, filter.after?.name ?? null, filter.after?.id ?? null, filter.limit + 1],
+    [
+      filter.ownerAccountId ?? null,
+      filter.scope,
+      filter.state ?? null,
+      filter.after?.name ?? null,
+      filter.after?.id ?? null,
+      filter.limit + 1,
+    ],
   );
   const page = rows.slice(0, filter.limit);
   const accounts = await withSecretsSet(db, page);
@@ -340,7 +349,10 @@ export async function listExternalAccounts(
       const r = page[i];
       return {
         account,
-        recorded: r.recorded_state && r.recorded_status && r.recorded_at ? { state: r.recorded_state, status: r.recorded_status, at: r.recorded_at } : null,
+        recorded:
+          r.recorded_state && r.recorded_status && r.recorded_at
+            ? { state: r.recorded_state, status: r.recorded_status, at: r.recorded_at }
+            : null,
       };
     }),
     more: rows.length > filter.limit,

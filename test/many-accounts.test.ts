@@ -5,7 +5,7 @@ import { writeMaildir } from './support/maildir';
 import { useTestSystem } from './support/system';
 import { waitFor } from './support/env';
 
-const ACCOUNTS = 100;
+const ACCOUNTS = 300;
 const PER_ACCOUNT = 3;
 
 const message = (account: number, i: number): Buffer =>
@@ -51,6 +51,18 @@ describe('many accounts at once on one worker', () => {
     assert.ok(
       rows.every((r) => r.n === '1'),
       'no message arrived twice',
+    );
+    const recorded = await waitFor(
+      'every status recorded',
+      async () => {
+        const { externalAccounts } = await sys.ok('GET', `/api/external-accounts?ownerAccountId=${owner.id}&state=ok&limit=1000`);
+        return externalAccounts.length === ACCOUNTS ? (externalAccounts as { recordedStatus: { lastRun: { delivered: number } } }[]) : null;
+      },
+      30_000,
+    );
+    assert.ok(
+      recorded.every((e) => e.recordedStatus.lastRun.delivered === PER_ACCOUNT),
+      'one query lists them all as ok, with their first run',
     );
     await waitFor('every remote mailbox emptied', async () => (await Promise.all(users.map(countOnServer))).every((n) => n === 0), 60_000);
   });

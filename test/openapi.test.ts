@@ -289,6 +289,14 @@ describe('OpenAPI against the real API', () => {
       await expect(404, 'GET', `/api/external-accounts/${MISSING}/status`);
       await expect(400, 'GET', '/api/external-accounts/nope/status');
       await expect(200, 'GET', '/api/external-accounts');
+      await waitFor(
+        'the status recorded',
+        async () => (await sys.ok('GET', '/api/external-accounts?state=ok')).externalAccounts.length === 1,
+      );
+      const listed = await expect(200, 'GET', '/api/external-accounts?state=ok&limit=1');
+      assert.equal(listed.externalAccounts[0].recordedStatus.lastRun.delivered, 1);
+      await expect(400, 'GET', '/api/external-accounts?state=sleepy');
+      await expect(400, 'GET', '/api/external-accounts?cursor=bm90LWEtY3Vyc29y');
       await expect(200, 'GET', `/api/external-accounts?ownerAccountId=${alice.id}`);
       await expect(400, 'GET', '/api/external-accounts?ownerAccountId=nope');
       await expect(200, 'GET', `/api/external-accounts/${external.id}`);

@@ -22,7 +22,7 @@ import {
   createExternalAccount,
   deleteExternalAccountQuery as deleteQuery,
   idParam,
-  listExternalAccountsQuery as listQuery,
+  externalAccountListQuery as listQuery,
   resetIndex as resetSchema,
   setRefreshToken,
   updateExternalAccount as updateSchema,
@@ -67,7 +67,15 @@ function recordedView(recorded: RecordedStatus | null) {
   const { phase, lastRun, lastError, nextRunAt, delivery } = recorded.status;
   return {
     state: recorded.state,
-    recordedStatus: { phase, lastRun, lastError, nextRunAt, backlog: delivery.backlog, quarantined: delivery.quarantined, recordedAt: recorded.at },
+    recordedStatus: {
+      phase,
+      lastRun,
+      lastError,
+      nextRunAt,
+      backlog: delivery.backlog,
+      quarantined: delivery.quarantined,
+      recordedAt: recorded.at,
+    },
   };
 }
 

@@ -142,7 +142,11 @@ export const externalAccountCommands: Command[] = [
     summary: 'Lists the external accounts.',
     options: {
       owner: { type: 'string', value: 'ACCOUNT', description: 'only those of this local account (address or id)' },
-      state: { type: 'string', value: 'STATE', description: 'only those in this state: ok, failing, disabled, reauthorization_needed, new' },
+      state: {
+        type: 'string',
+        value: 'STATE',
+        description: 'only those in this state: ok, failing, disabled, reauthorization_needed, new',
+      },
     },
     needs: 'api',
     async run({ options, api }) {
