@@ -1,4 +1,5 @@
 import { sameMailbox } from '../core/mailbox-identity';
+import type { NetworkPolicy } from '../core/network-policy';
 import { getAccount } from '../db/accounts';
 import { getTarget } from '../db/delivery-targets';
 import {
@@ -13,6 +14,7 @@ import {
 import { inTransaction, type Pool } from '../db/pool';
 import { saveSecrets, secretsSet, type SecretName } from '../db/secrets';
 import { resetIndex } from '../db/uid-index';
+import { screenHost, urlHost } from '../mail/guarded-connect';
 import type { Keyring } from '../secrets/keyring';
 import { conflict, invalid, notFound } from './http-errors';
 import { resolveOAuth } from './oauth-settings';
@@ -42,7 +44,7 @@ function secretChanges(authMethod: ExternalAccountSettings['authMethod'], input:
  * settings, which secrets to keep, and a fresh index when the account points at another mailbox;
  * settings and secrets are written in one transaction.
  */
-export function externalAccountService({ pool, keyring }: { pool: Pool; keyring: Keyring }) {
+export function externalAccountService({ pool, keyring, networkPolicy }: { pool: Pool; keyring: Keyring; networkPolicy: NetworkPolicy }) {
   const requireAccount = async (field: string, accountId: string): Promise<void> => {
     if (!(await getAccount(pool, accountId))) throw invalid(field, `account ${accountId} does not exist`);
   };
@@ -58,6 +60,19 @@ export function externalAccountService({ pool, keyring }: { pool: Pool; keyring:
     }
   };
 
+  /** A new server or token endpoint that resolves to an address the worker would refuse: 400 naming the field. */
+  const checkDestinations = async (stored: StoredForUpdate | null, next: ExternalAccountSettings): Promise<void> => {
+    if (next.host !== stored?.settings.host) {
+      const refused = await screenHost(next.host, networkPolicy);
+      if (refused) throw invalid('host', refused);
+    }
+    const endpoint = next.oauth?.tokenEndpoint;
+    if (endpoint && endpoint !== stored?.settings.oauth?.tokenEndpoint) {
+      const refused = await screenHost(urlHost(new URL(endpoint)), networkPolicy);
+      if (refused) throw invalid('oauth.tokenEndpoint', refused);
+    }
+  };
+
   /** Resolves the OAuth2 settings (xoauth2 only) and writes settings and secrets in one transaction. */
   const save = async (stored: StoredForUpdate | null, settings: ExternalAccountSettings, input: CredentialInput): Promise<string> => {
     let oauth: OAuthSettings | null = null;
@@ -68,6 +83,7 @@ export function externalAccountService({ pool, keyring }: { pool: Pool; keyring:
     }
     const next = { ...settings, oauth };
     await checkSettings(next, input);
+    await checkDestinations(stored, next);
     const oauthChanged = JSON.stringify(stored?.settings.oauth ?? null) !== JSON.stringify(oauth);
     const changes = secretChanges(next.authMethod, input, oauthChanged);
     const has = (name: SecretName): boolean => (changes[name] === undefined ? !!stored?.secrets.has(name) : changes[name] !== null);

@@ -58,11 +58,11 @@ function view(account: ExternalAccount) {
 }
 
 /** HTTP only: parsing, the API's names and views; the save logic is in external-account-service.ts. */
-export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Hono {
+export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy }: ApiDeps): Hono {
   const app = new Hono();
   const id = idParam('id');
 
-  const accounts = externalAccountService({ pool, keyring });
+  const accounts = externalAccountService({ pool, keyring, networkPolicy });
 
   const current = async (externalId: string): Promise<ExternalAccount> => {
     const account = await getExternalAccount(pool, externalId);
