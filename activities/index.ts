@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { selectForDeletion } from '../core/delete-policy';
 import { messageKey, type BatchLimits } from '../core/download-plan';
 import { classifyError, MailpullError } from '../core/errors';
+import type { NetworkPolicy } from '../core/network-policy';
 import { addTally, emptyTally, type Tally } from '../core/tally';
 import { tlsWarning, type TlsOutcome } from '../core/tls-decision';
 import { withAccountLock } from '../db/account-lock';
@@ -57,6 +58,8 @@ export interface ActivityDeps {
   /** how many messages (and bytes) one delivery transaction holds at most */
   commitLimits: { messages: number; bytes: number };
   push: { timeoutMs: number; idleRestartMs: number };
+  /** which addresses the token endpoints and the IMAP servers watched for push may have */
+  networkPolicy: NetworkPolicy;
 }
 
 export interface ListSummary {
@@ -122,12 +125,14 @@ export function createActivities({
   limits,
   commitLimits,
   push,
+  networkPolicy,
 }: ActivityDeps) {
   const delivery = { pool, keyring, targets, retryBaseMs: deliveryRetryMs };
   const credentials = createCredentials({
     pool,
     keyring,
     timeoutMs: push.timeoutMs,
+    networkPolicy,
     defaultMaxMessageBytes: limits.maxMessageBytes,
     trace,
   });
@@ -298,6 +303,7 @@ export function createActivities({
         const watching = credentials.login(account, (endpoint) =>
           watchForNewMail(endpoint, cursors, {
             timeoutMs: push.timeoutMs,
+            networkPolicy,
             maxIdleMs: push.idleRestartMs,
             maxFolders: MAX_WATCHED_FOLDERS,
             signal: controller.signal,
