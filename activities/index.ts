@@ -3,6 +3,7 @@ import { accountStateOf } from '../core/account-state';
 import { selectForDeletion } from '../core/delete-policy';
 import { messageKey, type BatchLimits } from '../core/download-plan';
 import { classifyError, MailpullError } from '../core/errors';
+import type { NetworkPolicy } from '../core/network-policy';
 import { addTally, emptyTally, type Tally } from '../core/tally';
 import { tlsWarning, type TlsOutcome } from '../core/tls-decision';
 import { withAccountLock } from '../db/account-lock';
@@ -60,6 +61,8 @@ export interface ActivityDeps {
   /** how many messages (and bytes) one delivery transaction holds at most */
   commitLimits: { messages: number; bytes: number };
   push: { timeoutMs: number; idleRestartMs: number };
+  /** which addresses the token endpoints and the IMAP servers watched for push may have */
+  networkPolicy: NetworkPolicy;
 }
 
 export interface ListSummary {
@@ -125,12 +128,14 @@ export function createActivities({
   limits,
   commitLimits,
   push,
+  networkPolicy,
 }: ActivityDeps) {
   const delivery = { pool, keyring, targets, retryBaseMs: deliveryRetryMs };
   const credentials = createCredentials({
     pool,
     keyring,
     timeoutMs: push.timeoutMs,
+    networkPolicy,
     defaultMaxMessageBytes: limits.maxMessageBytes,
     trace,
   });
@@ -306,6 +311,7 @@ export function createActivities({
         const watching = credentials.login(account, (endpoint) =>
           watchForNewMail(endpoint, cursors, {
             timeoutMs: push.timeoutMs,
+            networkPolicy,
             maxIdleMs: push.idleRestartMs,
             maxFolders: MAX_WATCHED_FOLDERS,
             signal: controller.signal,

@@ -1,3 +1,5 @@
+import { parseNetworkPolicy, type NetworkPolicy } from './network-policy';
+
 /** Where the secret keys come from: MAILPULL_SECRET_KEY, or a key file. */
 export type KeySource = { kind: 'env'; value: string } | { kind: 'file'; path: string };
 
@@ -27,6 +29,8 @@ export const CONFIG_VARIABLES = [
   'MAILPULL_WORKER_METRICS_ADDRESS',
   'MAILPULL_API_MAX_BODY_BYTES',
   'MAILPULL_API_RATE_LIMIT',
+  'MAILPULL_ALLOWED_NETWORKS',
+  'MAILPULL_ALLOWED_SOCKET_DIRS',
 ] as const;
 
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
@@ -66,6 +70,8 @@ export interface Config {
   apiMaxBodyBytes: number;
   /** requests per minute per API token, then 429 */
   apiRateLimit: number;
+  /** which addresses and unix sockets accounts and delivery targets may point at */
+  networkPolicy: NetworkPolicy;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -110,6 +116,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerMetricsAddress: read('MAILPULL_WORKER_METRICS_ADDRESS') ?? null,
     apiMaxBodyBytes: positiveInt('MAILPULL_API_MAX_BODY_BYTES', 1024 * 1024),
     apiRateLimit: positiveInt('MAILPULL_API_RATE_LIMIT', 600),
+    networkPolicy: parseNetworkPolicy({
+      allowedNetworks: read('MAILPULL_ALLOWED_NETWORKS'),
+      allowedSocketDirs: read('MAILPULL_ALLOWED_SOCKET_DIRS'),
+    }),
     protocolTrace: ['1', 'true', 'yes', 'on'].includes((read('MAILPULL_PROTOCOL_TRACE') ?? '').toLowerCase()),
     secretKeys: keyFile ? { kind: 'file', path: keyFile } : { kind: 'env', value: keyValue ?? '' },
   };

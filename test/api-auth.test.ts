@@ -75,6 +75,7 @@ describe('API authentication', () => {
       keyring: null as never,
       workflows: null as never,
       limits: { maxBodyBytes: 1024, requestsPerMinute: 1 },
+      networkPolicy: null as never,
     });
     const registered = app.routes
       .filter((r) => r.method !== 'ALL')

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createApp } from '../api/app';
+import { loopbackPolicy } from './support/network-policy';
 import { useTestSystem } from './support/system';
 
 const CLI = path.resolve(__dirname, '../cli/main.js');
@@ -169,6 +170,7 @@ describe('API tokens limited to some local domains', () => {
       pool: sys.db.pool,
       keyring: null as never,
       workflows: null as never,
+      networkPolicy: loopbackPolicy,
       limits: { maxBodyBytes: 1024, requestsPerMinute: 1 },
     });
     // a route with a middleware of its own is listed once per handler

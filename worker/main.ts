@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   await resealSecrets(pool, keyring, { onlyPlaintext: true });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   await ensureSearchAttributes(connection.operatorService, config.temporalNamespace);
-  const targets = new TargetClients(config.socketTimeoutMs);
+  const targets = new TargetClients(config.socketTimeoutMs, config.networkPolicy);
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
@@ -47,8 +47,8 @@ async function main(): Promise<void> {
       keyring,
       trace: config.protocolTrace ? (line) => console.log(`trace ${line}`) : undefined,
       sources: {
-        pop3: createPop3Source({ timeoutMs: config.socketTimeoutMs }),
-        imap: createImapSource({ timeoutMs: config.socketTimeoutMs }),
+        pop3: createPop3Source({ timeoutMs: config.socketTimeoutMs, networkPolicy: config.networkPolicy }),
+        imap: createImapSource({ timeoutMs: config.socketTimeoutMs, networkPolicy: config.networkPolicy }),
       },
       targets,
       deliveryRetryMs: config.deliveryRetryMs,
@@ -59,6 +59,7 @@ async function main(): Promise<void> {
       },
       commitLimits: { messages: config.commitMessages, bytes: config.commitBytes },
       push: { timeoutMs: config.socketTimeoutMs, idleRestartMs: config.idleRestartMs },
+      networkPolicy: config.networkPolicy,
     }),
   });
   const stopMonitor = monitorEventLoop(config.loopReportMs, (line) => console.log(line));
