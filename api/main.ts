@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     keyring,
     workflows: createWorkflowControl(connection, config.temporalNamespace, config.taskQueue),
     limits: { maxBodyBytes: config.apiMaxBodyBytes, requestsPerMinute: config.apiRateLimit },
+    adminUi: { temporalUiUrl: config.temporalUiUrl, temporalNamespace: config.temporalNamespace },
   });
   const server = serve({ fetch: app.fetch, hostname: config.apiHost, port: config.apiPort }, (info) => {
     console.log(`mailpull API listening on http://${config.apiHost}:${info.port}`);

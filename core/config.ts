@@ -27,6 +27,7 @@ export const CONFIG_VARIABLES = [
   'MAILPULL_WORKER_METRICS_ADDRESS',
   'MAILPULL_API_MAX_BODY_BYTES',
   'MAILPULL_API_RATE_LIMIT',
+  'MAILPULL_TEMPORAL_UI_URL',
 ] as const;
 
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
@@ -66,6 +67,8 @@ export interface Config {
   apiMaxBodyBytes: number;
   /** requests per minute per API token, then 429 */
   apiRateLimit: number;
+  /** the Temporal Web UI as an operator's browser reaches it, for the admin page's links; null: no links */
+  temporalUiUrl: string | null;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -76,6 +79,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const value = Number(raw);
     if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
     return value;
+  };
+  const httpUrl = (name: ConfigVariable): string | null => {
+    const raw = read(name);
+    if (raw === undefined) return null;
+    const url = URL.canParse(raw) ? new URL(raw) : null;
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+      throw new Error(`${name} must be an http or https URL, got "${raw}"`);
+    let base = raw;
+    while (base.endsWith('/')) base = base.slice(0, -1);
+    return base;
   };
   const databaseUrl = read('DATABASE_URL');
   if (!databaseUrl) throw new Error('DATABASE_URL is required (scripts/start.sh sets it for the embedded default)');
@@ -110,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerMetricsAddress: read('MAILPULL_WORKER_METRICS_ADDRESS') ?? null,
     apiMaxBodyBytes: positiveInt('MAILPULL_API_MAX_BODY_BYTES', 1024 * 1024),
     apiRateLimit: positiveInt('MAILPULL_API_RATE_LIMIT', 600),
+    temporalUiUrl: httpUrl('MAILPULL_TEMPORAL_UI_URL'),
     protocolTrace: ['1', 'true', 'yes', 'on'].includes((read('MAILPULL_PROTOCOL_TRACE') ?? '').toLowerCase()),
     secretKeys: keyFile ? { kind: 'file', path: keyFile } : { kind: 'env', value: keyValue ?? '' },
   };
