@@ -4,7 +4,8 @@ import { HTTPException } from 'hono/http-exception';
 import { RateLimiter } from '../core/rate-limit';
 import type { ApiDeps } from './deps';
 import { auditChanges, auditRoutes } from './audit';
-import { requireToken } from './auth';
+import { adminPage } from './admin-page';
+import { requireToken, tokenOf } from './auth';
 import { apiDocsRoutes } from './docs-routes';
 import { ApiError } from './http-errors';
 import { accountRoutes } from './routes/accounts';
@@ -13,8 +14,15 @@ import { domainRoutes } from './routes/domains';
 import { externalAccountRoutes } from './routes/external-accounts';
 import { quarantineRoutes } from './routes/quarantine';
 
-export function createApp(deps: ApiDeps, log: (line: string) => void = console.error): Hono {
+/** What the admin page shows beside the API's data: where the Temporal UI is (null: no links to it). */
+export interface AdminUiConfig {
+  temporalUiUrl: string | null;
+  temporalNamespace: string;
+}
+
+export function createApp(deps: ApiDeps & { adminUi?: AdminUiConfig }, log: (line: string) => void = console.error): Hono {
   const app = new Hono();
+  const adminUi = deps.adminUi ?? { temporalUiUrl: null, temporalNamespace: 'default' };
 
   app.get('/health', async (c) => {
     await deps.pool.query('SELECT 1');
@@ -33,9 +41,17 @@ export function createApp(deps: ApiDeps, log: (line: string) => void = console.e
         ),
     }),
   );
-  // after /health, which load balancers probe without a token
+  app.use(adminPage());
+  // after /health, which load balancers probe without a token, and the admin page
   app.use('*', requireToken(deps.pool, new RateLimiter(deps.limits.requestsPerMinute)));
   app.use('/api/*', auditChanges(deps.pool, log));
+  // the admin page asks who it signed in as (to hide what the token may not do) and where Temporal's UI is
+  app.get('/api/me', (c) => {
+    const token = tokenOf(c.req.raw);
+    if (!token) throw new ApiError(401, { error: 'unauthorized', message: 'no token' });
+    return c.json(token);
+  });
+  app.get('/api/ui-config', (c) => c.json(adminUi));
   app.route('/api/domains', domainRoutes(deps));
   app.route('/api/accounts', accountRoutes(deps));
   app.route('/api/external-accounts', externalAccountRoutes(deps));

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     workflows: createWorkflowControl(connection, config.temporalNamespace, config.taskQueue),
     limits: { maxBodyBytes: config.apiMaxBodyBytes, requestsPerMinute: config.apiRateLimit },
     networkPolicy: config.networkPolicy,
+    adminUi: { temporalUiUrl: config.temporalUiUrl, temporalNamespace: config.temporalNamespace },
   });
   const server = serve({ fetch: app.fetch, hostname: config.apiHost, port: config.apiPort }, (info) => {
     console.log(`mailpull API listening on http://${config.apiHost}:${info.port}`);

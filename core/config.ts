@@ -31,6 +31,7 @@ export const CONFIG_VARIABLES = [
   'MAILPULL_API_RATE_LIMIT',
   'MAILPULL_ALLOWED_NETWORKS',
   'MAILPULL_ALLOWED_SOCKET_DIRS',
+  'MAILPULL_TEMPORAL_UI_URL',
 ] as const;
 
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
@@ -72,6 +73,8 @@ export interface Config {
   apiRateLimit: number;
   /** which addresses and unix sockets accounts and delivery targets may point at */
   networkPolicy: NetworkPolicy;
+  /** the Temporal Web UI as an operator's browser reaches it, for the admin page's links; null: no links */
+  temporalUiUrl: string | null;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -82,6 +85,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const value = Number(raw);
     if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
     return value;
+  };
+  const httpUrl = (name: ConfigVariable): string | null => {
+    const raw = read(name);
+    if (raw === undefined) return null;
+    const url = URL.canParse(raw) ? new URL(raw) : null;
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+      throw new Error(`${name} must be an http or https URL, got "${raw}"`);
+    let base = raw;
+    while (base.endsWith('/')) base = base.slice(0, -1);
+    return base;
   };
   const databaseUrl = read('DATABASE_URL');
   if (!databaseUrl) throw new Error('DATABASE_URL is required (scripts/start.sh sets it for the embedded default)');
@@ -120,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowedNetworks: read('MAILPULL_ALLOWED_NETWORKS'),
       allowedSocketDirs: read('MAILPULL_ALLOWED_SOCKET_DIRS'),
     }),
+    temporalUiUrl: httpUrl('MAILPULL_TEMPORAL_UI_URL'),
     protocolTrace: ['1', 'true', 'yes', 'on'].includes((read('MAILPULL_PROTOCOL_TRACE') ?? '').toLowerCase()),
     secretKeys: keyFile ? { kind: 'file', path: keyFile } : { kind: 'env', value: keyValue ?? '' },
   };

@@ -11,6 +11,7 @@ export API_PORT=${API_PORT:-8080} API_HOST=127.0.0.1
 # The embedded default may collect from and deliver to servers on this machine (loopback); any other
 # internal network, and unix sockets, only when MAILPULL_ALLOWED_NETWORKS / _SOCKET_DIRS say so.
 export MAILPULL_ALLOWED_NETWORKS=${MAILPULL_ALLOWED_NETWORKS-127.0.0.0/8,::1}
+export MAILPULL_TEMPORAL_UI_URL=${MAILPULL_TEMPORAL_UI_URL-http://127.0.0.1:$TEMPORAL_UI_PORT}
 
 "$ROOT/scripts/setup.sh"
 (cd "$ROOT" && npm run --silent build)

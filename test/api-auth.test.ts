@@ -66,6 +66,8 @@ describe('API authentication', () => {
       { method: 'POST', path: '/api/quarantine/1/retry' },
       { method: 'DELETE', path: '/api/quarantine/1' },
       { method: 'GET', path: '/api/audit', adminOnly: true },
+      { method: 'GET', path: '/api/me' },
+      { method: 'GET', path: '/api/ui-config' },
     ];
   });
 
