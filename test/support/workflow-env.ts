@@ -4,6 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import type { Activities } from '../../activities';
+import { idleTaskQueue } from '../../core/task-queues';
 import { WORKFLOW_BUNDLE } from '../../worker/bundle';
 import { statusQuery, workflowIdFor, type AccountStatus } from '../../workflows/definitions';
 import type { externalAccountWorkflow } from '../../workflows/external-account';
@@ -69,19 +70,27 @@ export async function withAccountWorkflow(
     workflowBundle: { codePath: WORKFLOW_BUNDLE },
     activities: stubs.activities(),
   });
-  await worker.runUntil(async () => {
-    const externalAccountId = randomBytes(8).toString('hex');
-    const handle = await env.client.workflow.start<typeof externalAccountWorkflow>('externalAccountWorkflow', {
-      taskQueue,
-      workflowId: workflowIdFor(externalAccountId),
-      args: [{ externalAccountId }],
-    });
-    try {
-      await test(handle);
-    } finally {
-      await handle.terminate().catch(() => undefined);
-    }
+  // the IMAP IDLE watches' queue, as worker/main.ts serves it
+  const idleWorker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: idleTaskQueue(taskQueue),
+    activities: stubs.activities(),
   });
+  await worker.runUntil(
+    idleWorker.runUntil(async () => {
+      const externalAccountId = randomBytes(8).toString('hex');
+      const handle = await env.client.workflow.start<typeof externalAccountWorkflow>('externalAccountWorkflow', {
+        taskQueue,
+        workflowId: workflowIdFor(externalAccountId),
+        args: [{ externalAccountId }],
+      });
+      try {
+        await test(handle);
+      } finally {
+        await handle.terminate().catch(() => undefined);
+      }
+    }),
+  );
 }
 
 export const statusOf = (handle: WorkflowHandle): Promise<AccountStatus> => handle.query(statusQuery);
