@@ -9,6 +9,7 @@ import { testEnv, waitFor } from '../test/support/env';
 import { writeMaildir } from '../test/support/maildir';
 import { unusedPort } from '../test/support/ports';
 import { TestSystem } from '../test/support/system';
+import { workflowIdFor } from '../workflows/definitions';
 import { bucketQuantile, bucketsBetween, histogram, parsePrometheus, percentile, type Sample } from './scale-metrics';
 import { startSampler, summarize } from './scale-sampler';
 
@@ -43,6 +44,8 @@ const options = {
   /** API requests in flight while creating */
   createConcurrency: Math.max(1, int('SCALE_CREATE_CONCURRENCY', 16)),
   sampleMs: Math.max(500, int('SCALE_SAMPLE_MS', 3000)),
+  /** longest wait for every account's first cycle before the intervals start anyway */
+  firstWaitSeconds: int('SCALE_FIRST_WAIT_SECONDS', 900),
 };
 if (options.intervalSeconds % 60 !== 0 || options.intervalSeconds === 0) {
   throw new Error('SCALE_INTERVAL_SECONDS must be whole minutes: accounts are created through the API (intervalMinutes)');
@@ -141,6 +144,31 @@ const ms = (v: number): string => (Number.isFinite(v) ? `${Math.round(v)} ms` : 
 const sec = (v: number): string => `${(v / 1000).toFixed(1)} s`;
 const pct = (n: number, of: number): string => (of === 0 ? 'n/a' : `${((100 * n) / of).toFixed(1)} % (${n} of ${of})`);
 
+/**
+ * Where the time went for an account collected late: its workflow's events from a little before
+ * the drop, as seconds from the drop (timers with their duration, activities with their type).
+ */
+async function timeline(sys: TestSystem, externalId: string, droppedAt: number): Promise<string> {
+  const history = await sys.client.workflow.getHandle(workflowIdFor(externalId)).fetchHistory();
+  const parts: string[] = [];
+  const scheduled = new Map<string, string>();
+  for (const event of history.events ?? []) {
+    const at = Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
+    const kind = Object.keys(event).find((k) => k.endsWith('EventAttributes') && (event as Record<string, unknown>)[k]) ?? '?';
+    const id = String(event.eventId);
+    const attributes = (event as Record<string, any>)[kind];
+    const type = attributes?.activityType?.name as string | undefined;
+    if (type) scheduled.set(id, type);
+    if (at < droppedAt - 60_000 || kind.startsWith('workflowTask')) continue;
+    const detail =
+      type ??
+      (attributes?.scheduledEventId ? scheduled.get(String(attributes.scheduledEventId)) : undefined) ??
+      (attributes?.startToFireTimeout ? `${Number(attributes.startToFireTimeout.seconds)} s` : '');
+    parts.push(`${((at - droppedAt) / 1000).toFixed(1)} ${kind.replace('EventAttributes', '')}${detail ? `(${detail})` : ''}`);
+  }
+  return parts.join(', ');
+}
+
 async function main(): Promise<void> {
   const t0 = Date.now();
   const loadAtStart = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
@@ -188,7 +216,7 @@ async function main(): Promise<void> {
   log(`${options.accounts} external accounts created through the API in ${sec(createMs)}`);
 
   // every account's first cycle: all its initial messages stored
-  const firstDeadline = Date.now() + Math.max(600_000, options.accounts * 300);
+  const firstDeadline = Date.now() + options.firstWaitSeconds * 1000;
   let firstDone: number;
   for (;;) {
     const { rows } = await sys.db.pool.query<{ n: number }>(
@@ -253,11 +281,27 @@ async function main(): Promise<void> {
 
   let within = 0;
   const delays: number[] = [];
+  const late: { subject: string; droppedAt: number; at: number | undefined }[] = [];
   for (const [subject, droppedAt] of drops) {
     const at = stored.get(subject);
-    if (at === undefined) continue;
-    delays.push(at - droppedAt);
-    if (at <= droppedAt + intervalMs * 1.1) within++;
+    if (at !== undefined) delays.push(at - droppedAt);
+    if (at !== undefined && at <= droppedAt + intervalMs * 1.1) within++;
+    else late.push({ subject, droppedAt, at });
+  }
+  const byIndex = new Map(mailboxes.map((m) => [m.index, m]));
+  const lateOf = (m: Mailbox) => `${m.protocol}${m.push ? '+push' : ''}`;
+  const lateKinds = new Map<string, number>();
+  for (const l of late) {
+    const m = byIndex.get(Number(/a(\d+)/.exec(l.subject)?.[1]));
+    if (m) lateKinds.set(lateOf(m), (lateKinds.get(lateOf(m)) ?? 0) + 1);
+  }
+  for (const l of late.slice(0, 5)) {
+    const m = byIndex.get(Number(/a(\d+)/.exec(l.subject)?.[1]));
+    if (!m) continue;
+    const when = l.at === undefined ? 'not stored' : `stored after ${sec(l.at - l.droppedAt)}`;
+    log(
+      `late: ${l.subject} (${lateOf(m)}, ${m.externalId}) ${when}; events from the drop: ${await timeline(sys, m.externalId, l.droppedAt).catch((e: unknown) => String(e))}`,
+    );
   }
   const connectLatencies = connect.flatMap((c) => {
     const at = connectStored.get(c.subject);
@@ -302,7 +346,10 @@ async function main(): Promise<void> {
     ['workflow-task schedule-to-start p50 / p99 (intervals)', quantiles(wftLatency)],
     ['activity schedule-to-start p50 / p99 (intervals, collection queue)', quantiles(actLatency, mainQueue)],
     ['IDLE watch schedule-to-start p50 / p99 (intervals, IDLE queue)', quantiles(actLatency, idleQueue)],
-    ['collected within interval + 10 %', pct(within, drops.size)],
+    [
+      'collected within interval + 10 %',
+      `${pct(within, drops.size)}${late.length ? `; late: ${[...lateKinds].map(([k, n]) => `${n} ${k}`).join(', ')}` : ''}`,
+    ],
     [
       'dropped → stored p50 / p99 / max',
       `${sec(percentile(delays, 50))} / ${sec(percentile(delays, 99))} / ${sec(Math.max(0, ...delays))}; ${drops.size - stored.size} not stored by the end`,
@@ -312,6 +359,7 @@ async function main(): Promise<void> {
       `${ms(percentile(connectLatencies, 50))} / ${ms(percentile(connectLatencies, 99))} (${connectLatencies.length} of ${connect.length} stored)`,
     ],
     ['worker event loop max delay (30 s reports)', loopDelays.length ? `${Math.max(...loopDelays)} ms` : 'n/a'],
+    ['Temporal dev server options', process.env.SCALE_TEMPORAL_ARGS_USED || '(as npm start runs it)'],
     ['machine', `${os.cpus().length} cores; load average ${loadAtStart} at start, ${loadAtEnd} at end`],
   ];
   const table = [
@@ -334,7 +382,11 @@ async function main(): Promise<void> {
   await mkdir(outDir, { recursive: true });
   const file = path.join(outDir, `scale-${options.accounts}-${new Date(t0).toISOString().replace(/[:.]/g, '-')}.md`);
   await writeFile(file, table);
-  log(`written to ${file}`);
+  const csv = processSamples.map((p) =>
+    [((p.at - t0) / 1000).toFixed(1), (p.rssBytes / 1048576).toFixed(1), p.cpuPercent?.toFixed(1) ?? '', p.pgWorker, p.pgAll].join(','),
+  );
+  await writeFile(file.replace(/\.md$/, '.samples.csv'), ['seconds,rss_mb,cpu_percent,pg_worker,pg_all', ...csv, ''].join('\n'));
+  log(`written to ${file} (samples beside it)`);
   await worker.stop();
 }
 

@@ -22,6 +22,7 @@ export const CONFIG_VARIABLES = [
   'MAILPULL_DELIVERY_RETRY_SECONDS',
   'MAILPULL_MAX_ACTIVITIES',
   'MAILPULL_MAX_IDLE_WATCHES',
+  'MAILPULL_MAX_CACHED_WORKFLOWS',
   'MAILPULL_DB_POOL',
   'MAILPULL_LOOP_REPORT_SECONDS',
   'MAILPULL_HEALTH_FILE',
@@ -57,6 +58,8 @@ export interface Config {
   maxActivities: number;
   /** IMAP IDLE watches one worker holds at once (each one or more connections), apart from maxActivities */
   maxIdleWatches: number;
+  /** account workflows one worker keeps in memory between their tasks; the others are replayed from their history */
+  maxCachedWorkflows: number;
   /** database connections for queries and transactions, besides the lock connections */
   dbPool: number;
   /** how often the worker logs its event loop's longest delay */
@@ -108,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deliveryRetryMs: positiveInt('MAILPULL_DELIVERY_RETRY_SECONDS', 30) * 1000,
     maxActivities: positiveInt('MAILPULL_MAX_ACTIVITIES', 20),
     maxIdleWatches: positiveInt('MAILPULL_MAX_IDLE_WATCHES', 100),
+    maxCachedWorkflows: positiveInt('MAILPULL_MAX_CACHED_WORKFLOWS', 500),
     dbPool: positiveInt('MAILPULL_DB_POOL', 10),
     loopReportMs: positiveInt('MAILPULL_LOOP_REPORT_SECONDS', 300) * 1000,
     healthFile: read('MAILPULL_HEALTH_FILE') ?? null,

@@ -55,6 +55,12 @@ async function main(): Promise<void> {
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     maxConcurrentActivityTaskExecutions: config.maxActivities,
+    maxCachedWorkflows: config.maxCachedWorkflows,
+    // Measured with npm run bench:scale (docs/operations.md): with the default fixed pollers
+    // (2 for new workflow tasks, 8 sticky, 10 for activities) tasks waited minutes in the queues
+    // while most slots stood free. Pollers that scale with the backlog keep the slots fed.
+    workflowTaskPollerBehavior: { type: 'autoscaling' },
+    activityTaskPollerBehavior: { type: 'autoscaling' },
     ...shutdown,
     ...(existsSync(WORKFLOW_BUNDLE)
       ? { workflowBundle: { codePath: WORKFLOW_BUNDLE } }
