@@ -5,7 +5,8 @@
 # SCALE_CONNECT_SAMPLE (50) accounts. The intervals start once every account finished its first
 # cycle, or after SCALE_FIRST_WAIT_SECONDS (900). SCALE_PUSH_ACCOUNTS (60) IMAP accounts use push,
 # with an IDLE budget of SCALE_IDLE_BUDGET (40). The worker's own MAILPULL_* variables pass through;
-# SCALE_TEMPORAL_ARGS are options for the Temporal dev server (see below).
+# SCALE_TEMPORAL_ARGS are options for the Temporal dev server (see below). SCALE_TLS=plain: the
+# accounts connect without TLS (default: STARTTLS checked against the test CA, as the tests do).
 # Prints a Markdown table and writes it (and the worker's samples) to .data/bench/. The private
 # servers listen on ports offset by MAILPULL_TEST_PORT_BASE (default 33000).
 set -euo pipefail

@@ -44,6 +44,8 @@ const options = {
   /** API requests in flight while creating */
   createConcurrency: Math.max(1, int('SCALE_CREATE_CONCURRENCY', 16)),
   sampleMs: Math.max(500, int('SCALE_SAMPLE_MS', 3000)),
+  /** "ca": STARTTLS with the certificate checked against the test CA, as the tests do; "plain": no TLS */
+  tls: process.env.SCALE_TLS === 'plain' ? ('plain' as const) : ('ca' as const),
   /** longest wait for every account's first cycle before the intervals start anyway */
   firstWaitSeconds: int('SCALE_FIRST_WAIT_SECONDS', 900),
 };
@@ -206,7 +208,11 @@ async function main(): Promise<void> {
   const createStart = Date.now();
   const mailboxes: Mailbox[] = await inParallel(plan, options.createConcurrency, async ({ user, protocol, push }, i) => {
     const started = Date.now();
-    const extra = { intervalMinutes: options.intervalSeconds / 60, push };
+    const extra = {
+      intervalMinutes: options.intervalSeconds / 60,
+      push,
+      ...(options.tls === 'plain' ? { tlsMode: 'disabled', tlsCa: null } : {}),
+    };
     const owner = owners[Math.floor(i / OWNERS_PER)];
     const created = protocol === 'pop3' ? await sys.pop3Account(owner, user, extra) : await sys.imapAccount(owner, user, extra);
     createLatencies.push(Date.now() - started);
@@ -332,6 +338,7 @@ async function main(): Promise<void> {
       'accounts',
       `${options.accounts} (${options.accounts - imap} POP3, ${imap} IMAP of which ${options.pushAccounts - pushLeft} with push)`,
     ],
+    ['TLS', options.tls === 'plain' ? 'none (plaintext on loopback)' : 'STARTTLS, certificate checked against an account CA'],
     ['interval × intervals', `${options.intervalSeconds} s × ${options.intervals}, one new message per mailbox per interval`],
     [
       'create the accounts through the API',
