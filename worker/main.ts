@@ -55,12 +55,10 @@ async function main(): Promise<void> {
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     maxConcurrentActivityTaskExecutions: config.maxActivities,
+    // The workflow cache is bounded (about 0.1–0.4 MB per workflow, measured); the SDK's default
+    // grows with the heap limit (some 2,300 on a 4 GB heap). The SDK's autoscaling pollers were
+    // measured worse here (new workflows' first tasks waited), so its fixed default pollers stay.
     maxCachedWorkflows: config.maxCachedWorkflows,
-    // Measured with npm run bench:scale (docs/operations.md): with the default fixed pollers
-    // (2 for new workflow tasks, 8 sticky, 10 for activities) tasks waited minutes in the queues
-    // while most slots stood free. Pollers that scale with the backlog keep the slots fed.
-    workflowTaskPollerBehavior: { type: 'autoscaling' },
-    activityTaskPollerBehavior: { type: 'autoscaling' },
     ...shutdown,
     ...(existsSync(WORKFLOW_BUNDLE)
       ? { workflowBundle: { codePath: WORKFLOW_BUNDLE } }
