@@ -23,6 +23,8 @@ export const CONFIG_VARIABLES = [
   'MAILPULL_PROTOCOL_TRACE',
   'MAILPULL_DELIVERY_RETRY_SECONDS',
   'MAILPULL_MAX_ACTIVITIES',
+  'MAILPULL_MAX_IDLE_WATCHES',
+  'MAILPULL_MAX_CACHED_WORKFLOWS',
   'MAILPULL_DB_POOL',
   'MAILPULL_LOOP_REPORT_SECONDS',
   'MAILPULL_HEALTH_FILE',
@@ -59,6 +61,10 @@ export interface Config {
   deliveryRetryMs: number;
   /** activities one worker runs at once; each mail session also holds one lock connection */
   maxActivities: number;
+  /** IMAP IDLE watches one worker holds at once (each one or more connections), apart from maxActivities */
+  maxIdleWatches: number;
+  /** account workflows one worker keeps in memory between their tasks; the others are replayed from their history */
+  maxCachedWorkflows: number;
   /** database connections for queries and transactions, besides the lock connections */
   dbPool: number;
   /** how often the worker logs its event loop's longest delay */
@@ -123,6 +129,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idleRestartMs: positiveInt('MAILPULL_IDLE_RESTART_MS', 25 * 60_000),
     deliveryRetryMs: positiveInt('MAILPULL_DELIVERY_RETRY_SECONDS', 30) * 1000,
     maxActivities: positiveInt('MAILPULL_MAX_ACTIVITIES', 20),
+    maxIdleWatches: positiveInt('MAILPULL_MAX_IDLE_WATCHES', 100),
+    maxCachedWorkflows: positiveInt('MAILPULL_MAX_CACHED_WORKFLOWS', 500),
     dbPool: positiveInt('MAILPULL_DB_POOL', 10),
     loopReportMs: positiveInt('MAILPULL_LOOP_REPORT_SECONDS', 300) * 1000,
     healthFile: read('MAILPULL_HEALTH_FILE') ?? null,
