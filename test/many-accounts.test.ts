@@ -5,7 +5,7 @@ import { writeMaildir } from './support/maildir';
 import { useTestSystem } from './support/system';
 import { waitFor } from './support/env';
 
-const ACCOUNTS = 300;
+const ACCOUNTS = 100;
 const PER_ACCOUNT = 3;
 
 const message = (account: number, i: number): Buffer =>
