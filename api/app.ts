@@ -1,20 +1,31 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { every } from 'hono/combine';
 import { HTTPException } from 'hono/http-exception';
+import { log as processLog } from '../core/log';
 import { RateLimiter } from '../core/rate-limit';
 import type { ApiDeps } from './deps';
 import { auditChanges, auditRoutes } from './audit';
 import { requireToken } from './auth';
 import { apiDocsRoutes } from './docs-routes';
 import { ApiError } from './http-errors';
+import { metricsHandler } from './metrics';
+import { logRequests } from './request-log';
 import { accountRoutes } from './routes/accounts';
 import { deliveryTargetRoutes } from './routes/delivery-targets';
 import { domainRoutes } from './routes/domains';
 import { externalAccountRoutes } from './routes/external-accounts';
 import { quarantineRoutes } from './routes/quarantine';
+import { unscopedOnly } from './token-scope';
 
-export function createApp(deps: ApiDeps, log: (line: string) => void = console.error): Hono {
+export function createApp(
+  deps: ApiDeps,
+  log: (line: string) => void = (line) => processLog.error(line),
+  options: { metricsPublic?: boolean } = {},
+): Hono {
   const app = new Hono();
+  const tokenRequired = requireToken(deps.pool, new RateLimiter(deps.limits.requestsPerMinute));
+  app.use('*', logRequests(processLog));
 
   app.get('/health', async (c) => {
     await deps.pool.query('SELECT 1');
@@ -33,8 +44,14 @@ export function createApp(deps: ApiDeps, log: (line: string) => void = console.e
         ),
     }),
   );
+  // every account's counts: a token not limited to some domains, unless MAILPULL_METRICS_PUBLIC
+  const metricsAccess: MiddlewareHandler = options.metricsPublic
+    ? (_c, next) => next()
+    : every(tokenRequired, unscopedOnly('the metrics of every account'));
+  app.use('/metrics', metricsAccess);
+  app.get('/metrics', metricsHandler(deps.pool));
   // after /health, which load balancers probe without a token
-  app.use('*', requireToken(deps.pool, new RateLimiter(deps.limits.requestsPerMinute)));
+  app.use('*', tokenRequired);
   app.use('/api/*', auditChanges(deps.pool, log));
   app.route('/api/domains', domainRoutes(deps));
   app.route('/api/accounts', accountRoutes(deps));

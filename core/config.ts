@@ -27,6 +27,9 @@ export const CONFIG_VARIABLES = [
   'MAILPULL_WORKER_METRICS_ADDRESS',
   'MAILPULL_API_MAX_BODY_BYTES',
   'MAILPULL_API_RATE_LIMIT',
+  'MAILPULL_METRICS_PUBLIC',
+  'MAILPULL_LOG_LEVEL',
+  'MAILPULL_LOG_FORMAT',
 ] as const;
 
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
@@ -66,6 +69,28 @@ export interface Config {
   apiMaxBodyBytes: number;
   /** requests per minute per API token, then 429 */
   apiRateLimit: number;
+  /** GET /metrics answers without a token */
+  metricsPublic: boolean;
+}
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export interface LogSettings {
+  level: (typeof LOG_LEVELS)[number];
+  /** one JSON object a line, or lines for a person reading a terminal */
+  format: 'json' | 'pretty';
+}
+
+const isOn = (raw: string | undefined): boolean => ['1', 'true', 'yes', 'on'].includes((raw ?? '').toLowerCase());
+
+/** Apart from loadConfig: every process logs, also before (or without) the rest of its configuration. */
+export function loadLogSettings(env: NodeJS.ProcessEnv = process.env): LogSettings {
+  const level = (env.MAILPULL_LOG_LEVEL || 'info').toLowerCase();
+  const format = (env.MAILPULL_LOG_FORMAT || 'json').toLowerCase();
+  const isLevel = (value: string): value is LogSettings['level'] => (LOG_LEVELS as readonly string[]).includes(value);
+  if (!isLevel(level)) throw new Error(`MAILPULL_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  if (format !== 'json' && format !== 'pretty') throw new Error(`MAILPULL_LOG_FORMAT must be json or pretty, got "${format}"`);
+  return { level, format };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -110,7 +135,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerMetricsAddress: read('MAILPULL_WORKER_METRICS_ADDRESS') ?? null,
     apiMaxBodyBytes: positiveInt('MAILPULL_API_MAX_BODY_BYTES', 1024 * 1024),
     apiRateLimit: positiveInt('MAILPULL_API_RATE_LIMIT', 600),
-    protocolTrace: ['1', 'true', 'yes', 'on'].includes((read('MAILPULL_PROTOCOL_TRACE') ?? '').toLowerCase()),
+    metricsPublic: isOn(read('MAILPULL_METRICS_PUBLIC')),
+    protocolTrace: isOn(read('MAILPULL_PROTOCOL_TRACE')),
     secretKeys: keyFile ? { kind: 'file', path: keyFile } : { kind: 'env', value: keyValue ?? '' },
   };
 }

@@ -2,6 +2,7 @@ import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { createActivities } from '../activities';
 import { loadConfig } from '../core/config';
+import { log, nameProcess, temporalLogger } from '../core/log';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
 import { resealSecrets } from '../db/secrets';
@@ -16,10 +17,15 @@ import { ensureSearchAttributes } from './search-attributes';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  if (config.workerMetricsAddress) {
-    // before any connection: the SDK's own metrics (task slots, schedule-to-start latency, polls) at /metrics
-    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.workerMetricsAddress } } } });
-  }
+  // before any connection: the SDK logs through our logger (its core's warnings too), and serves
+  // its own metrics (task slots, schedule-to-start latency, polls) at /metrics if asked
+  Runtime.install({
+    logger: temporalLogger(log.child({ component: 'temporal' })),
+    telemetryOptions: {
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      ...(config.workerMetricsAddress && { metrics: { prometheus: { bindAddress: config.workerMetricsAddress } } }),
+    },
+  });
   const keyring = loadKeyring(config.secretKeys);
   const pool = createPool(config.databaseUrl, { max: config.dbPool });
   // one lock connection per activity slot: taking a lock never waits (see db/account-lock.ts)
@@ -45,7 +51,7 @@ async function main(): Promise<void> {
       pool,
       lockPool,
       keyring,
-      trace: config.protocolTrace ? (line) => console.log(`trace ${line}`) : undefined,
+      trace: config.protocolTrace ? (line) => log.info(`trace ${line}`) : undefined,
       sources: {
         pop3: createPop3Source({ timeoutMs: config.socketTimeoutMs }),
         imap: createImapSource({ timeoutMs: config.socketTimeoutMs }),
@@ -61,9 +67,9 @@ async function main(): Promise<void> {
       push: { timeoutMs: config.socketTimeoutMs, idleRestartMs: config.idleRestartMs },
     }),
   });
-  const stopMonitor = monitorEventLoop(config.loopReportMs, (line) => console.log(line));
+  const stopMonitor = monitorEventLoop(config.loopReportMs, (line) => log.info(line));
   const stopHealth = config.healthFile ? keepHealthFile(config.healthFile, () => worker.getState() === 'RUNNING') : () => undefined;
-  console.log(`mailpull worker polling task queue "${config.taskQueue}" on ${config.temporalAddress}`);
+  log.info(`mailpull worker polling task queue "${config.taskQueue}" on ${config.temporalAddress}`);
   try {
     await worker.run(); // returns after SIGINT/SIGTERM, once running activities finished or timed out
   } finally {
@@ -76,7 +82,8 @@ async function main(): Promise<void> {
   }
 }
 
+nameProcess('worker');
 main().catch((err: unknown) => {
-  console.error('mailpull worker failed:', err instanceof Error ? err.message : err);
+  log.fatal(`mailpull worker failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });
