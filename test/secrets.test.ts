@@ -10,6 +10,7 @@ import { testEnv, waitFor } from './support/env';
 import { buildMessage } from './support/messages';
 import { OAuthProvider } from './support/oauth-provider';
 import { unusedPort } from './support/ports';
+import { TEST_ALLOWED_NETWORKS } from './support/network-policy';
 import { useTestSystem } from './support/system';
 
 const CLI = path.resolve(__dirname, '../cli/main.js');
@@ -120,6 +121,7 @@ describe('secrets at rest and in logs', () => {
           TEMPORAL_ADDRESS: testEnv.temporalAddress(),
           MAILPULL_TASK_QUEUE: sys.taskQueue,
           MAILPULL_SECRET_KEY_FILE: sys.keyFile,
+          MAILPULL_ALLOWED_NETWORKS: TEST_ALLOWED_NETWORKS,
           API_HOST: '127.0.0.1',
           API_PORT: String(port),
           MAILPULL_LOG_LEVEL: 'trace',
