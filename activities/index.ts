@@ -4,10 +4,12 @@ import { selectForDeletion } from '../core/delete-policy';
 import { messageKey, type BatchLimits } from '../core/download-plan';
 import { classifyError, MailpullError } from '../core/errors';
 import type { NetworkPolicy } from '../core/network-policy';
+import { log } from '../core/log';
 import { addTally, emptyTally, type Tally } from '../core/tally';
 import { tlsWarning, type TlsOutcome } from '../core/tls-decision';
 import { withAccountLock } from '../db/account-lock';
 import { saveAccountStatus } from '../db/account-status';
+import { countFinishedCycle } from '../db/cycle-metrics';
 import {
   getExternalAccountSettings,
   getStoredExternalAccount,
@@ -291,7 +293,12 @@ export function createActivities({
 
     /** Keeps the status the workflow reports in Postgres, for lists and filters over many accounts. */
     async recordStatus(accountId: string, status: AccountStatus): Promise<void> {
-      return typedFailures(() => saveAccountStatus(pool, accountId, accountStateOf(status), status));
+      return typedFailures(async () => {
+        await saveAccountStatus(pool, accountId, accountStateOf(status), status);
+        // a new lastRun: counted for /metrics and logged, once however often this is retried
+        const cycle = await countFinishedCycle(pool, accountId, status);
+        if (cycle) log[cycle.outcome === 'failed' ? 'warn' : 'info'](cycle, 'cycle finished');
+      });
     },
 
     /**

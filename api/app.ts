@@ -1,6 +1,8 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { every } from 'hono/combine';
 import { HTTPException } from 'hono/http-exception';
+import { log as processLog } from '../core/log';
 import { RateLimiter } from '../core/rate-limit';
 import type { ApiDeps } from './deps';
 import { auditChanges, auditRoutes } from './audit';
@@ -8,11 +10,14 @@ import { adminPage } from './admin-page';
 import { requireToken, tokenOf } from './auth';
 import { apiDocsRoutes } from './docs-routes';
 import { ApiError } from './http-errors';
+import { metricsHandler } from './metrics';
+import { logRequests } from './request-log';
 import { accountRoutes } from './routes/accounts';
 import { deliveryTargetRoutes } from './routes/delivery-targets';
 import { domainRoutes } from './routes/domains';
 import { externalAccountRoutes } from './routes/external-accounts';
 import { quarantineRoutes } from './routes/quarantine';
+import { unscopedOnly } from './token-scope';
 
 /** What the admin page shows beside the API's data: where the Temporal UI is (null: no links to it). */
 export interface AdminUiConfig {
@@ -20,9 +25,15 @@ export interface AdminUiConfig {
   temporalNamespace: string;
 }
 
-export function createApp(deps: ApiDeps & { adminUi?: AdminUiConfig }, log: (line: string) => void = console.error): Hono {
+export function createApp(
+  deps: ApiDeps & { adminUi?: AdminUiConfig },
+  log: (line: string) => void = (line) => processLog.error(line),
+  options: { metricsPublic?: boolean } = {},
+): Hono {
   const app = new Hono();
   const adminUi = deps.adminUi ?? { temporalUiUrl: null, temporalNamespace: 'default' };
+  const tokenRequired = requireToken(deps.pool, new RateLimiter(deps.limits.requestsPerMinute));
+  app.use('*', logRequests(processLog));
 
   app.get('/health', async (c) => {
     await deps.pool.query('SELECT 1');
@@ -42,8 +53,14 @@ export function createApp(deps: ApiDeps & { adminUi?: AdminUiConfig }, log: (lin
     }),
   );
   app.use(adminPage());
-  // after /health, which load balancers probe without a token, and the admin page
-  app.use('*', requireToken(deps.pool, new RateLimiter(deps.limits.requestsPerMinute)));
+  // every account's counts: a token not limited to some domains, unless MAILPULL_METRICS_PUBLIC
+  const metricsAccess: MiddlewareHandler = options.metricsPublic
+    ? (_c, next) => next()
+    : every(tokenRequired, unscopedOnly('the metrics of every account'));
+  app.use('/metrics', metricsAccess);
+  app.get('/metrics', metricsHandler(deps.pool));
+  // after /health, which load balancers probe without a token, the admin page and /metrics
+  app.use('*', tokenRequired);
   app.use('/api/*', auditChanges(deps.pool, log));
   // the admin page asks who it signed in as (to hide what the token may not do) and where Temporal's UI is
   app.get('/api/me', (c) => {

@@ -1,3 +1,4 @@
+import { PROMETHEUS_CONTENT_TYPE } from '../core/prometheus-text';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -11,7 +12,7 @@ interface Reply {
   /** the JSON body, a schema of response-schemas.ts; without it and `media`, no body */
   json?: z.ZodType;
   /** a raw body of this media type */
-  media?: 'message/rfc822';
+  media?: 'message/rfc822' | typeof PROMETHEUS_CONTENT_TYPE;
   /** response headers: name → what it says */
   headers?: Record<string, string>;
 }
@@ -65,6 +66,7 @@ const created = (json: z.ZodType): Reply => ({ json, description: 'created' });
 const noContent = (description: string): Reply => ({ description });
 const conflict = (description: string): Reply => ({ json: res.errors.conflict, description });
 const rfc822 = (description: string): Reply => ({ media: 'message/rfc822', description });
+const prometheusText = (description: string): Reply => ({ media: PROMETHEUS_CONTENT_TYPE, description });
 
 const id = req.idParam('id');
 
@@ -91,6 +93,16 @@ const ROUTES: RouteDoc[] = [
     description: 'Public, like the page at /api/docs that shows it: it describes the API and holds no data.',
     access: 'public',
     responses: { 200: ok(res.openApiDocument) },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'metrics',
+    tag: 'Service',
+    summary:
+      'Prometheus metrics: messages, bytes and cycles by protocol and outcome, errors by kind, quarantine, backlog, accounts by state',
+    description: 'A token not limited to some domains, or none with MAILPULL_METRICS_PUBLIC.',
+    responses: { 200: prometheusText('the text exposition format') },
   },
   {
     method: 'get',

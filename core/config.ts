@@ -34,6 +34,9 @@ export const CONFIG_VARIABLES = [
   'MAILPULL_ALLOWED_NETWORKS',
   'MAILPULL_ALLOWED_SOCKET_DIRS',
   'MAILPULL_TEMPORAL_UI_URL',
+  'MAILPULL_METRICS_PUBLIC',
+  'MAILPULL_LOG_LEVEL',
+  'MAILPULL_LOG_FORMAT',
 ] as const;
 
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
@@ -81,6 +84,28 @@ export interface Config {
   networkPolicy: NetworkPolicy;
   /** the Temporal Web UI as an operator's browser reaches it, for the admin page's links; null: no links */
   temporalUiUrl: string | null;
+  /** GET /metrics answers without a token */
+  metricsPublic: boolean;
+}
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export interface LogSettings {
+  level: (typeof LOG_LEVELS)[number];
+  /** one JSON object a line, or lines for a person reading a terminal */
+  format: 'json' | 'pretty';
+}
+
+const isOn = (raw: string | undefined): boolean => ['1', 'true', 'yes', 'on'].includes((raw ?? '').toLowerCase());
+
+/** Apart from loadConfig: every process logs, also before (or without) the rest of its configuration. */
+export function loadLogSettings(env: NodeJS.ProcessEnv = process.env): LogSettings {
+  const level = (env.MAILPULL_LOG_LEVEL || 'info').toLowerCase();
+  const format = (env.MAILPULL_LOG_FORMAT || 'json').toLowerCase();
+  const isLevel = (value: string): value is LogSettings['level'] => (LOG_LEVELS as readonly string[]).includes(value);
+  if (!isLevel(level)) throw new Error(`MAILPULL_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  if (format !== 'json' && format !== 'pretty') throw new Error(`MAILPULL_LOG_FORMAT must be json or pretty, got "${format}"`);
+  return { level, format };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -142,7 +167,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowedSocketDirs: read('MAILPULL_ALLOWED_SOCKET_DIRS'),
     }),
     temporalUiUrl: httpUrl('MAILPULL_TEMPORAL_UI_URL'),
-    protocolTrace: ['1', 'true', 'yes', 'on'].includes((read('MAILPULL_PROTOCOL_TRACE') ?? '').toLowerCase()),
+    metricsPublic: isOn(read('MAILPULL_METRICS_PUBLIC')),
+    protocolTrace: isOn(read('MAILPULL_PROTOCOL_TRACE')),
     secretKeys: keyFile ? { kind: 'file', path: keyFile } : { kind: 'env', value: keyValue ?? '' },
   };
 }

@@ -88,6 +88,7 @@ describe('API authentication', () => {
       { method: 'GET', path: '/api/audit', adminOnly: true },
       { method: 'GET', path: '/api/me' },
       { method: 'GET', path: '/api/ui-config' },
+      { method: 'GET', path: '/metrics' },
     ];
   });
 

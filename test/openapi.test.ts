@@ -419,6 +419,7 @@ describe('OpenAPI against the real API', () => {
     const me = await expect(200, 'GET', '/api/me');
     assert.equal(me.scope, 'admin');
     await expect(200, 'GET', '/api/ui-config');
+    await expect(200, 'GET', '/metrics');
     await expect(400, 'GET', '/api/audit?limit=0');
     await expect(403, 'GET', '/api/audit', undefined, reader);
     const lonely = await expect(201, 'POST', '/api/accounts', { address: 'lonely@openapi.test' });

@@ -2,6 +2,7 @@ import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { createActivities } from '../activities';
 import { loadConfig } from '../core/config';
+import { log, nameProcess, temporalLogger } from '../core/log';
 import { idleTaskQueue } from '../core/task-queues';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
@@ -17,10 +18,15 @@ import { ensureSearchAttributes } from './search-attributes';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  if (config.workerMetricsAddress) {
-    // before any connection: the SDK's own metrics (task slots, schedule-to-start latency, polls) at /metrics
-    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: config.workerMetricsAddress } } } });
-  }
+  // before any connection: the SDK logs through our logger (its core's warnings too), and serves
+  // its own metrics (task slots, schedule-to-start latency, polls) at /metrics if asked
+  Runtime.install({
+    logger: temporalLogger(log.child({ component: 'temporal' })),
+    telemetryOptions: {
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      ...(config.workerMetricsAddress && { metrics: { prometheus: { bindAddress: config.workerMetricsAddress } } }),
+    },
+  });
   const keyring = loadKeyring(config.secretKeys);
   const pool = createPool(config.databaseUrl, { max: config.dbPool });
   // one lock connection per activity slot: taking a lock never waits (see db/account-lock.ts)
@@ -34,7 +40,7 @@ async function main(): Promise<void> {
     pool,
     lockPool,
     keyring,
-    trace: config.protocolTrace ? (line) => console.log(`trace ${line}`) : undefined,
+    trace: config.protocolTrace ? (line) => log.info(`trace ${line}`) : undefined,
     sources: {
       pop3: createPop3Source({ timeoutMs: config.socketTimeoutMs, networkPolicy: config.networkPolicy }),
       imap: createImapSource({ timeoutMs: config.socketTimeoutMs, networkPolicy: config.networkPolicy }),
@@ -80,11 +86,11 @@ async function main(): Promise<void> {
     activities: { waitForNewMail: (accountId: string) => activities.waitForNewMail(accountId) },
   });
   const workers = [worker, idleWorker];
-  const stopMonitor = monitorEventLoop(config.loopReportMs, (line) => console.log(line));
+  const stopMonitor = monitorEventLoop(config.loopReportMs, (line) => log.info(line));
   const stopHealth = config.healthFile
     ? keepHealthFile(config.healthFile, () => workers.every((w) => w.getState() === 'RUNNING'))
     : () => undefined;
-  console.log(
+  log.info(
     `mailpull worker polling task queue "${config.taskQueue}" (IMAP IDLE: "${idleTaskQueue(config.taskQueue)}", ` +
       `${config.maxIdleWatches} watches) on ${config.temporalAddress}`,
   );
@@ -106,7 +112,8 @@ async function main(): Promise<void> {
   }
 }
 
+nameProcess('worker');
 main().catch((err: unknown) => {
-  console.error('mailpull worker failed:', err instanceof Error ? err.message : err);
+  log.fatal(`mailpull worker failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });
