@@ -1,7 +1,7 @@
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { createActivities } from '../activities';
-import { loadConfig } from '../core/config';
+import { loadConfig, loadLogSettings } from '../core/config';
 import { log, nameProcess, temporalLogger } from '../core/log';
 import { idleTaskQueue } from '../core/task-queues';
 import { migrate } from '../db/migrate';
@@ -18,12 +18,14 @@ import { ensureSearchAttributes } from './search-attributes';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  // before any connection: the SDK logs through our logger (its core's warnings too), and serves
-  // its own metrics (task slots, schedule-to-start latency, polls) at /metrics if asked
+  // before any connection: the SDK logs through our logger, and serves its own metrics (task
+  // slots, schedule-to-start latency, polls) at /metrics if asked. Its native core writes its rare
+  // warnings itself, as JSON lines too: forwarding them to us would buffer every SDK log call and
+  // poll the core every few ms, which measurably changed socket timing (test/two-workers.test.ts).
   Runtime.install({
     logger: temporalLogger(log.child({ component: 'temporal' })),
     telemetryOptions: {
-      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, console: { format: loadLogSettings().format === 'json' ? 'json' : 'compact' } },
       ...(config.workerMetricsAddress && { metrics: { prometheus: { bindAddress: config.workerMetricsAddress } } }),
     },
   });
