@@ -40,6 +40,18 @@ interface ExternalAccount {
   intervalMinutes: number;
   deletePolicy: DeletePolicy;
 }
+/** A list item: the account and what its workflow reported last (null before its first report). */
+interface ListedExternalAccount extends ExternalAccount {
+  recordedStatus: {
+    phase: string;
+    lastRun: Status['lastRun'];
+    lastError: Failure | null;
+    nextRunAt: string | null;
+    backlog: number;
+    quarantined: number;
+    recordedAt: string;
+  } | null;
+}
 interface Failure {
   kind: string;
   message: string;
@@ -136,6 +148,39 @@ async function download(path: string, filename: string): Promise<void> {
 
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined | ((event: Event) => void)>;
+
+/** Every external account, page after page: the API answers at most 1,000 per request. */
+async function listExternalAccounts(): Promise<ListedExternalAccount[]> {
+  const all: ListedExternalAccount[] = [];
+  let cursor: string | null = null;
+  do {
+    const query = new URLSearchParams({ limit: '1000' });
+    if (cursor) query.set('cursor', cursor);
+    const page: { externalAccounts: ListedExternalAccount[]; nextCursor: string | null } = await api(
+      'GET',
+      `/api/external-accounts?${query.toString()}`,
+    );
+    all.push(...page.externalAccounts);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
+}
+
+/** The recorded status in the live status's shape, until the live query for that account answers. */
+function recordedAsStatus(recorded: NonNullable<ListedExternalAccount['recordedStatus']>): Status {
+  return {
+    phase: recorded.phase,
+    disabledReason: null,
+    progress: null,
+    tlsWarning: null,
+    lastRun: recorded.lastRun,
+    lastError: recorded.lastError,
+    nextRunAt: recorded.nextRunAt,
+    rerunQueued: false,
+    delivery: { backlog: recorded.backlog, quarantined: recorded.quarantined, lastError: null },
+    retrying: null,
+  };
+}
 
 function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
@@ -524,11 +569,12 @@ function overviewScreen(): void {
   const refresh = async (): Promise<void> => {
     const now = Date.now();
     if (now - listedAt > 10_000) {
-      const [list, local] = await Promise.all([
-        api<{ externalAccounts: ExternalAccount[] }>('GET', '/api/external-accounts'),
-        api<{ accounts: Account[] }>('GET', '/api/accounts'),
-      ]);
-      accounts = list.externalAccounts.sort((a, b) => a.name.localeCompare(b.name));
+      const [list, local] = await Promise.all([listExternalAccounts(), api<{ accounts: Account[] }>('GET', '/api/accounts')]);
+      accounts = list.sort((a, b) => a.name.localeCompare(b.name));
+      // Rows not yet asked live show the recorded status, so a long list is filled at once.
+      for (const a of list) {
+        if (a.recordedStatus && !statuses.has(a.id)) statuses.set(a.id, { status: recordedAsStatus(a.recordedStatus), at: 0 });
+      }
       owners = new Map(local.accounts.map((a) => [a.id, a.address]));
       listedAt = now;
     }
@@ -848,9 +894,9 @@ function quarantineScreen(externalId: string | undefined): void {
     if (externalId) query.set('externalAccountId', externalId);
     const [held, externals] = await Promise.all([
       api<{ total: number; messages: HeldMessage[] }>('GET', `/api/quarantine?${query.toString()}`),
-      names.size ? null : api<{ externalAccounts: ExternalAccount[] }>('GET', '/api/external-accounts'),
+      names.size ? null : listExternalAccounts(),
     ]);
-    if (externals) names = new Map(externals.externalAccounts.map((e) => [e.id, e.name]));
+    if (externals) names = new Map(externals.map((e) => [e.id, e.name]));
     const write = canWrite();
     const rows = held.messages.map((m) =>
       h(
