@@ -41,6 +41,7 @@ import { retryHeld } from './held-retry';
 import { typedFailures } from './failure';
 import { GroupCommitter } from './group-committer';
 import { heartbeating } from './heartbeat';
+import { createWebhookActivities, type WebhookTiming } from './webhooks';
 
 export interface ActivityDeps {
   /** short queries and transactions */
@@ -60,6 +61,7 @@ export interface ActivityDeps {
   /** how many messages (and bytes) one delivery transaction holds at most */
   commitLimits: { messages: number; bytes: number };
   push: { timeoutMs: number; idleRestartMs: number };
+  webhooks: WebhookTiming;
 }
 
 export interface ListSummary {
@@ -125,6 +127,7 @@ export function createActivities({
   limits,
   commitLimits,
   push,
+  webhooks,
 }: ActivityDeps) {
   const delivery = { pool, keyring, targets, retryBaseMs: deliveryRetryMs };
   const credentials = createCredentials({
@@ -144,6 +147,8 @@ export function createActivities({
   };
 
   return {
+    ...createWebhookActivities({ pool, keyring, timing: webhooks }),
+
     /** Whether the account may collect now, and how many messages it holds for a delivery target. */
     async loadSchedule(accountId: string): Promise<Activeness & { backlog: number }> {
       return typedFailures(async () => ({

@@ -59,6 +59,7 @@ async function main(): Promise<void> {
       },
       commitLimits: { messages: config.commitMessages, bytes: config.commitBytes },
       push: { timeoutMs: config.socketTimeoutMs, idleRestartMs: config.idleRestartMs },
+      webhooks: { retryMs: config.webhookRetryMs, timeoutMs: config.webhookTimeoutMs },
     }),
   });
   const stopMonitor = monitorEventLoop(config.loopReportMs, (line) => console.log(line));

@@ -38,6 +38,9 @@ export class StubActivities {
     applyDeletePolicy: () => Promise.resolve({ removed: 0 }),
     waitForNewMail: () => Promise.resolve('off'),
     recordStatus: () => Promise.resolve(),
+    dispatchWebhookEvents: () => Promise.resolve({ deliveryIds: [], retryMs: 1000, timeoutMs: 1000 }),
+    deliverWebhook: () => Promise.resolve('delivered'),
+    giveUpWebhookDelivery: () => Promise.resolve(),
   };
 
   /** What the worker runs: each call logged, then passed to the current stub. */
