@@ -12,6 +12,7 @@ import { deliveryTargetRoutes } from './routes/delivery-targets';
 import { domainRoutes } from './routes/domains';
 import { externalAccountRoutes } from './routes/external-accounts';
 import { quarantineRoutes } from './routes/quarantine';
+import { webhookRoutes } from './routes/webhooks';
 
 export function createApp(deps: ApiDeps, log: (line: string) => void = console.error): Hono {
   const app = new Hono();
@@ -42,6 +43,7 @@ export function createApp(deps: ApiDeps, log: (line: string) => void = console.e
   app.route('/api/delivery-targets', deliveryTargetRoutes(deps));
   app.route('/api/quarantine', quarantineRoutes(deps));
   app.route('/api/audit', auditRoutes(deps.pool));
+  app.route('/api/webhooks', webhookRoutes(deps));
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {

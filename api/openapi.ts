@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import * as res from './response-schemas';
 import * as req from './schemas';
+import * as wh from './webhook-schemas';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -52,6 +53,8 @@ const body = {
   resetIndex: requestBody('ResetIndex', req.resetIndex),
   createDeliveryTarget: requestBody('CreateDeliveryTarget', req.createDeliveryTarget),
   updateDeliveryTarget: requestBody('UpdateDeliveryTarget', req.updateDeliveryTarget),
+  createWebhook: requestBody('CreateWebhook', wh.createWebhook),
+  updateWebhook: requestBody('UpdateWebhook', wh.updateWebhook),
 };
 
 const ok = (json: z.ZodType, description = 'OK'): Reply => ({ json, description });
@@ -408,6 +411,71 @@ const ROUTES: RouteDoc[] = [
     query: req.listQuery,
     responses: { 200: ok(res.auditPage) },
   },
+
+  {
+    method: 'get',
+    path: '/api/webhooks',
+    operationId: 'listWebhooks',
+    tag: 'Webhooks',
+    summary: 'The registered webhooks',
+    description: 'Webhooks see every domain: an admin token not limited to some domains, even to read.',
+    access: 'admin',
+    responses: { 200: ok(wh.webhookList) },
+  },
+  {
+    method: 'post',
+    path: '/api/webhooks',
+    operationId: 'createWebhook',
+    tag: 'Webhooks',
+    summary: 'Register a URL for account events',
+    description: 'The answer shows the signing secret, the only time it is shown.',
+    access: 'admin',
+    body: body.createWebhook,
+    responses: { 201: created(wh.createdWebhook), 409: conflict('there are 50 webhooks already') },
+  },
+  {
+    method: 'get',
+    path: '/api/webhooks/:id',
+    operationId: 'getWebhook',
+    tag: 'Webhooks',
+    summary: 'One webhook',
+    access: 'admin',
+    params: id,
+    responses: { 200: ok(wh.webhook) },
+  },
+  {
+    method: 'patch',
+    path: '/api/webhooks/:id',
+    operationId: 'updateWebhook',
+    tag: 'Webhooks',
+    summary: 'Change, enable or disable a webhook, or replace its secret',
+    description: 'Deliveries on their way are sent to the new URL; those of a disabled webhook fail.',
+    access: 'admin',
+    params: id,
+    body: body.updateWebhook,
+    responses: { 200: ok(wh.updatedWebhook) },
+  },
+  {
+    method: 'delete',
+    path: '/api/webhooks/:id',
+    operationId: 'deleteWebhook',
+    tag: 'Webhooks',
+    summary: 'Delete a webhook and its deliveries',
+    access: 'admin',
+    params: id,
+    responses: { 204: noContent('deleted') },
+  },
+  {
+    method: 'get',
+    path: '/api/webhooks/:id/deliveries',
+    operationId: 'listWebhookDeliveries',
+    tag: 'Webhooks',
+    summary: "A webhook's deliveries and how each went, newest first",
+    access: 'admin',
+    params: id,
+    query: wh.deliveriesQuery,
+    responses: { 200: ok(wh.webhookDeliveryList) },
+  },
 ];
 
 const TAGS = [
@@ -418,6 +486,7 @@ const TAGS = [
   { name: 'Delivery targets', description: 'LMTP, SMTP or IMAP servers mail is delivered into' },
   { name: 'Quarantine', description: 'Messages a delivery target refused' },
   { name: 'Audit', description: 'Who changed what' },
+  { name: 'Webhooks', description: 'URLs that receive account events, signed with HMAC-SHA256' },
 ];
 
 type JsonSchema = Record<string, unknown>;
