@@ -1,0 +1,327 @@
+import assert from 'node:assert/strict';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { before, describe, test } from 'node:test';
+import { insertApiToken } from '../db/api-tokens';
+import { newApiToken } from '../secrets/api-token';
+import { webhookDeliveryWorkflowId } from '../workflows/webhook-delivery';
+import { addUser, saveMessages } from './support/dovecot';
+import { waitFor } from './support/env';
+import { buildMessage } from './support/messages';
+import { useTestSystem, type TestSystem } from './support/system';
+
+const ALL_EVENTS = ['mail.delivered', 'message.quarantined', 'account.failing', 'account.reauthorization_needed'];
+const MISSING = '00000000-0000-4000-8000-000000000000';
+
+interface Received {
+  headers: http.IncomingHttpHeaders;
+  raw: Buffer;
+  status: number;
+}
+
+/** A webhook receiver on 127.0.0.1 that answers each POST with the status `answer` gives for it (1, 2, …). */
+class Receiver {
+  private constructor(
+    private readonly server: http.Server,
+    readonly url: string,
+    readonly requests: Received[],
+  ) {}
+
+  static async start(answer: (n: number) => number = () => 200): Promise<Receiver> {
+    const requests: Received[] = [];
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const status = answer(requests.length + 1);
+        requests.push({ headers: req.headers, raw: Buffer.concat(chunks), status });
+        res.writeHead(status, { 'content-type': 'text/plain' }).end('thanks');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return new Receiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/mailpull`, requests);
+  }
+
+  of(event: string): Received[] {
+    return this.requests.filter((r) => r.headers['x-mailpull-event'] === event);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** What a receiver does: the HMAC-SHA256 of the raw body with the secret, compared in constant time. */
+function signatureVerifies(secret: string, received: Received): boolean {
+  const header = String(received.headers['x-mailpull-signature'] ?? '');
+  if (!header.startsWith('sha256=')) return false;
+  const expected = createHmac('sha256', secret).update(received.raw).digest();
+  const given = Buffer.from(header.slice('sha256='.length), 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * Waits until the account's workflow finished `cycles` cycles and sits in its wait after the
+ * last one, past the point where it sends that cycle's events; returns the activities it scheduled.
+ */
+async function settled(sys: TestSystem, accountId: string, cycles: number): Promise<string[]> {
+  await sys.waitForCycles(accountId, cycles);
+  return waitFor(`the workflow waiting after cycle ${cycles}`, async () => {
+    const { events } = await sys.history(accountId);
+    const steps = (events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? (e.timerStartedEventAttributes ? 'timer' : null))
+      .filter((s): s is string => s !== null && s !== undefined);
+    const records = steps.filter((s) => s === 'recordStatus').length;
+    return records >= cycles && steps.slice(steps.lastIndexOf('recordStatus')).includes('timer') ? steps : null;
+  });
+}
+
+/** Every string in the histories of the account's workflow and of the webhook deliveries, as one text. */
+async function historiesText(sys: TestSystem, accountId: string): Promise<string> {
+  const { rows } = await sys.db.pool.query<{ id: string }>('SELECT id FROM webhook_deliveries WHERE external_account_id = $1', [accountId]);
+  assert.ok(rows.length > 0, 'the account had deliveries');
+  const parts = [await sys.historyText(accountId)];
+  for (const { id } of rows) {
+    const history = await sys.client.workflow.getHandle(webhookDeliveryWorkflowId(id)).fetchHistory();
+    parts.push(JSON.stringify(history, (_, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v)));
+  }
+  return parts.join('\n');
+}
+
+describe('webhooks', () => {
+  // a failed delivery is tried again after 1 s, 2 s, 4 s …
+  const sys = useTestSystem({ workerEnv: { MAILPULL_WEBHOOK_RETRY_SECONDS: '1' } });
+  let owner: { id: string; address: string };
+  const webhooks: string[] = [];
+
+  before(async () => {
+    owner = await sys.localAccount('owner@hooks.test');
+  });
+
+  const register = async (url: string, events = ALL_EVENTS): Promise<{ id: string; secret: string }> => {
+    const created = await sys.ok<{ id: string; secret: string }>('POST', '/api/webhooks', { url, events });
+    webhooks.push(created.id);
+    return created;
+  };
+  /** Only this webhook receives events from now on. */
+  const disableOthers = async (): Promise<void> => {
+    for (const id of webhooks) await sys.ok('PATCH', `/api/webhooks/${id}`, { enabled: false });
+  };
+
+  test('registering: the URL is validated, the secret is shown once and sealed, only unscoped admin tokens manage webhooks', async () => {
+    for (const url of ['not a url', 'ftp://hooks.test/', 'https://user:pass@hooks.test/', `https://hooks.test/${'x'.repeat(2048)}`, 42]) {
+      const res = await sys.api('POST', '/api/webhooks', { url, events: ALL_EVENTS });
+      assert.equal(res.status, 400, String(url));
+      assert.equal(res.body.field, 'url', String(url));
+    }
+    const badEvent = await sys.api('POST', '/api/webhooks', { url: 'https://hooks.test/', events: ['mail.lost'] });
+    assert.equal(badEvent.status, 400);
+    assert.match(badEvent.body.field, /^events/);
+    assert.equal((await sys.api('POST', '/api/webhooks', { url: 'https://hooks.test/', events: [] })).status, 400);
+
+    const created = await sys.api('POST', '/api/webhooks', {
+      url: 'https://HOOKS.test/in',
+      events: ['account.failing', 'mail.delivered', 'account.failing'],
+    });
+    assert.equal(created.status, 201, created.raw.toString());
+    const { id, secret } = created.body;
+    assert.match(secret, /^[0-9a-f]{64}$/);
+    assert.equal(created.body.url, 'https://hooks.test/in', 'as the URL parser writes it');
+    assert.deepEqual(created.body.events, ['mail.delivered', 'account.failing'], 'each once, in a fixed order');
+    assert.equal(created.body.enabled, true);
+
+    const sealed = await sys.db.pool.query<{ sealed: Buffer }>('SELECT sealed FROM webhook_secrets WHERE webhook_id = $1', [id]);
+    assert.equal(sealed.rows.length, 1);
+    assert.ok(!sealed.rows[0].sealed.includes(Buffer.from(secret)), 'sealed, not in clear');
+
+    const answers = [
+      await sys.api('GET', '/api/webhooks'),
+      await sys.api('GET', `/api/webhooks/${id}`),
+      await sys.api('PATCH', `/api/webhooks/${id}`, { enabled: false }),
+      await sys.api('GET', `/api/webhooks/${id}/deliveries`),
+    ];
+    for (const answer of answers) {
+      assert.equal(answer.status, 200, answer.raw.toString());
+      assert.ok(!answer.raw.toString().includes(secret), 'the secret is not shown again');
+      assert.ok(!answer.raw.toString().includes('"secret"'));
+    }
+    assert.equal(answers[2].body.enabled, false);
+    const badPatch = await sys.api('PATCH', `/api/webhooks/${id}`, { url: 'gopher://hooks.test/' });
+    assert.equal(badPatch.status, 400);
+    assert.equal(badPatch.body.field, 'url');
+    const rotated = await sys.ok('PATCH', `/api/webhooks/${id}`, { rotateSecret: true });
+    assert.match(rotated.secret, /^[0-9a-f]{64}$/);
+    assert.notEqual(rotated.secret, secret);
+
+    // read-only, and limited to a domain (even an admin one): neither reads nor changes webhooks
+    const domain = (await sys.ok('GET', '/api/domains')).domains[0];
+    const scoped = newApiToken();
+    await insertApiToken(sys.db.pool, {
+      id: scoped.id,
+      name: 'scoped',
+      scope: 'admin',
+      secretHash: scoped.secretHash,
+      domainIds: [domain.id],
+    });
+    for (const token of [await sys.createToken('read'), scoped.token]) {
+      for (const [method, path, body] of [
+        ['GET', '/api/webhooks'],
+        ['POST', '/api/webhooks', { url: 'https://hooks.test/', events: ALL_EVENTS }],
+        ['GET', `/api/webhooks/${id}`],
+        ['PATCH', `/api/webhooks/${id}`, { enabled: true }],
+        ['DELETE', `/api/webhooks/${id}`],
+        ['GET', `/api/webhooks/${id}/deliveries`],
+      ] as const) {
+        const res = await sys.api(method, path, body, token);
+        assert.equal(res.status, 403, `${method} ${path}`);
+        assert.equal(res.body.error, 'forbidden');
+      }
+    }
+    assert.equal((await sys.ok('GET', `/api/webhooks/${id}`)).enabled, false, 'nothing changed');
+
+    assert.equal((await sys.api('DELETE', `/api/webhooks/${id}`)).status, 204);
+    assert.equal((await sys.api('GET', `/api/webhooks/${id}`)).status, 404);
+    assert.equal((await sys.api('GET', `/api/webhooks/${MISSING}/deliveries`)).status, 404);
+    assert.equal((await sys.api('GET', `/api/webhooks/${MISSING}/deliveries?limit=0`)).status, 400);
+  });
+
+  test('a collected message sends one signed mail.delivered with the counts and nothing of the message', async () => {
+    const receiver = await Receiver.start();
+    try {
+      await disableOthers();
+      const { id: webhookId, secret } = await register(receiver.url);
+      const source = await addUser('wh');
+      const subject = 'Quarterly figures 7f3a';
+      const text = 'the body text nobody else may read 91c2';
+      await saveMessages(source, [buildMessage({ to: owner.address, subject, body: `${text}\r\n` })]);
+      const external = await sys.pop3Account(owner, source, { name: 'hooked mailbox' });
+      await settled(sys, external.id, 1);
+      const [post] = await waitFor(
+        'the mail.delivered POST',
+        () => receiver.of('mail.delivered').length === 1 && receiver.of('mail.delivered'),
+      );
+
+      assert.ok(signatureVerifies(secret, post), 'the signature verifies with the secret shown at creation');
+      assert.equal(post.headers['content-type'], 'application/json');
+      const body = JSON.parse(post.raw.toString());
+      assert.deepEqual(Object.keys(body).sort(), ['at', 'data', 'event', 'externalAccount', 'id']);
+      assert.equal(body.event, 'mail.delivered');
+      assert.equal(post.headers['x-mailpull-delivery'], body.id, 'receivers dedupe on the event id');
+      assert.ok(!Number.isNaN(Date.parse(body.at)));
+      assert.deepEqual(body.externalAccount, { id: external.id, name: 'hooked mailbox', owner: owner.address });
+      assert.equal(body.data.delivered, 1);
+      assert.equal(body.data.quarantined, 0);
+      assert.ok(body.data.downloadedBytes > 0);
+      const raw = post.raw.toString();
+      for (const secretText of [subject, text, source.password, secret]) assert.ok(!raw.includes(secretText), `no "${secretText}"`);
+
+      // a cycle that finds nothing new sends nothing
+      await sys.ok('POST', `/api/external-accounts/${external.id}/connect-now`, undefined, 202);
+      const steps = await settled(sys, external.id, 2);
+      assert.equal(steps.filter((s) => s === 'dispatchWebhookEvents').length, 1, 'events from the first cycle only');
+      assert.equal(receiver.requests.length, 1);
+
+      const { deliveries } = await sys.ok('GET', `/api/webhooks/${webhookId}/deliveries`);
+      assert.equal(deliveries.length, 1);
+      assert.deepEqual(
+        { event: deliveries[0].event, eventId: deliveries[0].eventId, state: deliveries[0].state, attempts: deliveries[0].attempts },
+        { event: 'mail.delivered', eventId: body.id, state: 'delivered', attempts: 1 },
+      );
+      assert.equal(deliveries[0].lastStatus, 200);
+
+      const histories = await historiesText(sys, external.id);
+      for (const secretText of [secret, subject, text, source.password]) {
+        assert.ok(!histories.includes(secretText), `no "${secretText}" in the workflow histories`);
+      }
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  test('a receiver that answers 500 twice is tried again until it takes the delivery', async () => {
+    const receiver = await Receiver.start((n) => (n <= 2 ? 500 : 200));
+    try {
+      await disableOthers();
+      const { id: webhookId, secret } = await register(receiver.url, ['mail.delivered']);
+      const source = await addUser('whr');
+      await saveMessages(source, [buildMessage({ to: owner.address }), buildMessage({ to: owner.address })]);
+      const external = await sys.pop3Account(owner, source);
+      await waitFor('three attempts', () => receiver.requests.length >= 3, 60_000);
+      const [delivery] = await waitFor('the delivery recorded', async () => {
+        const list = (await sys.ok('GET', `/api/webhooks/${webhookId}/deliveries`)).deliveries;
+        return list[0]?.state === 'delivered' && list;
+      });
+      assert.equal(delivery.attempts, 3);
+      assert.equal(delivery.lastStatus, 200);
+      assert.equal(delivery.lastError, null);
+      assert.deepEqual(
+        receiver.requests.map((r) => r.status),
+        [500, 500, 200],
+      );
+      const [first, ...again] = receiver.requests;
+      for (const retry of again) {
+        assert.ok(retry.raw.equals(first.raw), 'the same body every time');
+        assert.equal(retry.headers['x-mailpull-delivery'], first.headers['x-mailpull-delivery']);
+        assert.ok(signatureVerifies(secret, retry));
+      }
+      assert.equal(JSON.parse(first.raw.toString()).data.delivered, 2);
+      assert.equal(JSON.parse(first.raw.toString()).externalAccount.id, external.id);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  test('a wrong password sends account.failing once, not once per failing cycle; a 410 is not retried', async () => {
+    const receiver = await Receiver.start();
+    const gone = await Receiver.start(() => 410);
+    try {
+      await disableOthers();
+      const { secret } = await register(receiver.url);
+      const { id: goneId } = await register(gone.url, ['account.failing']);
+      const source = await addUser('whf');
+      const external = await sys.pop3Account(owner, { ...source, password: 'wrong password' });
+      await settled(sys, external.id, 1);
+      for (const cycles of [2, 3]) {
+        await sys.ok('POST', `/api/external-accounts/${external.id}/connect-now`, undefined, 202);
+        await settled(sys, external.id, cycles);
+      }
+      const status = await sys.status(external.id);
+      assert.equal(status.counts.failedCycles, 3);
+
+      const [post] = await waitFor(
+        'the account.failing POST',
+        () => receiver.of('account.failing').length > 0 && receiver.of('account.failing'),
+      );
+      assert.ok(signatureVerifies(secret, post));
+      const body = JSON.parse(post.raw.toString());
+      assert.equal(body.externalAccount.id, external.id);
+      assert.equal(body.data.previousState, null, 'the workflow had published no state before');
+      assert.equal(body.data.errorKind, 'auth');
+      assert.equal(typeof body.data.error, 'string');
+      assert.ok(!post.raw.toString().includes('wrong password'));
+
+      const [refused] = await waitFor('the 410 recorded', async () => {
+        const list = (await sys.ok('GET', `/api/webhooks/${goneId}/deliveries`)).deliveries;
+        return list[0]?.state === 'failed' && list;
+      });
+      assert.deepEqual([refused.attempts, refused.lastStatus, refused.lastError], [1, 410, 'HTTP 410 Gone']);
+
+      const { rows } = await sys.db.pool.query<{ event: string; n: number }>(
+        'SELECT event, count(*)::int AS n FROM webhook_deliveries WHERE external_account_id = $1 GROUP BY event',
+        [external.id],
+      );
+      assert.deepEqual(rows, [{ event: 'account.failing', n: 2 }], 'one event, to each of the two webhooks');
+      assert.equal(receiver.requests.length, 1);
+      assert.equal(gone.requests.length, 1, 'a 410 is final');
+      assert.ok(!(await historiesText(sys, external.id)).includes(secret));
+
+      // the deliveries' workflows outlive the accounts': none is left retrying
+      const unfinished = await sys.db.pool.query("SELECT id FROM webhook_deliveries WHERE state NOT IN ('delivered', 'failed')");
+      assert.equal(unfinished.rowCount, 0);
+    } finally {
+      await receiver.close();
+      await gone.close();
+    }
+  });
+});
