@@ -19,6 +19,8 @@ export function webhookUrlProblem(text: string): string | null {
   if (url.username !== '' || url.password !== '') {
     return 'must not carry a user name or password (it would be shown in every answer); receivers check the signature instead';
   }
+  // stored as the parser writes it, which escapes what needs escaping
+  if (url.href.length > MAX_WEBHOOK_URL_LENGTH) return `must be at most ${MAX_WEBHOOK_URL_LENGTH} characters once escaped`;
   return null;
 }
 

@@ -144,6 +144,7 @@ describe('webhook answers, URLs, signatures and settings', () => {
     assert.match(webhookUrlProblem('javascript:alert(1)') ?? '', /http/);
     assert.match(webhookUrlProblem('https://user:pass@hooks.example.com/') ?? '', /user name or password/);
     assert.match(webhookUrlProblem('https://user@hooks.example.com/') ?? '', /user name or password/);
+    assert.match(webhookUrlProblem(`https://hooks.example.com/a${' '.repeat(1000)}b`) ?? '', /at most 2048 characters once escaped/);
   });
 
   test('the signature is the hex HMAC-SHA256 of the body (RFC 4231 test case 2)', () => {
