@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { before, describe, test } from 'node:test';
 import { insertApiToken } from '../db/api-tokens';
 import { newApiToken } from '../secrets/api-token';
@@ -13,6 +16,7 @@ import { useTestSystem, type TestSystem } from './support/system';
 
 const ALL_EVENTS = ['mail.delivered', 'message.quarantined', 'account.failing', 'account.reauthorization_needed'];
 const MISSING = '00000000-0000-4000-8000-000000000000';
+const CLI = path.resolve(__dirname, '../cli/main.js');
 
 interface Received {
   headers: http.IncomingHttpHeaders;
@@ -184,6 +188,27 @@ describe('webhooks', () => {
     assert.equal((await sys.api('GET', `/api/webhooks/${id}`)).status, 404);
     assert.equal((await sys.api('GET', `/api/webhooks/${MISSING}/deliveries`)).status, 404);
     assert.equal((await sys.api('GET', `/api/webhooks/${MISSING}/deliveries?limit=0`)).status, 400);
+  });
+
+  test('the CLI adds, lists, disables, shows deliveries of and deletes webhooks through the API', async () => {
+    const env = { ...process.env, MAILPULL_API_URL: sys.baseUrl, MAILPULL_API_TOKEN: sys.adminToken };
+    const mailpull = async (...args: string[]): Promise<string> =>
+      (await promisify(execFile)(process.execPath, [CLI, ...args], { env })).stdout.trimEnd();
+    const added = await mailpull('webhooks', 'add', 'https://cli.hooks.test/in', '--event', 'account.failing', '--event', 'mail.delivered');
+    const id = /webhook ([0-9a-f-]{36})/.exec(added)?.[1] ?? '';
+    const secret = /secret ([0-9a-f]{64})/.exec(added)?.[1] ?? '';
+    assert.ok(id && secret, added);
+    assert.match(added, /shown only now/);
+    const listed = await mailpull('webhooks', 'list');
+    assert.match(listed, new RegExp(`${id}\\s+https://cli\\.hooks\\.test/in\\s+mail\\.delivered,account\\.failing\\s+yes`));
+    assert.ok(!listed.includes(secret));
+    assert.match(await mailpull('webhooks', 'disable', id), /disabled$/);
+    assert.equal(JSON.parse(await mailpull('webhooks', 'show', id, '--json')).enabled, false);
+    const rotated = await mailpull('webhooks', 'rotate-secret', id);
+    assert.ok(!rotated.includes(secret) && /secret [0-9a-f]{64}/.test(rotated));
+    assert.equal(await mailpull('webhooks', 'deliveries', id), '(none)');
+    assert.match(await mailpull('webhooks', 'delete', id), /deleted webhook https:\/\/cli\.hooks\.test\/in/);
+    assert.equal((await sys.api('GET', `/api/webhooks/${id}`)).status, 404);
   });
 
   test('a collected message sends one signed mail.delivered with the counts and nothing of the message', async () => {
