@@ -3,10 +3,13 @@ import { accountStateOf } from '../core/account-state';
 import { selectForDeletion } from '../core/delete-policy';
 import { messageKey, type BatchLimits } from '../core/download-plan';
 import { classifyError, MailpullError } from '../core/errors';
+import type { NetworkPolicy } from '../core/network-policy';
+import { log } from '../core/log';
 import { addTally, emptyTally, type Tally } from '../core/tally';
 import { tlsWarning, type TlsOutcome } from '../core/tls-decision';
 import { withAccountLock } from '../db/account-lock';
 import { saveAccountStatus } from '../db/account-status';
+import { countFinishedCycle } from '../db/cycle-metrics';
 import {
   getExternalAccountSettings,
   getStoredExternalAccount,
@@ -62,6 +65,8 @@ export interface ActivityDeps {
   commitLimits: { messages: number; bytes: number };
   push: { timeoutMs: number; idleRestartMs: number };
   webhooks: WebhookTiming;
+  /** which addresses the token endpoints and the IMAP servers watched for push may have */
+  networkPolicy: NetworkPolicy;
 }
 
 export interface ListSummary {
@@ -128,12 +133,14 @@ export function createActivities({
   commitLimits,
   push,
   webhooks,
+  networkPolicy,
 }: ActivityDeps) {
   const delivery = { pool, keyring, targets, retryBaseMs: deliveryRetryMs };
   const credentials = createCredentials({
     pool,
     keyring,
     timeoutMs: push.timeoutMs,
+    networkPolicy,
     defaultMaxMessageBytes: limits.maxMessageBytes,
     trace,
   });
@@ -291,7 +298,12 @@ export function createActivities({
 
     /** Keeps the status the workflow reports in Postgres, for lists and filters over many accounts. */
     async recordStatus(accountId: string, status: AccountStatus): Promise<void> {
-      return typedFailures(() => saveAccountStatus(pool, accountId, accountStateOf(status), status));
+      return typedFailures(async () => {
+        await saveAccountStatus(pool, accountId, accountStateOf(status), status);
+        // a new lastRun: counted for /metrics and logged, once however often this is retried
+        const cycle = await countFinishedCycle(pool, accountId, status);
+        if (cycle) log[cycle.outcome === 'failed' ? 'warn' : 'info'](cycle, 'cycle finished');
+      });
     },
 
     /**
@@ -311,6 +323,7 @@ export function createActivities({
         const watching = credentials.login(account, (endpoint) =>
           watchForNewMail(endpoint, cursors, {
             timeoutMs: push.timeoutMs,
+            networkPolicy,
             maxIdleMs: push.idleRestartMs,
             maxFolders: MAX_WATCHED_FOLDERS,
             signal: controller.signal,

@@ -3,13 +3,20 @@ import path from 'node:path';
 import { Hono } from 'hono';
 import { openApiDocument } from './openapi';
 
+/** app.ts mounts these routes under /api. */
+const MOUNT = '/api';
+const ROUTE = { document: '/openapi.json', page: '/docs', asset: '/docs/:file' } as const;
+
+const OPENAPI_PATH = MOUNT + ROUTE.document;
 /** Where the docs page lives; its assets are under it. */
-export const DOCS_PATH = '/api/docs';
+export const DOCS_PATH = MOUNT + ROUTE.page;
+/** The routes served without a token, as the app registers them ("GET /api/docs"). */
+export const PUBLIC_DOCS_ROUTES: readonly string[] = Object.values(ROUTE).map((route) => `GET ${MOUNT}${route}`);
 
 const SWAGGER_UI_DIR = path.dirname(require.resolve('swagger-ui-dist/package.json'));
 
 const INIT_SCRIPT = `window.ui = SwaggerUIBundle({
-  url: '/api/openapi.json',
+  url: '${OPENAPI_PATH}',
   dom_id: '#swagger-ui',
   deepLinking: true,
   validatorUrl: null,
@@ -53,9 +60,9 @@ export function apiDocsRoutes(): Hono {
   const document = JSON.stringify(openApiDocument());
   const loaded = new Map<string, Promise<Uint8Array<ArrayBuffer> | string>>();
 
-  app.get('/openapi.json', (c) => c.body(document, 200, { 'Content-Type': 'application/json' }));
-  app.get('/docs', (c) => c.html(PAGE));
-  app.get('/docs/:file', async (c) => {
+  app.get(ROUTE.document, (c) => c.body(document, 200, { 'Content-Type': 'application/json' }));
+  app.get(ROUTE.page, (c) => c.html(PAGE));
+  app.get(ROUTE.asset, async (c) => {
     const file = c.req.param('file');
     const asset = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
     if (!asset) return c.json({ error: 'not_found', message: `no asset ${file}` }, 404);

@@ -1,4 +1,5 @@
 import { sameMailbox } from '../core/mailbox-identity';
+import type { NetworkPolicy } from '../core/network-policy';
 import { isInScope, type DomainScope } from '../db/domain-scope';
 import {
   getExternalAccountSettings,
@@ -12,6 +13,7 @@ import {
 import { inTransaction, type Pool } from '../db/pool';
 import { saveSecrets, secretsSet, type SecretName } from '../db/secrets';
 import { resetIndex } from '../db/uid-index';
+import { screenHost, urlHost } from '../mail/guarded-connect';
 import type { Keyring } from '../secrets/keyring';
 import { conflict, invalid, notFound } from './http-errors';
 import { resolveOAuth } from './oauth-settings';
@@ -41,7 +43,17 @@ function secretChanges(authMethod: ExternalAccountSettings['authMethod'], input:
  * settings, which secrets to keep, and a fresh index when the account points at another mailbox;
  * settings and secrets are written in one transaction.
  */
-export function externalAccountService({ pool, keyring, scope }: { pool: Pool; keyring: Keyring; scope: DomainScope }) {
+export function externalAccountService({
+  pool,
+  keyring,
+  scope,
+  networkPolicy,
+}: {
+  pool: Pool;
+  keyring: Keyring;
+  scope: DomainScope;
+  networkPolicy: NetworkPolicy;
+}) {
   /** An account outside the token's domains does not exist for it. */
   const requireAccount = async (field: string, accountId: string): Promise<void> => {
     if (!(await isInScope(pool, 'account', accountId, scope))) throw invalid(field, `account ${accountId} does not exist`);
@@ -65,6 +77,19 @@ export function externalAccountService({ pool, keyring, scope }: { pool: Pool; k
     }
   };
 
+  /** A new server or token endpoint that resolves to an address the worker would refuse: 400 naming the field. */
+  const checkDestinations = async (stored: StoredForUpdate | null, next: ExternalAccountSettings): Promise<void> => {
+    if (next.host !== stored?.settings.host) {
+      const refused = await screenHost(next.host, networkPolicy);
+      if (refused) throw invalid('host', refused);
+    }
+    const endpoint = next.oauth?.tokenEndpoint;
+    if (endpoint && endpoint !== stored?.settings.oauth?.tokenEndpoint) {
+      const refused = await screenHost(urlHost(new URL(endpoint)), networkPolicy);
+      if (refused) throw invalid('oauth.tokenEndpoint', refused);
+    }
+  };
+
   /** Resolves the OAuth2 settings (xoauth2 only) and writes settings and secrets in one transaction. */
   const save = async (stored: StoredForUpdate | null, settings: ExternalAccountSettings, input: CredentialInput): Promise<string> => {
     let oauth: OAuthSettings | null = null;
@@ -75,6 +100,7 @@ export function externalAccountService({ pool, keyring, scope }: { pool: Pool; k
     }
     const next = { ...settings, oauth };
     await checkSettings(next, input, stored?.settings ?? null);
+    await checkDestinations(stored, next);
     const oauthChanged = JSON.stringify(stored?.settings.oauth ?? null) !== JSON.stringify(oauth);
     const changes = secretChanges(next.authMethod, input, oauthChanged);
     const has = (name: SecretName): boolean => (changes[name] === undefined ? !!stored?.secrets.has(name) : changes[name] !== null);

@@ -1,3 +1,4 @@
+import { PROMETHEUS_CONTENT_TYPE } from '../core/prometheus-text';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -12,7 +13,7 @@ interface Reply {
   /** the JSON body, a schema of response-schemas.ts; without it and `media`, no body */
   json?: z.ZodType;
   /** a raw body of this media type */
-  media?: 'message/rfc822';
+  media?: 'message/rfc822' | typeof PROMETHEUS_CONTENT_TYPE;
   /** response headers: name → what it says */
   headers?: Record<string, string>;
 }
@@ -28,11 +29,17 @@ interface RouteDoc {
   description?: string;
   /** public: no token; admin: an admin token even to read. Otherwise GET takes any token, the rest an admin token. */
   access?: 'public' | 'admin';
+  /** what else the token needs: unscoped, not limited to some domains; messagesRead, the messages:read right */
+  needs?: 'unscoped' | 'messagesRead';
   params?: z.ZodObject;
   query?: z.ZodObject;
   /** a JSON body: a schema of schemas.ts, named in requestSchemas below */
   body?: z.ZodType;
-  /** what the route itself answers; the answers of the middleware (400, 401, 403, 404, 413, 429, 500) are added from the route's shape */
+  /**
+   * what the route itself answers; the answers of the middleware (400, 401, 403, 404, 413, 429, 500) are added from the route's
+   * shape. A token limited to some domains gets 404 for every other domain's object, as for a missing one: the 404 of a route
+   * with path parameters.
+   */
   responses: Record<number, Reply>;
 }
 
@@ -62,6 +69,7 @@ const created = (json: z.ZodType): Reply => ({ json, description: 'created' });
 const noContent = (description: string): Reply => ({ description });
 const conflict = (description: string): Reply => ({ json: res.errors.conflict, description });
 const rfc822 = (description: string): Reply => ({ media: 'message/rfc822', description });
+const prometheusText = (description: string): Reply => ({ media: PROMETHEUS_CONTENT_TYPE, description });
 
 const id = req.idParam('id');
 
@@ -89,6 +97,33 @@ const ROUTES: RouteDoc[] = [
     access: 'public',
     responses: { 200: ok(res.openApiDocument) },
   },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'metrics',
+    tag: 'Service',
+    summary:
+      'Prometheus metrics: messages, bytes and cycles by protocol and outcome, errors by kind, quarantine, backlog, accounts by state',
+    description: 'A token not limited to some domains, or none with MAILPULL_METRICS_PUBLIC.',
+    responses: { 200: prometheusText('the text exposition format') },
+  },
+  {
+    method: 'get',
+    path: '/api/me',
+    operationId: 'me',
+    tag: 'Service',
+    summary: 'The token the request was made with: its id and rights',
+    description: 'The admin page asks it to hide what the token may not do.',
+    responses: { 200: ok(res.me) },
+  },
+  {
+    method: 'get',
+    path: '/api/ui-config',
+    operationId: 'uiConfig',
+    tag: 'Service',
+    summary: "Where the Temporal Web UI is, for the admin page's links to each workflow",
+    responses: { 200: ok(res.uiConfig) },
+  },
 
   {
     method: 'get',
@@ -104,6 +139,7 @@ const ROUTES: RouteDoc[] = [
     operationId: 'createDomain',
     tag: 'Domains',
     summary: 'Create a local domain',
+    needs: 'unscoped',
     body: body.createDomain,
     responses: { 201: created(res.domain), 409: conflict('a domain of that name exists') },
   },
@@ -201,6 +237,7 @@ const ROUTES: RouteDoc[] = [
     operationId: 'getRawMessage',
     tag: 'Accounts',
     summary: 'A stored message, byte for byte',
+    needs: 'messagesRead',
     params: req.messageParams,
     responses: { 200: rfc822('the message') },
   },
@@ -318,6 +355,8 @@ const ROUTES: RouteDoc[] = [
     operationId: 'createDeliveryTarget',
     tag: 'Delivery targets',
     summary: 'Create a delivery target',
+    description: 'Delivery targets belong to no domain: a token limited to some sees those its domains use, and changes none.',
+    needs: 'unscoped',
     body: body.createDeliveryTarget,
     responses: { 201: created(res.deliveryTarget), 409: conflict('a target of that name exists') },
   },
@@ -337,6 +376,7 @@ const ROUTES: RouteDoc[] = [
     tag: 'Delivery targets',
     summary: 'Change a delivery target',
     description: 'Every account holding messages runs a cycle now, so a fixed target gets them at once.',
+    needs: 'unscoped',
     params: id,
     body: body.updateDeliveryTarget,
     responses: { 200: ok(res.deliveryTarget), 409: conflict('another target has that name') },
@@ -347,6 +387,7 @@ const ROUTES: RouteDoc[] = [
     operationId: 'deleteDeliveryTarget',
     tag: 'Delivery targets',
     summary: 'Delete a delivery target',
+    needs: 'unscoped',
     params: id,
     responses: { 204: noContent('deleted'), 409: conflict('a domain or an external account uses it') },
   },
@@ -375,6 +416,7 @@ const ROUTES: RouteDoc[] = [
     operationId: 'getQuarantinedRaw',
     tag: 'Quarantine',
     summary: 'A held message, byte for byte',
+    needs: 'messagesRead',
     params: req.heldIdParam,
     responses: { 200: rfc822('the message') },
   },
@@ -407,7 +449,9 @@ const ROUTES: RouteDoc[] = [
     operationId: 'listAudit',
     tag: 'Audit',
     summary: 'Every successful change made through the API, newest first',
+    description: 'The log names objects of every domain.',
     access: 'admin',
+    needs: 'unscoped',
     query: req.listQuery,
     responses: { 200: ok(res.auditPage) },
   },
@@ -535,6 +579,19 @@ const openApiPath = (honoPath: string): string =>
 
 const needsAdmin = (route: RouteDoc): boolean => route.access === 'admin' || (route.access !== 'public' && route.method !== 'get');
 
+/** The tokens the route refuses with 403. */
+const refusedTokens = (route: RouteDoc): string[] => [
+  ...(needsAdmin(route) ? ['a read-only token'] : []),
+  ...(route.needs === 'unscoped' ? ['a token limited to some domains'] : []),
+  ...(route.needs === 'messagesRead' ? ['a token without messages:read'] : []),
+];
+
+function whoMay(route: RouteDoc): string {
+  if (route.access === 'public') return 'No token needed.';
+  const right = route.needs === 'unscoped' ? ' not limited to some domains' : route.needs === 'messagesRead' ? ' with messages:read' : '';
+  return needsAdmin(route) ? `Needs an admin token${right}.` : `Any token${right}.`;
+}
+
 /** The answers every route of this shape can get from the middleware and the error handler. */
 function standardReplies(route: RouteDoc): Record<number, Reply> {
   const replies: Record<number, Reply> = {};
@@ -543,8 +600,9 @@ function standardReplies(route: RouteDoc): Record<number, Reply> {
   if (route.access !== 'public') {
     replies[401] = error(res.errors.unauthorized, 'no valid token', { 'WWW-Authenticate': 'Bearer realm="mailpull"' });
   }
-  if (needsAdmin(route)) replies[403] = error(res.errors.forbidden, 'a read-only token');
-  if (route.params) replies[404] = error(res.errors.notFound, 'no such object');
+  const refused = refusedTokens(route);
+  if (refused.length > 0) replies[403] = error(res.errors.forbidden, refused.join(', or '));
+  if (route.params) replies[404] = error(res.errors.notFound, "no such object, or one outside the token's domains");
   // the body limit applies to /api/*; a GET has no body
   if (route.method !== 'get' && route.path.startsWith('/api/')) replies[413] = error(res.errors.payloadTooLarge, 'the body is too large');
   if (route.access !== 'public') {
@@ -575,12 +633,11 @@ function operation(route: RouteDoc): JsonSchema {
     ...(route.params ? parameters(route.params, 'path') : []),
     ...(route.query ? parameters(route.query, 'query') : []),
   ];
-  const access = route.access === 'public' ? 'No token needed.' : needsAdmin(route) ? 'Needs an admin token.' : 'Any token.';
   return {
     operationId: route.operationId,
     tags: [route.tag],
     summary: route.summary,
-    description: [route.description, access].filter(Boolean).join(' '),
+    description: [route.description, whoMay(route)].filter(Boolean).join(' '),
     ...(route.access === 'public' ? { security: [] } : {}),
     ...(parameterList.length ? { parameters: parameterList } : {}),
     ...(route.body
@@ -616,14 +673,18 @@ export function openApiDocument(): JsonSchema {
       title: 'mailpull',
       version: packageVersion(),
       description:
-        'Collects mail from remote POP3/IMAP mailboxes into local accounts. Every route but /health, this document and its page at /api/docs needs `Authorization: Bearer <token>` (create one with `scripts/mailpull.sh tokens create --name NAME [--read-only]`); a read-only token may only read. Errors are JSON: `{error, message, field?, issues?}`.',
+        'Collects mail from remote POP3/IMAP mailboxes into local accounts. Every route but /health, this document and its page at /api/docs needs `Authorization: Bearer <token>` (create one with `scripts/mailpull.sh tokens create --name NAME [--read-only] [--messages-read] [--domain NAME]...`); a read-only token may only read, and message bodies need messages:read (admin tokens have it). A token limited to some local domains sees only their objects: lists leave the rest out, and any other object answers as a missing one does (404 by id, 400 when a body names it); creating a domain, changing delivery targets and the audit log need a token not limited (403). Errors are JSON: `{error, message, field?, issues?}`.',
     },
     tags: TAGS,
     security: [{ bearerToken: [] }],
     paths,
     components: {
       securitySchemes: {
-        bearerToken: { type: 'http', scheme: 'bearer', description: 'an API token: admin, or read (GET only)' },
+        bearerToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'an API token: admin, or read (GET only); with or without messages:read; for every domain, or limited to some',
+        },
       },
       schemas: { ...requests, ...responses },
     },

@@ -35,7 +35,11 @@ const errorBody = (id: string, codes: [string, ...string[]], description: string
 export const errors = {
   invalidRequest: errorBody('InvalidRequest', ['invalid_request'], 'a parameter or the body is invalid; `field` names it'),
   unauthorized: errorBody('Unauthorized', ['unauthorized'], 'no bearer token, or an invalid or revoked one'),
-  forbidden: errorBody('Forbidden', ['forbidden'], 'the token may not do this (a read-only token and a change, or an admin-only route)'),
+  forbidden: errorBody(
+    'Forbidden',
+    ['forbidden'],
+    'the token may not do this: a change with a read-only token, a message body without messages:read, or what a token limited to some domains may not do',
+  ),
   notFound: errorBody('NotFound', ['not_found'], 'no such object'),
   conflict: errorBody('Conflict', ['conflict'], 'the change conflicts with the stored state'),
   quarantineNotEmpty: errorBody('QuarantineNotEmpty', ['quarantine_not_empty'], 'the account still has quarantined messages'),
@@ -46,6 +50,22 @@ export const errors = {
 };
 
 export const health = named('Health', z.object({ ok: z.literal(true) }));
+export const me = named(
+  'Me',
+  z.object({
+    id: z.string(),
+    scope: z.enum(['admin', 'read']),
+    domainIds: z.array(uuid).nullable().meta({ description: 'the local domains the token is limited to; null: every domain' }),
+    messagesRead: z.boolean().meta({ description: 'may read message bodies (/raw)' }),
+  }),
+);
+export const uiConfig = named(
+  'UiConfig',
+  z.object({
+    temporalUiUrl: z.string().nullable().meta({ description: 'MAILPULL_TEMPORAL_UI_URL; null: not configured' }),
+    temporalNamespace: z.string(),
+  }),
+);
 
 export const openApiDocument = named(
   'OpenApiDocument',

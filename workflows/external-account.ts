@@ -16,6 +16,8 @@ import {
 import type { Activities } from '../activities';
 import { accountStateOf, type AccountLabels, type AccountState } from '../core/account-state';
 import type { ErrorKind } from '../core/errors';
+import { scheduledWaitMs } from '../core/run-jitter';
+import { idleTaskQueue } from '../core/task-queues';
 import {
   backlogIn,
   finishRun,
@@ -59,12 +61,16 @@ const steps = proxyActivities<Activities>({
 });
 
 // IMAP IDLE runs until new mail, the end of the interval (cancelled) or a permanent failure;
-// a dropped connection is retried with backoff for as long as the interval lasts.
-const idle = proxyActivities<Activities>({
-  startToCloseTimeout: '8 days',
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
+// a dropped connection is retried with backoff for as long as the interval lasts. The watches
+// have a task queue and worker slots of their own (the IDLE budget): while the budget is full a
+// watch waits there to be started, and the interval's end cancels it like a running one.
+const idleWatch = () =>
+  proxyActivities<Activities>({
+    taskQueue: idleTaskQueue(workflowInfo().taskQueue),
+    startToCloseTimeout: '8 days',
+    heartbeatTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  });
 
 const MIN_HELD_WAIT_MS = 5_000;
 
@@ -110,6 +116,7 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
   });
 
   while (!account.stop) {
+    const startedAt = Date.now();
     const schedule = await loadSchedule(id);
     if (schedule.state === 'gone') break;
     account.wake = false;
@@ -124,7 +131,7 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
       status.phase = schedule.cause === 'reauthorization' ? 'reauthorization_needed' : 'disabled';
       status.disabledReason = schedule.reason;
     }
-    const nextRunAt = Date.now() + nextWaitMs(status, intervalMs);
+    const nextRunAt = Date.now() + nextWaitMs(status, scheduledWaitMs(id, intervalMs, Date.now() - startedAt));
     status.nextRunAt = new Date(nextRunAt).toISOString();
     await publishStatus(account, schedule.labels);
     account.state = await announceStatus(id, account.state, status, active);
@@ -222,7 +229,7 @@ async function waitForNextRun(account: Account, ms: number, pushMode: 'off' | 'p
   let ended = false;
   const scope = new CancellationScope();
   const watching = scope
-    .run(() => idle.waitForNewMail(account.id))
+    .run(() => idleWatch().waitForNewMail(account.id))
     .then(
       (outcome) => {
         if (outcome === 'new-mail') {

@@ -4,15 +4,9 @@ import { findDomainByName } from '../../db/domains';
 import { getRawMessage, listMessages } from '../../db/mailbox-store';
 import type { ApiDeps } from '../deps';
 import { conflict, deleteOrConflict, invalid, notFound, parse, readJson } from '../http-errors';
-import { createAccount, idParam, listQuery, updateAccount as updateAccountSchema } from '../schemas';
-import { z } from 'zod';
+import { accountListQuery, createAccount, idParam, listQuery, messageParams, updateAccount as updateAccountSchema } from '../schemas';
 import { domainsOf, inScope, messagesRead, ownedById } from '../token-scope';
 import { configChangedUnder } from '../workflow-control';
-
-const messageParams = z.object({
-  id: z.uuid({ message: 'must be a UUID' }),
-  messageId: z.string().regex(/^\d{1,18}$/, 'must be a message id'),
-});
 
 export function accountRoutes({ pool, workflows }: ApiDeps): Hono {
   const app = new Hono();
@@ -27,7 +21,7 @@ export function accountRoutes({ pool, workflows }: ApiDeps): Hono {
   app.use('/:id/*', ownedById(pool, 'account'));
 
   app.get('/', async (c) => {
-    const { domainId } = parse(z.object({ domainId: z.uuid({ message: 'must be a UUID' }).optional() }), c.req.query());
+    const { domainId } = parse(accountListQuery, c.req.query());
     return c.json({ accounts: await listAccounts(pool, { domainId, scope: domainsOf(c) }) });
   });
 

@@ -12,7 +12,9 @@ import {
   type DeliveryTarget,
   type DeliveryTargetSettings,
 } from '../../db/delivery-targets';
+import { decideSocketPath } from '../../core/network-policy';
 import { defaultPort } from '../../core/tls-decision';
+import { screenHost } from '../../mail/guarded-connect';
 import { accountsHoldingMessages } from '../../db/held-messages';
 import { inTransaction } from '../../db/pool';
 import { saveTargetPassword } from '../../db/secrets';
@@ -21,9 +23,21 @@ import { conflict, invalid, notFound, parse, readJson } from '../http-errors';
 import { createDeliveryTarget, deliveryTargetProblem, idParam, updateDeliveryTarget as updateSchema } from '../schemas';
 import { domainsOf, ownedById, unscopedOnly } from '../token-scope';
 
-export function deliveryTargetRoutes({ pool, keyring, workflows }: ApiDeps): Hono {
+export function deliveryTargetRoutes({ pool, keyring, workflows, networkPolicy }: ApiDeps): Hono {
   const app = new Hono();
   const id = idParam('id');
+
+  /** A new host or socket the worker would refuse to connect to: 400 naming the field. */
+  const checkDestination = async (stored: DeliveryTarget | null, settings: DeliveryTargetSettings): Promise<void> => {
+    if (settings.host !== null && settings.host !== stored?.host) {
+      const refused = await screenHost(settings.host, networkPolicy);
+      if (refused) throw invalid('host', refused);
+    }
+    if (settings.socketPath !== null && settings.socketPath !== stored?.socketPath) {
+      const decision = decideSocketPath(networkPolicy, settings.socketPath);
+      if (!decision.allowed) throw invalid('socketPath', decision.reason);
+    }
+  };
 
   /** Checks, then writes settings and password (undefined keeps it, null removes it) in one transaction. */
   const save = async (
@@ -34,6 +48,7 @@ export function deliveryTargetRoutes({ pool, keyring, workflows }: ApiDeps): Hon
     const passwordSet = password === undefined ? !!stored?.passwordSet : password !== null;
     const problem = deliveryTargetProblem({ ...settings, passwordSet });
     if (problem) throw invalid(problem.field, problem.message);
+    await checkDestination(stored, settings);
     const other = await findTargetByName(pool, settings.name);
     if (other && other.id !== stored?.id) throw conflict(`delivery target ${settings.name} already exists`, 'name');
     return inTransaction(pool, async (tx) => {

@@ -80,12 +80,12 @@ function recordedView(recorded: RecordedStatus | null) {
 }
 
 /** HTTP only: parsing, the API's names and views; the save logic is in external-account-service.ts. */
-export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Hono {
+export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy }: ApiDeps): Hono {
   const app = new Hono();
   const id = idParam('id');
 
   /** The service checks the ids a body names against the token's domains. */
-  const accounts = (c: Context) => externalAccountService({ pool, keyring, scope: domainsOf(c) });
+  const accounts = (c: Context) => externalAccountService({ pool, keyring, scope: domainsOf(c), networkPolicy });
 
   const current = async (externalId: string): Promise<ExternalAccount> => {
     const account = await getExternalAccount(pool, externalId);

@@ -4,6 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import type { Activities } from '../../activities';
+import { idleTaskQueue } from '../../core/task-queues';
 import { WORKFLOW_BUNDLE } from '../../worker/bundle';
 import { statusQuery, stopSignal, workflowIdFor, type AccountStatus } from '../../workflows/definitions';
 import type { externalAccountWorkflow } from '../../workflows/external-account';
@@ -73,23 +74,31 @@ export async function withAccountWorkflow(
     workflowBundle: { codePath: WORKFLOW_BUNDLE },
     activities: stubs.activities(),
   });
-  await worker.runUntil(async () => {
-    const externalAccountId = randomBytes(8).toString('hex');
-    const handle = await env.client.workflow.start<typeof externalAccountWorkflow>('externalAccountWorkflow', {
-      taskQueue,
-      workflowId: workflowIdFor(externalAccountId),
-      args: [{ externalAccountId }],
-    });
-    try {
-      await test(handle);
-      // A task of a terminated workflow may still count as in flight on the test server, which then
-      // skips no time for the tests that follow: the workflow ends itself, terminated only if stuck.
-      await handle.signal(stopSignal);
-      await Promise.race([handle.result(), new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
-    } finally {
-      await handle.terminate().catch(() => undefined);
-    }
+  // the IMAP IDLE watches' queue, as worker/main.ts serves it
+  const idleWorker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: idleTaskQueue(taskQueue),
+    activities: stubs.activities(),
   });
+  await worker.runUntil(
+    idleWorker.runUntil(async () => {
+      const externalAccountId = randomBytes(8).toString('hex');
+      const handle = await env.client.workflow.start<typeof externalAccountWorkflow>('externalAccountWorkflow', {
+        taskQueue,
+        workflowId: workflowIdFor(externalAccountId),
+        args: [{ externalAccountId }],
+      });
+      try {
+        await test(handle);
+        // A task of a terminated workflow may still count as in flight on the test server, which then
+        // skips no time for the tests that follow: the workflow ends itself, terminated only if stuck.
+        await handle.signal(stopSignal);
+        await Promise.race([handle.result(), new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
+      } finally {
+        await handle.terminate().catch(() => undefined);
+      }
+    }),
+  );
 }
 
 export const statusOf = (handle: WorkflowHandle): Promise<AccountStatus> => handle.query(statusQuery);
