@@ -3,11 +3,11 @@ import { createHmac } from 'node:crypto';
 import { webhookAnswerOf } from '../core/webhook-answer';
 import type { WebhookEventDraft } from '../core/webhook-events';
 import type { Pool } from '../db/pool';
+import { loadWebhookSecret } from '../db/secrets';
 import {
   accountNamesOf,
   deliveryToSend,
   giveUpDelivery,
-  loadWebhookSecret,
   pruneDeliveries,
   recordAttempt,
   recordDeliveries,

@@ -1,7 +1,4 @@
-import { MailpullError } from '../core/errors';
 import type { WebhookEventName } from '../core/webhook-events';
-import type { Keyring } from '../secrets/keyring';
-import { open, seal } from '../secrets/secret-box';
 import type { Queryable } from './pool';
 
 /** A registered webhook as the API shows it: never its secret. */
@@ -54,10 +51,6 @@ const DELIVERY_COLUMNS = `id, event_id AS "eventId", event, external_account_id 
   last_status AS "lastStatus", last_error AS "lastError", created_at AS "createdAt", last_attempt_at AS "lastAttemptAt",
   finished_at AS "finishedAt"`;
 
-const SECRET_NAME = 'signing_secret';
-/** As db/secrets.ts builds it (owner:id:name), so the re-sealing there can take this table in. */
-const sealingContext = (webhookId: string): string => `webhook:${webhookId}:${SECRET_NAME}`;
-
 export async function insertWebhook(db: Queryable, settings: WebhookSettings): Promise<Webhook> {
   const { rows } = await db.query<Webhook>(`INSERT INTO webhooks (url, events, enabled) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`, [
     settings.url,
@@ -89,32 +82,6 @@ export async function countWebhooks(db: Queryable): Promise<number> {
 
 export async function deleteWebhook(db: Queryable, id: string): Promise<boolean> {
   return ((await db.query('DELETE FROM webhooks WHERE id = $1', [id])).rowCount ?? 0) > 0;
-}
-
-export async function saveWebhookSecret(db: Queryable, keyring: Keyring, webhookId: string, secret: string): Promise<void> {
-  const key = keyring.active();
-  await db.query(
-    `INSERT INTO webhook_secrets (webhook_id, name, key_id, sealed) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (webhook_id, name) DO UPDATE SET key_id = $3, sealed = $4, updated_at = now()`,
-    [webhookId, SECRET_NAME, key.id, seal(key, secret, sealingContext(webhookId))],
-  );
-}
-
-export async function loadWebhookSecret(db: Queryable, keyring: Keyring, webhookId: string): Promise<string> {
-  const { rows } = await db.query<{ key_id: string; sealed: Buffer }>(
-    'SELECT key_id, sealed FROM webhook_secrets WHERE webhook_id = $1 AND name = $2',
-    [webhookId, SECRET_NAME],
-  );
-  if (rows.length === 0) throw new MailpullError('config', `webhook ${webhookId} has no signing secret`);
-  const key = keyring.find(rows[0].key_id);
-  if (!key) {
-    throw new MailpullError(
-      'config',
-      `the signing secret of webhook ${webhookId} is sealed with key ${rows[0].key_id}, which is not among the configured keys ` +
-        '(MAILPULL_SECRET_KEY / MAILPULL_SECRET_KEY_FILE)',
-    );
-  }
-  return open(key, rows[0].sealed, sealingContext(webhookId));
 }
 
 /** The enabled webhooks that take at least one of the events. */

@@ -2,6 +2,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { randomBytes } from 'node:crypto';
 import { WEBHOOK_EVENTS, type WebhookEventName } from '../../core/webhook-events';
 import { inTransaction } from '../../db/pool';
+import { saveWebhookSecret } from '../../db/secrets';
 import {
   countWebhooks,
   deleteWebhook,
@@ -9,7 +10,6 @@ import {
   insertWebhook,
   listDeliveries,
   listWebhooks,
-  saveWebhookSecret,
   updateWebhook,
   type Webhook,
 } from '../../db/webhooks';
