@@ -65,7 +65,7 @@ export interface ActivityDeps {
   commitLimits: { messages: number; bytes: number };
   push: { timeoutMs: number; idleRestartMs: number };
   webhooks: WebhookTiming;
-  /** which addresses the token endpoints and the IMAP servers watched for push may have */
+  /** which addresses the token endpoints, the IMAP servers watched for push and webhook URLs may have */
   networkPolicy: NetworkPolicy;
 }
 
@@ -154,7 +154,7 @@ export function createActivities({
   };
 
   return {
-    ...createWebhookActivities({ pool, keyring, timing: webhooks }),
+    ...createWebhookActivities({ pool, keyring, timing: webhooks, networkPolicy }),
 
     /** Whether the account may collect now, and how many messages it holds for a delivery target. */
     async loadSchedule(accountId: string): Promise<Activeness & { backlog: number }> {

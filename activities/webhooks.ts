@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createHmac } from 'node:crypto';
 import { webhookAnswerOf } from '../core/webhook-answer';
+import type { NetworkPolicy } from '../core/network-policy';
 import type { WebhookEventDraft } from '../core/webhook-events';
 import type { Pool } from '../db/pool';
 import { loadWebhookSecret } from '../db/secrets';
@@ -21,7 +22,7 @@ import { postWebhook } from './webhook-post';
 export interface WebhookTiming {
   /** first wait before a failed delivery is tried again; it doubles up to 10 minutes */
   retryMs: number;
-  /** for one POST, from connecting to the answer's status */
+  /** for one POST, from resolving its host to the answer's status */
   timeoutMs: number;
 }
 
@@ -40,7 +41,17 @@ export interface WebhookDispatch extends WebhookTiming {
 export const signatureOf = (secret: string, body: string): string => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
 /** Sending events to webhooks: only ids and counts cross Temporal; the URL and the secret are read here. */
-export function createWebhookActivities({ pool, keyring, timing }: { pool: Pool; keyring: Keyring; timing: WebhookTiming }) {
+export function createWebhookActivities({
+  pool,
+  keyring,
+  timing,
+  networkPolicy,
+}: {
+  pool: Pool;
+  keyring: Keyring;
+  timing: WebhookTiming;
+  networkPolicy: NetworkPolicy;
+}) {
   return {
     /**
      * Records one delivery per event and webhook that takes it, with the body it will send, and
@@ -71,7 +82,8 @@ export function createWebhookActivities({ pool, keyring, timing }: { pool: Pool;
 
     /**
      * One attempt to POST a delivery. A 2xx answer delivers it; 408, 429, 5xx and no answer fail
-     * the attempt (retried); any other answer refuses it for good. Each attempt is recorded.
+     * the attempt (retried); any other answer, or a URL whose address the network policy refuses,
+     * fails it for good. Each attempt is recorded.
      */
     async deliverWebhook(deliveryId: string): Promise<DeliveryState | 'gone'> {
       return typedFailures(async () => {
@@ -94,7 +106,12 @@ export function createWebhookActivities({ pool, keyring, timing }: { pool: Pool;
             'x-mailpull-signature': signatureOf(secret, delivery.body),
           },
           timeoutMs: timing.timeoutMs,
+          networkPolicy,
         });
+        if (!reply.ok && reply.refused) {
+          await recordAttempt(pool, deliveryId, { state: 'failed', status: null, error: reply.error });
+          return 'failed';
+        }
         if (!reply.ok) {
           await recordAttempt(pool, deliveryId, { state: 'retrying', status: null, error: reply.error });
           throw ApplicationFailure.retryable(reply.error, 'webhook_unavailable');

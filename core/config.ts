@@ -84,7 +84,7 @@ export interface Config {
   apiRateLimit: number;
   /** first wait before a failed webhook delivery is tried again; it doubles up to 10 minutes */
   webhookRetryMs: number;
-  /** how long one webhook POST may take, from connecting to the answer's status */
+  /** how long one webhook POST may take, from resolving its host to the answer's status */
   webhookTimeoutMs: number;
   /** which addresses and unix sockets accounts and delivery targets may point at */
   networkPolicy: NetworkPolicy;

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { before, describe, test } from 'node:test';
+import { createApp } from '../api/app';
+import { parseNetworkPolicy } from '../core/network-policy';
 import { insertApiToken } from '../db/api-tokens';
 import { newApiToken } from '../secrets/api-token';
 import { webhookDeliveryWorkflowId } from '../workflows/webhook-delivery';
@@ -15,6 +19,21 @@ import { Receiver, signatureVerifies } from './support/webhook-receiver';
 const ALL_EVENTS = ['mail.delivered', 'message.quarantined', 'account.failing', 'account.reauthorization_needed'];
 const MISSING = '00000000-0000-4000-8000-000000000000';
 const CLI = path.resolve(__dirname, '../cli/main.js');
+
+/** A listener on `host` that counts the connections reaching it and closes each at once. */
+async function connectionTrap(host: string): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return {
+    url: `http://${host}:${(server.address() as net.AddressInfo).port}/hooks/mailpull`,
+    connections: () => connections,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
 
 /**
  * Waits until the account's workflow finished `cycles` cycles and sits in its wait after the
@@ -45,8 +64,8 @@ async function historiesText(sys: TestSystem, accountId: string): Promise<string
 }
 
 describe('webhooks', () => {
-  // a failed delivery is tried again after 1 s, 2 s, 4 s …
-  const sys = useTestSystem({ workerEnv: { MAILPULL_WEBHOOK_RETRY_SECONDS: '1' } });
+  // a failed delivery is tried again after 1 s, 2 s, 4 s …; the worker may reach 127.0.0.1 only (the API all of 127/8)
+  const sys = useTestSystem({ workerEnv: { MAILPULL_WEBHOOK_RETRY_SECONDS: '1', MAILPULL_ALLOWED_NETWORKS: '127.0.0.1/32' } });
   let owner: { id: string; address: string };
   const webhooks: string[] = [];
 
@@ -298,6 +317,80 @@ describe('webhooks', () => {
     } finally {
       await receiver.close();
       await gone.close();
+    }
+  });
+  test('the network policy: a refused URL answers 400 url; a delivery to a refused address fails at once without a connection; redirects are not followed', async () => {
+    const refusedUrl = async (send: (body: unknown) => Promise<{ status: number; body: any }>, url: string, message: RegExp) => {
+      const res = await send({ url, events: ALL_EVENTS });
+      assert.equal(res.status, 400, `${url}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.field, 'url', url);
+      assert.match(res.body.message, message, url);
+    };
+    const viaTestApi = (body: unknown) => sys.api('POST', '/api/webhooks', body);
+    await refusedUrl(viaTestApi, 'http://169.254.169.254/latest/meta-data/', /^url: outbound connection refused .*cloud metadata/);
+    await refusedUrl(viaTestApi, 'https://[fe80::1]:8443/in', /link-local \(fe80::\/10\), always refused/);
+    // an API with the production default: loopback and private networks are refused too
+    const strict = createApp({
+      pool: sys.db.pool,
+      keyring: null as never,
+      workflows: null as never,
+      networkPolicy: parseNetworkPolicy({}),
+      limits: { maxBodyBytes: 1024 * 1024, requestsPerMinute: 1_000_000 },
+    });
+    const viaStrictApi = async (body: unknown) => {
+      const res = await strict.request('/api/webhooks', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${sys.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    for (const [url, message] of [
+      ['http://127.0.0.1:9/in', /127\.0\.0\.1 is loopback/],
+      ['http://localhost/in', /localhost resolves to 127\.0\.0\.1, which is loopback/],
+      ['http://[::1]/in', /::1 is loopback/],
+      ['https://10.1.2.3/in', /10\.1\.2\.3 is private/],
+    ] as const) {
+      await refusedUrl(viaStrictApi, url, message);
+    }
+    const kept = await register('https://hooks.test/kept', ['mail.delivered']);
+    const badPatch = await sys.api('PATCH', `/api/webhooks/${kept.id}`, { url: 'http://169.254.169.254/' });
+    assert.equal(badPatch.status, 400);
+    assert.equal(badPatch.body.field, 'url');
+    assert.equal((await sys.ok('GET', `/api/webhooks/${kept.id}`)).url, 'https://hooks.test/kept', 'unchanged');
+
+    // 127.0.0.2: the API allows it, the worker does not; a redirect to an allowed address is not followed either
+    const refusedTrap = await connectionTrap('127.0.0.2');
+    const redirectTrap = await connectionTrap('127.0.0.1');
+    const redirecting = http.createServer((_req, res) => res.writeHead(302, { location: redirectTrap.url }).end());
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    try {
+      await disableOthers();
+      const refused = await register(refusedTrap.url, ['mail.delivered']);
+      const redirected = await register(`http://127.0.0.1:${(redirecting.address() as net.AddressInfo).port}/in`, ['mail.delivered']);
+      const source = await addUser('whp');
+      await saveMessages(source, [buildMessage({ to: owner.address })]);
+      await sys.pop3Account(owner, source);
+      const finished = async (webhookId: string) =>
+        waitFor(`the delivery of ${webhookId} finished`, async () => {
+          const [delivery] = (await sys.ok('GET', `/api/webhooks/${webhookId}/deliveries`)).deliveries;
+          return delivery?.state === 'failed' && delivery;
+        });
+      const blocked = await finished(refused.id);
+      assert.deepEqual([blocked.attempts, blocked.lastStatus], [1, null], 'one attempt, no answer');
+      assert.match(blocked.lastError, /^outbound connection refused by the network policy: 127\.0\.0\.2 is loopback/);
+      const handle = sys.client.workflow.getHandle(webhookDeliveryWorkflowId(blocked.id));
+      assert.equal(await handle.result(), 'failed', 'not retried');
+      assert.equal(refusedTrap.connections(), 0, 'no connection reached the refused address');
+
+      const bounced = await finished(redirected.id);
+      assert.deepEqual([bounced.attempts, bounced.lastStatus], [1, 302]);
+      assert.equal(bounced.lastError, 'HTTP 302 Found (redirects are not followed)');
+      assert.equal(redirectTrap.connections(), 0, 'the redirect was not followed');
+    } finally {
+      await refusedTrap.close();
+      await redirectTrap.close();
+      await new Promise((resolve) => redirecting.close(resolve));
     }
   });
 });

@@ -13,9 +13,10 @@ import {
   updateWebhook,
   type Webhook,
 } from '../../db/webhooks';
+import { screenHost, urlHost } from '../../mail/guarded-connect';
 import { tokenOf } from '../auth';
 import type { ApiDeps } from '../deps';
-import { ApiError, conflict, notFound, parse, readJson } from '../http-errors';
+import { ApiError, conflict, invalid, notFound, parse, readJson } from '../http-errors';
 import { idParam } from '../schemas';
 import { unscopedOnly } from '../token-scope';
 import { createWebhook, deliveriesQuery, updateWebhook as updateSchema } from '../webhook-schemas';
@@ -38,9 +39,15 @@ const adminOnly: MiddlewareHandler = async (c, next) => {
   await next();
 };
 
-export function webhookRoutes({ pool, keyring }: ApiDeps): Hono {
+export function webhookRoutes({ pool, keyring, networkPolicy }: ApiDeps): Hono {
   const app = new Hono();
   const id = idParam('id');
+
+  /** A URL whose host resolves to an address the worker would refuse: 400 naming url (the worker checks again at each POST). */
+  const checkUrl = async (url: string): Promise<void> => {
+    const refused = await screenHost(urlHost(new URL(url)), networkPolicy);
+    if (refused) throw invalid('url', refused);
+  };
 
   const current = async (webhookId: string): Promise<Webhook> => {
     const webhook = await getWebhook(pool, webhookId);
@@ -54,6 +61,7 @@ export function webhookRoutes({ pool, keyring }: ApiDeps): Hono {
 
   app.post('/', async (c) => {
     const input = parse(createWebhook, await readJson(c));
+    await checkUrl(input.url);
     const secret = newSecret();
     const webhook = await inTransaction(pool, async (tx) => {
       if ((await countWebhooks(tx)) >= MAX_WEBHOOKS) throw conflict(`there are ${MAX_WEBHOOKS} webhooks already; delete one first`);
@@ -73,6 +81,7 @@ export function webhookRoutes({ pool, keyring }: ApiDeps): Hono {
     const { id: webhookId } = parse(id, c.req.param());
     const { rotateSecret, ...patch } = parse(updateSchema, await readJson(c));
     const stored = await current(webhookId);
+    if (patch.url !== undefined && normalUrl(patch.url) !== stored.url) await checkUrl(patch.url);
     const secret = rotateSecret ? newSecret() : undefined;
     const webhook = await inTransaction(pool, async (tx) => {
       const updated = await updateWebhook(tx, webhookId, {
