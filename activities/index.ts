@@ -44,6 +44,7 @@ import { retryHeld } from './held-retry';
 import { typedFailures } from './failure';
 import { GroupCommitter } from './group-committer';
 import { heartbeating } from './heartbeat';
+import { createWebhookActivities, type WebhookTiming } from './webhooks';
 
 export interface ActivityDeps {
   /** short queries and transactions */
@@ -63,7 +64,8 @@ export interface ActivityDeps {
   /** how many messages (and bytes) one delivery transaction holds at most */
   commitLimits: { messages: number; bytes: number };
   push: { timeoutMs: number; idleRestartMs: number };
-  /** which addresses the token endpoints and the IMAP servers watched for push may have */
+  webhooks: WebhookTiming;
+  /** which addresses the token endpoints, the IMAP servers watched for push and webhook URLs may have */
   networkPolicy: NetworkPolicy;
 }
 
@@ -130,6 +132,7 @@ export function createActivities({
   limits,
   commitLimits,
   push,
+  webhooks,
   networkPolicy,
 }: ActivityDeps) {
   const delivery = { pool, keyring, targets, retryBaseMs: deliveryRetryMs };
@@ -151,6 +154,8 @@ export function createActivities({
   };
 
   return {
+    ...createWebhookActivities({ pool, keyring, timing: webhooks, networkPolicy }),
+
     /** Whether the account may collect now, and how many messages it holds for a delivery target. */
     async loadSchedule(accountId: string): Promise<Activeness & { backlog: number }> {
       return typedFailures(async () => ({

@@ -17,6 +17,7 @@ import { deliveryTargetRoutes } from './routes/delivery-targets';
 import { domainRoutes } from './routes/domains';
 import { externalAccountRoutes } from './routes/external-accounts';
 import { quarantineRoutes } from './routes/quarantine';
+import { webhookRoutes } from './routes/webhooks';
 import { unscopedOnly } from './token-scope';
 
 /** What the admin page shows beside the API's data: where the Temporal UI is (null: no links to it). */
@@ -75,6 +76,7 @@ export function createApp(
   app.route('/api/delivery-targets', deliveryTargetRoutes(deps));
   app.route('/api/quarantine', quarantineRoutes(deps));
   app.route('/api/audit', auditRoutes(deps.pool));
+  app.route('/api/webhooks', webhookRoutes(deps));
 
   app.notFound((c) => c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
   app.onError((err, c) => {

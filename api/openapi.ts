@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import * as res from './response-schemas';
 import * as req from './schemas';
+import * as wh from './webhook-schemas';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -59,6 +60,8 @@ const body = {
   resetIndex: requestBody('ResetIndex', req.resetIndex),
   createDeliveryTarget: requestBody('CreateDeliveryTarget', req.createDeliveryTarget),
   updateDeliveryTarget: requestBody('UpdateDeliveryTarget', req.updateDeliveryTarget),
+  createWebhook: requestBody('CreateWebhook', wh.createWebhook),
+  updateWebhook: requestBody('UpdateWebhook', wh.updateWebhook),
 };
 
 const ok = (json: z.ZodType, description = 'OK'): Reply => ({ json, description });
@@ -452,6 +455,79 @@ const ROUTES: RouteDoc[] = [
     query: req.listQuery,
     responses: { 200: ok(res.auditPage) },
   },
+
+  {
+    method: 'get',
+    path: '/api/webhooks',
+    operationId: 'listWebhooks',
+    tag: 'Webhooks',
+    summary: 'The registered webhooks',
+    description: 'Webhooks see every domain: an admin token not limited to some domains, even to read.',
+    access: 'admin',
+    needs: 'unscoped',
+    responses: { 200: ok(wh.webhookList) },
+  },
+  {
+    method: 'post',
+    path: '/api/webhooks',
+    operationId: 'createWebhook',
+    tag: 'Webhooks',
+    summary: 'Register a URL for account events',
+    description:
+      'The answer shows the signing secret, the only time it is shown. A URL whose host resolves to an address the network policy refuses (MAILPULL_ALLOWED_NETWORKS) answers 400 naming url; a name that does not resolve yet is accepted and checked at each delivery.',
+    access: 'admin',
+    needs: 'unscoped',
+    body: body.createWebhook,
+    responses: { 201: created(wh.createdWebhook), 409: conflict('there are 50 webhooks already') },
+  },
+  {
+    method: 'get',
+    path: '/api/webhooks/:id',
+    operationId: 'getWebhook',
+    tag: 'Webhooks',
+    summary: 'One webhook',
+    access: 'admin',
+    needs: 'unscoped',
+    params: id,
+    responses: { 200: ok(wh.webhook) },
+  },
+  {
+    method: 'patch',
+    path: '/api/webhooks/:id',
+    operationId: 'updateWebhook',
+    tag: 'Webhooks',
+    summary: 'Change, enable or disable a webhook, or replace its secret',
+    description:
+      'A new URL is checked against the network policy as at creation. Deliveries on their way are sent to the new URL; those of a disabled webhook fail.',
+    access: 'admin',
+    needs: 'unscoped',
+    params: id,
+    body: body.updateWebhook,
+    responses: { 200: ok(wh.updatedWebhook) },
+  },
+  {
+    method: 'delete',
+    path: '/api/webhooks/:id',
+    operationId: 'deleteWebhook',
+    tag: 'Webhooks',
+    summary: 'Delete a webhook and its deliveries',
+    access: 'admin',
+    needs: 'unscoped',
+    params: id,
+    responses: { 204: noContent('deleted') },
+  },
+  {
+    method: 'get',
+    path: '/api/webhooks/:id/deliveries',
+    operationId: 'listWebhookDeliveries',
+    tag: 'Webhooks',
+    summary: "A webhook's deliveries and how each went, newest first",
+    access: 'admin',
+    needs: 'unscoped',
+    params: id,
+    query: wh.deliveriesQuery,
+    responses: { 200: ok(wh.webhookDeliveryList) },
+  },
 ];
 
 const TAGS = [
@@ -462,6 +538,7 @@ const TAGS = [
   { name: 'Delivery targets', description: 'LMTP, SMTP or IMAP servers mail is delivered into' },
   { name: 'Quarantine', description: 'Messages a delivery target refused' },
   { name: 'Audit', description: 'Who changed what' },
+  { name: 'Webhooks', description: 'URLs that receive account events, signed with HMAC-SHA256' },
 ];
 
 type JsonSchema = Record<string, unknown>;
@@ -604,7 +681,7 @@ export function openApiDocument(): JsonSchema {
       title: 'mailpull',
       version: packageVersion(),
       description:
-        'Collects mail from remote POP3/IMAP mailboxes into local accounts. Every route but /health, this document and its page at /api/docs needs `Authorization: Bearer <token>` (create one with `scripts/mailpull.sh tokens create --name NAME [--read-only] [--messages-read] [--domain NAME]...`); a read-only token may only read, and message bodies need messages:read (admin tokens have it). A token limited to some local domains sees only their objects: lists leave the rest out, and any other object answers as a missing one does (404 by id, 400 when a body names it); creating a domain, changing delivery targets and the audit log need a token not limited (403). Errors are JSON: `{error, message, field?, issues?}`.',
+        'Collects mail from remote POP3/IMAP mailboxes into local accounts. Every route but /health, this document and its page at /api/docs needs `Authorization: Bearer <token>` (create one with `scripts/mailpull.sh tokens create --name NAME [--read-only] [--messages-read] [--domain NAME]...`); a read-only token may only read, and message bodies need messages:read (admin tokens have it). A token limited to some local domains sees only their objects: lists leave the rest out, and any other object answers as a missing one does (404 by id, 400 when a body names it); creating a domain, changing delivery targets, the audit log and webhooks need a token not limited (403). Errors are JSON: `{error, message, field?, issues?}`.',
     },
     tags: TAGS,
     security: [{ bearerToken: [] }],

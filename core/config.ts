@@ -31,6 +31,8 @@ export const CONFIG_VARIABLES = [
   'MAILPULL_WORKER_METRICS_ADDRESS',
   'MAILPULL_API_MAX_BODY_BYTES',
   'MAILPULL_API_RATE_LIMIT',
+  'MAILPULL_WEBHOOK_RETRY_SECONDS',
+  'MAILPULL_WEBHOOK_TIMEOUT_SECONDS',
   'MAILPULL_ALLOWED_NETWORKS',
   'MAILPULL_ALLOWED_SOCKET_DIRS',
   'MAILPULL_TEMPORAL_UI_URL',
@@ -80,6 +82,10 @@ export interface Config {
   apiMaxBodyBytes: number;
   /** requests per minute per API token, then 429 */
   apiRateLimit: number;
+  /** first wait before a failed webhook delivery is tried again; it doubles up to 10 minutes */
+  webhookRetryMs: number;
+  /** how long one webhook POST may take, from resolving its host to the answer's status */
+  webhookTimeoutMs: number;
   /** which addresses and unix sockets accounts and delivery targets may point at */
   networkPolicy: NetworkPolicy;
   /** the Temporal Web UI as an operator's browser reaches it, for the admin page's links; null: no links */
@@ -108,6 +114,10 @@ export function loadLogSettings(env: NodeJS.ProcessEnv = process.env): LogSettin
   return { level, format };
 }
 
+/** The webhook retry interval doubles up to this; a first interval beyond it makes no sense. */
+const MAX_WEBHOOK_RETRY_SECONDS = 600;
+const MAX_WEBHOOK_TIMEOUT_SECONDS = 300;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const read = (name: ConfigVariable): string | undefined => (env[name] === '' ? undefined : env[name]);
   const positiveInt = (name: ConfigVariable, fallback: number): number => {
@@ -115,6 +125,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (raw === undefined) return fallback;
     const value = Number(raw);
     if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+    return value;
+  };
+  const atMost = (name: ConfigVariable, value: number, max: number): number => {
+    if (value > max) throw new Error(`${name} must be at most ${max}, got ${value}`);
     return value;
   };
   const httpUrl = (name: ConfigVariable): string | null => {
@@ -162,6 +176,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerMetricsAddress: read('MAILPULL_WORKER_METRICS_ADDRESS') ?? null,
     apiMaxBodyBytes: positiveInt('MAILPULL_API_MAX_BODY_BYTES', 1024 * 1024),
     apiRateLimit: positiveInt('MAILPULL_API_RATE_LIMIT', 600),
+    webhookRetryMs:
+      atMost('MAILPULL_WEBHOOK_RETRY_SECONDS', positiveInt('MAILPULL_WEBHOOK_RETRY_SECONDS', 10), MAX_WEBHOOK_RETRY_SECONDS) * 1000,
+    webhookTimeoutMs:
+      atMost('MAILPULL_WEBHOOK_TIMEOUT_SECONDS', positiveInt('MAILPULL_WEBHOOK_TIMEOUT_SECONDS', 10), MAX_WEBHOOK_TIMEOUT_SECONDS) * 1000,
     networkPolicy: parseNetworkPolicy({
       allowedNetworks: read('MAILPULL_ALLOWED_NETWORKS'),
       allowedSocketDirs: read('MAILPULL_ALLOWED_SOCKET_DIRS'),

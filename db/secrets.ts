@@ -19,7 +19,8 @@ interface SecretTable {
 }
 const ACCOUNT_SECRETS: SecretTable = { table: 'external_account_secrets', ownerColumn: 'external_account_id', owner: 'external_account' };
 const TARGET_SECRETS: SecretTable = { table: 'delivery_target_secrets', ownerColumn: 'delivery_target_id', owner: 'delivery_target' };
-const ALL_TABLES = [ACCOUNT_SECRETS, TARGET_SECRETS];
+const WEBHOOK_SECRETS: SecretTable = { table: 'webhook_secrets', ownerColumn: 'webhook_id', owner: 'webhook' };
+const ALL_TABLES = [ACCOUNT_SECRETS, TARGET_SECRETS, WEBHOOK_SECRETS];
 
 const context = (t: SecretTable, ownerId: string, name: string): string => `${t.owner}:${ownerId}:${name}`;
 
@@ -93,6 +94,17 @@ export async function saveTargetPassword(db: Queryable, keyring: Keyring, target
 
 export async function loadTargetPassword(db: Queryable, keyring: Keyring, targetId: string): Promise<string | null> {
   return (await loadFrom(db, keyring, TARGET_SECRETS, targetId)).password ?? null;
+}
+
+/** Seals and stores the key a webhook's deliveries are signed with. */
+export async function saveWebhookSecret(db: Queryable, keyring: Keyring, webhookId: string, secret: string): Promise<void> {
+  await saveIn(db, keyring, WEBHOOK_SECRETS, webhookId, { signing_secret: secret });
+}
+
+export async function loadWebhookSecret(db: Queryable, keyring: Keyring, webhookId: string): Promise<string> {
+  const secret = (await loadFrom(db, keyring, WEBHOOK_SECRETS, webhookId)).signing_secret;
+  if (secret === undefined) throw new MailpullError('config', `webhook ${webhookId} has no signing secret`);
+  return secret;
 }
 
 /** Which secrets each account has, without opening any: what the API shows. */

@@ -3,6 +3,8 @@ import addFormats from 'ajv-formats';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { before, describe, test } from 'node:test';
 import type { z } from 'zod';
 import { createApp } from '../api/app';
@@ -10,6 +12,8 @@ import type { ApiDeps } from '../api/deps';
 import { DOCS_PATH } from '../api/docs-routes';
 import { openApiDocument } from '../api/openapi';
 import type * as res from '../api/response-schemas';
+import { MAX_WEBHOOKS } from '../api/routes/webhooks';
+import type * as wh from '../api/webhook-schemas';
 import type { StatusView } from '../api/workflow-control';
 import { tryLockAccount } from '../db/account-lock';
 import type { Account } from '../db/accounts';
@@ -19,6 +23,7 @@ import type { DeliveryTarget } from '../db/delivery-targets';
 import type { Domain } from '../db/domains';
 import type { HeldMeta } from '../db/held-messages';
 import type { StoredMessageMeta } from '../db/mailbox-store';
+import type { Webhook, WebhookDelivery } from '../db/webhooks';
 import { newApiToken } from '../secrets/api-token';
 import { addUser, caCertificate, saveMessages } from './support/dovecot';
 import { testEnv, waitFor } from './support/env';
@@ -37,7 +42,9 @@ const schemasMatchTypes: [
   Same<z.output<typeof res.heldMessage>, Json<HeldMeta>>,
   Same<z.output<typeof res.auditPage>['entries'][number], Json<AuditEntry>>,
   Same<z.output<typeof res.accountStatus>, Json<StatusView>>,
-] = [true, true, true, true, true, true, true];
+  Same<z.output<typeof wh.webhook>, Json<Webhook>>,
+  Same<z.output<typeof wh.webhookDelivery>, Json<WebhookDelivery>>,
+] = [true, true, true, true, true, true, true, true, true];
 
 type Operation = { parameters?: { name: string; in: string }[]; responses: Record<string, ResponseDoc> };
 type ResponseDoc = { content?: Record<string, unknown>; headers?: Record<string, unknown> };
@@ -122,7 +129,7 @@ class SpecChecker {
 
 describe('OpenAPI document', () => {
   test('it describes exactly the routes the app registers, with their path parameters', () => {
-    assert.deepEqual(schemasMatchTypes, [true, true, true, true, true, true, true]);
+    assert.deepEqual(schemasMatchTypes, [true, true, true, true, true, true, true, true, true]);
     const app = createApp({ limits: { maxBodyBytes: 1, requestsPerMinute: 1 } } as unknown as ApiDeps);
     // middleware (ALL) is no route; a route with a middleware of its own is listed once per handler
     const registered = [
@@ -256,6 +263,30 @@ describe('OpenAPI against the real API', () => {
     await expect(404, 'PATCH', `/api/accounts/${MISSING}`, { enabled: true });
     await expect(409, 'DELETE', `/api/domains/${domain.id}`);
 
+    // webhooks, one on a local receiver that gets the collection's mail.delivered
+    const receiver = http.createServer((req, reply) => req.resume().on('end', () => reply.writeHead(204).end()));
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    await expect(200, 'GET', '/api/webhooks');
+    const hook = await expect(201, 'POST', '/api/webhooks', { url: hookUrl, events: ['mail.delivered'] });
+    await expect(400, 'POST', '/api/webhooks', { url: 'ftp://hooks.openapi.test/', events: ['mail.delivered'] });
+    await expect(200, 'GET', `/api/webhooks/${hook.id}`);
+    await expect(400, 'GET', '/api/webhooks/nope');
+    await expect(404, 'GET', `/api/webhooks/${MISSING}`);
+    assert.ok((await expect(200, 'PATCH', `/api/webhooks/${hook.id}`, { rotateSecret: true })).secret);
+    await expect(400, 'PATCH', `/api/webhooks/${hook.id}`, { events: [] });
+    await expect(404, 'PATCH', `/api/webhooks/${MISSING}`, {});
+    await expect(400, 'GET', `/api/webhooks/${hook.id}/deliveries?limit=0`);
+    await expect(404, 'GET', `/api/webhooks/${MISSING}/deliveries`);
+    const spares: string[] = [];
+    for (let i = 1; i < MAX_WEBHOOKS; i++)
+      spares.push((await sys.ok('POST', '/api/webhooks', { url: hookUrl, events: ['account.failing'] })).id);
+    await expect(409, 'POST', '/api/webhooks', { url: hookUrl, events: ['account.failing'] });
+    await expect(204, 'DELETE', `/api/webhooks/${spares[0]}`);
+    await expect(404, 'DELETE', `/api/webhooks/${spares[0]}`);
+    await expect(400, 'DELETE', '/api/webhooks/nope');
+    for (const spare of spares.slice(1)) await sys.ok('DELETE', `/api/webhooks/${spare}`, undefined, 204);
+
     // delivery targets: an SMTP sink refusing bob, and a spare one
     const sink = await startSmtpSink({ rcpt: (a) => (a.startsWith('bob@') ? { code: 550, message: '5.1.1 mailbox unavailable' } : null) });
     try {
@@ -303,6 +334,12 @@ describe('OpenAPI against the real API', () => {
       const external = await expect(201, 'POST', '/api/external-accounts', { ownerAccountId: alice.id, name: 'store', ...pop3 });
       await expect(400, 'POST', '/api/external-accounts', { ownerAccountId: alice.id, name: 'no host' });
       await sys.waitForCycles(external.id, 1);
+      const delivered = await waitFor('the webhook delivery', async () => {
+        const { deliveries } = await expect(200, 'GET', `/api/webhooks/${hook.id}/deliveries`);
+        return deliveries[0]?.state === 'delivered' && deliveries;
+      });
+      assert.equal(delivered[0].externalAccountId, external.id);
+      await expect(204, 'DELETE', `/api/webhooks/${hook.id}`);
       const status = await expect(200, 'GET', `/api/external-accounts/${external.id}/status`);
       assert.equal(status.lastRun.delivered, 1);
       await expect(404, 'GET', `/api/external-accounts/${MISSING}/status`);
@@ -413,6 +450,7 @@ describe('OpenAPI against the real API', () => {
       await expect(204, 'DELETE', `/api/external-accounts/${refusing.id}`);
     } finally {
       await sink.close();
+      await new Promise((resolve) => receiver.close(resolve));
     }
 
     await expect(200, 'GET', '/api/audit');

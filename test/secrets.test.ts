@@ -12,6 +12,7 @@ import { OAuthProvider } from './support/oauth-provider';
 import { unusedPort } from './support/ports';
 import { TEST_ALLOWED_NETWORKS } from './support/network-policy';
 import { useTestSystem } from './support/system';
+import { Receiver, signatureVerifies } from './support/webhook-receiver';
 
 const CLI = path.resolve(__dirname, '../cli/main.js');
 const API_MAIN = path.resolve(__dirname, '../api/main.js');
@@ -36,7 +37,7 @@ describe('secrets at rest and in logs', () => {
       )
     ).rows[0].t;
 
-  test('passwords are sealed in Postgres, absent from history, logs and API answers; rotating the key keeps accounts working', async () => {
+  test('passwords and webhook secrets are sealed in Postgres, absent from history, logs and API answers; rotating the key keeps accounts and webhooks working', async (t) => {
     const pop3User = await addUser('sp');
     const imapUser = await addUser('si');
     await saveMessages(pop3User, [buildMessage({ subject: 'p1' })]);
@@ -77,9 +78,23 @@ describe('secrets at rest and in logs', () => {
       assert.ok(!listed.raw.toString().includes(password), 'no password in API answers');
     }
 
+    // A webhook's signing secret is sealed too, and rotated with the others.
+    const receiver = await Receiver.start();
+    t.after(() => receiver.close());
+    const hook = await sys.ok<{ id: string; secret: string }>('POST', '/api/webhooks', { url: receiver.url, events: ['mail.delivered'] });
+    const hookSecret = async () =>
+      (
+        await sys.db.pool.query<{ key_id: string; sealed: Buffer }>('SELECT key_id, sealed FROM webhook_secrets WHERE webhook_id = $1', [
+          hook.id,
+        ])
+      ).rows[0];
+    const sealedBefore = await hookSecret();
+    assert.equal(sealedBefore.key_id, firstKey);
+    assert.ok(!sealedBefore.sealed.includes(Buffer.from(hook.secret)), 'the signing secret is not in clear');
+
     // Rotate: a new key first in the file, every secret re-sealed, the old key dropped.
     const report = await cli('secrets', 'rotate');
-    assert.match(report, /re-sealed 3 secret\(s\)/);
+    assert.match(report, /re-sealed 4 secret\(s\)/, 'three passwords and the signing secret');
     const keys = parseKeys(await readFile(sys.keyFile, 'utf8'), 'key file');
     assert.equal(keys.length, 1, 'the old key is gone from the file');
     assert.notEqual(keys[0].id, firstKey);
@@ -98,6 +113,11 @@ describe('secrets at rest and in logs', () => {
       assert.equal(status.lastError, null, JSON.stringify(status.lastError));
     }
     assert.equal((await sys.storedMessages(owner.id)).length, 5);
+    const sealedAfter = await hookSecret();
+    assert.equal(sealedAfter.key_id, keys[0].id, 'the signing secret is re-sealed with the new key');
+    assert.ok(!sealedAfter.sealed.equals(sealedBefore.sealed));
+    const posts = await waitFor('a mail.delivered POST per account', () => receiver.requests.length >= 2 && receiver.requests);
+    for (const post of posts) assert.ok(signatureVerifies(hook.secret, post), 'signed with the secret shown at creation, after rotation');
     // And a password changed through the API is sealed with the new key.
     await sys.ok('PATCH', `/api/external-accounts/${apop.id}`, { password: pop3User.password });
     const after = await sys.db.pool.query('SELECT 1 FROM external_account_secrets WHERE key_id <> $1', [keys[0].id]);

@@ -56,6 +56,7 @@ async function main(): Promise<void> {
     },
     commitLimits: { messages: config.commitMessages, bytes: config.commitBytes },
     push: { timeoutMs: config.socketTimeoutMs, idleRestartMs: config.idleRestartMs },
+    webhooks: { retryMs: config.webhookRetryMs, timeoutMs: config.webhookTimeoutMs },
     networkPolicy: config.networkPolicy,
   });
   // On SIGTERM running activities get a few seconds, then are cancelled: a stop never hangs

@@ -14,7 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { accountStateOf, type AccountLabels } from '../core/account-state';
+import { accountStateOf, type AccountLabels, type AccountState } from '../core/account-state';
 import type { ErrorKind } from '../core/errors';
 import { scheduledWaitMs } from '../core/run-jitter';
 import { idleTaskQueue } from '../core/task-queues';
@@ -45,6 +45,7 @@ import {
   type RunSummary,
 } from './definitions';
 import { memoDiffers, searchAttributeChanges } from './search-attributes';
+import { announceStatus } from './webhook-delivery';
 
 const { loadSchedule, recordStatus } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -90,13 +91,16 @@ interface Account {
   stop: boolean;
   /** the server has no IDLE; asked again after a change of configuration */
   pushUnsupported: boolean;
+  /** the state of the last published status, which webhook events compare with; null: none yet */
+  state: AccountState | null;
 }
 
 /** One long-running workflow per external account: cycles never overlap. */
 export async function externalAccountWorkflow(input: ExternalAccountWorkflowInput): Promise<void> {
   const id = input.externalAccountId;
   const status = initialStatus(id, input.status);
-  const account: Account = { id, status, wake: false, stop: false, pushUnsupported: false };
+  const state = input.status ? accountStateOf(status) : null;
+  const account: Account = { id, status, wake: false, stop: false, pushUnsupported: false, state };
   setHandler(statusQuery, () => status);
   const requestRun = (): void => {
     account.wake = true;
@@ -130,6 +134,7 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
     const nextRunAt = Date.now() + nextWaitMs(status, scheduledWaitMs(id, intervalMs, Date.now() - startedAt));
     status.nextRunAt = new Date(nextRunAt).toISOString();
     await publishStatus(account, schedule.labels);
+    account.state = await announceStatus(id, account.state, status, active);
     await waitRetryingHeld(account, nextRunAt - Date.now(), pushModeFor(status, active, active && schedule.push), active);
     status.nextRunAt = null;
     if (workflowInfo().continueAsNewSuggested && !account.stop) {

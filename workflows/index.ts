@@ -1,1 +1,2 @@
 export { externalAccountWorkflow } from './external-account';
+export { webhookDeliveryWorkflow } from './webhook-delivery';

@@ -7,6 +7,7 @@ import { externalAccountCommands } from './external-accounts';
 import { importCommands } from './import';
 import { quarantineCommands } from './quarantine';
 import { statusCommands } from './status';
+import { webhookCommands } from './webhooks';
 
 export const COMMANDS: readonly Command[] = [
   ...domainCommands,
@@ -16,5 +17,6 @@ export const COMMANDS: readonly Command[] = [
   ...quarantineCommands,
   ...importCommands,
   ...auditCommands,
+  ...webhookCommands,
   ...databaseCommands,
 ];

@@ -46,9 +46,16 @@ async function save(env: TestWorkflowEnvironment, handle: Handle, name: string):
   }
 }
 
+/** Every webhook event the workflow dispatches gets one delivery, so the histories hold the delivery workflows it starts. */
+function withWebhookDeliveries(stubs: StubActivities): StubActivities {
+  stubs.impl.dispatchWebhookEvents = (_accountId, events) =>
+    Promise.resolve({ deliveryIds: events.map((e) => e.id), retryMs: 1000, timeoutMs: 1000 });
+  return stubs;
+}
+
 /** Cycles by Connect Now, one pressed during a download, held messages, a changed configuration, continue-as-new. */
 async function cyclesAndContinueAsNew(env: TestWorkflowEnvironment): Promise<void> {
-  const stubs = new StubActivities();
+  const stubs = withWebhookDeliveries(new StubActivities());
   let release!: () => void;
   const released = new Promise<void>((r) => (release = r));
   let held = 0;
@@ -103,7 +110,7 @@ async function cyclesAndContinueAsNew(env: TestWorkflowEnvironment): Promise<voi
 
 /** IMAP push: IDLE wakes a cycle, Connect Now cancels IDLE, a failed cycle pauses push, stop ends the workflow. */
 async function push(env: TestWorkflowEnvironment): Promise<void> {
-  const stubs = new StubActivities();
+  const stubs = withWebhookDeliveries(new StubActivities());
   stubs.impl.loadSchedule = () => Promise.resolve(schedule({ push: true }));
   stubs.impl.listNew = () =>
     stubs.of('listNew').length === 4
@@ -133,7 +140,7 @@ async function push(env: TestWorkflowEnvironment): Promise<void> {
 
 /** Disabled, then authentication failures with backoff, then deleted. */
 async function disabledAuthGone(env: TestWorkflowEnvironment): Promise<void> {
-  const stubs = new StubActivities();
+  const stubs = withWebhookDeliveries(new StubActivities());
   let state: 'inactive' | 'active' | 'gone' = 'inactive';
   stubs.impl.loadSchedule = () =>
     Promise.resolve(
