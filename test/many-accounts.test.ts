@@ -1,4 +1,4 @@
-// test-file-timeout-ms: 900000
+// test-file-timeout-ms: 540000
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -35,7 +35,7 @@ describe('many accounts at once on one worker', () => {
   // minutes on a loaded 2-core machine, hence the file's own limit above (scripts/test.sh)
   test(
     `${ACCOUNTS} external accounts (POP3 and IMAP) created together all finish their first cycle, each message stored once`,
-    { timeout: 840_000 },
+    { timeout: 480_000 },
     async () => {
       const metrics = `127.0.0.1:${await unusedPort()}`;
       await sys.startWorker({ MAILPULL_WORKER_METRICS_ADDRESS: metrics });
@@ -67,7 +67,7 @@ describe('many accounts at once on one worker', () => {
           );
           return externalAccounts.length === ACCOUNTS && externalAccounts.every((e) => e.recordedStatus?.lastRun) && externalAccounts;
         },
-        600_000,
+        360_000,
         1000,
       );
       const finished = Date.now();
