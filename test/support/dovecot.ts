@@ -33,6 +33,29 @@ export async function addUser(prefix = 'u'): Promise<DovecotUser> {
   return user;
 }
 
+/**
+ * Many new mailbox users at once: one append to the passwd-file, then one wait until Dovecot
+ * knows the last of them (it reads the whole file on change); addUser waits for each.
+ */
+export async function addUsers(prefix: string, count: number): Promise<DovecotUser[]> {
+  const users = Array.from({ length: count }, () => ({
+    name: `${prefix}${randomBytes(5).toString('hex')}`,
+    password: randomBytes(9).toString('base64url'),
+  }));
+  await appendFile(path.join(testEnv.dovecotDir(), 'passwd'), users.map((u) => `${u.name}:{PLAIN}${u.password}::::::\n`).join(''));
+  const last = users[count - 1].name;
+  await waitFor(
+    `Dovecot to know user ${last}`,
+    async () => {
+      await run('doveadm', ['-c', conf(), 'user', last]);
+      return true;
+    },
+    10_000,
+    200,
+  );
+  return users;
+}
+
 /** Saves messages into one of the user's folders (INBOX by default) with doveadm, in order. */
 export async function saveMessages(user: DovecotUser, messages: readonly Buffer[], folder = 'INBOX'): Promise<void> {
   for (const message of messages) {
