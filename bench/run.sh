@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Benchmarks mailpull against Debian's fetchmail (POP3, IMAP) and getmail6 (IMAP) on the same private Dovecot, in one run.
-# Prints seconds, messages/s and MB/s for each. BENCH_MESSAGES (default 2000) sets the mailbox size.
+# Benchmarks mailpull against raw POP3/IMAP loops over TLS (the wire's limit) and Debian's fetchmail
+# and getmail6 (POP3, IMAP) on the same private Dovecot, in one run; then a 50 MiB message with the
+# worker's RSS. Prints seconds, messages/s and MB/s for each, and the ratios. BENCH_MESSAGES (default
+# 2000) sets the mailbox size; BENCH_PEERS=0 and BENCH_LARGE=0 leave parts out (docs/development.md).
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 
