@@ -28,12 +28,12 @@ import {
   saveFolderListings,
 } from '../db/uid-index';
 import { watchForNewMail, type WatchOutcome } from '../mail/imap-watch';
-import type { FetchedRaw, MailSource } from '../mail/source';
+import type { MailSource } from '../mail/source';
 import type { TargetClients } from '../mail/targets/target-clients';
 import type { Keyring } from '../secrets/keyring';
 import { withAccountSession } from './account-session';
 import { createCredentials } from './credentials';
-import { deliverIsolated } from './deliver';
+import { arrived, deliverIsolated, type ArrivedMessage } from './deliver';
 import { retryHeld } from './held-retry';
 import { typedFailures } from './failure';
 import { GroupCommitter } from './group-committer';
@@ -104,6 +104,11 @@ export interface DeleteSummary {
 
 /** IDLE needs a connection per folder; beyond this many folders the schedule covers the rest. */
 const MAX_WATCHED_FOLDERS = 10;
+/**
+ * A download activity takes further batches on its session for this long: fewer logins, and the
+ * workflow still sees progress (each activity's summary) this often.
+ */
+const DOWNLOAD_ACTIVITY_MS = 30_000;
 /** A message whose download failed this often is left on the server and shown as skipped. */
 export const MAX_FETCH_FAILURES = 5;
 
@@ -182,46 +187,59 @@ export function createActivities({
     },
 
     /**
-     * Downloads and delivers the next batch of undelivered messages from the index, heartbeating
-     * its progress. A message that cannot be processed fails alone; one whose download keeps
-     * failing goes to the back of the queue and, after a few tries, is left on the server.
+     * Downloads and delivers undelivered messages from the index, heartbeating its progress: a
+     * batch (MAILPULL_BATCH_MESSAGES/BYTES) at a time, and further batches on the same session
+     * (one login) until DOWNLOAD_ACTIVITY_MS passed or none are left. A message that cannot be
+     * processed fails alone; one whose download keeps failing goes to the back of the queue and,
+     * after a few tries, is left on the server.
      */
     async downloadBatch(accountId: string): Promise<BatchSummary> {
       return typedFailures(() =>
         session(accountId, async (mail, account) => {
           const limit = sizeLimit(account);
-          const batch = await nextDownloads(pool, accountId, {
-            maxMessages: limits.maxMessages,
-            maxBytes: limits.maxBytes,
-            maxMessageBytes: limit,
-          });
           const tally = emptyTally();
           let deliveryError: string | null = null;
           // One fsync per group, not per message; the next group downloads while one commits.
-          const committer = new GroupCommitter<FetchedRaw>(async (group) => {
+          const committer = new GroupCommitter<ArrivedMessage>(async (group) => {
             const outcome = await deliverIsolated(delivery, account, group);
             addTally(tally, outcome);
             deliveryError = outcome.lastReason ?? deliveryError;
             Context.current().heartbeat(tally);
           }, commitLimits);
-          const answered = new Set<string>();
           let bytes = 0;
+          const started = Date.now();
           await heartbeating(
             () => tally,
             async () => {
               try {
-                for await (const fetched of mail.fetch(batch)) {
-                  answered.add(messageKey(fetched.message));
-                  if (fetched.raw === null) {
-                    await markOversize(pool, accountId, fetched.message, fetched.oversize);
-                    continue;
+                for (;;) {
+                  const batch = await nextDownloads(pool, accountId, {
+                    maxMessages: limits.maxMessages,
+                    maxBytes: limits.maxBytes,
+                    maxMessageBytes: limit,
+                  });
+                  const answered = new Set<string>();
+                  for await (const fetched of mail.fetch(batch)) {
+                    answered.add(messageKey(fetched.message));
+                    if (fetched.raw === null) {
+                      await markOversize(pool, accountId, fetched.message, fetched.oversize);
+                      continue;
+                    }
+                    // A target that answers "later" is not sent more: the rest stays on the server.
+                    if (tally.held > 0) break;
+                    bytes += fetched.raw.length;
+                    await committer.add(arrived(fetched), fetched.raw.length);
                   }
-                  // A target that answers "later" is not sent more: the rest stays on the server.
-                  if (tally.held > 0) break;
-                  bytes += fetched.raw.length;
-                  await committer.add(fetched, fetched.raw.length);
+                  // the next batch comes from the index: what this one delivered must be recorded first
+                  await committer.drain();
+                  if (tally.held > 0) return;
+                  await markGone(
+                    pool,
+                    accountId,
+                    batch.filter((m) => !answered.has(messageKey(m))),
+                  );
+                  if (batch.length === 0 || Date.now() - started >= DOWNLOAD_ACTIVITY_MS) return;
                 }
-                await committer.drain();
               } catch (err) {
                 const ref = failedRef(err);
                 if (ref) await noteFailure(pool, accountId, ref, classifyError(err).message, MAX_FETCH_FAILURES).catch(() => undefined);
@@ -231,12 +249,6 @@ export function createActivities({
               }
             },
           );
-          if (tally.held === 0)
-            await markGone(
-              pool,
-              accountId,
-              batch.filter((m) => !answered.has(messageKey(m))),
-            );
           return {
             ...tally,
             deliveryError,

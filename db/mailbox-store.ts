@@ -13,33 +13,89 @@ export interface StoredMessageInput {
   source: { externalAccountId: string; folder: string; uidvalidity: string; uid: string; generation: number };
 }
 
+const STORE_COLUMNS = `account_id, folder, raw, size, internal_date, flags, subject, from_header, message_id,
+  external_account_id, source_folder, source_uidvalidity, source_uid, delivery_generation, content_hash`;
+const STORE_CONFLICT = `ON CONFLICT (account_id, external_account_id, source_folder, source_uidvalidity, source_uid, delivery_generation)
+  WHERE external_account_id IS NOT NULL DO NOTHING`;
+
+const storeValues = (input: StoredMessageInput): unknown[] => [
+  input.accountId,
+  input.folder,
+  input.raw,
+  input.raw.length,
+  input.internalDate,
+  input.flags,
+  input.summary.subject,
+  input.summary.from,
+  input.summary.messageId,
+  input.source.externalAccountId,
+  input.source.folder,
+  input.source.uidvalidity,
+  input.source.uid,
+  input.source.generation,
+  input.contentHash,
+];
+
 /** Stores one copy; a second attempt for the same recipient and remote message is a no-op. */
 export async function storeMessage(db: Queryable, input: StoredMessageInput): Promise<boolean> {
   const { rowCount } = await db.query(
-    `INSERT INTO messages (account_id, folder, raw, size, internal_date, flags, subject, from_header, message_id,
-                           external_account_id, source_folder, source_uidvalidity, source_uid, delivery_generation, content_hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-     ON CONFLICT (account_id, external_account_id, source_folder, source_uidvalidity, source_uid, delivery_generation)
-       WHERE external_account_id IS NOT NULL DO NOTHING`,
-    [
-      input.accountId,
-      input.folder,
-      input.raw,
-      input.raw.length,
-      input.internalDate,
-      input.flags,
-      input.summary.subject,
-      input.summary.from,
-      input.summary.messageId,
-      input.source.externalAccountId,
-      input.source.folder,
-      input.source.uidvalidity,
-      input.source.uid,
-      input.source.generation,
-      input.contentHash,
-    ],
+    `INSERT INTO messages (${STORE_COLUMNS})
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ${STORE_CONFLICT}`,
+    storeValues(input),
   );
   return (rowCount ?? 0) > 0;
+}
+
+/** Rows of one multi-row INSERT at most, and raw bytes (a single larger message still goes alone). */
+const STORE_STATEMENT_ROWS = 500;
+const STORE_STATEMENT_BYTES = 8 * 1024 * 1024;
+
+/** One string per stored copy: the key of messages_delivered_once. */
+const copyKey = (
+  accountId: string,
+  externalAccountId: string,
+  folder: string,
+  uidvalidity: string,
+  uid: string,
+  generation: number,
+): string => [accountId, externalAccountId, folder, uidvalidity, uid, generation].join('\n');
+
+/**
+ * Stores many copies, as storeMessage does each, with one statement per few MiB (raw bytes travel
+ * as binary parameters). Returns, per input, whether it was stored now (false: it was already).
+ */
+export async function storeMessages(db: Queryable, inputs: readonly StoredMessageInput[]): Promise<boolean[]> {
+  const width = STORE_COLUMNS.split(',').length;
+  const stored = new Set<string>();
+  for (let from = 0; from < inputs.length;) {
+    let to = from + 1;
+    let bytes = inputs[from].raw.length;
+    while (to < inputs.length && to - from < STORE_STATEMENT_ROWS && bytes + inputs[to].raw.length <= STORE_STATEMENT_BYTES) {
+      bytes += inputs[to].raw.length;
+      to++;
+    }
+    const chunk = inputs.slice(from, to);
+    const rows = chunk.map((_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`);
+    const { rows: inserted } = await db.query<{
+      account_id: string;
+      external_account_id: string;
+      source_folder: string;
+      source_uidvalidity: string;
+      source_uid: string;
+      delivery_generation: number;
+    }>(
+      `INSERT INTO messages (${STORE_COLUMNS}) VALUES ${rows.join(', ')} ${STORE_CONFLICT}
+       RETURNING account_id, external_account_id, source_folder, source_uidvalidity, source_uid, delivery_generation`,
+      chunk.flatMap(storeValues),
+    );
+    for (const r of inserted) {
+      stored.add(copyKey(r.account_id, r.external_account_id, r.source_folder, r.source_uidvalidity, r.source_uid, r.delivery_generation));
+    }
+    from = to;
+  }
+  return inputs.map((i) =>
+    stored.has(copyKey(i.accountId, i.source.externalAccountId, i.source.folder, i.source.uidvalidity, i.source.uid, i.source.generation)),
+  );
 }
 
 /**

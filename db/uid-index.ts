@@ -239,6 +239,34 @@ export async function markDelivered(
   );
 }
 
+export interface DeliveredEntry {
+  message: ServerMessage;
+  delivery: { recipientCount: number; contentHash: string; recognized: boolean; held?: boolean };
+}
+
+/** markDelivered for many messages in one statement. */
+export async function markDeliveredMany(db: Queryable, accountId: string, entries: readonly DeliveredEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await db.query(
+    `INSERT INTO uid_index (external_account_id, folder, uidvalidity, uid, size, collected_at, delivered_at, recipient_count, content_hash, recognized)
+     SELECT $1, f, v, u, s, now(), CASE WHEN h THEN NULL ELSE now() END, n, c, r
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[], $7::text[], $8::bool[], $9::bool[]) AS t(f, v, u, s, n, c, r, h)
+     ON CONFLICT (external_account_id, folder, uidvalidity, uid)
+     DO UPDATE SET collected_at = COALESCE(uid_index.collected_at, now()),
+                   delivered_at = CASE WHEN EXCLUDED.delivered_at IS NULL THEN uid_index.delivered_at ELSE COALESCE(uid_index.delivered_at, now()) END,
+                   recipient_count = EXCLUDED.recipient_count, content_hash = EXCLUDED.content_hash, recognized = EXCLUDED.recognized`,
+    [
+      accountId,
+      ...refColumns(entries.map((e) => e.message)),
+      entries.map((e) => e.message.size),
+      entries.map((e) => e.delivery.recipientCount),
+      entries.map((e) => e.delivery.contentHash),
+      entries.map((e) => e.delivery.recognized),
+      entries.map((e) => e.delivery.held ?? false),
+    ],
+  );
+}
+
 /**
  * A held message has reached every recipient or quarantine: the delete policy may now remove it,
  * and the copies recognised as it (after a UIDVALIDITY change) with it.
