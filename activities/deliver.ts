@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { PoolClient } from 'pg';
 import { deliveryRetryDelayMs, dispositionOf, type RecipientOutcome } from '../core/delivery-outcome';
 import { classifyError, type ErrorKind } from '../core/errors';
 import { routeRecipients } from '../core/delivery-routing';
@@ -15,7 +16,7 @@ import { getStoredTarget } from '../db/delivery-targets';
 import type { StoredExternalAccount } from '../db/external-accounts';
 import { heldContents, insertHeld, type HeldRecipient } from '../db/held-messages';
 import { storeMessage, storeMessages, storedCopies, type StoredMessageInput } from '../db/mailbox-store';
-import { inTransaction, type Pool, type Queryable } from '../db/pool';
+import { inTransaction, type Pool } from '../db/pool';
 import { markDelivered, markDeliveredMany, noteFailure, recognizedCopies } from '../db/uid-index';
 import type { FetchedRaw } from '../mail/source';
 import type { Parcel } from '../mail/targets/target-client';
@@ -172,7 +173,7 @@ export async function sendToTargets(
  * transaction. Returns the recipients still without the message and every outcome.
  */
 export async function commitOutcomes(
-  tx: Queryable,
+  tx: PoolClient,
   item: Item,
   sent: Map<string, Sent>,
 ): Promise<{ newly: boolean; remaining: HeldRecipient[]; outcomes: RecipientOutcome[] }> {
@@ -286,7 +287,7 @@ export async function deliverGroup(
   }
   return inTransaction(pool, (tx) => commit(tx, []));
 
-  async function commit(tx: Queryable, together: readonly number[]): Promise<GroupOutcome> {
+  async function commit(tx: PoolClient, together: readonly number[]): Promise<GroupOutcome> {
     const outcome: GroupOutcome = { ...emptyTally(), lastReason: null, failures: [] };
     if (together.length > 0) {
       try {
@@ -323,7 +324,7 @@ export async function deliverGroup(
     }
     return outcome;
 
-    async function commitTogether(tx: Queryable, indices: readonly number[]): Promise<Tally> {
+    async function commitTogether(tx: PoolClient, indices: readonly number[]): Promise<Tally> {
       const counts = emptyTally();
       const stores = indices.filter((i) => !recognized[i]).flatMap((i) => items[i].recipients.map((accountId) => ({ i, accountId })));
       const stored = await storeMessages(
@@ -346,7 +347,7 @@ export async function deliverGroup(
     }
 
     async function commitItem(
-      tx: Queryable,
+      tx: PoolClient,
       item: Item,
       message: FetchedRaw['message'],
       sent: Map<string, Sent>,
