@@ -7,12 +7,15 @@ import { refreshAccessToken } from '../mail/oauth-token';
 import type { Keyring } from '../secrets/keyring';
 import { redactValues } from '../secrets/redact';
 import type { MailboxEndpoint } from '../core/mailbox-endpoint';
+import type { NetworkPolicy } from '../core/network-policy';
 
 export interface CredentialDeps {
   pool: Pool;
   keyring: Keyring;
   /** longest wait for the token endpoint */
   timeoutMs: number;
+  /** which addresses the token endpoint may have */
+  networkPolicy: NetworkPolicy;
   /** the size limit of accounts that set none of their own */
   defaultMaxMessageBytes: number;
   /** where protocol traces go, when tracing is on */
@@ -28,7 +31,7 @@ export interface Credentials {
   login<T>(account: StoredExternalAccount, connect: (endpoint: MailboxEndpoint) => Promise<T>): Promise<T>;
 }
 
-export function createCredentials({ pool, keyring, timeoutMs, defaultMaxMessageBytes, trace }: CredentialDeps): Credentials {
+export function createCredentials({ pool, keyring, timeoutMs, networkPolicy, defaultMaxMessageBytes, trace }: CredentialDeps): Credentials {
   async function accessToken(account: StoredExternalAccount, force: boolean): Promise<string> {
     const current = account.secrets.oauth_access_token;
     if (current && !force && accessTokenUsable(current, account.oauthAccessExpiresAt, new Date())) return current;
@@ -41,7 +44,7 @@ export function createCredentials({ pool, keyring, timeoutMs, defaultMaxMessageB
     const fresh = await refreshAccessToken(
       account.oauth,
       { clientSecret: account.secrets.oauth_client_secret, refreshToken },
-      timeoutMs,
+      { timeoutMs, networkPolicy },
     ).catch(async (err: unknown) => {
       if (err instanceof MailpullError && err.kind === 'reauth') await setReauthorization(pool, account.id, err.message);
       throw err;

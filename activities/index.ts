@@ -1,10 +1,15 @@
 import { Context } from '@temporalio/activity';
+import { accountStateOf } from '../core/account-state';
 import { selectForDeletion } from '../core/delete-policy';
 import { messageKey, type BatchLimits } from '../core/download-plan';
 import { classifyError, MailpullError } from '../core/errors';
+import type { NetworkPolicy } from '../core/network-policy';
+import { log } from '../core/log';
 import { addTally, emptyTally, type Tally } from '../core/tally';
 import { tlsWarning, type TlsOutcome } from '../core/tls-decision';
 import { withAccountLock } from '../db/account-lock';
+import { saveAccountStatus } from '../db/account-status';
+import { countFinishedCycle } from '../db/cycle-metrics';
 import {
   getExternalAccountSettings,
   getStoredExternalAccount,
@@ -31,6 +36,7 @@ import { watchForNewMail, type WatchOutcome } from '../mail/imap-watch';
 import type { MailSource } from '../mail/source';
 import type { TargetClients } from '../mail/targets/target-clients';
 import type { Keyring } from '../secrets/keyring';
+import type { AccountStatus } from '../workflows/definitions';
 import { withAccountSession } from './account-session';
 import { createCredentials } from './credentials';
 import { arrived, deliverIsolated, type ArrivedMessage } from './deliver';
@@ -57,6 +63,8 @@ export interface ActivityDeps {
   /** how many messages (and bytes) one delivery transaction holds at most */
   commitLimits: { messages: number; bytes: number };
   push: { timeoutMs: number; idleRestartMs: number };
+  /** which addresses the token endpoints and the IMAP servers watched for push may have */
+  networkPolicy: NetworkPolicy;
 }
 
 export interface ListSummary {
@@ -127,12 +135,14 @@ export function createActivities({
   limits,
   commitLimits,
   push,
+  networkPolicy,
 }: ActivityDeps) {
   const delivery = { pool, keyring, targets, retryBaseMs: deliveryRetryMs };
   const credentials = createCredentials({
     pool,
     keyring,
     timeoutMs: push.timeoutMs,
+    networkPolicy,
     defaultMaxMessageBytes: limits.maxMessageBytes,
     trace,
   });
@@ -293,6 +303,16 @@ export function createActivities({
       });
     },
 
+    /** Keeps the status the workflow reports in Postgres, for lists and filters over many accounts. */
+    async recordStatus(accountId: string, status: AccountStatus): Promise<void> {
+      return typedFailures(async () => {
+        await saveAccountStatus(pool, accountId, accountStateOf(status), status);
+        // a new lastRun: counted for /metrics and logged, once however often this is retried
+        const cycle = await countFinishedCycle(pool, accountId, status);
+        if (cycle) log[cycle.outcome === 'failed' ? 'warn' : 'info'](cycle, 'cycle finished');
+      });
+    },
+
     /**
      * IMAP push: holds IDLE on the collected folders and completes when new mail arrives. The
      * workflow cancels it when the interval ends or Connect Now is pressed; a dropped connection
@@ -310,6 +330,7 @@ export function createActivities({
         const watching = credentials.login(account, (endpoint) =>
           watchForNewMail(endpoint, cursors, {
             timeoutMs: push.timeoutMs,
+            networkPolicy,
             maxIdleMs: push.idleRestartMs,
             maxFolders: MAX_WATCHED_FOLDERS,
             signal: controller.signal,

@@ -1,24 +1,46 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { every } from 'hono/combine';
 import { HTTPException } from 'hono/http-exception';
+import { log as processLog } from '../core/log';
 import { RateLimiter } from '../core/rate-limit';
 import type { ApiDeps } from './deps';
 import { auditChanges, auditRoutes } from './audit';
-import { requireToken } from './auth';
+import { adminPage } from './admin-page';
+import { requireToken, tokenOf } from './auth';
+import { apiDocsRoutes } from './docs-routes';
 import { ApiError } from './http-errors';
+import { metricsHandler } from './metrics';
+import { logRequests } from './request-log';
 import { accountRoutes } from './routes/accounts';
 import { deliveryTargetRoutes } from './routes/delivery-targets';
 import { domainRoutes } from './routes/domains';
 import { externalAccountRoutes } from './routes/external-accounts';
 import { quarantineRoutes } from './routes/quarantine';
+import { unscopedOnly } from './token-scope';
 
-export function createApp(deps: ApiDeps, log: (line: string) => void = console.error): Hono {
+/** What the admin page shows beside the API's data: where the Temporal UI is (null: no links to it). */
+export interface AdminUiConfig {
+  temporalUiUrl: string | null;
+  temporalNamespace: string;
+}
+
+export function createApp(
+  deps: ApiDeps & { adminUi?: AdminUiConfig },
+  log: (line: string) => void = (line) => processLog.error(line),
+  options: { metricsPublic?: boolean } = {},
+): Hono {
   const app = new Hono();
+  const adminUi = deps.adminUi ?? { temporalUiUrl: null, temporalNamespace: 'default' };
+  const tokenRequired = requireToken(deps.pool, new RateLimiter(deps.limits.requestsPerMinute));
+  app.use('*', logRequests(processLog));
 
   app.get('/health', async (c) => {
     await deps.pool.query('SELECT 1');
     return c.json({ ok: true });
   });
+  // public like /health: the description of the API and its docs page
+  app.route('/api', apiDocsRoutes());
   app.use(
     '/api/*',
     bodyLimit({
@@ -30,9 +52,23 @@ export function createApp(deps: ApiDeps, log: (line: string) => void = console.e
         ),
     }),
   );
-  // after /health, which load balancers probe without a token
-  app.use('*', requireToken(deps.pool, new RateLimiter(deps.limits.requestsPerMinute)));
+  app.use(adminPage());
+  // every account's counts: a token not limited to some domains, unless MAILPULL_METRICS_PUBLIC
+  const metricsAccess: MiddlewareHandler = options.metricsPublic
+    ? (_c, next) => next()
+    : every(tokenRequired, unscopedOnly('the metrics of every account'));
+  app.use('/metrics', metricsAccess);
+  app.get('/metrics', metricsHandler(deps.pool));
+  // after /health, which load balancers probe without a token, the admin page and /metrics
+  app.use('*', tokenRequired);
   app.use('/api/*', auditChanges(deps.pool, log));
+  // the admin page asks who it signed in as (to hide what the token may not do) and where Temporal's UI is
+  app.get('/api/me', (c) => {
+    const token = tokenOf(c.req.raw);
+    if (!token) throw new ApiError(401, { error: 'unauthorized', message: 'no token' });
+    return c.json(token);
+  });
+  app.get('/api/ui-config', (c) => c.json(adminUi));
   app.route('/api/domains', domainRoutes(deps));
   app.route('/api/accounts', accountRoutes(deps));
   app.route('/api/external-accounts', externalAccountRoutes(deps));

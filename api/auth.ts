@@ -1,16 +1,21 @@
 import type { MiddlewareHandler } from 'hono';
-import { findActiveApiToken, touchApiToken } from '../db/api-tokens';
+import { findActiveApiToken, touchApiToken, type TokenRights } from '../db/api-tokens';
 import type { RateLimiter } from '../core/rate-limit';
 import type { Pool } from '../db/pool';
-import { parseApiToken, secretMatches, type TokenScope } from '../secrets/api-token';
+import { parseApiToken, secretMatches } from '../secrets/api-token';
 import { ApiError } from './http-errors';
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
-const tokens = new WeakMap<Request, { id: string; scope: TokenScope }>();
+/** The token a request was made with and what it may do. */
+export interface RequestToken extends TokenRights {
+  id: string;
+}
+
+const tokens = new WeakMap<Request, RequestToken>();
 
 /** The token a request was made with, once it passed requireToken. */
-export const tokenOf = (request: Request): { id: string; scope: TokenScope } | undefined => tokens.get(request);
+export const tokenOf = (request: Request): RequestToken | undefined => tokens.get(request);
 
 const unauthorized = (message: string): ApiError =>
   new ApiError(401, { error: 'unauthorized', message }, { 'WWW-Authenticate': 'Bearer realm="mailpull"' });
@@ -39,7 +44,7 @@ export function requireToken(pool: Pool, limiter: RateLimiter): MiddlewareHandle
       throw new ApiError(403, { error: 'forbidden', message: `this token is read-only; ${c.req.method} needs an admin token` });
     }
     await touchApiToken(pool, token.id);
-    tokens.set(c.req.raw, { id: token.id, scope: stored.scope });
+    tokens.set(c.req.raw, { id: token.id, scope: stored.scope, domainIds: stored.domainIds, messagesRead: stored.messagesRead });
     await next();
   };
 }

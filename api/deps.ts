@@ -1,3 +1,4 @@
+import type { NetworkPolicy } from '../core/network-policy';
 import type { Pool } from '../db/pool';
 import type { Keyring } from '../secrets/keyring';
 import type { WorkflowControl } from './workflow-control';
@@ -14,4 +15,6 @@ export interface ApiDeps {
   keyring: Keyring;
   workflows: WorkflowControl;
   limits: ApiLimits;
+  /** hosts and sockets the worker would refuse are refused at creation already (400 naming the field) */
+  networkPolicy: NetworkPolicy;
 }

@@ -1,6 +1,6 @@
 import { sameMailbox } from '../core/mailbox-identity';
-import { getAccount } from '../db/accounts';
-import { getTarget } from '../db/delivery-targets';
+import type { NetworkPolicy } from '../core/network-policy';
+import { isInScope, type DomainScope } from '../db/domain-scope';
 import {
   getExternalAccountSettings,
   insertExternalAccount,
@@ -13,6 +13,7 @@ import {
 import { inTransaction, type Pool } from '../db/pool';
 import { saveSecrets, secretsSet, type SecretName } from '../db/secrets';
 import { resetIndex } from '../db/uid-index';
+import { screenHost, urlHost } from '../mail/guarded-connect';
 import type { Keyring } from '../secrets/keyring';
 import { conflict, invalid, notFound } from './http-errors';
 import { resolveOAuth } from './oauth-settings';
@@ -42,19 +43,50 @@ function secretChanges(authMethod: ExternalAccountSettings['authMethod'], input:
  * settings, which secrets to keep, and a fresh index when the account points at another mailbox;
  * settings and secrets are written in one transaction.
  */
-export function externalAccountService({ pool, keyring }: { pool: Pool; keyring: Keyring }) {
+export function externalAccountService({
+  pool,
+  keyring,
+  scope,
+  networkPolicy,
+}: {
+  pool: Pool;
+  keyring: Keyring;
+  scope: DomainScope;
+  networkPolicy: NetworkPolicy;
+}) {
+  /** An account outside the token's domains does not exist for it. */
   const requireAccount = async (field: string, accountId: string): Promise<void> => {
-    if (!(await getAccount(pool, accountId))) throw invalid(field, `account ${accountId} does not exist`);
+    if (!(await isInScope(pool, 'account', accountId, scope))) throw invalid(field, `account ${accountId} does not exist`);
   };
 
   /** Checks what the schema alone cannot: options of the other protocol, the forward-to account, the OAuth2 settings. */
-  const checkSettings = async (account: ExternalAccountSettings, input: CredentialInput): Promise<void> => {
+  const checkSettings = async (
+    account: ExternalAccountSettings,
+    input: CredentialInput,
+    before: ExternalAccountSettings | null,
+  ): Promise<void> => {
     const mismatch = protocolMismatch(account);
     if (mismatch) throw invalid(mismatch.field, mismatch.message);
     if (input.oauth && account.authMethod !== 'xoauth2') throw invalid('oauth', 'OAuth2 settings need authMethod xoauth2');
-    if (account.forwardToAccountId) await requireAccount('forwardToAccountId', account.forwardToAccountId);
-    if (account.delivery.mode === 'target' && !(await getTarget(pool, account.delivery.targetId))) {
+    // one kept from before stays, even if an unscoped token chose it in another domain
+    if (account.forwardToAccountId && account.forwardToAccountId !== before?.forwardToAccountId) {
+      await requireAccount('forwardToAccountId', account.forwardToAccountId);
+    }
+    if (account.delivery.mode === 'target' && !(await isInScope(pool, 'deliveryTarget', account.delivery.targetId, scope))) {
       throw invalid('deliveryTarget', `delivery target ${account.delivery.targetId} does not exist`);
+    }
+  };
+
+  /** A new server or token endpoint that resolves to an address the worker would refuse: 400 naming the field. */
+  const checkDestinations = async (stored: StoredForUpdate | null, next: ExternalAccountSettings): Promise<void> => {
+    if (next.host !== stored?.settings.host) {
+      const refused = await screenHost(next.host, networkPolicy);
+      if (refused) throw invalid('host', refused);
+    }
+    const endpoint = next.oauth?.tokenEndpoint;
+    if (endpoint && endpoint !== stored?.settings.oauth?.tokenEndpoint) {
+      const refused = await screenHost(urlHost(new URL(endpoint)), networkPolicy);
+      if (refused) throw invalid('oauth.tokenEndpoint', refused);
     }
   };
 
@@ -67,7 +99,8 @@ export function externalAccountService({ pool, keyring }: { pool: Pool; keyring:
       oauth = resolved;
     }
     const next = { ...settings, oauth };
-    await checkSettings(next, input);
+    await checkSettings(next, input, stored?.settings ?? null);
+    await checkDestinations(stored, next);
     const oauthChanged = JSON.stringify(stored?.settings.oauth ?? null) !== JSON.stringify(oauth);
     const changes = secretChanges(next.authMethod, input, oauthChanged);
     const has = (name: SecretName): boolean => (changes[name] === undefined ? !!stored?.secrets.has(name) : changes[name] !== null);

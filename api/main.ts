@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { Connection } from '@temporalio/client';
 import { loadConfig } from '../core/config';
+import { log, nameProcess } from '../core/log';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
 import { resealSecrets } from '../db/secrets';
@@ -15,14 +16,20 @@ async function main(): Promise<void> {
   await migrate(pool);
   await resealSecrets(pool, keyring, { onlyPlaintext: true });
   const connection = await Connection.connect({ address: config.temporalAddress });
-  const app = createApp({
-    pool,
-    keyring,
-    workflows: createWorkflowControl(connection, config.temporalNamespace, config.taskQueue),
-    limits: { maxBodyBytes: config.apiMaxBodyBytes, requestsPerMinute: config.apiRateLimit },
-  });
+  const app = createApp(
+    {
+      pool,
+      keyring,
+      workflows: createWorkflowControl(connection, config.temporalNamespace, config.taskQueue),
+      limits: { maxBodyBytes: config.apiMaxBodyBytes, requestsPerMinute: config.apiRateLimit },
+      networkPolicy: config.networkPolicy,
+      adminUi: { temporalUiUrl: config.temporalUiUrl, temporalNamespace: config.temporalNamespace },
+    },
+    (line) => log.error(line),
+    { metricsPublic: config.metricsPublic },
+  );
   const server = serve({ fetch: app.fetch, hostname: config.apiHost, port: config.apiPort }, (info) => {
-    console.log(`mailpull API listening on http://${config.apiHost}:${info.port}`);
+    log.info(`mailpull API listening on http://${config.apiHost}:${info.port}`);
   });
   const shutdown = (): void => {
     server.close(() => {
@@ -33,7 +40,8 @@ async function main(): Promise<void> {
   process.once('SIGTERM', shutdown);
 }
 
+nameProcess('api');
 main().catch((err: unknown) => {
-  console.error('mailpull api failed:', err instanceof Error ? err.message : err);
+  log.fatal(`mailpull api failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ACCOUNT_STATES } from '../core/account-state';
 import { DEFAULT_RECIPIENT_HEADERS } from '../core/recipients';
 
 export const idParam = (name: string) => z.object({ [name]: z.uuid({ message: 'must be a UUID' }) });
@@ -31,6 +32,8 @@ const address = z
 
 export const createAccount = z.strictObject({ address, enabled: z.boolean().default(true) });
 export const updateAccount = z.strictObject({ enabled: z.boolean() });
+export const accountListQuery = z.object({ domainId: uuid.optional() });
+export const messageParams = z.object({ id: uuid, messageId: z.string().regex(/^\d{1,18}$/, 'must be a message id') });
 
 export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -287,4 +290,12 @@ export const quarantineQuery = z.object({
   state: z.enum(['quarantined', 'pending']).default('quarantined'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   offset: z.coerce.number().int().min(0).default(0),
+});
+
+export const externalAccountListQuery = z.object({
+  ownerAccountId: uuid.optional(),
+  state: z.enum([...ACCOUNT_STATES, 'new'], { message: `must be one of ${[...ACCOUNT_STATES, 'new'].join(', ')}` }).optional(),
+  limit: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(1).max(1000).default(500),
+  /** nextCursor of the page before */
+  cursor: z.string().max(2048).optional(),
 });

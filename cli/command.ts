@@ -8,6 +8,8 @@ export interface OptionSpec {
   /** what the value is, shown in the help: --port N */
   value?: string;
   description: string;
+  /** may be given more than once (a string option): read with strings() */
+  multiple?: boolean;
 }
 
 export interface ArgSpec {
@@ -54,13 +56,19 @@ export const API_OPTIONS: Record<string, OptionSpec> = {
 /** Typed access to what parseArgs found. */
 export class ParsedOptions {
   constructor(
-    private readonly values: Record<string, string | boolean | undefined>,
+    private readonly values: Record<string, string | boolean | string[] | undefined>,
     private readonly usage: string,
   ) {}
 
   string(name: string): string | undefined {
     const v = this.values[name];
     return typeof v === 'string' ? v : undefined;
+  }
+
+  /** Every value of an option that may be given more than once, in order. */
+  strings(name: string): string[] {
+    const v = this.values[name];
+    return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
   }
 
   flag(name: string): boolean {
@@ -100,14 +108,14 @@ export function parseCommandLine(command: Command, argv: string[]): { args: stri
   try {
     parsed = parseArgs({
       args: argv,
-      options: Object.fromEntries(Object.entries(specs).map(([name, s]) => [name, { type: s.type }])),
+      options: Object.fromEntries(Object.entries(specs).map(([name, s]) => [name, { type: s.type, multiple: s.multiple === true }])),
       allowPositionals: true,
       strict: true,
     });
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err), usage);
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (values.help === true) return { args: [], options: new ParsedOptions(values, usage), help: true };
   const args = parsed.positionals;
   const specsArgs = command.args ?? [];
@@ -147,7 +155,7 @@ export function commandUsage(command: Command): string {
 function optionLines(entries: [string, OptionSpec][]): string[] {
   const heads = entries.map(([name, s]) => `  --${name}${s.value ? ` ${s.value}` : ''}`);
   const width = Math.max(...heads.map((h) => h.length));
-  return entries.map(([, s], i) => `${heads[i].padEnd(width)}  ${s.description}`);
+  return entries.map(([, s], i) => `${heads[i].padEnd(width)}  ${s.description}${s.multiple ? ' (may be repeated)' : ''}`);
 }
 
 /** One line per command: what `mailpull --help` and a group's help list. */

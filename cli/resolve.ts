@@ -25,7 +25,24 @@ export interface ExternalAccount {
   port: number;
   tlsMode: string;
   username: string;
+  /** what the account's workflow reported last; 'new' before its first report */
+  state: string;
   [key: string]: unknown;
+}
+
+/** Every external account the query selects, page after page. */
+export async function listExternalAccounts(api: ApiClient, query: Record<string, string> = {}): Promise<ExternalAccount[]> {
+  const all: ExternalAccount[] = [];
+  let cursor: string | null = null;
+  do {
+    const params = new URLSearchParams({ ...query, limit: '1000', ...(cursor ? { cursor } : {}) });
+    const page: { externalAccounts: ExternalAccount[]; nextCursor: string | null } = await api.get(
+      `/api/external-accounts?${params.toString()}`,
+    );
+    all.push(...page.externalAccounts);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return all;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -55,10 +72,5 @@ export async function findAccount(api: ApiClient, key: string): Promise<Account>
 
 export async function findExternalAccount(api: ApiClient, key: string): Promise<ExternalAccount> {
   if (isUuid(key)) return api.get<ExternalAccount>(`/api/external-accounts/${key}`);
-  return pick(
-    (await api.get<{ externalAccounts: ExternalAccount[] }>('/api/external-accounts')).externalAccounts,
-    key,
-    (e) => e.name,
-    'external account',
-  );
+  return pick(await listExternalAccounts(api), key, (e) => e.name, 'external account');
 }

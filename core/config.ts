@@ -1,3 +1,5 @@
+import { parseNetworkPolicy, type NetworkPolicy } from './network-policy';
+
 /** Where the secret keys come from: MAILPULL_SECRET_KEY, or a key file. */
 export type KeySource = { kind: 'env'; value: string } | { kind: 'file'; path: string };
 
@@ -21,12 +23,20 @@ export const CONFIG_VARIABLES = [
   'MAILPULL_PROTOCOL_TRACE',
   'MAILPULL_DELIVERY_RETRY_SECONDS',
   'MAILPULL_MAX_ACTIVITIES',
+  'MAILPULL_MAX_IDLE_WATCHES',
+  'MAILPULL_MAX_CACHED_WORKFLOWS',
   'MAILPULL_DB_POOL',
   'MAILPULL_LOOP_REPORT_SECONDS',
   'MAILPULL_HEALTH_FILE',
   'MAILPULL_WORKER_METRICS_ADDRESS',
   'MAILPULL_API_MAX_BODY_BYTES',
   'MAILPULL_API_RATE_LIMIT',
+  'MAILPULL_ALLOWED_NETWORKS',
+  'MAILPULL_ALLOWED_SOCKET_DIRS',
+  'MAILPULL_TEMPORAL_UI_URL',
+  'MAILPULL_METRICS_PUBLIC',
+  'MAILPULL_LOG_LEVEL',
+  'MAILPULL_LOG_FORMAT',
 ] as const;
 
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
@@ -54,6 +64,10 @@ export interface Config {
   deliveryRetryMs: number;
   /** activities one worker runs at once; each mail session also holds one lock connection */
   maxActivities: number;
+  /** IMAP IDLE watches one worker holds at once (each one or more connections), apart from maxActivities */
+  maxIdleWatches: number;
+  /** account workflows one worker keeps in memory between their tasks; the others are replayed from their history */
+  maxCachedWorkflows: number;
   /** database connections for queries and transactions, besides the lock connections */
   dbPool: number;
   /** how often the worker logs its event loop's longest delay */
@@ -66,6 +80,32 @@ export interface Config {
   apiMaxBodyBytes: number;
   /** requests per minute per API token, then 429 */
   apiRateLimit: number;
+  /** which addresses and unix sockets accounts and delivery targets may point at */
+  networkPolicy: NetworkPolicy;
+  /** the Temporal Web UI as an operator's browser reaches it, for the admin page's links; null: no links */
+  temporalUiUrl: string | null;
+  /** GET /metrics answers without a token */
+  metricsPublic: boolean;
+}
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export interface LogSettings {
+  level: (typeof LOG_LEVELS)[number];
+  /** one JSON object a line, or lines for a person reading a terminal */
+  format: 'json' | 'pretty';
+}
+
+const isOn = (raw: string | undefined): boolean => ['1', 'true', 'yes', 'on'].includes((raw ?? '').toLowerCase());
+
+/** Apart from loadConfig: every process logs, also before (or without) the rest of its configuration. */
+export function loadLogSettings(env: NodeJS.ProcessEnv = process.env): LogSettings {
+  const level = (env.MAILPULL_LOG_LEVEL || 'info').toLowerCase();
+  const format = (env.MAILPULL_LOG_FORMAT || 'json').toLowerCase();
+  const isLevel = (value: string): value is LogSettings['level'] => (LOG_LEVELS as readonly string[]).includes(value);
+  if (!isLevel(level)) throw new Error(`MAILPULL_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  if (format !== 'json' && format !== 'pretty') throw new Error(`MAILPULL_LOG_FORMAT must be json or pretty, got "${format}"`);
+  return { level, format };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -76,6 +116,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const value = Number(raw);
     if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
     return value;
+  };
+  const httpUrl = (name: ConfigVariable): string | null => {
+    const raw = read(name);
+    if (raw === undefined) return null;
+    const url = URL.canParse(raw) ? new URL(raw) : null;
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+      throw new Error(`${name} must be an http or https URL, got "${raw}"`);
+    let base = raw;
+    while (base.endsWith('/')) base = base.slice(0, -1);
+    return base;
   };
   const databaseUrl = read('DATABASE_URL');
   if (!databaseUrl) throw new Error('DATABASE_URL is required (scripts/start.sh sets it for the embedded default)');
@@ -104,13 +154,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idleRestartMs: positiveInt('MAILPULL_IDLE_RESTART_MS', 25 * 60_000),
     deliveryRetryMs: positiveInt('MAILPULL_DELIVERY_RETRY_SECONDS', 30) * 1000,
     maxActivities: positiveInt('MAILPULL_MAX_ACTIVITIES', 20),
+    maxIdleWatches: positiveInt('MAILPULL_MAX_IDLE_WATCHES', 100),
+    maxCachedWorkflows: positiveInt('MAILPULL_MAX_CACHED_WORKFLOWS', 500),
     dbPool: positiveInt('MAILPULL_DB_POOL', 10),
     loopReportMs: positiveInt('MAILPULL_LOOP_REPORT_SECONDS', 300) * 1000,
     healthFile: read('MAILPULL_HEALTH_FILE') ?? null,
     workerMetricsAddress: read('MAILPULL_WORKER_METRICS_ADDRESS') ?? null,
     apiMaxBodyBytes: positiveInt('MAILPULL_API_MAX_BODY_BYTES', 1024 * 1024),
     apiRateLimit: positiveInt('MAILPULL_API_RATE_LIMIT', 600),
-    protocolTrace: ['1', 'true', 'yes', 'on'].includes((read('MAILPULL_PROTOCOL_TRACE') ?? '').toLowerCase()),
+    networkPolicy: parseNetworkPolicy({
+      allowedNetworks: read('MAILPULL_ALLOWED_NETWORKS'),
+      allowedSocketDirs: read('MAILPULL_ALLOWED_SOCKET_DIRS'),
+    }),
+    temporalUiUrl: httpUrl('MAILPULL_TEMPORAL_UI_URL'),
+    metricsPublic: isOn(read('MAILPULL_METRICS_PUBLIC')),
+    protocolTrace: isOn(read('MAILPULL_PROTOCOL_TRACE')),
     secretKeys: keyFile ? { kind: 'file', path: keyFile } : { kind: 'env', value: keyValue ?? '' },
   };
 }

@@ -1,3 +1,4 @@
+import { inDomains, type DomainScope } from './domain-scope';
 import type { Queryable } from './pool';
 
 export interface Account {
@@ -20,10 +21,11 @@ export async function insertAccount(db: Queryable, input: { domainId: string; ad
   return rows[0];
 }
 
-export async function listAccounts(db: Queryable, filter: { domainId?: string }): Promise<Account[]> {
-  const { rows } = await db.query<Account>(`SELECT ${COLUMNS} FROM accounts WHERE ($1::uuid IS NULL OR domain_id = $1) ORDER BY address`, [
-    filter.domainId ?? null,
-  ]);
+export async function listAccounts(db: Queryable, filter: { domainId?: string; scope: DomainScope }): Promise<Account[]> {
+  const { rows } = await db.query<Account>(
+    `SELECT ${COLUMNS} FROM accounts WHERE ($1::uuid IS NULL OR domain_id = $1) AND ${inDomains('account', 'accounts', '$2')} ORDER BY address`,
+    [filter.domainId ?? null, filter.scope],
+  );
   return rows;
 }
 

@@ -1,5 +1,6 @@
 import type { TlsMode } from '../core/tls-decision';
 import type { Keyring } from '../secrets/keyring';
+import { inDomains, type DomainScope } from './domain-scope';
 import type { Queryable } from './pool';
 import { loadTargetPassword } from './secrets';
 
@@ -87,8 +88,13 @@ export async function touchTarget(db: Queryable, id: string): Promise<void> {
   await db.query('UPDATE delivery_targets SET updated_at = now() WHERE id = $1', [id]);
 }
 
-export async function listTargets(db: Queryable): Promise<DeliveryTarget[]> {
-  return (await db.query<DeliveryTarget>(`SELECT ${COLUMNS} FROM delivery_targets t ORDER BY lower(t.name)`)).rows;
+export async function listTargets(db: Queryable, scope: DomainScope): Promise<DeliveryTarget[]> {
+  return (
+    await db.query<DeliveryTarget>(
+      `SELECT ${COLUMNS} FROM delivery_targets t WHERE ${inDomains('deliveryTarget', 't', '$1')} ORDER BY lower(t.name)`,
+      [scope],
+    )
+  ).rows;
 }
 
 export async function getTarget(db: Queryable, id: string): Promise<DeliveryTarget | null> {

@@ -1,3 +1,4 @@
+import { inDomains, type DomainScope } from './domain-scope';
 import type { Queryable } from './pool';
 
 export interface Domain {
@@ -23,8 +24,9 @@ export async function insertDomain(
   return rows[0];
 }
 
-export async function listDomains(db: Queryable): Promise<Domain[]> {
-  return (await db.query<Domain>(`SELECT ${COLUMNS} FROM domains ORDER BY name`)).rows;
+export async function listDomains(db: Queryable, scope: DomainScope): Promise<Domain[]> {
+  return (await db.query<Domain>(`SELECT ${COLUMNS} FROM domains WHERE ${inDomains('domain', 'domains', '$1')} ORDER BY name`, [scope]))
+    .rows;
 }
 
 export async function getDomain(db: Queryable, id: string): Promise<Domain | null> {

@@ -1,13 +1,16 @@
+import type { AccountLabels, AccountState } from '../core/account-state';
 import type { DeletePolicy } from '../core/delete-policy';
 import type { DeliveryChoice } from '../core/delivery-routing';
 import type { OAuthProvider } from '../core/oauth';
 import type { FolderSelection } from '../core/folder-selection';
 import type { ReceiveTimeSource } from '../core/receive-time';
 import type { TlsMode } from '../core/tls-decision';
+import { inDomains, type DomainScope } from './domain-scope';
 import type { Queryable } from './pool';
 import { loadSecrets, secretsSet, type SecretName, type Secrets } from './secrets';
 import type { Keyring } from '../secrets/keyring';
 import type { MailboxEndpoint } from '../core/mailbox-endpoint';
+import type { AccountStatus } from '../workflows/definitions';
 
 /** Where XOAUTH2 access tokens come from; the client secret and the tokens are secrets, stored apart. */
 export interface OAuthSettings {
@@ -299,12 +302,61 @@ export async function setReauthorization(db: Queryable, id: string, reason: stri
   await db.query('UPDATE external_accounts SET reauthorization_reason = $2, updated_at = now() WHERE id = $1', [id, reason]);
 }
 
-export async function listExternalAccounts(db: Queryable, filter: { ownerAccountId?: string }): Promise<ExternalAccount[]> {
-  const { rows } = await db.query<Row>(
-    'SELECT * FROM external_accounts WHERE ($1::uuid IS NULL OR owner_account_id = $1) ORDER BY name, id',
-    [filter.ownerAccountId ?? null],
+/** What the account's workflow reported last (db/account-status.ts); null before its first report. */
+export interface RecordedStatus {
+  state: AccountState;
+  status: AccountStatus;
+  at: Date;
+}
+
+export interface ExternalAccountFilter {
+  ownerAccountId?: string;
+  scope: DomainScope;
+  /** 'new': no report yet */
+  state?: AccountState | 'new';
+  /** the last account of the page before, in the list's order (name, id) */
+  after?: { name: string; id: string };
+  limit: number;
+}
+
+/** One page of the external accounts, by name, each with its recorded status: one query for any number. */
+export async function listExternalAccounts(
+  db: Queryable,
+  filter: ExternalAccountFilter,
+): Promise<{ accounts: { account: ExternalAccount; recorded: RecordedStatus | null }[]; more: boolean }> {
+  const { rows } = await db.query<
+    Row & { recorded_state: AccountState | null; recorded_status: AccountStatus | null; recorded_at: Date | null }
+  >(
+    `SELECT e.*, s.state AS recorded_state, s.status AS recorded_status, s.updated_at AS recorded_at
+       FROM external_accounts e LEFT JOIN account_status s ON s.external_account_id = e.id
+      WHERE ($1::uuid IS NULL OR e.owner_account_id = $1) AND ${inDomains('externalAccount', 'e', '$2')}
+        AND ($3::text IS NULL OR coalesce(s.state, 'new') = $3)
+        AND ($4::text IS NULL OR (e.name, e.id) > ($4::text, $5::uuid))
+      ORDER BY e.name, e.id LIMIT $6`,
+    [
+      filter.ownerAccountId ?? null,
+      filter.scope,
+      filter.state ?? null,
+      filter.after?.name ?? null,
+      filter.after?.id ?? null,
+      filter.limit + 1,
+    ],
   );
-  return withSecretsSet(db, rows);
+  const page = rows.slice(0, filter.limit);
+  const accounts = await withSecretsSet(db, page);
+  return {
+    accounts: accounts.map((account, i) => {
+      const r = page[i];
+      return {
+        account,
+        recorded:
+          r.recorded_state && r.recorded_status && r.recorded_at
+            ? { state: r.recorded_state, status: r.recorded_status, at: r.recorded_at }
+            : null,
+      };
+    }),
+    more: rows.length > filter.limit,
+  };
 }
 
 /** Ids of the external accounts whose owner is in the given domain or is the given account. */
@@ -321,10 +373,15 @@ export async function deleteExternalAccount(db: Queryable, id: string): Promise<
   return ((await db.query('DELETE FROM external_accounts WHERE id = $1', [id])).rowCount ?? 0) > 0;
 }
 
+/**
+ * `labels` name the account in the Temporal UI. Results recorded in workflow histories before they
+ * existed have none, and Temporal's time-skipping test server cannot register search attributes,
+ * so the workflow tier's stubs give none either.
+ */
 export type Activeness =
   | { state: 'gone' }
-  | { state: 'inactive'; cause: 'disabled' | 'reauthorization'; reason: string; intervalSeconds: number }
-  | { state: 'active'; intervalSeconds: number; push: boolean };
+  | { state: 'inactive'; cause: 'disabled' | 'reauthorization'; reason: string; intervalSeconds: number; labels?: AccountLabels }
+  | { state: 'active'; intervalSeconds: number; push: boolean; labels?: AccountLabels };
 
 /** Whether an account may collect now: it, its owner and the owner's domain must all be enabled. */
 export async function loadActiveness(db: Queryable, id: string): Promise<Activeness> {
@@ -335,19 +392,25 @@ export async function loadActiveness(db: Queryable, id: string): Promise<Activen
     interval_seconds: number;
     push: boolean;
     reauthorization_reason: string | null;
+    name: string;
+    owner: string;
+    host: string;
+    protocol: 'pop3' | 'imap';
   }>(
     `SELECT e.enabled AS e, a.enabled AS a, d.enabled AS d, e.interval_seconds, e.protocol = 'imap' AND e.push AS push,
-            e.reauthorization_reason
+            e.reauthorization_reason, e.name, a.address AS owner, e.host, e.protocol
        FROM external_accounts e JOIN accounts a ON a.id = e.owner_account_id JOIN domains d ON d.id = a.domain_id
       WHERE e.id = $1`,
     [id],
   );
   const row = rows[0];
   if (!row) return { state: 'gone' };
+  const labels: AccountLabels = { name: row.name, owner: row.owner, host: row.host, protocol: row.protocol };
   const reason = !row.e ? 'external account disabled' : !row.a ? 'owner account disabled' : !row.d ? 'owner domain disabled' : null;
-  if (reason) return { state: 'inactive', cause: 'disabled', reason, intervalSeconds: row.interval_seconds };
+  if (reason) return { state: 'inactive', cause: 'disabled', reason, intervalSeconds: row.interval_seconds, labels };
   if (row.reauthorization_reason) {
-    return { state: 'inactive', cause: 'reauthorization', reason: row.reauthorization_reason, intervalSeconds: row.interval_seconds };
+    const reason = row.reauthorization_reason;
+    return { state: 'inactive', cause: 'reauthorization', reason, intervalSeconds: row.interval_seconds, labels };
   }
-  return { state: 'active', intervalSeconds: row.interval_seconds, push: row.push };
+  return { state: 'active', intervalSeconds: row.interval_seconds, push: row.push, labels };
 }

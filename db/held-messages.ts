@@ -1,5 +1,6 @@
 import type { MessageSummary } from '../core/message-summary';
 import type { SourceRef } from './deliveries';
+import { inDomains, type DomainScope } from './domain-scope';
 import type { Queryable } from './pool';
 
 export type HeldState = 'pending' | 'quarantined';
@@ -160,12 +161,12 @@ const META = `h.id::text, h.external_account_id AS "externalAccountId", h.source
 
 export async function listHeld(
   db: Queryable,
-  filter: { state: HeldState; externalAccountId?: string; limit: number; offset: number },
+  filter: { state: HeldState; externalAccountId?: string; limit: number; offset: number; scope: DomainScope },
 ): Promise<{ total: number; messages: HeldMeta[] }> {
-  const where = 'h.state = $1 AND ($2::uuid IS NULL OR h.external_account_id = $2)';
-  const params = [filter.state, filter.externalAccountId ?? null];
+  const where = `h.state = $1 AND ($2::uuid IS NULL OR h.external_account_id = $2) AND ${inDomains('heldMessage', 'h', '$3')}`;
+  const params = [filter.state, filter.externalAccountId ?? null, filter.scope];
   const total = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM held_messages h WHERE ${where}`, params)).rows[0].n;
-  const { rows } = await db.query<HeldMeta>(`SELECT ${META} FROM held_messages h WHERE ${where} ORDER BY h.id LIMIT $3 OFFSET $4`, [
+  const { rows } = await db.query<HeldMeta>(`SELECT ${META} FROM held_messages h WHERE ${where} ORDER BY h.id LIMIT $4 OFFSET $5`, [
     ...params,
     filter.limit,
     filter.offset,

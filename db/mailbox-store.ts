@@ -184,7 +184,7 @@ export async function listMessages(
     `SELECT id::text, folder, size, internal_date AS "internalDate", flags, subject, from_header AS "from",
             message_id AS "messageId", external_account_id AS "externalAccountId", source_folder AS "sourceFolder", source_uid AS "sourceUid",
             delivered_at AS "deliveredAt"
-       FROM messages WHERE ${where} ORDER BY id LIMIT $3 OFFSET $4`,
+       FROM messages WHERE ${where} ORDER BY messages.id LIMIT $3 OFFSET $4`,
     [...params, page.limit, page.offset],
   );
   return { total: Number(total), messages: rows };

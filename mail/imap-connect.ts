@@ -6,10 +6,14 @@ import { imapRefusalKind } from '../core/protocol-codes';
 import { decideUpgrade, STARTTLS_REFUSED, type TlsMode, type TlsOutcome } from '../core/tls-decision';
 import { redactCommand } from '../secrets/redact';
 import type { ConnectionSettings, Credentials } from '../core/mailbox-endpoint';
+import type { NetworkPolicy } from '../core/network-policy';
+import { checkHost } from './guarded-connect';
 
 export interface ImapConnectOptions {
   /** longest wait for the greeting and for any answer */
   timeoutMs: number;
+  /** which addresses the server may have; checked after resolving, before connecting */
+  networkPolicy: NetworkPolicy;
   /** the largest literal accepted (a message piece); larger ones fail the connection */
   maxLiteralBytes?: number;
   /** watcher connections IDLE on their own; collection connections never do */
@@ -122,6 +126,7 @@ export async function connectImap(
   options: ImapConnectOptions,
 ): Promise<{ client: ImapFlow; tls: TlsOutcome }> {
   const direct = endpoint.tlsMode === 'direct';
+  const checked = await checkHost(endpoint.host, options.networkPolicy, { timeoutMs: options.timeoutMs });
   const client = new StrictImapFlow(
     {
       host: endpoint.host,
@@ -132,6 +137,8 @@ export async function connectImap(
       tls: {
         ca: endpoint.tlsCa ? [...tls.rootCertificates, endpoint.tlsCa] : undefined,
         rejectUnauthorized: !endpoint.allowInvalidCertificates,
+        // imapflow passes these options to net/tls.connect: the socket goes to a checked address
+        lookup: checked.lookup,
       },
       auth:
         endpoint.authMethod === 'xoauth2'

@@ -9,9 +9,12 @@ import { ByteGatherer } from './byte-gatherer';
 import { connectImap, imapError } from './imap-connect';
 import type { Fetched, Listing, MailSession, MailSource, RemovableRef } from './source';
 import type { FolderCursor, FolderListing, MailboxEndpoint } from '../core/mailbox-endpoint';
+import type { NetworkPolicy } from '../core/network-policy';
 
 export interface ImapSourceOptions {
   timeoutMs: number;
+  /** which addresses the server may have; checked after resolving, before connecting */
+  networkPolicy: NetworkPolicy;
   /** messages above this are fetched in pieces of this size instead of in one response */
   chunkBytes?: number;
 }
@@ -296,7 +299,11 @@ export function createImapSource(options: ImapSourceOptions): MailSource {
   const settings = { chunkBytes: DEFAULT_CHUNK, ...options };
   return {
     async open(endpoint: MailboxEndpoint): Promise<MailSession> {
-      const { client, tls } = await connectImap(endpoint, { timeoutMs: options.timeoutMs, maxLiteralBytes: settings.chunkBytes });
+      const { client, tls } = await connectImap(endpoint, {
+        timeoutMs: options.timeoutMs,
+        networkPolicy: options.networkPolicy,
+        maxLiteralBytes: settings.chunkBytes,
+      });
       try {
         const folders = await collectedFolders(client, endpoint, options.timeoutMs);
         return new ImapSession(client, tls, folders, settings, endpoint.maxMessageBytes);

@@ -3,11 +3,14 @@ import { MailpullError } from '../core/errors';
 import { connectImap, imapError } from './imap-connect';
 import { collectedFolders } from './imap-source';
 import type { FolderCursor, MailboxEndpoint } from '../core/mailbox-endpoint';
+import type { NetworkPolicy } from '../core/network-policy';
 
 export type WatchOutcome = 'new-mail' | 'unsupported';
 
 export interface WatchOptions {
   timeoutMs: number;
+  /** which addresses the server may have; checked after resolving, before connecting */
+  networkPolicy: NetworkPolicy;
   /** IDLE is re-issued after this long, before servers drop an idle client (~29 min) */
   maxIdleMs: number;
   /** at most this many folders are watched, one connection each */
@@ -28,7 +31,11 @@ export async function watchForNewMail(
 ): Promise<WatchOutcome> {
   const clients: ImapFlow[] = [];
   const connect = async (): Promise<ImapFlow> => {
-    const { client } = await connectImap(endpoint, { timeoutMs: options.timeoutMs, autoIdle: { maxIdleMs: options.maxIdleMs } });
+    const { client } = await connectImap(endpoint, {
+      timeoutMs: options.timeoutMs,
+      networkPolicy: options.networkPolicy,
+      autoIdle: { maxIdleMs: options.maxIdleMs },
+    });
     clients.push(client);
     return client;
   };

@@ -28,6 +28,8 @@ export interface Pop3ConnectOptions {
   timeoutMs: number;
   /** receives each command (credentials masked) and each status line, for a protocol trace */
   trace?: (line: string) => void;
+  /** where `host` leads: the addresses the network policy checked (see guarded-connect.ts); else the system resolver */
+  lookup?: net.LookupFunction;
 }
 
 /** RFC 2449/3206 response codes decide whether a refusal is about the credentials, passing or for good. */
@@ -115,8 +117,8 @@ export class Pop3Client {
 
   static async connect(options: Pop3ConnectOptions): Promise<Pop3Client> {
     const socket = options.implicitTls
-      ? tls.connect({ host: options.host, port: options.port, ...tlsSettings(options) })
-      : net.connect({ host: options.host, port: options.port });
+      ? tls.connect({ host: options.host, port: options.port, lookup: options.lookup, ...tlsSettings(options) })
+      : net.connect({ host: options.host, port: options.port, lookup: options.lookup });
     const client = new Pop3Client(socket, options);
     try {
       await client.settle(socket, options.implicitTls ? 'secureConnect' : 'connect');

@@ -2,12 +2,16 @@ import { messageKey, type MessageRef, type ServerMessage } from '../core/downloa
 import { contentKeys } from '../core/content-key';
 import { MailpullError, withRef } from '../core/errors';
 import { decideUpgrade, STARTTLS_REFUSED, type TlsOutcome } from '../core/tls-decision';
+import { checkHost } from './guarded-connect';
 import { DEFAULT_DRAIN_BYTES, Pop3Client } from './pop3-client';
 import type { Fetched, Listing, MailSession, MailSource, RemovableRef } from './source';
 import type { MailboxEndpoint } from '../core/mailbox-endpoint';
+import type { NetworkPolicy } from '../core/network-policy';
 
 export interface Pop3SourceOptions {
   timeoutMs: number;
+  /** which addresses the server may have; checked after resolving, before connecting */
+  networkPolicy: NetworkPolicy;
   /** how much of an oversize message is read and dropped before the connection is given up */
   drainBytes?: number;
 }
@@ -159,8 +163,10 @@ export function createPop3Source(options: Pop3SourceOptions): MailSource {
   return {
     async open(endpoint: MailboxEndpoint): Promise<MailSession> {
       const implicitTls = endpoint.tlsMode === 'direct';
+      const checked = await checkHost(endpoint.host, options.networkPolicy, { timeoutMs: options.timeoutMs });
       const client = await Pop3Client.connect({
         host: endpoint.host,
+        lookup: checked.lookup,
         port: endpoint.port,
         implicitTls,
         tls: { ca: endpoint.tlsCa ?? undefined, rejectUnauthorized: !endpoint.allowInvalidCertificates },

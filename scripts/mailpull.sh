@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The mailpull command line (scripts/mailpull.sh --help): API commands, and the database ones
-# (tokens create --name NAME [--read-only], secrets rotate, ...). On the embedded default it finds
-# the database and the key file in the data dir; in production set DATABASE_URL and
-# MAILPULL_SECRET_KEY or MAILPULL_SECRET_KEY_FILE as for the worker.
+# (tokens create --name NAME [--read-only] [--messages-read] [--domain DOMAIN]..., secrets rotate,
+# ...). On the embedded default it finds the database and the key file in the data dir; in
+# production set DATABASE_URL and MAILPULL_SECRET_KEY or MAILPULL_SECRET_KEY_FILE as for the worker.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 

@@ -8,6 +8,12 @@ PG_PORT=${MAILPULL_PG_PORT:-15432}
 TEMPORAL_PORT=${MAILPULL_TEMPORAL_PORT:-7233}
 TEMPORAL_UI_PORT=${MAILPULL_TEMPORAL_UI_PORT:-8233}
 export API_PORT=${API_PORT:-8080} API_HOST=127.0.0.1
+# The embedded default may collect from and deliver to servers on this machine (loopback); any other
+# internal network, and unix sockets, only when MAILPULL_ALLOWED_NETWORKS / _SOCKET_DIRS say so.
+export MAILPULL_ALLOWED_NETWORKS=${MAILPULL_ALLOWED_NETWORKS-127.0.0.0/8,::1}
+export MAILPULL_TEMPORAL_UI_URL=${MAILPULL_TEMPORAL_UI_URL-http://127.0.0.1:$TEMPORAL_UI_PORT}
+# Log lines for a person at a terminal; production logs JSON (docs/configuration.md).
+export MAILPULL_LOG_FORMAT=${MAILPULL_LOG_FORMAT:-pretty}
 
 "$ROOT/scripts/setup.sh"
 (cd "$ROOT" && npm run --silent build)
@@ -49,6 +55,7 @@ cat <<MSG
   mailpull is running (data in $DATA_DIR)
     API          http://127.0.0.1:$API_PORT      (see docs/api.md)
     API token    $DATA_DIR/api-token   (curl -H "Authorization: Bearer \$(cat $DATA_DIR/api-token)" ...)
+    Metrics      http://127.0.0.1:$API_PORT/metrics   (Prometheus; with the API token, see docs/operations.md)
     Temporal UI  http://127.0.0.1:$TEMPORAL_UI_PORT
     Postgres     127.0.0.1:$PG_PORT (password in $DATA_DIR/postgres/password)
   Ctrl-C stops everything.

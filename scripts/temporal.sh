@@ -13,8 +13,10 @@ start() {
   port=${1:?port}; ui_port=${2:?ui port}; shift 2
   stop_pidfile "$dir/temporal.pid"
   printf '%s\n' "$port" "$ui_port" "$@" > "$dir/start-options"
+  local attributes=()
+  for name in $MAILPULL_SEARCH_ATTRIBUTES; do attributes+=(--search-attribute "$name=Keyword"); done
   "$TEMPORAL_BIN" server start-dev --ip 127.0.0.1 --port "$port" --ui-port "$ui_port" \
-    --db-filename "$dir/temporal.db" --log-level warn "$@" >>"$dir/temporal.log" 2>&1 &
+    --db-filename "$dir/temporal.db" --log-level warn "${attributes[@]}" "$@" >>"$dir/temporal.log" 2>&1 &
   echo $! > "$dir/temporal.pid"
   wait_for_port "$port" "Temporal" 300
   # the frontend opens its port before the default namespace is ready

@@ -5,14 +5,37 @@ import { before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { createApp } from '../api/app';
+import { PUBLIC_DOCS_ROUTES } from '../api/docs-routes';
+import { openApiDocument } from '../api/openapi';
+import { insertApiToken } from '../db/api-tokens';
+import { newApiToken } from '../secrets/api-token';
 import { useTestSystem } from './support/system';
 
 const CLI = path.resolve(__dirname, '../cli/main.js');
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** The routes that need no token, as the app registers them. */
+const PUBLIC = new Set(['GET /health', ...PUBLIC_DOCS_ROUTES]);
+
+/** "METHOD /path" with the path's ids as the app's parameters: "GET /api/accounts/:id/messages/:messageId/raw". */
+const routeOf = (method: string, path: string): string =>
+  `${method} ${path
+    .replace(/[0-9a-f-]{36}/g, ':id')
+    .replace('/messages/1/', '/messages/:messageId/')
+    .replace('/quarantine/1', '/quarantine/:id')}`;
+
+/** The routes that read a JSON body, by the OpenAPI document; any other ignores what is sent. */
+const READS_BODY = new Set(
+  Object.entries((openApiDocument() as { paths: Record<string, Record<string, { requestBody?: unknown }>> }).paths).flatMap(([path, ops]) =>
+    Object.entries(ops)
+      .filter(([, op]) => op.requestBody)
+      .map(([method]) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
+  ),
+);
 
 describe('API authentication', () => {
   const sys = useTestSystem({ worker: false });
-  let routes: { method: string; path: string; body?: unknown; adminOnly?: boolean }[];
+  /** adminOnly: needs an admin token; bodies: returns message bytes, needs messages:read */
+  let routes: { method: string; path: string; body?: unknown; adminOnly?: boolean; bodies?: boolean }[];
   before(async () => {
     const owner = await sys.localAccount('owner@auth-api.test');
     const domain = (await sys.ok('GET', '/api/domains')).domains[0];
@@ -38,7 +61,7 @@ describe('API authentication', () => {
       { method: 'PATCH', path: `/api/accounts/${owner.id}`, body: { enabled: false } },
       { method: 'DELETE', path: `/api/accounts/${owner.id}` },
       { method: 'GET', path: `/api/accounts/${owner.id}/messages` },
-      { method: 'GET', path: `/api/accounts/${owner.id}/messages/1/raw` },
+      { method: 'GET', path: `/api/accounts/${owner.id}/messages/1/raw`, bodies: true },
       { method: 'GET', path: '/api/external-accounts' },
       {
         method: 'POST',
@@ -59,10 +82,13 @@ describe('API authentication', () => {
       { method: 'DELETE', path: t },
       { method: 'GET', path: '/api/quarantine' },
       { method: 'GET', path: '/api/quarantine/1' },
-      { method: 'GET', path: '/api/quarantine/1/raw' },
+      { method: 'GET', path: '/api/quarantine/1/raw', bodies: true },
       { method: 'POST', path: '/api/quarantine/1/retry' },
       { method: 'DELETE', path: '/api/quarantine/1' },
       { method: 'GET', path: '/api/audit', adminOnly: true },
+      { method: 'GET', path: '/api/me' },
+      { method: 'GET', path: '/api/ui-config' },
+      { method: 'GET', path: '/metrics' },
     ];
   });
 
@@ -72,26 +98,19 @@ describe('API authentication', () => {
       keyring: null as never,
       workflows: null as never,
       limits: { maxBodyBytes: 1024, requestsPerMinute: 1 },
+      networkPolicy: null as never,
     });
     const registered = app.routes
       .filter((r) => r.method !== 'ALL')
       .map((r) => `${r.method} ${r.path}`)
-      .filter((r) => r !== 'GET /health');
-    const covered = new Set(
-      routes.map(
-        (r) =>
-          `${r.method} ${r.path
-            .replace(/[0-9a-f-]{36}/g, ':id')
-            .replace('/messages/1/', '/messages/:messageId/')
-            .replace('/quarantine/1', '/quarantine/:id')}`,
-      ),
-    );
+      .filter((r) => !PUBLIC.has(r));
+    const covered = new Set(routes.map((r) => routeOf(r.method, r.path)));
     for (const route of registered) {
       assert.ok(covered.has(route.replace(/\/$/, '') || route), `${route} is covered`);
     }
   });
 
-  test('every route answers 401 JSON without a token or with a wrong, malformed or revoked one; /health needs none', async () => {
+  test('every route answers 401 JSON without a token or with a wrong, malformed or revoked one; /health and the API docs need none', async () => {
     const revoked = await sys.createToken('admin', 'to revoke');
     await sys.db.pool.query('UPDATE api_tokens SET revoked_at = now() WHERE id = $1', [revoked.split('_')[1]]);
     const forged = sys.adminToken.slice(0, -4) + 'AAAA';
@@ -104,17 +123,21 @@ describe('API authentication', () => {
       }
     }
     assert.equal((await sys.api('GET', '/api/no-such-route', undefined, null)).status, 401);
-    assert.equal((await sys.api('GET', '/health', undefined, null)).status, 200);
+    for (const route of PUBLIC) {
+      const [method, path] = route.split(' ');
+      const res = await sys.api(method, path.replace(':file', 'init.js'), undefined, null);
+      assert.equal(res.status, 200, route);
+    }
   });
 
-  test('a read-only token (made by the tokens command) reads, and every write is 403 and changes nothing', async () => {
+  test('a read-only token (made by the tokens command) reads all but message bodies, and every write is 403 and changes nothing', async () => {
     const run = promisify(execFile);
     const env = { ...process.env, DATABASE_URL: sys.db.url, MAILPULL_SECRET_KEY_FILE: sys.keyFile };
     const token = (await run(process.execPath, [CLI, 'tokens', 'create', '--name', 'dashboard', '--read-only'], { env })).stdout.trim();
     const before = (await sys.ok('GET', '/api/external-accounts')).externalAccounts;
     for (const route of routes) {
       const res = await sys.api(route.method, route.path, route.body, token);
-      if (WRITES.has(route.method) || route.adminOnly) {
+      if (WRITES.has(route.method) || route.adminOnly || route.bodies) {
         assert.equal(res.status, 403, `${route.method} ${route.path}`);
         assert.equal(res.body.error, 'forbidden');
       } else {
@@ -231,9 +254,78 @@ describe('API authentication', () => {
         assert.ok(res.status < 500, `${template.method} ${path} ${JSON.stringify(payload)} → ${res.status} ${res.raw.toString()}`);
         if (res.status >= 400) assert.equal(typeof res.body.message, 'string');
       }),
-      { numRuns: 3000 },
+      { numRuns: 3000, includeErrorInReport: true },
     );
     console.log(`fuzz: ${requests} requests, no 5xx`);
     assert.ok(requests >= 3000);
+  });
+
+  test('fuzzed requests with a token limited to another domain never get a 5xx and never reach the first domain', async () => {
+    const theirs = await sys.localAccount('owner@other.auth-api.test');
+    const theirDomain = (await sys.ok('GET', `/api/accounts/${theirs.id}`)).domainId as string;
+    const created = newApiToken();
+    await insertApiToken(sys.db.pool, {
+      id: created.id,
+      name: 'limited to the other domain',
+      scope: 'admin',
+      secretHash: created.secretHash,
+      domainIds: [theirDomain],
+    });
+    // everything but the other domain's own objects; delivery targets are changed by unscoped tokens only
+    const untouchable = async (): Promise<string> => {
+      const rows = async (sql: string): Promise<unknown[]> => (await sys.db.pool.query(sql, [theirDomain])).rows;
+      return JSON.stringify([
+        await rows('SELECT * FROM domains WHERE id <> $1 ORDER BY id'),
+        await rows('SELECT * FROM accounts WHERE domain_id <> $1 ORDER BY id'),
+        await rows(
+          'SELECT e.* FROM external_accounts e JOIN accounts a ON a.id = e.owner_account_id WHERE a.domain_id <> $1 ORDER BY e.id',
+        ),
+        await rows('SELECT * FROM delivery_targets WHERE $1::uuid IS NOT NULL ORDER BY id'),
+      ]);
+    };
+    const before = await untouchable();
+    const firstIds = [...new Set(routes.map((r) => /[0-9a-f-]{36}/.exec(r.path)?.[0]).filter((x): x is string => !!x))];
+    const ids = fc.oneof(fc.constantFrom(...firstIds), fc.constantFrom(theirDomain, theirs.id), fc.uuid());
+    const references = ['ownerAccountId', 'forwardToAccountId', 'deliveryTarget', 'deliveryTargetId'];
+    const fields = fc.dictionary(
+      fc.constantFrom(...references, 'name', 'enabled', 'refreshToken', 'force'),
+      fc.oneof(ids, fc.jsonValue()),
+      {
+        maxKeys: 4,
+      },
+    );
+    const body = fc.oneof(
+      fields,
+      fields.map((patch) => ({ ownerAccountId: theirs.id, name: 'f', host: '127.0.0.1', username: 'u', password: 'p', ...patch })),
+      fc.constantFrom({ address: 'new@auth-api.test' }, { address: 'new@other.auth-api.test' }, { name: 'new.auth-api.test' }),
+    );
+    const request = fc.record({
+      template: fc.constantFrom(...routes.map((r) => ({ method: r.method, path: r.path }))),
+      id: ids,
+      body,
+      query: fc.dictionary(fc.constantFrom('domainId', 'ownerAccountId', 'externalAccountId'), ids, { maxKeys: 2 }),
+    });
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(request, async ({ template, id, body: payload, query }) => {
+        const path = template.path.replace(/[0-9a-f-]{36}/, id);
+        const search = new URLSearchParams(query).toString();
+        const sent = WRITES.has(template.method) ? payload : undefined;
+        const res = await sys.api(template.method, search ? `${path}?${search}` : path, sent, created.token);
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        const what = `${template.method} ${path}?${search} ${JSON.stringify(sent)} → ${res.status} ${res.raw.toString().slice(0, 300)}`;
+        assert.ok(res.status < 500, what);
+        if (firstIds.includes(id) && path.includes(id)) assert.equal(res.status, 404, what);
+        const named = READS_BODY.has(routeOf(template.method, template.path)) ? (sent as Record<string, unknown> | undefined) : undefined;
+        if (references.some((field) => firstIds.includes(named?.[field] as string)) || named?.address === 'new@auth-api.test') {
+          assert.ok(res.status >= 400, what);
+        }
+        if (res.status < 300) assert.ok(!firstIds.some((first) => res.raw.toString().includes(first)), `${what}: shows the first domain`);
+      }),
+      { numRuns: 1500, includeErrorInReport: true },
+    );
+    console.log(`fuzz with a limited token: ${JSON.stringify(Object.fromEntries(statuses))}`);
+    assert.equal(await untouchable(), before, 'nothing outside its domain changed');
+    assert.ok((statuses.get(200) ?? 0) + (statuses.get(201) ?? 0) > 0, 'some requests did their work');
   });
 });

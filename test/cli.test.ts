@@ -360,5 +360,44 @@ max_message_size = 10000000
     const noName = await cli(['tokens', 'create'], dbEnv);
     assert.equal(noName.code, 1);
     assert.match(noName.stderr, /needs --name NAME/);
+    const domainId = (await json<{ id: string }>('domains', 'show', 'cli.test')).id;
+    const scoped = await cli(
+      ['tokens', 'create', '--name', 'limited', '--read-only', '--messages-read', '--domain', 'cli.test', '--domain', domainId, '--json'],
+      dbEnv,
+    );
+    assert.equal(scoped.code, 0, scoped.stderr);
+    assert.deepEqual(
+      { ...(JSON.parse(scoped.stdout) as Record<string, unknown>), token: undefined, id: undefined },
+      { name: 'limited', scope: 'read', messagesRead: true, domainIds: [domainId], token: undefined, id: undefined },
+      'one domain named twice, by name and by id',
+    );
+    assert.match((await cli(['tokens', 'create', '--help'])).stdout, /--domain DOMAIN .*\(may be repeated\)/);
+  });
+
+  test('audit: the changes made through the API, newest first, with --limit and --json; an admin token only', async () => {
+    await ok('domains', 'add', 'audit-cli.test');
+    await ok('domains', 'delete', 'audit-cli.test');
+    const page = await json<{ total: number; entries: { action: string; object: string; tokenId: string; fields: string[] }[] }>(
+      'audit',
+      '--limit',
+      '2',
+    );
+    assert.deepEqual(
+      page.entries.map((e) => e.action),
+      ['DELETE /api/domains/:id', 'POST /api/domains'],
+    );
+    assert.equal(page.entries[1].tokenId, sys.adminToken.split('_')[1]);
+    assert.ok(page.entries[1].fields.includes('name'));
+    assert.ok(page.total > 2);
+    const text = await ok('audit', '--limit', '2');
+    assert.match(text, /^AT +TOKEN +ACTION +OBJECT +FIELDS +STATUS\n/);
+    assert.match(text, /\n\S+ +[0-9a-f]{12} +POST \/api\/domains +\/api\/domains\/[0-9a-f-]{36} +\S*name\S* +201\n/);
+    assert.match(text, new RegExp(`\n2 of ${page.total} shown$`));
+    const usage = await cli(['audit', '--limit', '0']);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--limit must be a whole number from 1 to 1000/);
+    const reader = await cli(['audit', '--token', await sys.createToken('read')]);
+    assert.equal(reader.code, 1);
+    assert.match(reader.stderr, /the audit log needs an admin token .*HTTP 403/);
   });
 });

@@ -11,6 +11,7 @@ import { addUser, mailboxCount, saveMessages, type DovecotUser } from './support
 import { testEnv } from './support/env';
 import { appendMessages } from './support/imap';
 import { buildMessage, textOfSize } from './support/messages';
+import { loopbackPolicy } from './support/network-policy';
 import type { MailboxEndpoint } from '../core/mailbox-endpoint';
 
 const run = promisify(execFile);
@@ -55,7 +56,7 @@ describe('IMAP against Dovecot: UID sets and size bounds', () => {
     await run('doveadm', ['-c', conf, 'expunge', '-u', user.name, 'mailbox', 'INBOX', 'uid', even]);
     assert.equal(await mailboxCount(user), 15_000);
 
-    const source = createImapSource({ timeoutMs: 30_000 });
+    const source = createImapSource({ timeoutMs: 30_000, networkPolicy: loopbackPolicy });
     const mail = await source.open(endpoint(user, 1024 * 1024));
     t.after(() => mail.abort());
     const first = await mail.list([]);
@@ -91,7 +92,9 @@ describe('IMAP against Dovecot: UID sets and size bounds', () => {
       'INBOX',
       messages.map((raw) => ({ raw })),
     );
-    const mail = await createImapSource({ timeoutMs: 10_000, chunkBytes: 64 * 1024 }).open(endpoint(user, 100_000));
+    const mail = await createImapSource({ timeoutMs: 10_000, networkPolicy: loopbackPolicy, chunkBytes: 64 * 1024 }).open(
+      endpoint(user, 100_000),
+    );
     t.after(() => mail.abort());
     const { messages: listed } = await mail.list([]);
     assert.equal(listed.length, 3);
@@ -104,7 +107,9 @@ describe('IMAP against Dovecot: UID sets and size bounds', () => {
     assert.deepEqual(fetched[0].raw, messages[0]);
     assert.ok(fetched[1].raw === null && fetched[1].oversize === 100_001, 'oversize after limit + 1 bytes');
     assert.deepEqual(fetched[2].raw, messages[2]);
-    const whole = await createImapSource({ timeoutMs: 10_000, chunkBytes: 64 * 1024 }).open(endpoint(user, 1_000_000));
+    const whole = await createImapSource({ timeoutMs: 10_000, networkPolicy: loopbackPolicy, chunkBytes: 64 * 1024 }).open(
+      endpoint(user, 1_000_000),
+    );
     t.after(() => whole.abort());
     const again = await fetchAll(whole, (await whole.list([])).messages);
     assert.deepEqual(

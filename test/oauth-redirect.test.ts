@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { refreshAccessToken } from '../mail/oauth-token';
+import { loopbackPolicy } from './support/network-policy';
 import { rejection } from './support/rejection';
 
 async function listen(handler: http.RequestListener): Promise<{ server: http.Server; url: string }> {
@@ -48,7 +49,9 @@ describe('the OAuth2 token request (loopback HTTP servers)', () => {
 
   test('a 307 or 308 is refused: the secrets never reach where it points', async () => {
     for (const status of [301, 302, 307, 308]) {
-      const err = await rejection(refreshAccessToken(settings(`${redirecting.url}/${status}`), secrets, 5_000));
+      const err = await rejection(
+        refreshAccessToken(settings(`${redirecting.url}/${status}`), secrets, { timeoutMs: 5_000, networkPolicy: loopbackPolicy }),
+      );
       assert.equal(err.kind, 'config');
       assert.match(err.message, new RegExp(`answered ${status} \\(a redirect\\)`));
       assert.ok(!err.message.includes('the-client-secret') && !err.message.includes('the-refresh-token'));
@@ -57,7 +60,9 @@ describe('the OAuth2 token request (loopback HTTP servers)', () => {
   });
 
   test('an answer without end is cut at 64 KiB with a clear error', async () => {
-    const err = await rejection(refreshAccessToken(settings(`${endless.url}/token`), secrets, 5_000));
+    const err = await rejection(
+      refreshAccessToken(settings(`${endless.url}/token`), secrets, { timeoutMs: 5_000, networkPolicy: loopbackPolicy }),
+    );
     assert.match(err.message, /larger than 65536 bytes/);
   });
 });

@@ -3,6 +3,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { HEADER_KEEP_BYTES, LISTING_MAX_LINES, Pop3Client } from '../mail/pop3-client';
 import { createPop3Source } from '../mail/pop3-source';
 import type { Fetched, MailSession } from '../mail/source';
+import { loopbackPolicy } from './support/network-policy';
 import { lineServer, scriptedPop3, type ScriptedPop3Options } from './support/scripted-pop3';
 import { rejection } from './support/rejection';
 import type { MailboxEndpoint } from '../core/mailbox-endpoint';
@@ -32,7 +33,7 @@ async function session(
   const server = await scriptedPop3({ user: 'user', password: 'secret', uidl: true, top: true, ...options });
   t.after(() => server.close());
   server.mailbox.push(...mailbox);
-  const source = createPop3Source({ timeoutMs: 5_000, drainBytes: options.drainBytes });
+  const source = createPop3Source({ timeoutMs: 5_000, networkPolicy: loopbackPolicy, drainBytes: options.drainBytes });
   const mail = await source.open(endpoint(server.port, options.maxMessageBytes ?? 1024 * 1024));
   t.after(() => mail.abort());
   return { server, mail };

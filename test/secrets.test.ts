@@ -1,15 +1,20 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { parseKeys } from '../secrets/keyring';
-import { addUser, saveMessages } from './support/dovecot';
+import { addUser, caCertificate, saveMessages } from './support/dovecot';
+import { testEnv, waitFor } from './support/env';
 import { buildMessage } from './support/messages';
+import { OAuthProvider } from './support/oauth-provider';
+import { unusedPort } from './support/ports';
+import { TEST_ALLOWED_NETWORKS } from './support/network-policy';
 import { useTestSystem } from './support/system';
 
 const CLI = path.resolve(__dirname, '../cli/main.js');
+const API_MAIN = path.resolve(__dirname, '../api/main.js');
 
 describe('secrets at rest and in logs', () => {
   const sys = useTestSystem({ workerEnv: { MAILPULL_PROTOCOL_TRACE: '1' } });
@@ -97,6 +102,130 @@ describe('secrets at rest and in logs', () => {
     await sys.ok('PATCH', `/api/external-accounts/${apop.id}`, { password: pop3User.password });
     const after = await sys.db.pool.query('SELECT 1 FROM external_account_secrets WHERE key_id <> $1', [keys[0].id]);
     assert.equal(after.rowCount, 0);
+  });
+
+  test('every log line of the worker and the API process at level trace, JSON and pretty: no password, OAuth secret or token', async (t) => {
+    const provider = await OAuthProvider.start();
+    const apiProcesses: ChildProcess[] = [];
+    t.after(async () => {
+      for (const p of apiProcesses) p.kill('SIGKILL');
+      await provider.close();
+    });
+    /** The real API process (dist/api/main.js) on this test's database and task queue; its output and base URL. */
+    const startApi = async (format: 'json' | 'pretty') => {
+      const port = await unusedPort();
+      const child = spawn(process.execPath, [API_MAIN], {
+        env: {
+          ...process.env,
+          DATABASE_URL: sys.db.url,
+          TEMPORAL_ADDRESS: testEnv.temporalAddress(),
+          MAILPULL_TASK_QUEUE: sys.taskQueue,
+          MAILPULL_SECRET_KEY_FILE: sys.keyFile,
+          MAILPULL_ALLOWED_NETWORKS: TEST_ALLOWED_NETWORKS,
+          API_HOST: '127.0.0.1',
+          API_PORT: String(port),
+          MAILPULL_LOG_LEVEL: 'trace',
+          MAILPULL_LOG_FORMAT: format,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      apiProcesses.push(child);
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      await waitFor('the API process to listen', () => output.includes('API listening'), 60_000);
+      const call = async (method: string, route: string, body?: unknown) => {
+        const res = await fetch(`http://127.0.0.1:${port}${route}`, {
+          method,
+          headers: { authorization: `Bearer ${sys.adminToken}`, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        return { status: res.status, body: (await res.json()) as any };
+      };
+      return { output: () => output, call };
+    };
+    await sys.worker?.stop();
+    await sys.startWorker({ MAILPULL_PROTOCOL_TRACE: '1', MAILPULL_LOG_LEVEL: 'trace' });
+    const api = await startApi('json');
+    const prettyApi = await startApi('pretty');
+
+    const [pop3User, oauthUser, wrongUser] = [await addUser('lp'), await addUser('lo'), await addUser('lw')];
+    for (const user of [pop3User, oauthUser, wrongUser]) await saveMessages(user, [buildMessage()]);
+    const owner = await sys.localAccount('logs@secrets.test');
+    const refreshToken = provider.grant(oauthUser.name);
+    const wrongPassword = `wrong-${wrongUser.password}`;
+    const common = { ownerAccountId: owner.id, host: '127.0.0.1', tlsMode: 'detect', tlsCa: await caCertificate() };
+    const created = await Promise.all([
+      api.call('POST', '/api/external-accounts', {
+        ...common,
+        name: 'password',
+        protocol: 'pop3',
+        port: testEnv.pop3Port(),
+        username: pop3User.name,
+        password: pop3User.password,
+      }),
+      prettyApi.call('POST', '/api/external-accounts', {
+        ...common,
+        name: 'oauth',
+        protocol: 'imap',
+        port: testEnv.imapPort(),
+        username: oauthUser.name,
+        authMethod: 'xoauth2',
+        oauth: {
+          provider: 'custom',
+          tokenEndpoint: provider.tokenEndpoint,
+          clientId: provider.clientId,
+          clientSecret: provider.clientSecret,
+          refreshToken,
+        },
+      }),
+      api.call('POST', '/api/external-accounts', {
+        ...common,
+        name: 'wrong password',
+        protocol: 'pop3',
+        port: testEnv.pop3Port(),
+        username: wrongUser.name,
+        password: wrongPassword,
+      }),
+    ]);
+    for (const res of created) assert.equal(res.status, 201, JSON.stringify(res.body));
+    const [pop3, oauth, wrong] = created.map((r) => r.body.id as string);
+    // a refused request carrying a secret, and a change of password
+    assert.equal((await api.call('POST', '/api/external-accounts', { ...common, password: pop3User.password, port: 'x' })).status, 400);
+    assert.equal((await prettyApi.call('PATCH', `/api/external-accounts/${wrong}`, { password: wrongPassword })).status, 200);
+
+    for (const id of [pop3, oauth, wrong]) await sys.waitForCycles(id, 1);
+    assert.equal((await sys.status(wrong)).lastError?.kind, 'auth');
+    assert.equal((await sys.status(oauth)).lastError, null, JSON.stringify((await sys.status(oauth)).lastError));
+    const worker = () => sys.worker?.output() ?? '';
+    await waitFor('a cycle line per account', () => [pop3, oauth, wrong].every((id) => worker().includes(`"accountId":"${id}"`)));
+
+    const lines = worker()
+      .split('\n')
+      .filter((l) => l.trim() !== '');
+    const notJson = lines.filter((l) => {
+      try {
+        return typeof JSON.parse(l) !== 'object';
+      } catch {
+        return true;
+      }
+    });
+    assert.deepEqual(notJson, [], 'the worker logs JSON lines only, the Temporal SDK included');
+    assert.ok(
+      lines.some((l) => l.includes('"component":"temporal"') && l.includes('"level":10')),
+      "the Temporal SDK's trace lines are in it",
+    );
+    assert.match(api.output(), /"msg":"request"/, 'the API logged its requests');
+    assert.match(prettyApi.output(), /DEBUG: \[api\] request/, 'readable lines from the pretty API');
+
+    const xoauth2 = (token: string) => Buffer.from(`user=${oauthUser.name}\x01auth=Bearer ${token}\x01\x01`).toString('base64');
+    const secrets = [pop3User.password, wrongPassword, provider.clientSecret, refreshToken, ...provider.issued];
+    assert.ok(provider.issued.length > 0, 'an access token was issued');
+    const logs = { worker: worker(), api: api.output(), prettyApi: prettyApi.output() };
+    for (const secret of [...secrets, ...provider.issued.map(xoauth2), sys.adminToken]) {
+      for (const [name, text] of Object.entries(logs)) assert.ok(!text.includes(secret), `a secret in the ${name} log`);
+      for (const id of [pop3, oauth, wrong]) assert.ok(!(await sys.historyText(id)).includes(secret), 'a secret in history');
+    }
   });
 
   test('a password stored before encryption (migration 003) is sealed when the worker starts', async () => {

@@ -8,14 +8,15 @@ import type { MailSource } from '../mail/source';
 import { addUser, caCertificate, saveMessages, type DovecotUser } from './support/dovecot';
 import { testEnv } from './support/env';
 import { buildMessage } from './support/messages';
+import { loopbackPolicy } from './support/network-policy';
 import { lineServer } from './support/scripted-pop3';
 import { useTestSystem } from './support/system';
 import type { MailboxEndpoint } from '../core/mailbox-endpoint';
 
 const TIMEOUT_MS = 2_000;
 const sources: Record<'pop3' | 'imap', MailSource> = {
-  pop3: createPop3Source({ timeoutMs: TIMEOUT_MS }),
-  imap: createImapSource({ timeoutMs: TIMEOUT_MS }),
+  pop3: createPop3Source({ timeoutMs: TIMEOUT_MS, networkPolicy: loopbackPolicy }),
+  imap: createImapSource({ timeoutMs: TIMEOUT_MS, networkPolicy: loopbackPolicy }),
 };
 const ports = () => ({
   pop3: { plain: testEnv.pop3Port(), implicit: testEnv.pop3sPort() },

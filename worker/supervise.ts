@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { log, nameProcess } from '../core/log';
 import { Supervisor, type ChildSpec } from './supervisor';
 
 const USAGE = 'usage: node dist/worker/supervise.js [--grace-ms N] NAME=SCRIPT.js...';
@@ -28,12 +29,11 @@ function parseArgs(argv: readonly string[]): { graceMs: number; specs: ChildSpec
 
 function main(): void {
   const { graceMs, specs } = parseArgs(process.argv.slice(2));
-  const log = (line: string): void => console.log(`[supervisor] ${line}`);
-  const supervisor = new Supervisor(specs, { graceMs, log });
+  const supervisor = new Supervisor(specs, { graceMs, log: (line) => log.info(line) });
   const shutdown = (signal: NodeJS.Signals): void => {
-    log(`${signal}: stopping ${specs.map((s) => s.name).join(', ')}`);
+    log.info(`${signal}: stopping ${specs.map((s) => s.name).join(', ')}`);
     void supervisor.stop().then(() => {
-      log('all children stopped');
+      log.info('all children stopped');
       process.exit(0);
     });
   };
@@ -42,9 +42,10 @@ function main(): void {
   supervisor.start();
 }
 
+nameProcess('supervisor');
 try {
   main();
 } catch (err) {
-  console.error(`[supervisor] ${err instanceof Error ? err.message : String(err)}`);
+  log.fatal(err instanceof Error ? err.message : String(err));
   process.exit(2);
 }

@@ -6,12 +6,18 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { accountStateOf, type AccountLabels } from '../core/account-state';
 import type { ErrorKind } from '../core/errors';
+import { scheduledWaitMs } from '../core/run-jitter';
+import { idleTaskQueue } from '../core/task-queues';
 import {
   backlogIn,
   finishRun,
@@ -38,8 +44,9 @@ import {
   type Failure,
   type RunSummary,
 } from './definitions';
+import { memoDiffers, searchAttributeChanges } from './search-attributes';
 
-const { loadSchedule } = proxyActivities<Activities>({
+const { loadSchedule, recordStatus } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
@@ -53,12 +60,16 @@ const steps = proxyActivities<Activities>({
 });
 
 // IMAP IDLE runs until new mail, the end of the interval (cancelled) or a permanent failure;
-// a dropped connection is retried with backoff for as long as the interval lasts.
-const idle = proxyActivities<Activities>({
-  startToCloseTimeout: '8 days',
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
+// a dropped connection is retried with backoff for as long as the interval lasts. The watches
+// have a task queue and worker slots of their own (the IDLE budget): while the budget is full a
+// watch waits there to be started, and the interval's end cancels it like a running one.
+const idleWatch = () =>
+  proxyActivities<Activities>({
+    taskQueue: idleTaskQueue(workflowInfo().taskQueue),
+    startToCloseTimeout: '8 days',
+    heartbeatTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  });
 
 const MIN_HELD_WAIT_MS = 5_000;
 
@@ -101,6 +112,7 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
   });
 
   while (!account.stop) {
+    const startedAt = Date.now();
     const schedule = await loadSchedule(id);
     if (schedule.state === 'gone') break;
     account.wake = false;
@@ -115,9 +127,10 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
       status.phase = schedule.cause === 'reauthorization' ? 'reauthorization_needed' : 'disabled';
       status.disabledReason = schedule.reason;
     }
-    const waitMs = nextWaitMs(status, intervalMs);
-    status.nextRunAt = new Date(Date.now() + waitMs).toISOString();
-    await waitRetryingHeld(account, waitMs, pushModeFor(status, active, active && schedule.push), active);
+    const nextRunAt = Date.now() + nextWaitMs(status, scheduledWaitMs(id, intervalMs, Date.now() - startedAt));
+    status.nextRunAt = new Date(nextRunAt).toISOString();
+    await publishStatus(account, schedule.labels);
+    await waitRetryingHeld(account, nextRunAt - Date.now(), pushModeFor(status, active, active && schedule.push), active);
     status.nextRunAt = null;
     if (workflowInfo().continueAsNewSuggested && !account.stop) {
       await condition(allHandlersFinished);
@@ -125,6 +138,20 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
     }
   }
   status.phase = 'stopped';
+}
+
+/**
+ * Keeps the status in Postgres (lists and filters over many accounts) and the account's labels and
+ * state on the workflow (the Temporal UI's search and its page for the workflow).
+ */
+async function publishStatus(account: Account, labels: AccountLabels | undefined): Promise<void> {
+  // histories recorded before the status was published replay without it
+  if (!patched('publish-status')) return;
+  await recordStatus(account.id, account.status);
+  if (!labels) return;
+  const changes = searchAttributeChanges(workflowInfo().typedSearchAttributes, labels, accountStateOf(account.status));
+  if (changes.length > 0) upsertSearchAttributes(changes);
+  if (memoDiffers(workflowInfo().memo, labels)) upsertMemo({ ...labels });
 }
 
 /**
@@ -197,7 +224,7 @@ async function waitForNextRun(account: Account, ms: number, pushMode: 'off' | 'p
   let ended = false;
   const scope = new CancellationScope();
   const watching = scope
-    .run(() => idle.waitForNewMail(account.id))
+    .run(() => idleWatch().waitForNewMail(account.id))
     .then(
       (outcome) => {
         if (outcome === 'new-mail') {

@@ -4,14 +4,9 @@ import { findDomainByName } from '../../db/domains';
 import { getRawMessage, listMessages } from '../../db/mailbox-store';
 import type { ApiDeps } from '../deps';
 import { conflict, deleteOrConflict, invalid, notFound, parse, readJson } from '../http-errors';
-import { createAccount, idParam, listQuery, updateAccount as updateAccountSchema } from '../schemas';
-import { z } from 'zod';
+import { accountListQuery, createAccount, idParam, listQuery, messageParams, updateAccount as updateAccountSchema } from '../schemas';
+import { domainsOf, inScope, messagesRead, ownedById } from '../token-scope';
 import { configChangedUnder } from '../workflow-control';
-
-const messageParams = z.object({
-  id: z.uuid({ message: 'must be a UUID' }),
-  messageId: z.string().regex(/^\d{1,18}$/, 'must be a message id'),
-});
 
 export function accountRoutes({ pool, workflows }: ApiDeps): Hono {
   const app = new Hono();
@@ -23,16 +18,21 @@ export function accountRoutes({ pool, workflows }: ApiDeps): Hono {
     return account;
   };
 
+  app.use('/:id/*', ownedById(pool, 'account'));
+
   app.get('/', async (c) => {
-    const { domainId } = parse(z.object({ domainId: z.uuid({ message: 'must be a UUID' }).optional() }), c.req.query());
-    return c.json({ accounts: await listAccounts(pool, { domainId }) });
+    const { domainId } = parse(accountListQuery, c.req.query());
+    return c.json({ accounts: await listAccounts(pool, { domainId, scope: domainsOf(c) }) });
   });
 
   app.post('/', async (c) => {
     const input = parse(createAccount, await readJson(c));
     const domainName = input.address.split('@')[1];
     const domain = await findDomainByName(pool, domainName);
-    if (!domain) throw invalid('address', `${domainName} is not a local domain; create the domain first`);
+    // a domain outside the token's is answered as a missing one
+    if (!domain || !(await inScope(pool, c, 'domain', domain.id))) {
+      throw invalid('address', `${domainName} is not a local domain; create the domain first`);
+    }
     try {
       return c.json(await insertAccount(pool, { domainId: domain.id, address: input.address, enabled: input.enabled }), 201);
     } catch (err) {
@@ -69,7 +69,7 @@ export function accountRoutes({ pool, workflows }: ApiDeps): Hono {
     return c.json({ ...(await listMessages(pool, accountId, page)), limit: page.limit, offset: page.offset });
   });
 
-  app.get('/:id/messages/:messageId/raw', async (c) => {
+  app.get('/:id/messages/:messageId/raw', messagesRead, async (c) => {
     const params = parse(messageParams, c.req.param());
     const raw = await getRawMessage(pool, params.id, params.messageId);
     if (!raw) throw notFound('message', params.messageId);

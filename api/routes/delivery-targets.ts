@@ -12,17 +12,32 @@ import {
   type DeliveryTarget,
   type DeliveryTargetSettings,
 } from '../../db/delivery-targets';
+import { decideSocketPath } from '../../core/network-policy';
 import { defaultPort } from '../../core/tls-decision';
+import { screenHost } from '../../mail/guarded-connect';
 import { accountsHoldingMessages } from '../../db/held-messages';
 import { inTransaction } from '../../db/pool';
 import { saveTargetPassword } from '../../db/secrets';
 import type { ApiDeps } from '../deps';
 import { conflict, invalid, notFound, parse, readJson } from '../http-errors';
 import { createDeliveryTarget, deliveryTargetProblem, idParam, updateDeliveryTarget as updateSchema } from '../schemas';
+import { domainsOf, ownedById, unscopedOnly } from '../token-scope';
 
-export function deliveryTargetRoutes({ pool, keyring, workflows }: ApiDeps): Hono {
+export function deliveryTargetRoutes({ pool, keyring, workflows, networkPolicy }: ApiDeps): Hono {
   const app = new Hono();
   const id = idParam('id');
+
+  /** A new host or socket the worker would refuse to connect to: 400 naming the field. */
+  const checkDestination = async (stored: DeliveryTarget | null, settings: DeliveryTargetSettings): Promise<void> => {
+    if (settings.host !== null && settings.host !== stored?.host) {
+      const refused = await screenHost(settings.host, networkPolicy);
+      if (refused) throw invalid('host', refused);
+    }
+    if (settings.socketPath !== null && settings.socketPath !== stored?.socketPath) {
+      const decision = decideSocketPath(networkPolicy, settings.socketPath);
+      if (!decision.allowed) throw invalid('socketPath', decision.reason);
+    }
+  };
 
   /** Checks, then writes settings and password (undefined keeps it, null removes it) in one transaction. */
   const save = async (
@@ -33,6 +48,7 @@ export function deliveryTargetRoutes({ pool, keyring, workflows }: ApiDeps): Hon
     const passwordSet = password === undefined ? !!stored?.passwordSet : password !== null;
     const problem = deliveryTargetProblem({ ...settings, passwordSet });
     if (problem) throw invalid(problem.field, problem.message);
+    await checkDestination(stored, settings);
     const other = await findTargetByName(pool, settings.name);
     if (other && other.id !== stored?.id) throw conflict(`delivery target ${settings.name} already exists`, 'name');
     return inTransaction(pool, async (tx) => {
@@ -52,9 +68,13 @@ export function deliveryTargetRoutes({ pool, keyring, workflows }: ApiDeps): Hon
     return target;
   };
 
-  app.get('/', async (c) => c.json({ deliveryTargets: await listTargets(pool) }));
+  // Targets are shared: a token limited to some domains sees those they deliver through, and changes none.
+  app.use('/:id/*', ownedById(pool, 'deliveryTarget'));
+  const shared = unscopedOnly('changing delivery targets');
 
-  app.post('/', async (c) => {
+  app.get('/', async (c) => c.json({ deliveryTargets: await listTargets(pool, domainsOf(c)) }));
+
+  app.post('/', shared, async (c) => {
     const { password, port, imapLogin, ...input } = parse(createDeliveryTarget, await readJson(c));
     const settings: DeliveryTargetSettings = {
       ...input,
@@ -69,7 +89,7 @@ export function deliveryTargetRoutes({ pool, keyring, workflows }: ApiDeps): Hon
     return c.json(await current(targetId));
   });
 
-  app.patch('/:id', async (c) => {
+  app.patch('/:id', shared, async (c) => {
     const { id: targetId } = parse(id, c.req.param());
     const { password, ...patch } = parse(updateSchema, await readJson(c));
     const stored = await current(targetId);
@@ -84,7 +104,7 @@ export function deliveryTargetRoutes({ pool, keyring, workflows }: ApiDeps): Hon
     return c.json(await current(targetId));
   });
 
-  app.delete('/:id', async (c) => {
+  app.delete('/:id', shared, async (c) => {
     const { id: targetId } = parse(id, c.req.param());
     const users = await targetUsers(pool, targetId);
     if (users.domains + users.externalAccounts > 0) {

@@ -1,25 +1,29 @@
-import { Hono } from 'hono';
-import { getTarget } from '../../db/delivery-targets';
+import { Hono, type Context } from 'hono';
 import { deleteDomain, findDomainByName, getDomain, insertDomain, listDomains, updateDomain } from '../../db/domains';
 import type { ApiDeps } from '../deps';
 import { conflict, deleteOrConflict, invalid, notFound, parse, readJson } from '../http-errors';
 import { createDomain, idParam, updateDomain as updateDomainSchema } from '../schemas';
+import { domainsOf, inScope, ownedById, unscopedOnly } from '../token-scope';
 import { configChangedUnder } from '../workflow-control';
 
 export function domainRoutes({ pool, workflows }: ApiDeps): Hono {
   const app = new Hono();
   const id = idParam('id');
 
-  const requireTarget = async (targetId: string | null | undefined): Promise<void> => {
-    if (targetId && !(await getTarget(pool, targetId))) throw invalid('deliveryTargetId', `delivery target ${targetId} does not exist`);
+  const requireTarget = async (c: Context, targetId: string | null | undefined): Promise<void> => {
+    if (targetId && !(await inScope(pool, c, 'deliveryTarget', targetId))) {
+      throw invalid('deliveryTargetId', `delivery target ${targetId} does not exist`);
+    }
   };
 
-  app.get('/', async (c) => c.json({ domains: await listDomains(pool) }));
+  app.use('/:id/*', ownedById(pool, 'domain'));
 
-  app.post('/', async (c) => {
+  app.get('/', async (c) => c.json({ domains: await listDomains(pool, domainsOf(c)) }));
+
+  app.post('/', unscopedOnly('creating a domain'), async (c) => {
     const input = parse(createDomain, await readJson(c));
     if (await findDomainByName(pool, input.name)) throw conflict(`domain ${input.name} already exists`, 'name');
-    await requireTarget(input.deliveryTargetId);
+    await requireTarget(c, input.deliveryTargetId);
     return c.json(await insertDomain(pool, input), 201);
   });
 
@@ -33,7 +37,7 @@ export function domainRoutes({ pool, workflows }: ApiDeps): Hono {
   app.patch('/:id', async (c) => {
     const { id: domainId } = parse(id, c.req.param());
     const patch = parse(updateDomainSchema, await readJson(c));
-    await requireTarget(patch.deliveryTargetId);
+    await requireTarget(c, patch.deliveryTargetId);
     const domain = await updateDomain(pool, domainId, patch);
     if (!domain) throw notFound('domain', domainId);
     await configChangedUnder(pool, workflows, { domainId });

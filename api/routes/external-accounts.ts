@@ -1,5 +1,5 @@
-import { Hono } from 'hono';
-import { z } from 'zod';
+import { Hono, type Context } from 'hono';
+import type { z } from 'zod';
 import type { DeletePolicy } from '../../core/delete-policy';
 import type { DeliveryChoice } from '../../core/delivery-routing';
 import { defaultPort, portAfterChange } from '../../core/tls-decision';
@@ -7,6 +7,7 @@ import {
   deleteExternalAccount,
   getExternalAccount,
   listExternalAccounts,
+  type RecordedStatus,
   type ExternalAccount,
   type ExternalAccountSettings,
 } from '../../db/external-accounts';
@@ -15,16 +16,19 @@ import { inTransaction } from '../../db/pool';
 import { resetIndex } from '../../db/uid-index';
 import type { ApiDeps } from '../deps';
 import { externalAccountService } from '../external-account-service';
-import { ApiError, conflict, notFound, parse, readJson } from '../http-errors';
+import { ApiError, conflict, invalid, notFound, parse, readJson } from '../http-errors';
+import { decodeCursor, encodeCursor } from '../list-cursor';
 import {
   createExternalAccount,
   deleteExternalAccountQuery as deleteQuery,
   idParam,
+  externalAccountListQuery as listQuery,
   resetIndex as resetSchema,
   setRefreshToken,
   updateExternalAccount as updateSchema,
   type deletePolicy,
 } from '../schemas';
+import { domainsOf, ownedById } from '../token-scope';
 import { StatusUnavailableError } from '../workflow-control';
 
 type ApiDeletePolicy = z.infer<typeof deletePolicy>;
@@ -57,12 +61,31 @@ function view(account: ExternalAccount) {
   };
 }
 
+/** What the workflow reported last, kept in Postgres: the list's state and status without asking each workflow. */
+function recordedView(recorded: RecordedStatus | null) {
+  if (!recorded) return { state: 'new' as const, recordedStatus: null };
+  const { phase, lastRun, lastError, nextRunAt, delivery } = recorded.status;
+  return {
+    state: recorded.state,
+    recordedStatus: {
+      phase,
+      lastRun,
+      lastError,
+      nextRunAt,
+      backlog: delivery.backlog,
+      quarantined: delivery.quarantined,
+      recordedAt: recorded.at,
+    },
+  };
+}
+
 /** HTTP only: parsing, the API's names and views; the save logic is in external-account-service.ts. */
-export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Hono {
+export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy }: ApiDeps): Hono {
   const app = new Hono();
   const id = idParam('id');
 
-  const accounts = externalAccountService({ pool, keyring });
+  /** The service checks the ids a body names against the token's domains. */
+  const accounts = (c: Context) => externalAccountService({ pool, keyring, scope: domainsOf(c), networkPolicy });
 
   const current = async (externalId: string): Promise<ExternalAccount> => {
     const account = await getExternalAccount(pool, externalId);
@@ -70,14 +93,23 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
     return account;
   };
 
+  app.use('/:id/*', ownedById(pool, 'externalAccount'));
+
   app.get('/', async (c) => {
-    const filter = parse(z.object({ ownerAccountId: z.uuid({ message: 'must be a UUID' }).optional() }), c.req.query());
-    return c.json({ externalAccounts: (await listExternalAccounts(pool, filter)).map(view) });
+    const { cursor, ...filter } = parse(listQuery, c.req.query());
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    if (after === null) throw invalid('cursor', 'is not a cursor this list gave out');
+    const { accounts: page, more } = await listExternalAccounts(pool, { ...filter, after, scope: domainsOf(c) });
+    const last = page.at(-1)?.account;
+    return c.json({
+      externalAccounts: page.map(({ account, recorded }) => ({ ...view(account), ...recordedView(recorded) })),
+      nextCursor: more && last ? encodeCursor(last) : null,
+    });
   });
 
   app.post('/', async (c) => {
     const input = parse(createExternalAccount, await readJson(c));
-    await accounts.requireAccount('ownerAccountId', input.ownerAccountId);
+    await accounts(c).requireAccount('ownerAccountId', input.ownerAccountId);
     const { intervalMinutes, deletePolicy: policy, port, password, oauth, deliveryTarget, ...rest } = input;
     const settings: ExternalAccountSettings = {
       ...rest,
@@ -87,7 +119,7 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
       oauth: null,
       delivery: toDelivery(deliveryTarget),
     };
-    const created = await accounts.save(null, settings, { password, oauth });
+    const created = await accounts(c).save(null, settings, { password, oauth });
     await workflows.configChanged(created);
     return c.json(view(await current(created)), 201);
   });
@@ -100,7 +132,7 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
   app.patch('/:id', async (c) => {
     const { id: externalId } = parse(id, c.req.param());
     const patch = parse(updateSchema, await readJson(c));
-    const stored = await accounts.storedForUpdate(externalId);
+    const stored = await accounts(c).storedForUpdate(externalId);
     const { settings } = stored;
     const { intervalMinutes, deletePolicy: policy, password, oauth, deliveryTarget, ...rest } = patch;
     const merged: ExternalAccountSettings = {
@@ -111,7 +143,7 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
       ...(policy !== undefined ? { deletePolicy: toPolicy(policy) } : {}),
       ...(deliveryTarget !== undefined ? { delivery: toDelivery(deliveryTarget) } : {}),
     };
-    await accounts.save(stored, merged, { password, oauth });
+    await accounts(c).save(stored, merged, { password, oauth });
     await workflows.configChanged(externalId);
     return c.json(view(await current(externalId)));
   });
@@ -120,7 +152,7 @@ export function externalAccountRoutes({ pool, keyring, workflows }: ApiDeps): Ho
   app.put('/:id/oauth/refresh-token', async (c) => {
     const { id: externalId } = parse(id, c.req.param());
     const { refreshToken } = parse(setRefreshToken, await readJson(c));
-    await accounts.setRefreshToken(externalId, refreshToken);
+    await accounts(c).setRefreshToken(externalId, refreshToken);
     await workflows.configChanged(externalId);
     return c.json(view(await current(externalId)));
   });

@@ -3,6 +3,7 @@ import { discardQuarantined, getHeld, getHeldRaw, listHeld, requeueQuarantined }
 import type { ApiDeps } from '../deps';
 import { conflict, notFound, parse } from '../http-errors';
 import { heldIdParam, quarantineQuery } from '../schemas';
+import { domainsOf, messagesRead, ownedById } from '../token-scope';
 
 /**
  * Messages a delivery target refused for good (and, with state=pending, those still waiting for
@@ -17,11 +18,13 @@ export function quarantineRoutes({ pool, workflows }: ApiDeps): Hono {
     return message;
   };
 
-  app.get('/', async (c) => c.json(await listHeld(pool, parse(quarantineQuery, c.req.query()))));
+  app.use('/:id/*', ownedById(pool, 'heldMessage'));
+
+  app.get('/', async (c) => c.json(await listHeld(pool, { ...parse(quarantineQuery, c.req.query()), scope: domainsOf(c) })));
 
   app.get('/:id', async (c) => c.json(await held(parse(heldIdParam, c.req.param()).id)));
 
-  app.get('/:id/raw', async (c) => {
+  app.get('/:id/raw', messagesRead, async (c) => {
     const { id } = parse(heldIdParam, c.req.param());
     const raw = await getHeldRaw(pool, id);
     if (!raw) throw notFound('quarantined message', id);

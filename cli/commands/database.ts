@@ -1,6 +1,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../../core/config';
-import { insertApiToken, listApiTokens, revokeApiToken } from '../../db/api-tokens';
+import { insertApiToken, listApiTokens, revokeApiToken, type ApiTokenInfo } from '../../db/api-tokens';
+import { findDomainByName, getDomain } from '../../db/domains';
 import { migrate } from '../../db/migrate';
 import { createPool, type Pool } from '../../db/pool';
 import { resealSecrets, secretsByKey } from '../../db/secrets';
@@ -62,6 +63,26 @@ async function rotate(): Promise<string> {
   });
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The ids of the local domains named (by name or id); none named: null, every domain. */
+async function domainIdsOf(pool: Pool, keys: string[]): Promise<string[] | null> {
+  if (keys.length === 0) return null;
+  const ids = new Set<string>();
+  for (const key of keys) {
+    const domain = UUID.test(key) ? await getDomain(pool, key) : await findDomainByName(pool, key);
+    if (!domain) throw new CommandError(`no local domain ${key} (see mailpull domains list)`);
+    ids.add(domain.id);
+  }
+  return [...ids];
+}
+
+/** What a token may do, in one word: admin or read, and messages:read when it may read message bodies. */
+const rightsText = (t: ApiTokenInfo): string => `${t.scope}${t.messagesRead ? '+messages:read' : ''}`;
+
+const domainsText = (t: ApiTokenInfo): string =>
+  t.domains === null ? 'all' : t.domains.length === 0 ? '(none)' : t.domains.map((d) => d.name ?? `${d.id} (deleted)`).join(',');
+
 export const databaseCommands: Command[] = [
   {
     words: ['tokens', 'create'],
@@ -69,6 +90,17 @@ export const databaseCommands: Command[] = [
     options: {
       name: { type: 'string', value: 'NAME', description: 'who or what uses the token; required' },
       'read-only': { type: 'boolean', description: 'the token may only read (GET)' },
+      domain: {
+        type: 'string',
+        value: 'DOMAIN',
+        multiple: true,
+        description:
+          'the token sees and manages only this local domain (name or id): its accounts, external accounts, quarantine and messages',
+      },
+      'messages-read': {
+        type: 'boolean',
+        description: 'a read-only token may also read message bodies (admin tokens always may)',
+      },
     },
     needs: 'database',
     async run({ options }) {
@@ -76,8 +108,13 @@ export const databaseCommands: Command[] = [
       if (!name) throw new CommandError('tokens create needs --name NAME (who or what uses the token)');
       const token = newApiToken();
       const scope = options.flag('read-only') ? 'read' : 'admin';
-      await withDatabase((pool) => insertApiToken(pool, { id: token.id, name, scope, secretHash: token.secretHash }));
-      return { json: { id: token.id, name, scope, token: token.token }, text: token.token };
+      const messagesRead = scope === 'admin' || options.flag('messages-read');
+      const domainIds = await withDatabase(async (pool) => {
+        const ids = await domainIdsOf(pool, options.strings('domain'));
+        await insertApiToken(pool, { id: token.id, name, scope, secretHash: token.secretHash, domainIds: ids, messagesRead });
+        return ids;
+      });
+      return { json: { id: token.id, name, scope, messagesRead, domainIds, token: token.token }, text: token.token };
     },
   },
   {
@@ -90,7 +127,8 @@ export const databaseCommands: Command[] = [
       const text = table(tokens, [
         ['ID', (t) => t.id],
         ['NAME', (t) => t.name],
-        ['SCOPE', (t) => t.scope],
+        ['SCOPE', rightsText],
+        ['DOMAINS', domainsText],
         ['CREATED', (t) => when(t.createdAt)],
         ['LAST USED', (t) => when(t.lastUsedAt)],
         ['REVOKED', (t) => when(t.revokedAt)],

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command, ParsedOptions } from '../command';
 import { CommandError, UsageError } from '../errors';
 import { table, yesNo } from '../output';
-import { findAccount, findExternalAccount, type ExternalAccount } from '../resolve';
+import { findAccount, findExternalAccount, listExternalAccounts, type ExternalAccount } from '../resolve';
 import { deleteCommand, enableCommands, showCommand, type Resource } from './resource';
 
 const EXTERNAL = { name: 'EXTERNAL_ACCOUNT', required: true };
@@ -140,12 +140,22 @@ export const externalAccountCommands: Command[] = [
   {
     words: ['external-accounts', 'list'],
     summary: 'Lists the external accounts.',
-    options: { owner: { type: 'string', value: 'ACCOUNT', description: 'only those of this local account (address or id)' } },
+    options: {
+      owner: { type: 'string', value: 'ACCOUNT', description: 'only those of this local account (address or id)' },
+      state: {
+        type: 'string',
+        value: 'STATE',
+        description: 'only those in this state: ok, failing, disabled, reauthorization_needed, new',
+      },
+    },
     needs: 'api',
     async run({ options, api }) {
       const ownerKey = options.string('owner');
-      const query = ownerKey ? `?ownerAccountId=${(await findAccount(api(), ownerKey)).id}` : '';
-      const { externalAccounts } = await api().get<{ externalAccounts: ExternalAccount[] }>(`/api/external-accounts${query}`);
+      const state = options.string('state');
+      const externalAccounts = await listExternalAccounts(api(), {
+        ...(ownerKey ? { ownerAccountId: (await findAccount(api(), ownerKey)).id } : {}),
+        ...(state ? { state } : {}),
+      });
       const text = table(externalAccounts, [
         ['ID', (e) => e.id],
         ['NAME', (e) => e.name],
@@ -153,6 +163,7 @@ export const externalAccountCommands: Command[] = [
         ['SERVER', (e) => `${e.host}:${e.port}`],
         ['USER', (e) => e.username],
         ['ENABLED', (e) => yesNo(e.enabled)],
+        ['STATE', (e) => e.state],
       ]);
       return { json: externalAccounts, text };
     },

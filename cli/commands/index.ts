@@ -1,5 +1,6 @@
 import type { Command } from '../command';
 import { accountCommands } from './accounts';
+import { auditCommands } from './audit';
 import { databaseCommands } from './database';
 import { domainCommands } from './domains';
 import { externalAccountCommands } from './external-accounts';
@@ -14,5 +15,6 @@ export const COMMANDS: readonly Command[] = [
   ...statusCommands,
   ...quarantineCommands,
   ...importCommands,
+  ...auditCommands,
   ...databaseCommands,
 ];

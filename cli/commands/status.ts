@@ -2,7 +2,7 @@ import type { ApiClient } from '../api-client';
 import { ApiRequestError } from '../api-client';
 import type { Command } from '../command';
 import { display, fields, table } from '../output';
-import { findExternalAccount, type ExternalAccount } from '../resolve';
+import { findExternalAccount, listExternalAccounts, type ExternalAccount } from '../resolve';
 
 interface Status {
   phase: string;
@@ -38,7 +38,7 @@ export const statusCommands: Command[] = [
         const status = await statusOf(api(), account.id);
         return { json: status, text: `${account.name} (${account.id})\n${fields({ ...status })}` };
       }
-      const { externalAccounts } = await api().get<{ externalAccounts: ExternalAccount[] }>('/api/external-accounts');
+      const externalAccounts = await listExternalAccounts(api());
       const rows: { account: ExternalAccount; status: Status | { unavailable: string } }[] = [];
       for (const account of externalAccounts) rows.push({ account, status: await statusOf(api(), account.id) });
       const text = table(rows, [

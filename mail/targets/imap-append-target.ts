@@ -1,6 +1,7 @@
 import type { ImapFlow } from 'imapflow';
 import { outcomeOfAppendFailure, type RecipientOutcome } from '../../core/delivery-outcome';
 import { classifyError } from '../../core/errors';
+import type { NetworkPolicy } from '../../core/network-policy';
 import { defaultPort } from '../../core/tls-decision';
 import type { StoredDeliveryTarget } from '../../db/delivery-targets';
 import { connectImap } from '../imap-connect';
@@ -40,7 +41,7 @@ async function append(client: ImapFlow, parcel: Parcel): Promise<void> {
  * login one session per recipient (SASL PLAIN authorization id); with a user login one session
  * into that mailbox, which then holds the message for all the parcel's recipients.
  */
-export function imapAppendTarget(target: StoredDeliveryTarget, timeoutMs: number): TargetClient {
+export function imapAppendTarget(target: StoredDeliveryTarget, timeoutMs: number, networkPolicy: NetworkPolicy): TargetClient {
   const login = async (authzid: string | undefined): Promise<ImapFlow> =>
     (
       await connectImap(
@@ -55,7 +56,7 @@ export function imapAppendTarget(target: StoredDeliveryTarget, timeoutMs: number
           authzid,
           secret: target.password ?? '',
         },
-        { timeoutMs },
+        { timeoutMs, networkPolicy },
       )
     ).client;
 

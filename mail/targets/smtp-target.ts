@@ -1,9 +1,11 @@
-import net from 'node:net';
+import type net from 'node:net';
 import tls from 'node:tls';
 import nodemailer from 'nodemailer';
 import { outcomeOfReply, type RecipientOutcome } from '../../core/delivery-outcome';
+import type { NetworkPolicy } from '../../core/network-policy';
 import { defaultPort } from '../../core/tls-decision';
 import type { StoredDeliveryTarget } from '../../db/delivery-targets';
+import { connectChecked } from '../guarded-connect';
 import type { Parcel, TargetClient } from './target-client';
 
 interface SmtpFailure {
@@ -44,16 +46,22 @@ function outcomesOf(parcel: Parcel, result: { info: SendInfo } | { error: SmtpFa
   return new Map(parcel.recipients.map((r) => [r.accountId, byAddress.get(r.address.toLowerCase()) ?? rest]));
 }
 
-/** LMTP (TCP or unix socket) or SMTP through a nodemailer connection pool; the bytes go out unchanged. */
-export function smtpTarget(target: StoredDeliveryTarget, timeoutMs: number): TargetClient {
-  const socketPath = target.socketPath;
+/**
+ * LMTP (TCP or unix socket) or SMTP through a nodemailer connection pool; the bytes go out
+ * unchanged. Each pooled connection is opened here, to an address or socket the network policy
+ * allows; nodemailer keeps the host name for STARTTLS/TLS and certificate checks.
+ */
+export function smtpTarget(target: StoredDeliveryTarget, timeoutMs: number, networkPolicy: NetworkPolicy): TargetClient {
+  const host = target.host ?? 'localhost';
+  const port = target.port ?? defaultPort(target.kind === 'lmtp' ? 'lmtp' : 'smtp', target.tlsMode);
+  const address = target.socketPath !== null ? { socketPath: target.socketPath } : { host, port };
   const transporter = nodemailer.createTransport({
     pool: true,
     maxConnections: target.maxConnections,
     maxMessages: 1000,
     lmtp: target.kind === 'lmtp',
-    host: target.host ?? 'localhost',
-    port: target.port ?? (target.socketPath === null ? defaultPort(target.kind === 'lmtp' ? 'lmtp' : 'smtp', target.tlsMode) : undefined),
+    host,
+    port,
     secure: target.tlsMode === 'direct',
     ignoreTLS: target.tlsMode === 'disabled',
     // starttls: no AUTH and no message without the upgrade
@@ -68,15 +76,12 @@ export function smtpTarget(target: StoredDeliveryTarget, timeoutMs: number): Tar
     socketTimeout: Math.max(timeoutMs, 60_000),
     disableFileAccess: true,
     disableUrlAccess: true,
-    ...(socketPath
-      ? {
-          getSocket: (_options: unknown, callback: (err: Error | null, socket?: { connection: net.Socket }) => void) => {
-            const socket = net.connect(socketPath);
-            socket.once('connect', () => callback(null, { connection: socket }));
-            socket.once('error', (err) => callback(err));
-          },
-        }
-      : {}),
+    getSocket: (_options: unknown, callback: (err: Error | null, socketOptions?: { connection: net.Socket }) => void) => {
+      connectChecked(address, networkPolicy, timeoutMs).then(
+        (socket) => callback(null, { connection: socket }),
+        (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+      );
+    },
   });
   // A pool reports a broken idle connection as an event; it must not end the worker.
   transporter.on('error', () => undefined);

@@ -1,3 +1,4 @@
+import type { NetworkPolicy } from '../../core/network-policy';
 import type { StoredDeliveryTarget } from '../../db/delivery-targets';
 import { imapAppendTarget } from './imap-append-target';
 import { smtpTarget } from './smtp-target';
@@ -10,14 +11,21 @@ import type { TargetClient } from './target-client';
 export class TargetClients {
   private readonly clients = new Map<string, { version: number; client: TargetClient }>();
 
-  constructor(private readonly timeoutMs: number) {}
+  constructor(
+    private readonly timeoutMs: number,
+    /** which addresses and unix sockets the targets may have */
+    private readonly networkPolicy: NetworkPolicy,
+  ) {}
 
   get(target: StoredDeliveryTarget): TargetClient {
     const version = new Date(target.updatedAt).getTime();
     const cached = this.clients.get(target.id);
     if (cached?.version === version) return cached.client;
     cached?.client.close();
-    const client = target.kind === 'imap' ? imapAppendTarget(target, this.timeoutMs) : smtpTarget(target, this.timeoutMs);
+    const client =
+      target.kind === 'imap'
+        ? imapAppendTarget(target, this.timeoutMs, this.networkPolicy)
+        : smtpTarget(target, this.timeoutMs, this.networkPolicy);
     this.clients.set(target.id, { version, client });
     return client;
   }

@@ -1,5 +1,6 @@
 import type { BatchSummary, DeliveryBacklog, HeldSummary, ListSummary } from '../../activities';
 import { emptyTally } from '../../core/tally';
+import type { Activeness } from '../../db/external-accounts';
 
 /** Activity summaries as the account workflow receives them, for stub activities and bookkeeping tests. */
 
@@ -31,4 +32,23 @@ export const heldSummary = (more: Partial<HeldSummary> = {}): HeldSummary => ({
   deliveryError: null,
   backlog: noBacklog(),
   ...more,
+});
+
+type Schedule = Activeness & { backlog: number };
+
+/** loadSchedule's answer: active, hourly, no push, nothing held, unless `more` says otherwise; no labels (see Activeness). */
+export const schedule = (more: Partial<{ intervalSeconds: number; push: boolean; backlog: number }> = {}): Schedule => ({
+  state: 'active',
+  intervalSeconds: 3600,
+  push: false,
+  backlog: 0,
+  ...more,
+});
+
+export const inactiveSchedule = (reason: string, intervalSeconds: number): Schedule => ({
+  state: 'inactive',
+  cause: 'disabled',
+  reason,
+  intervalSeconds,
+  backlog: 0,
 });

@@ -8,6 +8,7 @@ import { after, before } from 'node:test';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../api/app';
 import type { ApiLimits } from '../../api/deps';
+import type { NetworkPolicy } from '../../core/network-policy';
 import { createWorkflowControl, type StatusView } from '../../api/workflow-control';
 import { insertApiToken } from '../../db/api-tokens';
 import { newApiToken, type TokenScope } from '../../secrets/api-token';
@@ -17,6 +18,7 @@ import { workflowIdFor } from '../../workflows/definitions';
 import { createTestDatabase, type TestDatabase } from './database';
 import { caCertificate, type DovecotUser } from './dovecot';
 import { testEnv, waitFor } from './env';
+import { testNetworkPolicy } from './network-policy';
 import { startWorker, type WorkerProcess } from './worker-process';
 
 export interface ApiResponse<T = any> {
@@ -48,8 +50,14 @@ export class TestSystem {
     readonly keyFile: string,
   ) {}
 
-  /** `apiLimits` defaults to the production body limit and a rate no test's polling reaches. */
-  static async start(options: { worker?: boolean; workerEnv?: Record<string, string>; apiLimits?: ApiLimits } = {}): Promise<TestSystem> {
+  /**
+   * `apiLimits` defaults to the production body limit and a rate no test's polling reaches; the
+   * API's and the worker's network policy (`apiNetworkPolicy`, `workerEnv`) to loopback and the
+   * test Dovecot's LMTP socket directory.
+   */
+  static async start(
+    options: { worker?: boolean; workerEnv?: Record<string, string>; apiLimits?: ApiLimits; apiNetworkPolicy?: NetworkPolicy } = {},
+  ): Promise<TestSystem> {
     const db = await createTestDatabase();
     const connection = await Connection.connect({ address: testEnv.temporalAddress() });
     const taskQueue = `test-${randomBytes(6).toString('hex')}`;
@@ -63,6 +71,7 @@ export class TestSystem {
         keyring: loadKeyring({ kind: 'file', path: keyFile }),
         workflows: createWorkflowControl(connection, 'default', taskQueue),
         limits: options.apiLimits ?? { maxBodyBytes: 1024 * 1024, requestsPerMinute: 1_000_000 },
+        networkPolicy: options.apiNetworkPolicy ?? testNetworkPolicy(),
       },
       (line) => system.apiLog.push(line),
     );

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { testEnv } from './env';
+import { testNetworkEnv } from './network-policy';
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -13,7 +14,7 @@ export interface WorkerProcess {
 
 const WORKER_MAIN = path.resolve(__dirname, '../../worker/main.js');
 
-/** Starts the real worker (dist/worker/main.js) as its own process, as production does. */
+/** Starts the real worker (dist/worker/main.js) as its own process, as production does; it may connect to loopback unless `env` says otherwise. */
 export async function startWorker(databaseUrl: string, taskQueue: string, env: Record<string, string> = {}): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [WORKER_MAIN], {
     env: {
@@ -21,6 +22,7 @@ export async function startWorker(databaseUrl: string, taskQueue: string, env: R
       DATABASE_URL: databaseUrl,
       TEMPORAL_ADDRESS: testEnv.temporalAddress(),
       MAILPULL_TASK_QUEUE: taskQueue,
+      ...testNetworkEnv(),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,11 +4,12 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import type { Activities } from '../../activities';
+import { idleTaskQueue } from '../../core/task-queues';
 import { WORKFLOW_BUNDLE } from '../../worker/bundle';
-import { statusQuery, workflowIdFor, type AccountStatus } from '../../workflows/definitions';
+import { statusQuery, stopSignal, workflowIdFor, type AccountStatus } from '../../workflows/definitions';
 import type { externalAccountWorkflow } from '../../workflows/external-account';
 import { waitFor } from './env';
-import { batch, heldSummary, listed } from './summaries';
+import { batch, heldSummary, listed, schedule } from './summaries';
 
 /** Temporal's time-skipping test server, started by the tests from the launcher scripts/test-server.sh prints. */
 export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
@@ -31,12 +32,13 @@ export interface Call {
 export class StubActivities {
   readonly calls: Call[] = [];
   impl: Activities = {
-    loadSchedule: () => Promise.resolve({ state: 'active', intervalSeconds: 3600, push: false, backlog: 0 }),
+    loadSchedule: () => Promise.resolve(schedule()),
     listNew: () => Promise.resolve(listed(0)),
     downloadBatch: () => Promise.resolve(batch()),
     deliverHeldMessages: () => Promise.resolve(heldSummary()),
     applyDeletePolicy: () => Promise.resolve({ removed: 0 }),
     waitForNewMail: () => Promise.resolve('off'),
+    recordStatus: () => Promise.resolve(),
   };
 
   /** What the worker runs: each call logged, then passed to the current stub. */
@@ -69,19 +71,31 @@ export async function withAccountWorkflow(
     workflowBundle: { codePath: WORKFLOW_BUNDLE },
     activities: stubs.activities(),
   });
-  await worker.runUntil(async () => {
-    const externalAccountId = randomBytes(8).toString('hex');
-    const handle = await env.client.workflow.start<typeof externalAccountWorkflow>('externalAccountWorkflow', {
-      taskQueue,
-      workflowId: workflowIdFor(externalAccountId),
-      args: [{ externalAccountId }],
-    });
-    try {
-      await test(handle);
-    } finally {
-      await handle.terminate().catch(() => undefined);
-    }
+  // the IMAP IDLE watches' queue, as worker/main.ts serves it
+  const idleWorker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: idleTaskQueue(taskQueue),
+    activities: stubs.activities(),
   });
+  await worker.runUntil(
+    idleWorker.runUntil(async () => {
+      const externalAccountId = randomBytes(8).toString('hex');
+      const handle = await env.client.workflow.start<typeof externalAccountWorkflow>('externalAccountWorkflow', {
+        taskQueue,
+        workflowId: workflowIdFor(externalAccountId),
+        args: [{ externalAccountId }],
+      });
+      try {
+        await test(handle);
+        // A task of a terminated workflow may still count as in flight on the test server, which then
+        // skips no time for the tests that follow: the workflow ends itself, terminated only if stuck.
+        await handle.signal(stopSignal);
+        await Promise.race([handle.result(), new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
+      } finally {
+        await handle.terminate().catch(() => undefined);
+      }
+    }),
+  );
 }
 
 export const statusOf = (handle: WorkflowHandle): Promise<AccountStatus> => handle.query(statusQuery);

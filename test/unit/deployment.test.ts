@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../../core/config';
 import { libShValue } from '../support/lib-sh';
+import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 const root = path.resolve(__dirname, '../../..');
 const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true });
@@ -47,6 +48,18 @@ describe('configuration and deployment files agree', () => {
       healthFile && compose.services.worker.healthcheck.test.join(' ').includes(healthFile),
       "the worker's health check reads the file it keeps",
     );
+  });
+
+  test("the dev server's scripts and the compose namespace job register exactly the workflow's search attributes", () => {
+    const names = Object.values(SEARCH_ATTRIBUTES).map((key) => key.name);
+    assert.deepEqual(libShValue('MAILPULL_SEARCH_ATTRIBUTES').split(' '), names);
+    assert.ok(
+      Object.values(SEARCH_ATTRIBUTES).every((key) => key.type === 'KEYWORD'),
+      'scripts/temporal.sh registers them as Keyword',
+    );
+    const job = compose.services['temporal-namespace'].command.join('\n');
+    assert.ok(job.includes(`for name in ${names.join(' ')}; do`), 'the namespace job creates each');
+    assert.match(job, /search-attribute create -n default --name "\$\$name" --type Keyword/);
   });
 
   test('docs/configuration.md documents every variable', () => {

@@ -122,9 +122,15 @@ async function bestOf(run: () => unknown): Promise<number> {
 /** Asserts that `run` on the 4n input takes less than 10× its time on the n input (quadratic would be 16×). */
 async function assertLinear(what: string, small: () => unknown, large: () => unknown): Promise<void> {
   await small();
-  const t1 = await bestOf(small);
-  const t4 = await bestOf(large);
-  assert.ok(t4 < 10 * t1 + 5, `${what}: ${t1.toFixed(2)} ms at n, ${t4.toFixed(2)} ms at 4n`);
+  // a garbage collection on a busy machine can spoil one comparison; quadratic growth fails all three
+  let t1 = 0;
+  let t4 = 0;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    t1 = await bestOf(small);
+    t4 = await bestOf(large);
+    if (t4 < 10 * t1 + 5) return;
+  }
+  assert.fail(`${what}: ${t1.toFixed(2)} ms at n, ${t4.toFixed(2)} ms at 4n`);
 }
 
 describe('linear time: time(4n) < 10·time(n) + 5 ms', () => {
@@ -169,7 +175,9 @@ describe('linear time: time(4n) < 10·time(n) + 5 ms', () => {
   });
 
   test('nodemailer addressparser on quotes, brackets, commas, parentheses, backslashes, groups', async () => {
-    const n = 16 * 1024;
+    // 64 KiB to 256 KiB (the header bound): below that, V8's string handling changes speed at one
+    // size (16k → 64k of '"' took 21×, 64k → 256k took 4×), which is not the parser's growth
+    const n = 64 * 1024;
     for (const unit of ['"', '<', '<>', ',', '(', '()', '\\', '(\\', '"<a@b>"', 'g:', 'a@', 'a @ ', 'a@[']) {
       const small = unit.repeat(n / unit.length);
       const large = unit.repeat((4 * n) / unit.length);

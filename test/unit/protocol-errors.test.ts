@@ -139,15 +139,22 @@ describe('POP3 replies', () => {
   test('a listing of 100,000 messages parses in linear time', () => {
     const listing = (n: number): Buffer =>
       Buffer.from(Array.from({ length: n }, (_, i) => `${i + 1} uid-${i}-0123456789abcdef\r\n`).join(''));
+    // the best of 5 runs: one run stalled by a busy machine must not decide
     const time = (body: Buffer): number => {
-      const started = process.hrtime.bigint();
-      assert.ok(parseListing(body).size > 0);
-      return Number(process.hrtime.bigint() - started);
+      let best = Infinity;
+      for (let round = 0; round < 5; round++) {
+        const started = process.hrtime.bigint();
+        assert.ok(parseListing(body).size > 0);
+        best = Math.min(best, Number(process.hrtime.bigint() - started));
+      }
+      return best;
     };
     const small = listing(10_000);
     const large = listing(100_000);
     time(small);
-    const ratio = time(large) / time(small);
+    // quadratic growth (100x) fails every attempt; a busy machine's pause spoils one at most
+    let ratio = Infinity;
+    for (let attempt = 0; attempt < 3 && ratio >= 40; attempt++) ratio = time(large) / time(small);
     assert.equal(parseListing(large).size, 100_000);
     assert.ok(ratio < 40, `10x input took ${ratio.toFixed(1)}x time`);
   });

@@ -125,11 +125,16 @@ poll pop.a.example protocol pop3: # trailing comment
 
   test('tokenizing is linear: 64 times the input takes far less than 64² times as long', () => {
     const unit = 'poll a.example user "u\\"x" password \'p\' is a here keep # c\n';
+    // the best of 5 runs: one run stalled by a busy machine must not decide
     const time = (n: number): number => {
       const text = unit.repeat(n);
-      const start = process.hrtime.bigint();
-      tokenize(text);
-      return Number(process.hrtime.bigint() - start);
+      let best = Infinity;
+      for (let round = 0; round < 5; round++) {
+        const start = process.hrtime.bigint();
+        tokenize(text);
+        best = Math.min(best, Number(process.hrtime.bigint() - start));
+      }
+      return best;
     };
     time(200);
     const ratio = time(12_800) / time(200);

@@ -4,9 +4,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { authBackoffMs } from '../../core/auth-backoff';
-import { connectNowSignal } from '../../workflows/definitions';
+import { connectNowSignal, type AccountStatus } from '../../workflows/definitions';
 import { waitFor } from '../support/env';
-import { batch, heldSummary, listed } from '../support/summaries';
+import { batch, heldSummary, listed, schedule } from '../support/summaries';
 import { startTimeSkipping, statusOf, StubActivities, waitForStatus, withAccountWorkflow } from '../support/workflow-env';
 
 const now = (): number => Context.current().info.currentAttemptScheduledTimestampMs;
@@ -24,7 +24,7 @@ describe('account workflow timing', () => {
 
   test('authentication failures wait the interval, then twice as long each time; Connect Now ends the backoff', async () => {
     const stubs = new StubActivities();
-    stubs.impl.loadSchedule = () => Promise.resolve({ state: 'active', intervalSeconds: 60, push: false, backlog: 0 });
+    stubs.impl.loadSchedule = () => Promise.resolve(schedule({ intervalSeconds: 60 }));
     stubs.impl.listNew = () =>
       Promise.reject(ApplicationFailure.create({ type: 'auth', message: 'authentication failed', nonRetryable: true }));
     await withAccountWorkflow(env, stubs, async (handle) => {
@@ -33,10 +33,16 @@ describe('account workflow timing', () => {
       const status = await waitForStatus(handle, 'the third failure', (s) => s.authBackoff?.failures === 3);
       assert.equal(status.authBackoff?.delaySeconds, authBackoffMs(60 * SECOND, 3) / SECOND);
       assert.equal(status.phase, 'waiting');
-      const at = stubs.of('listNew').map((c) => c.at);
-      assert.equal(at.length, 3, 'one login per cycle: an auth failure is not retried within the cycle');
-      assertNear(at[1] - at[0], authBackoffMs(60 * SECOND, 1));
-      assertNear(at[2] - at[1], authBackoffMs(60 * SECOND, 2));
+      assert.equal(stubs.of('listNew').length, 3, 'one login per cycle: an auth failure is not retried within the cycle');
+      const ends = stubs.of('recordStatus').map((c) => c.at);
+      const recorded = stubs.of('recordStatus')[0].args[1] as AccountStatus;
+      assert.equal(recorded.phase, 'waiting', 'each cycle ends with its status kept in Postgres');
+      assert.equal(recorded.lastError?.kind, 'auth');
+      assertNear(Date.parse(recorded.nextRunAt ?? ''), ends[0] + authBackoffMs(60 * SECOND, 1));
+      // the wait runs from a cycle's end (its status record) to the next cycle's start
+      const starts = stubs.of('loadSchedule').map((c) => c.at);
+      assertNear(starts[1] - ends[0], authBackoffMs(60 * SECOND, 1));
+      assertNear(starts[2] - ends[1], authBackoffMs(60 * SECOND, 2));
 
       const pressedAt = await env.currentTimeMs();
       await handle.signal(connectNowSignal);
@@ -73,7 +79,7 @@ describe('account workflow timing', () => {
   test('push pauses after a failed cycle and listens again after a good one', async () => {
     const stubs = new StubActivities();
     let failing = true;
-    stubs.impl.loadSchedule = () => Promise.resolve({ state: 'active', intervalSeconds: 600, push: true, backlog: 0 });
+    stubs.impl.loadSchedule = () => Promise.resolve(schedule({ intervalSeconds: 600, push: true }));
     let endIdle!: () => void;
     const idleEnded = new Promise<'off'>((r) => (endIdle = () => r('off')));
     stubs.impl.waitForNewMail = () => idleEnded;

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import path from 'node:path';
 import { configChangedSignal, connectNowSignal, stopSignal } from '../../workflows/definitions';
 import { waitFor } from '../support/env';
-import { batch, heldSummary, listed } from '../support/summaries';
+import { batch, heldSummary, inactiveSchedule, listed, schedule } from '../support/summaries';
 import { StubActivities, waitForStatus, withAccountWorkflow } from '../support/workflow-env';
 
 /**
@@ -52,7 +52,7 @@ async function cyclesAndContinueAsNew(env: TestWorkflowEnvironment): Promise<voi
   let release!: () => void;
   const released = new Promise<void>((r) => (release = r));
   let held = 0;
-  stubs.impl.loadSchedule = () => Promise.resolve({ state: 'active', intervalSeconds: 3600, push: false, backlog: held });
+  stubs.impl.loadSchedule = () => Promise.resolve(schedule({ backlog: held }));
   stubs.impl.listNew = () => Promise.resolve(listed(2, { onServer: 5 }));
   stubs.impl.downloadBatch = async () => {
     const n = stubs.of('downloadBatch').length;
@@ -104,7 +104,7 @@ async function cyclesAndContinueAsNew(env: TestWorkflowEnvironment): Promise<voi
 /** IMAP push: IDLE wakes a cycle, Connect Now cancels IDLE, a failed cycle pauses push, stop ends the workflow. */
 async function push(env: TestWorkflowEnvironment): Promise<void> {
   const stubs = new StubActivities();
-  stubs.impl.loadSchedule = () => Promise.resolve({ state: 'active', intervalSeconds: 3600, push: true, backlog: 0 });
+  stubs.impl.loadSchedule = () => Promise.resolve(schedule({ push: true }));
   stubs.impl.listNew = () =>
     stubs.of('listNew').length === 4
       ? Promise.reject(ApplicationFailure.create({ type: 'network', message: 'connection reset', nonRetryable: true }))
@@ -138,9 +138,9 @@ async function disabledAuthGone(env: TestWorkflowEnvironment): Promise<void> {
   stubs.impl.loadSchedule = () =>
     Promise.resolve(
       state === 'inactive'
-        ? { state, cause: 'disabled' as const, reason: 'the account is disabled', intervalSeconds: 60, backlog: 0 }
+        ? inactiveSchedule('the account is disabled', 60)
         : state === 'active'
-          ? { state, intervalSeconds: 60, push: false, backlog: 0 }
+          ? schedule({ intervalSeconds: 60 })
           : { state, backlog: 0 },
     );
   stubs.impl.listNew = () =>

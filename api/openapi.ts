@@ -1,0 +1,623 @@
+import { PROMETHEUS_CONTENT_TYPE } from '../core/prometheus-text';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import * as res from './response-schemas';
+import * as req from './schemas';
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+interface Reply {
+  description: string;
+  /** the JSON body, a schema of response-schemas.ts; without it and `media`, no body */
+  json?: z.ZodType;
+  /** a raw body of this media type */
+  media?: 'message/rfc822' | typeof PROMETHEUS_CONTENT_TYPE;
+  /** response headers: name → what it says */
+  headers?: Record<string, string>;
+}
+
+/** One route of the app, as the OpenAPI document describes it. */
+interface RouteDoc {
+  method: Method;
+  /** as the app registers it, e.g. /api/domains/:id */
+  path: string;
+  operationId: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  /** public: no token; admin: an admin token even to read. Otherwise GET takes any token, the rest an admin token. */
+  access?: 'public' | 'admin';
+  /** what else the token needs: unscoped, not limited to some domains; messagesRead, the messages:read right */
+  needs?: 'unscoped' | 'messagesRead';
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  /** a JSON body: a schema of schemas.ts, named in requestSchemas below */
+  body?: z.ZodType;
+  /**
+   * what the route itself answers; the answers of the middleware (400, 401, 403, 404, 413, 429, 500) are added from the route's
+   * shape. A token limited to some domains gets 404 for every other domain's object, as for a missing one: the 404 of a route
+   * with path parameters.
+   */
+  responses: Record<number, Reply>;
+}
+
+const requestSchemas = z.registry<{ id: string }>();
+function requestBody<T extends z.ZodType>(id: string, schema: T): T {
+  requestSchemas.add(schema, { id });
+  return schema;
+}
+
+const body = {
+  createDomain: requestBody('CreateDomain', req.createDomain),
+  updateDomain: requestBody('UpdateDomain', req.updateDomain),
+  createAccount: requestBody('CreateAccount', req.createAccount),
+  updateAccount: requestBody('UpdateAccount', req.updateAccount),
+  createExternalAccount: requestBody('CreateExternalAccount', req.createExternalAccount),
+  updateExternalAccount: requestBody('UpdateExternalAccount', req.updateExternalAccount),
+  setRefreshToken: requestBody('SetRefreshToken', req.setRefreshToken),
+  resetIndex: requestBody('ResetIndex', req.resetIndex),
+  createDeliveryTarget: requestBody('CreateDeliveryTarget', req.createDeliveryTarget),
+  updateDeliveryTarget: requestBody('UpdateDeliveryTarget', req.updateDeliveryTarget),
+};
+
+const ok = (json: z.ZodType, description = 'OK'): Reply => ({ json, description });
+const created = (json: z.ZodType): Reply => ({ json, description: 'created' });
+const noContent = (description: string): Reply => ({ description });
+const conflict = (description: string): Reply => ({ json: res.errors.conflict, description });
+const rfc822 = (description: string): Reply => ({ media: 'message/rfc822', description });
+const prometheusText = (description: string): Reply => ({ media: PROMETHEUS_CONTENT_TYPE, description });
+
+const id = req.idParam('id');
+
+/**
+ * Every route of the app, one entry each. A route the app registers without an entry here fails
+ * test/openapi.test.ts; so does an answer that does not match its entry.
+ */
+const ROUTES: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/health',
+    operationId: 'health',
+    tag: 'Service',
+    summary: 'Whether the API and PostgreSQL answer',
+    access: 'public',
+    responses: { 200: ok(res.health) },
+  },
+  {
+    method: 'get',
+    path: '/api/openapi.json',
+    operationId: 'openApiDocument',
+    tag: 'Service',
+    summary: 'This document',
+    description: 'Public, like the page at /api/docs that shows it: it describes the API and holds no data.',
+    access: 'public',
+    responses: { 200: ok(res.openApiDocument) },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'metrics',
+    tag: 'Service',
+    summary:
+      'Prometheus metrics: messages, bytes and cycles by protocol and outcome, errors by kind, quarantine, backlog, accounts by state',
+    description: 'A token not limited to some domains, or none with MAILPULL_METRICS_PUBLIC.',
+    responses: { 200: prometheusText('the text exposition format') },
+  },
+  {
+    method: 'get',
+    path: '/api/me',
+    operationId: 'me',
+    tag: 'Service',
+    summary: 'The token the request was made with: its id and rights',
+    description: 'The admin page asks it to hide what the token may not do.',
+    responses: { 200: ok(res.me) },
+  },
+  {
+    method: 'get',
+    path: '/api/ui-config',
+    operationId: 'uiConfig',
+    tag: 'Service',
+    summary: "Where the Temporal Web UI is, for the admin page's links to each workflow",
+    responses: { 200: ok(res.uiConfig) },
+  },
+
+  {
+    method: 'get',
+    path: '/api/domains',
+    operationId: 'listDomains',
+    tag: 'Domains',
+    summary: 'The local domains',
+    responses: { 200: ok(res.domainList) },
+  },
+  {
+    method: 'post',
+    path: '/api/domains',
+    operationId: 'createDomain',
+    tag: 'Domains',
+    summary: 'Create a local domain',
+    needs: 'unscoped',
+    body: body.createDomain,
+    responses: { 201: created(res.domain), 409: conflict('a domain of that name exists') },
+  },
+  {
+    method: 'get',
+    path: '/api/domains/:id',
+    operationId: 'getDomain',
+    tag: 'Domains',
+    summary: 'One domain',
+    params: id,
+    responses: { 200: ok(res.domain) },
+  },
+  {
+    method: 'patch',
+    path: '/api/domains/:id',
+    operationId: 'updateDomain',
+    tag: 'Domains',
+    summary: 'Enable, disable or re-route a domain',
+    description: 'Signals the workflows of its external accounts.',
+    params: id,
+    body: body.updateDomain,
+    responses: { 200: ok(res.domain) },
+  },
+  {
+    method: 'delete',
+    path: '/api/domains/:id',
+    operationId: 'deleteDomain',
+    tag: 'Domains',
+    summary: 'Delete a domain',
+    params: id,
+    responses: { 204: noContent('deleted'), 409: conflict('the domain still has accounts') },
+  },
+
+  {
+    method: 'get',
+    path: '/api/accounts',
+    operationId: 'listAccounts',
+    tag: 'Accounts',
+    summary: 'The local accounts',
+    query: req.accountListQuery,
+    responses: { 200: ok(res.accountList) },
+  },
+  {
+    method: 'post',
+    path: '/api/accounts',
+    operationId: 'createAccount',
+    tag: 'Accounts',
+    summary: 'Create a local account',
+    description: 'Its domain must exist.',
+    body: body.createAccount,
+    responses: { 201: created(res.account), 409: conflict('an account of that address exists') },
+  },
+  {
+    method: 'get',
+    path: '/api/accounts/:id',
+    operationId: 'getAccount',
+    tag: 'Accounts',
+    summary: 'One account',
+    params: id,
+    responses: { 200: ok(res.account) },
+  },
+  {
+    method: 'patch',
+    path: '/api/accounts/:id',
+    operationId: 'updateAccount',
+    tag: 'Accounts',
+    summary: 'Enable or disable an account',
+    description: 'Signals the workflows of the external accounts it owns.',
+    params: id,
+    body: body.updateAccount,
+    responses: { 200: ok(res.account) },
+  },
+  {
+    method: 'delete',
+    path: '/api/accounts/:id',
+    operationId: 'deleteAccount',
+    tag: 'Accounts',
+    summary: 'Delete an account',
+    params: id,
+    responses: { 204: noContent('deleted'), 409: conflict('the account owns external accounts') },
+  },
+  {
+    method: 'get',
+    path: '/api/accounts/:id/messages',
+    operationId: 'listMessages',
+    tag: 'Accounts',
+    summary: "The messages in an account's built-in store",
+    params: id,
+    query: req.listQuery,
+    responses: { 200: ok(res.messagePage) },
+  },
+  {
+    method: 'get',
+    path: '/api/accounts/:id/messages/:messageId/raw',
+    operationId: 'getRawMessage',
+    tag: 'Accounts',
+    summary: 'A stored message, byte for byte',
+    needs: 'messagesRead',
+    params: req.messageParams,
+    responses: { 200: rfc822('the message') },
+  },
+
+  {
+    method: 'get',
+    path: '/api/external-accounts',
+    operationId: 'listExternalAccounts',
+    tag: 'External accounts',
+    summary: 'The remote mailboxes mailpull collects',
+    query: req.externalAccountListQuery,
+    responses: { 200: ok(res.externalAccountList) },
+  },
+  {
+    method: 'post',
+    path: '/api/external-accounts',
+    operationId: 'createExternalAccount',
+    tag: 'External accounts',
+    summary: 'Create an external account',
+    description: 'Starts its workflow. Secrets are write-only: answers say only whether each is set.',
+    body: body.createExternalAccount,
+    responses: { 201: created(res.externalAccount) },
+  },
+  {
+    method: 'get',
+    path: '/api/external-accounts/:id',
+    operationId: 'getExternalAccount',
+    tag: 'External accounts',
+    summary: 'One external account',
+    params: id,
+    responses: { 200: ok(res.externalAccount) },
+  },
+  {
+    method: 'patch',
+    path: '/api/external-accounts/:id',
+    operationId: 'updateExternalAccount',
+    tag: 'External accounts',
+    summary: 'Change an external account',
+    description: 'Signals its workflow, which runs a cycle at once. A new host, port or username starts a fresh index.',
+    params: id,
+    body: body.updateExternalAccount,
+    responses: { 200: ok(res.externalAccount), 409: conflict('a cycle is running and the change points the account at another mailbox') },
+  },
+  {
+    method: 'put',
+    path: '/api/external-accounts/:id/oauth/refresh-token',
+    operationId: 'setRefreshToken',
+    tag: 'External accounts',
+    summary: 'Set a new OAuth2 refresh token',
+    description: 'For xoauth2 accounts after the provider revoked access: clears "reauthorization needed" and runs a cycle.',
+    params: id,
+    body: body.setRefreshToken,
+    responses: { 200: ok(res.externalAccount) },
+  },
+  {
+    method: 'delete',
+    path: '/api/external-accounts/:id',
+    operationId: 'deleteExternalAccount',
+    tag: 'External accounts',
+    summary: 'Delete an external account',
+    description:
+      'Ends its workflow; collected mail stays. Quarantined messages exist nowhere else: discarding them takes discardQuarantine=true.',
+    params: id,
+    query: req.deleteExternalAccountQuery,
+    responses: {
+      204: noContent('deleted'),
+      409: { json: res.errors.quarantineNotEmpty, description: 'the account has quarantined messages' },
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/external-accounts/:id/connect-now',
+    operationId: 'connectNow',
+    tag: 'External accounts',
+    summary: 'Collect now',
+    description: 'A cycle now, or exactly one more after the running one.',
+    params: id,
+    responses: { 202: { json: res.accepted, description: 'the workflow was asked' } },
+  },
+  {
+    method: 'post',
+    path: '/api/external-accounts/:id/reset-index',
+    operationId: 'resetIndex',
+    tag: 'External accounts',
+    summary: 'Forget which server messages were downloaded',
+    description: 'The next cycle treats all as new; messages already stored are not stored again unless force is true.',
+    params: id,
+    body: body.resetIndex,
+    responses: { 200: ok(res.resetIndexResult), 409: conflict('a cycle is running') },
+  },
+  {
+    method: 'get',
+    path: '/api/external-accounts/:id/status',
+    operationId: 'getStatus',
+    tag: 'External accounts',
+    summary: "The workflow's live status",
+    params: id,
+    responses: {
+      200: ok(res.accountStatus),
+      503: { json: res.errors.unavailable, description: 'the account has no workflow, or no worker answered within 5 s' },
+    },
+  },
+
+  {
+    method: 'get',
+    path: '/api/delivery-targets',
+    operationId: 'listDeliveryTargets',
+    tag: 'Delivery targets',
+    summary: 'The mail servers mailpull delivers into',
+    responses: { 200: ok(res.deliveryTargetList) },
+  },
+  {
+    method: 'post',
+    path: '/api/delivery-targets',
+    operationId: 'createDeliveryTarget',
+    tag: 'Delivery targets',
+    summary: 'Create a delivery target',
+    description: 'Delivery targets belong to no domain: a token limited to some sees those its domains use, and changes none.',
+    needs: 'unscoped',
+    body: body.createDeliveryTarget,
+    responses: { 201: created(res.deliveryTarget), 409: conflict('a target of that name exists') },
+  },
+  {
+    method: 'get',
+    path: '/api/delivery-targets/:id',
+    operationId: 'getDeliveryTarget',
+    tag: 'Delivery targets',
+    summary: 'One delivery target',
+    params: id,
+    responses: { 200: ok(res.deliveryTarget) },
+  },
+  {
+    method: 'patch',
+    path: '/api/delivery-targets/:id',
+    operationId: 'updateDeliveryTarget',
+    tag: 'Delivery targets',
+    summary: 'Change a delivery target',
+    description: 'Every account holding messages runs a cycle now, so a fixed target gets them at once.',
+    needs: 'unscoped',
+    params: id,
+    body: body.updateDeliveryTarget,
+    responses: { 200: ok(res.deliveryTarget), 409: conflict('another target has that name') },
+  },
+  {
+    method: 'delete',
+    path: '/api/delivery-targets/:id',
+    operationId: 'deleteDeliveryTarget',
+    tag: 'Delivery targets',
+    summary: 'Delete a delivery target',
+    needs: 'unscoped',
+    params: id,
+    responses: { 204: noContent('deleted'), 409: conflict('a domain or an external account uses it') },
+  },
+
+  {
+    method: 'get',
+    path: '/api/quarantine',
+    operationId: 'listQuarantine',
+    tag: 'Quarantine',
+    summary: 'Messages a delivery target refused for good, or (state=pending) that wait for a retry',
+    query: req.quarantineQuery,
+    responses: { 200: ok(res.heldPage) },
+  },
+  {
+    method: 'get',
+    path: '/api/quarantine/:id',
+    operationId: 'getQuarantined',
+    tag: 'Quarantine',
+    summary: 'One held message',
+    params: req.heldIdParam,
+    responses: { 200: ok(res.heldMessage) },
+  },
+  {
+    method: 'get',
+    path: '/api/quarantine/:id/raw',
+    operationId: 'getQuarantinedRaw',
+    tag: 'Quarantine',
+    summary: 'A held message, byte for byte',
+    needs: 'messagesRead',
+    params: req.heldIdParam,
+    responses: { 200: rfc822('the message') },
+  },
+  {
+    method: 'post',
+    path: '/api/quarantine/:id/retry',
+    operationId: 'retryQuarantined',
+    tag: 'Quarantine',
+    summary: 'Deliver a quarantined message again',
+    description: 'Its refused recipients get it in a cycle that starts now.',
+    params: req.heldIdParam,
+    responses: {
+      202: { json: res.heldMessage, description: 'the message, now pending' },
+      409: conflict('the message is not in quarantine'),
+    },
+  },
+  {
+    method: 'delete',
+    path: '/api/quarantine/:id',
+    operationId: 'discardQuarantined',
+    tag: 'Quarantine',
+    summary: 'Discard a quarantined message for good',
+    params: req.heldIdParam,
+    responses: { 204: noContent('discarded'), 409: conflict('the message waits for a retry, not in quarantine') },
+  },
+
+  {
+    method: 'get',
+    path: '/api/audit',
+    operationId: 'listAudit',
+    tag: 'Audit',
+    summary: 'Every successful change made through the API, newest first',
+    description: 'The log names objects of every domain.',
+    access: 'admin',
+    needs: 'unscoped',
+    query: req.listQuery,
+    responses: { 200: ok(res.auditPage) },
+  },
+];
+
+const TAGS = [
+  { name: 'Service', description: 'Health and this description; no token needed' },
+  { name: 'Domains', description: 'Local mail domains' },
+  { name: 'Accounts', description: 'Local mailboxes and their built-in store' },
+  { name: 'External accounts', description: 'Remote POP3/IMAP mailboxes, each collected by its own workflow' },
+  { name: 'Delivery targets', description: 'LMTP, SMTP or IMAP servers mail is delivered into' },
+  { name: 'Quarantine', description: 'Messages a delivery target refused' },
+  { name: 'Audit', description: 'Who changed what' },
+];
+
+type JsonSchema = Record<string, unknown>;
+
+const COMPONENT = '#/components/schemas/';
+
+/** Component schemas of one registry, without the per-schema `$schema` and `$id` zod adds. */
+function components(registry: z.core.$ZodRegistry<{ id: string }>, io: 'input' | 'output'): Record<string, JsonSchema> {
+  const { schemas } = z.toJSONSchema(registry, { io, uri: (name) => COMPONENT + name });
+  if ('__shared' in schemas) throw new Error('openapi: a schema would need a shared definition; register it with an id');
+  return Object.fromEntries(
+    Object.entries(schemas).map(([name, schema]) => {
+      const component: JsonSchema = { ...schema };
+      delete component.$schema;
+      delete component.$id;
+      return [name, component];
+    }),
+  );
+}
+
+function refTo(registry: z.core.$ZodRegistry<{ id: string }>, schema: z.ZodType, what: string): JsonSchema {
+  const name = registry.get(schema)?.id;
+  if (!name) throw new Error(`openapi: ${what} is not a named schema`);
+  return { $ref: COMPONENT + name };
+}
+
+function parameters(schema: z.ZodObject, where: 'path' | 'query'): JsonSchema[] {
+  const json = z.toJSONSchema(schema, { io: 'input' }) as { properties?: Record<string, JsonSchema>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => {
+    const { description, ...rest } = property;
+    return {
+      name,
+      in: where,
+      required: where === 'path' || (json.required ?? []).includes(name),
+      ...(description ? { description } : {}),
+      schema: rest,
+    };
+  });
+}
+
+const openApiPath = (honoPath: string): string =>
+  honoPath
+    .split('/')
+    .map((segment) => (segment.startsWith(':') ? `{${segment.slice(1)}}` : segment))
+    .join('/');
+
+const needsAdmin = (route: RouteDoc): boolean => route.access === 'admin' || (route.access !== 'public' && route.method !== 'get');
+
+/** The tokens the route refuses with 403. */
+const refusedTokens = (route: RouteDoc): string[] => [
+  ...(needsAdmin(route) ? ['a read-only token'] : []),
+  ...(route.needs === 'unscoped' ? ['a token limited to some domains'] : []),
+  ...(route.needs === 'messagesRead' ? ['a token without messages:read'] : []),
+];
+
+function whoMay(route: RouteDoc): string {
+  if (route.access === 'public') return 'No token needed.';
+  const right = route.needs === 'unscoped' ? ' not limited to some domains' : route.needs === 'messagesRead' ? ' with messages:read' : '';
+  return needsAdmin(route) ? `Needs an admin token${right}.` : `Any token${right}.`;
+}
+
+/** The answers every route of this shape can get from the middleware and the error handler. */
+function standardReplies(route: RouteDoc): Record<number, Reply> {
+  const replies: Record<number, Reply> = {};
+  const error = (json: z.ZodType, description: string, headers?: Record<string, string>): Reply => ({ json, description, headers });
+  if (route.params || route.query || route.body) replies[400] = error(res.errors.invalidRequest, 'a parameter or the body is invalid');
+  if (route.access !== 'public') {
+    replies[401] = error(res.errors.unauthorized, 'no valid token', { 'WWW-Authenticate': 'Bearer realm="mailpull"' });
+  }
+  const refused = refusedTokens(route);
+  if (refused.length > 0) replies[403] = error(res.errors.forbidden, refused.join(', or '));
+  if (route.params) replies[404] = error(res.errors.notFound, "no such object, or one outside the token's domains");
+  // the body limit applies to /api/*; a GET has no body
+  if (route.method !== 'get' && route.path.startsWith('/api/')) replies[413] = error(res.errors.payloadTooLarge, 'the body is too large');
+  if (route.access !== 'public') {
+    replies[429] = error(res.errors.rateLimited, 'too many requests with this token', {
+      'Retry-After': 'seconds until the next request may go',
+    });
+  }
+  if (route.path !== '/api/openapi.json') replies[500] = error(res.errors.internal, 'an unexpected failure');
+  return replies;
+}
+
+function response(reply: Reply, what: string): JsonSchema {
+  const content = reply.json
+    ? { 'application/json': { schema: refTo(res.responseSchemas, reply.json, what) } }
+    : reply.media && { [reply.media]: { schema: { type: 'string', contentMediaType: reply.media } } };
+  const headers =
+    reply.headers &&
+    Object.fromEntries(Object.entries(reply.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]));
+  return { description: reply.description, ...(content ? { content } : {}), ...(headers ? { headers } : {}) };
+}
+
+function operation(route: RouteDoc): JsonSchema {
+  const replies = { ...standardReplies(route), ...route.responses };
+  const responses = Object.fromEntries(
+    Object.entries(replies).map(([status, reply]) => [status, response(reply, `the ${status} answer of ${route.operationId}`)]),
+  );
+  const parameterList = [
+    ...(route.params ? parameters(route.params, 'path') : []),
+    ...(route.query ? parameters(route.query, 'query') : []),
+  ];
+  return {
+    operationId: route.operationId,
+    tags: [route.tag],
+    summary: route.summary,
+    description: [route.description, whoMay(route)].filter(Boolean).join(' '),
+    ...(route.access === 'public' ? { security: [] } : {}),
+    ...(parameterList.length ? { parameters: parameterList } : {}),
+    ...(route.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: refTo(requestSchemas, route.body, `the body of ${route.operationId}`) } },
+          },
+        }
+      : {}),
+    responses,
+  };
+}
+
+const packageVersion = (): string =>
+  (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+
+/** The OpenAPI 3.1 document of the API, generated from ROUTES and the zod schemas. */
+export function openApiDocument(): JsonSchema {
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const route of ROUTES) {
+    const entry = (paths[openApiPath(route.path)] ??= {});
+    if (entry[route.method]) throw new Error(`openapi: ${route.method.toUpperCase()} ${route.path} is described twice`);
+    entry[route.method] = operation(route);
+  }
+  const requests = components(requestSchemas, 'input');
+  const responses = components(res.responseSchemas, 'output');
+  const clash = Object.keys(requests).find((name) => name in responses);
+  if (clash) throw new Error(`openapi: ${clash} names both a request and a response schema`);
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'mailpull',
+      version: packageVersion(),
+      description:
+        'Collects mail from remote POP3/IMAP mailboxes into local accounts. Every route but /health, this document and its page at /api/docs needs `Authorization: Bearer <token>` (create one with `scripts/mailpull.sh tokens create --name NAME [--read-only] [--messages-read] [--domain NAME]...`); a read-only token may only read, and message bodies need messages:read (admin tokens have it). A token limited to some local domains sees only their objects: lists leave the rest out, and any other object answers as a missing one does (404 by id, 400 when a body names it); creating a domain, changing delivery targets and the audit log need a token not limited (403). Errors are JSON: `{error, message, field?, issues?}`.',
+    },
+    tags: TAGS,
+    security: [{ bearerToken: [] }],
+    paths,
+    components: {
+      securitySchemes: {
+        bearerToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'an API token: admin, or read (GET only); with or without messages:read; for every domain, or limited to some',
+        },
+      },
+      schemas: { ...requests, ...responses },
+    },
+  };
+}

@@ -1,0 +1,30 @@
+/**
+ * The one-word state an operator filters accounts by, derived from what the account's workflow
+ * reports. Pure: the workflow uses it for its search attribute, the activity for the stored row.
+ */
+export const ACCOUNT_STATES = ['ok', 'failing', 'disabled', 'reauthorization_needed'] as const;
+export type AccountState = (typeof ACCOUNT_STATES)[number];
+
+export interface StateInputs {
+  phase: string;
+  lastRun: { outcome: 'ok' | 'failed' | 'skipped' } | null;
+  delivery: { backlog: number; lastError: unknown };
+}
+
+/** Failing: the last cycle failed, or a delivery target keeps refusing messages that wait for it. */
+export function accountStateOf(status: StateInputs): AccountState {
+  if (status.phase === 'disabled') return 'disabled';
+  if (status.phase === 'reauthorization_needed') return 'reauthorization_needed';
+  if (status.lastRun?.outcome === 'failed') return 'failing';
+  if (status.delivery.lastError && status.delivery.backlog > 0) return 'failing';
+  return 'ok';
+}
+
+/** What an operator knows an account by; shown in the Temporal UI instead of the bare id. */
+export interface AccountLabels {
+  name: string;
+  /** the owner's address */
+  owner: string;
+  host: string;
+  protocol: 'pop3' | 'imap';
+}
