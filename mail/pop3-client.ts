@@ -9,6 +9,7 @@ import { redactCommand } from '../secrets/redact';
 import { ByteGatherer } from './byte-gatherer';
 import { MultilineDecoder } from './multiline-decoder';
 import { Pop3Inbox } from './pop3-inbox';
+import { secureContextFor } from './tls-context';
 
 const MAX_LINE = 64 * 1024;
 
@@ -536,7 +537,8 @@ function tlsSettings(options: Pop3ConnectOptions): tls.ConnectionOptions {
   return {
     host: options.host,
     servername: net.isIP(options.host) ? undefined : options.host,
-    ca: options.tls.ca ? [...tls.rootCertificates, options.tls.ca] : undefined,
+    // one context per CA set, shared by every connection that trusts it
+    secureContext: secureContextFor(options.tls.ca),
     rejectUnauthorized: options.tls.rejectUnauthorized,
   };
 }
