@@ -227,8 +227,8 @@ export class Pop3Client {
     const out: (string | null)[] = [];
     for (let from = 0; from < numbers.length; from += PIPELINE_UIDL_COMMANDS) {
       const batch = numbers.slice(from, from + PIPELINE_UIDL_COMMANDS);
-      await this.sendAll(batch.map((n) => `UIDL ${n}`));
       this.awaited = batch.length;
+      await this.sendAll(batch.map((n) => `UIDL ${n}`));
       try {
         for (const n of batch) {
           this.awaited--;
@@ -302,13 +302,20 @@ export class Pop3Client {
           inFlightBytes += requests[sent].size;
           sent++;
         }
+        // their answers may arrive before the write completes: they are expected, not unasked data
+        this.awaited = sent - read;
         if (lines.length > 0) await this.sendAll(lines);
         yield await reply();
       }
     } finally {
       try {
-        // a consumer that stopped early leaves answers on their way: read them, so the session stays in step
-        while (read < sent && !this.failure) await reply();
+        // A consumer that stopped early, or a refused RETR, leaves answers on their way: read
+        // them (a refusal among them too), so the session stays in step. A broken connection ends this.
+        while (read < sent && !this.failure) {
+          await reply().catch((err: unknown) => {
+            if (this.failure) throw err;
+          });
+        }
       } finally {
         this.awaited = 0;
       }

@@ -8,6 +8,8 @@ const CR = 0x0d;
 export class Pop3Inbox {
   private chunks: Buffer[] = [];
   private bytes = 0;
+  /** the leading chunks already searched for a line end without finding one */
+  private searched = 0;
 
   get length(): number {
     return this.bytes;
@@ -19,10 +21,19 @@ export class Pop3Inbox {
     this.bytes += chunk.length;
   }
 
-  /** The next line without its CRLF (or bare LF), or null while no whole line has arrived. */
+  /**
+   * The next line without its CRLF (or bare LF), or null while no whole line has arrived. Each
+   * chunk is searched once while a line is incomplete, so a line sent a byte at a time costs
+   * linear time.
+   */
   takeLine(): string | null {
-    const i = this.chunks.findIndex((c) => c.includes(LF));
-    if (i === -1) return null;
+    let i = this.searched;
+    while (i < this.chunks.length && !this.chunks[i].includes(LF)) i++;
+    if (i === this.chunks.length) {
+      this.searched = i;
+      return null;
+    }
+    this.searched = 0;
     if (i > 0) this.chunks.splice(0, i + 1, Buffer.concat(this.chunks.slice(0, i + 1)));
     const first = this.chunks[0];
     const end = first.indexOf(LF);
@@ -39,6 +50,7 @@ export class Pop3Inbox {
     const all = this.chunks;
     this.chunks = [];
     this.bytes = 0;
+    this.searched = 0;
     return all;
   }
 }

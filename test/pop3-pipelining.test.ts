@@ -5,6 +5,7 @@ import { createPop3Source } from '../mail/pop3-source';
 import type { Fetched, MailSession } from '../mail/source';
 import { buildMessage, textOfSize } from './support/messages';
 import { lineServer } from './support/scripted-pop3';
+import { loopbackPolicy } from './support/network-policy';
 import { rejection } from './support/rejection';
 
 const stuffed = (body: Buffer): string => body.toString('latin1').replace(/^\./gm, '..').concat('.\r\n');
@@ -80,7 +81,7 @@ const endpoint = (port: number): MailboxEndpoint => ({
 });
 
 async function open(t: TestContext, port: number): Promise<MailSession> {
-  const mail = await createPop3Source({ timeoutMs: 10_000 }).open(endpoint(port));
+  const mail = await createPop3Source({ timeoutMs: 10_000, networkPolicy: loopbackPolicy }).open(endpoint(port));
   t.after(() => mail.abort());
   return mail;
 }
@@ -91,7 +92,55 @@ const mailbox = [
   ...Array.from({ length: 5 }, (_, i) => buildMessage({ subject: `after ${i}` })),
 ];
 
+/**
+ * A PIPELINING server whose LIST declares every message small but whose RETR answers are 4 MiB
+ * each: all of them are sent ahead, and the server writes each answer as soon as it is asked.
+ * Counts the bytes the client's side has taken off its hands (write callbacks: handed to the kernel).
+ */
+async function floodingServer(t: TestContext, count: number, body: Buffer): Promise<{ port: number; flushed: () => number }> {
+  let flushed = 0;
+  const answer = Buffer.from(`+OK\r\n${stuffed(body)}`, 'latin1');
+  const server = await lineServer((line, socket) => {
+    const [verb, arg] = line.split(' ');
+    if (verb === 'CAPA') socket.write('+OK\r\nUSER\r\nUIDL\r\nPIPELINING\r\n.\r\n');
+    else if (verb === 'LIST') socket.write(`+OK\r\n${Array.from({ length: count }, (_, i) => `${i + 1} 1000\r\n`).join('')}.\r\n`);
+    else if (verb === 'UIDL' && arg === undefined)
+      socket.write(`+OK\r\n${Array.from({ length: count }, (_, i) => `${i + 1} uid-${i + 1}\r\n`).join('')}.\r\n`);
+    else if (verb === 'RETR') socket.write(answer, () => (flushed += answer.length));
+    else socket.write('+OK\r\n');
+  });
+  t.after(() => server.close());
+  return { port: server.port, flushed: () => flushed };
+}
+
 describe('POP3 PIPELINING', () => {
+  test('answers sent ahead wait in the network, not in memory: reading pauses while the consumer is busy', async (t) => {
+    const count = 20;
+    const body = textOfSize(4 * 1024 * 1024);
+    const server = await floodingServer(t, count, body);
+    const mail = await open(t, server.port);
+    const { messages } = await mail.list([]);
+    let got = 0;
+    let flushedWhileBusy = 0;
+    for await (const f of mail.fetch(messages)) {
+      assert.equal(f.raw?.length, body.length);
+      got++;
+      if (got === 1) {
+        // every RETR was sent ahead (declared 1000 bytes each): 80 MiB of answers on their way
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        flushedWhileBusy = server.flushed();
+      }
+    }
+    assert.equal(got, count);
+    // a client that kept reading would have taken all 80 MiB; one that pauses holds at most a few
+    // hundred KiB, the kernel's socket buffers the rest of what the server could write
+    assert.ok(
+      flushedWhileBusy < 24 * 1024 * 1024,
+      `${(flushedWhileBusy / 1024 / 1024).toFixed(1)} MiB written while the consumer was busy`,
+    );
+    await mail.commit();
+  });
+
   test('where CAPA offers it, RETR commands go ahead of their answers; every message arrives whole and in order', async (t) => {
     const server = await slowServer(t, mailbox, true);
     const mail = await open(t, server.port);
