@@ -169,12 +169,21 @@ class ImapSession implements MailSession {
       const asked = new Map(rest.map((m) => [m.uid, m]));
       const answered = new Set<string>();
       let longer: { message: ServerMessage; first: Buffer } | null = null;
+      // a server that answers without end (rows not asked for, or asked for again) fails the fetch
+      let extraRows = 0;
+      let bytes = 0;
       try {
         sets: for (const set of uidSets(rest.map((m) => m.uid))) {
           for await (const row of this.client.fetch(set, { uid: true, source: { start: 0, maxLength: piece } }, { uid: true })) {
             const message = asked.get(String(row.uid));
-            if (!message || answered.has(message.uid)) continue; // not asked for, or again: nothing to keep
             const source = row.source ?? Buffer.alloc(0);
+            bytes += source.length;
+            const unasked = message === undefined || answered.has(message.uid);
+            if (unasked) extraRows++;
+            if (bytes > piece * rest.length || extraRows > rest.length) {
+              throw new MailpullError('protocol', `the IMAP server sent more than was asked for ${rest.length} messages`);
+            }
+            if (message === undefined || unasked) continue; // not asked for, or again: nothing to keep
             if (source.length > piece) {
               throw new MailpullError(
                 'protocol',
