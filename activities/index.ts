@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { accountStateOf } from '../core/account-state';
 import { selectForDeletion } from '../core/delete-policy';
-import { messageKey, type BatchLimits } from '../core/download-plan';
+import { messageKey, type BatchLimits, type ServerMessage } from '../core/download-plan';
 import { classifyError, MailpullError } from '../core/errors';
 import type { NetworkPolicy } from '../core/network-policy';
 import { log } from '../core/log';
@@ -218,16 +218,22 @@ export function createActivities({
           }, commitLimits);
           let bytes = 0;
           const started = Date.now();
+          // Handed to the committer in this activity: later batches leave them out, so the next
+          // batch downloads while the last groups commit, and a message whose delivery failed is
+          // tried again by a later activity, not at once.
+          const handedOn: ServerMessage[] = [];
           await heartbeating(
             () => tally,
             async () => {
               try {
                 for (;;) {
-                  const batch = await nextDownloads(pool, accountId, {
-                    maxMessages: limits.maxMessages,
-                    maxBytes: limits.maxBytes,
-                    maxMessageBytes: limit,
-                  });
+                  const batch = await nextDownloads(
+                    pool,
+                    accountId,
+                    { maxMessages: limits.maxMessages, maxBytes: limits.maxBytes, maxMessageBytes: limit },
+                    handedOn,
+                  );
+                  if (batch.length === 0) break;
                   const answered = new Set<string>();
                   for await (const fetched of mail.fetch(batch)) {
                     answered.add(messageKey(fetched.message));
@@ -238,18 +244,18 @@ export function createActivities({
                     // A target that answers "later" is not sent more: the rest stays on the server.
                     if (tally.held > 0) break;
                     bytes += fetched.raw.length;
+                    handedOn.push(fetched.message);
                     await committer.add(arrived(fetched), fetched.raw.length);
                   }
-                  // the next batch comes from the index: what this one delivered must be recorded first
-                  await committer.drain();
-                  if (tally.held > 0) return;
+                  if (tally.held > 0) break;
                   await markGone(
                     pool,
                     accountId,
                     batch.filter((m) => !answered.has(messageKey(m))),
                   );
-                  if (batch.length === 0 || Date.now() - started >= DOWNLOAD_ACTIVITY_MS) return;
+                  if (Date.now() - started >= DOWNLOAD_ACTIVITY_MS) break;
                 }
+                await committer.drain();
               } catch (err) {
                 const ref = failedRef(err);
                 if (ref) await noteFailure(pool, accountId, ref, classifyError(err).message, MAX_FETCH_FAILURES).catch(() => undefined);

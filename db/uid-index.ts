@@ -106,16 +106,23 @@ interface PendingRow {
 /**
  * The next messages to download, from the index alone: undelivered, on the server when last
  * listed, within the size limit; messages that failed before go last, so they never block the rest.
+ * `exclude`: messages already on their way (downloaded, their commit not known yet).
  */
-export async function nextDownloads(db: Queryable, accountId: string, limits: DownloadLimits): Promise<ServerMessage[]> {
+export async function nextDownloads(
+  db: Queryable,
+  accountId: string,
+  limits: DownloadLimits,
+  exclude: readonly MessageRef[] = [],
+): Promise<ServerMessage[]> {
   const { rows } = await db.query<PendingRow>(
     `SELECT folder, uidvalidity, uid, size, local_folder AS "localFolder", internal_date AS "internalDate", flags, list_position AS position
        FROM uid_index
       WHERE external_account_id = $1 AND collected_at IS NULL AND deleted_at IS NULL AND skipped_at IS NULL
         AND COALESCE(oversize_bytes, size) <= $2
+        AND (folder, uidvalidity, uid) NOT IN (SELECT * FROM unnest($4::text[], $5::text[], $6::text[]))
       ORDER BY failures, first_seen_at, list_position
       LIMIT $3`,
-    [accountId, limits.maxMessageBytes, limits.maxMessages],
+    [accountId, limits.maxMessageBytes, limits.maxMessages, ...refColumns(exclude)],
   );
   return takeBatch(
     rows.map(({ position, ...r }) => ({ ...r, size: Number(r.size), ...(r.folder === '' ? { number: Number(position) } : {}) })),
