@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
+import type { PoolClient } from 'pg';
 import { deliveryRetryDelayMs, dispositionOf, type RecipientOutcome } from '../core/delivery-outcome';
 import { classifyError, type ErrorKind } from '../core/errors';
 import { routeRecipients } from '../core/delivery-routing';
 import { envelopeSender } from '../core/envelope';
-import { parseHeaders } from '../core/headers';
+import { parseHeaders, type HeaderField } from '../core/headers';
 import { summarize, type MessageSummary } from '../core/message-summary';
 import { receiveTime } from '../core/receive-time';
 import { recognizeCopies } from '../core/recognition';
@@ -14,9 +15,9 @@ import { alreadyDelivered, recipientHomes, recipientKey, recordDelivery, type So
 import { getStoredTarget } from '../db/delivery-targets';
 import type { StoredExternalAccount } from '../db/external-accounts';
 import { heldContents, insertHeld, type HeldRecipient } from '../db/held-messages';
-import { storeMessage, storedCopies } from '../db/mailbox-store';
-import { inTransaction, type Pool, type Queryable } from '../db/pool';
-import { markDelivered, noteFailure, recognizedCopies } from '../db/uid-index';
+import { storeMessage, storeMessages, storedCopies, type StoredMessageInput } from '../db/mailbox-store';
+import { inTransaction, type Pool } from '../db/pool';
+import { markDelivered, markDeliveredMany, noteFailure, recognizedCopies } from '../db/uid-index';
 import type { FetchedRaw } from '../mail/source';
 import type { Parcel } from '../mail/targets/target-client';
 import type { TargetClients } from '../mail/targets/target-clients';
@@ -35,7 +36,7 @@ export interface GroupOutcome extends Tally {
   /** why the last message held or quarantined was not delivered */
   lastReason: string | null;
   /** messages whose own writes failed (the others were committed): why */
-  failures: { item: FetchedRaw; reason: string }[];
+  failures: { item: ArrivedMessage; reason: string }[];
 }
 
 /** A message on its way to the recipients that do not have it yet. */
@@ -55,6 +56,32 @@ export interface Item {
 type Sent = { route: 'store' } | { route: 'target'; targetId: string; outcome: RecipientOutcome };
 
 const contentHash = (raw: Buffer): string => createHash('sha256').update(raw).digest('hex');
+
+/** What delivery reads from a message's bytes: its header fields, summary and content hash. */
+export interface MessageFacts {
+  headers: HeaderField[];
+  summary: MessageSummary;
+  contentHash: string;
+}
+
+/** A downloaded message whose facts are being read while earlier ones commit. */
+export interface ArrivedMessage extends FetchedRaw {
+  facts: Promise<MessageFacts>;
+}
+
+/** Starts reading a downloaded message's facts at once; delivery awaits them (and their failure, if any). */
+export function arrived(fetched: FetchedRaw): ArrivedMessage {
+  const facts = (async (): Promise<MessageFacts> => ({
+    headers: parseHeaders(fetched.raw),
+    contentHash: contentHash(fetched.raw),
+    summary: await summarize(fetched.raw),
+  }))();
+  facts.catch(() => undefined); // observed when the group is delivered
+  return { ...fetched, facts };
+}
+
+/** The database refused the statements written together: each message is written alone instead. */
+class RefusedTogether extends Error {}
 
 /** A downloaded message as this account's current delivery generation records it. */
 const sourceRef = (account: StoredExternalAccount, message: FetchedRaw['message']): SourceRef => ({
@@ -146,7 +173,7 @@ export async function sendToTargets(
  * transaction. Returns the recipients still without the message and every outcome.
  */
 export async function commitOutcomes(
-  tx: Queryable,
+  tx: PoolClient,
   item: Item,
   sent: Map<string, Sent>,
 ): Promise<{ newly: boolean; remaining: HeldRecipient[]; outcomes: RecipientOutcome[] }> {
@@ -156,17 +183,7 @@ export async function commitOutcomes(
   for (const accountId of item.recipients) {
     const s = sent.get(accountId) ?? { route: 'store' };
     if (s.route === 'store') {
-      newly =
-        (await storeMessage(tx, {
-          accountId,
-          folder: item.localFolder,
-          raw: item.raw,
-          internalDate: item.internalDate,
-          flags: item.flags,
-          summary: item.summary,
-          contentHash: item.contentHash,
-          source: item.ref,
-        })) || newly;
+      newly = (await storeMessage(tx, storeInput(item, accountId))) || newly;
       continue;
     }
     outcomes.push(s.outcome);
@@ -179,6 +196,18 @@ export async function commitOutcomes(
   }
   return { newly, remaining, outcomes };
 }
+
+/** A recipient's copy in the built-in store. */
+const storeInput = (item: Item, accountId: string): StoredMessageInput => ({
+  accountId,
+  folder: item.localFolder,
+  raw: item.raw,
+  internalDate: item.internalDate,
+  flags: item.flags,
+  summary: item.summary,
+  contentHash: item.contentHash,
+  source: item.ref,
+});
 
 /** "address: answer" for each recipient without the message: the reason a held message shows. */
 export const reasonOf = (remaining: readonly HeldRecipient[], addresses: ReadonlyMap<string, string>): string =>
@@ -195,26 +224,30 @@ export const reasonOf = (remaining: readonly HeldRecipient[], addresses: Readonl
 export async function deliverGroup(
   deps: DeliveryDeps,
   account: StoredExternalAccount,
-  group: readonly FetchedRaw[],
+  group: readonly ArrivedMessage[],
 ): Promise<GroupOutcome> {
   const { pool } = deps;
-  const headers = group.map(({ raw }) => parseHeaders(raw));
+  const facts = await Promise.all(group.map((m) => m.facts));
+  const headers = facts.map((f) => f.headers);
+  const hashes = facts.map((f) => f.contentHash);
   const candidates = headers.map((h) => candidateAddresses(h, account.mimeRecipients));
   const ownerDomain = await domainIdOf(pool, account.ownerAccountId);
   const scope = ownerDomain === null ? null : recipientDomainScope(account.mimeRecipients, ownerDomain);
   const local = await findDeliverableAccounts(pool, [...new Set(candidates.flat())], scope);
   const fallback = await fallbackRecipient(pool, account);
-  const summaries = await Promise.all(group.map(({ raw }) => summarize(raw)));
-  const hashes = group.map(({ raw }) => contentHash(raw));
   const downloadedAt = new Date();
   const generation = account.deliveryGeneration;
-  const recognized = recognizeCopies(
-    group.map(({ message }, i) => ({ folder: message.folder, uidvalidity: message.uidvalidity, contentHash: hashes[i] })),
-    await storedCopies(pool, account.id, generation, hashes),
-    await recognizedCopies(pool, account.id, hashes),
-  );
+  // Only an IMAP folder has UIDVALIDITYs: a POP3 message ('' folder) is never a copy from an earlier one.
+  const recognizable = group.some(({ message }) => message.folder !== '');
+  const recognized = recognizable
+    ? recognizeCopies(
+        group.map(({ message }, i) => ({ folder: message.folder, uidvalidity: message.uidvalidity, contentHash: hashes[i] })),
+        await storedCopies(pool, account.id, generation, hashes),
+        await recognizedCopies(pool, account.id, hashes),
+      )
+    : group.map(() => false);
   // Copies still held for a target count as collected, not delivered: the remote copy stays until a target takes them.
-  const heldHashes = await heldContents(pool, account.id, generation, hashes);
+  const heldHashes = recognized.includes(true) ? await heldContents(pool, account.id, generation, hashes) : new Set<string>();
   const done = await alreadyDelivered(
     pool,
     account.id,
@@ -234,15 +267,39 @@ export async function deliverGroup(
       flags: message.flags,
       localFolder: localFolderOf(account, message),
       envelopeFrom: envelopeSender(headers[i]),
-      summary: summaries[i],
+      summary: facts[i].summary,
       recipients: recognized[i] ? [] : recipients.filter((id) => !done.has(recipientKey(message, id))),
     };
   });
   const { sent, addresses } = await sendToTargets(deps, account, items);
   const now = Date.now();
-  return inTransaction(pool, async (tx) => {
+  // Copies recognised, and messages only for the built-in store, are written with two statements
+  // together, first in the transaction; if the database refuses any of them, the transaction
+  // starts again with each message written alone.
+  const storeOnly = (i: number): boolean => !waiting[i] && items[i].recipients.every((id) => sent[i].get(id)?.route !== 'target');
+  const together = group.map((_, i) => i).filter((i) => recognized[i] || storeOnly(i));
+  if (together.length > 1) {
+    try {
+      return await inTransaction(pool, (tx) => commit(tx, together));
+    } catch (err) {
+      if (!(err instanceof RefusedTogether)) throw err;
+    }
+  }
+  return inTransaction(pool, (tx) => commit(tx, []));
+
+  async function commit(tx: PoolClient, together: readonly number[]): Promise<GroupOutcome> {
     const outcome: GroupOutcome = { ...emptyTally(), lastReason: null, failures: [] };
-    for (const [i, { message }] of group.entries()) {
+    if (together.length > 0) {
+      try {
+        addTally(outcome, await commitTogether(tx, together));
+      } catch (err) {
+        throw isTransient(err) ? err : new RefusedTogether('the statements written together were refused', { cause: err });
+      }
+    }
+    const written = new Set(together);
+    for (const i of group.keys()) {
+      if (written.has(i)) continue;
+      const { message } = group[i];
       const item = items[i];
       // One message's writes failing (bytes the database refuses) must not undo the others'.
       await tx.query('SAVEPOINT message');
@@ -267,8 +324,30 @@ export async function deliverGroup(
     }
     return outcome;
 
+    async function commitTogether(tx: PoolClient, indices: readonly number[]): Promise<Tally> {
+      const counts = emptyTally();
+      const stores = indices.filter((i) => !recognized[i]).flatMap((i) => items[i].recipients.map((accountId) => ({ i, accountId })));
+      const stored = await storeMessages(
+        tx,
+        stores.map(({ i, accountId }) => storeInput(items[i], accountId)),
+      );
+      const newly = new Set(stores.filter((_, k) => stored[k]).map(({ i }) => i));
+      await markDeliveredMany(
+        tx,
+        account.id,
+        indices.map((i) => ({
+          message: group[i].message,
+          delivery: recognized[i]
+            ? { recipientCount: 0, contentHash: items[i].contentHash, recognized: true, held: heldHashes.has(items[i].contentHash) }
+            : { recipientCount: items[i].recipients.length, contentHash: items[i].contentHash, recognized: false },
+        })),
+      );
+      for (const i of indices) counts[recognized[i] || !newly.has(i) ? 'recognized' : 'delivered']++;
+      return counts;
+    }
+
     async function commitItem(
-      tx: Queryable,
+      tx: PoolClient,
       item: Item,
       message: FetchedRaw['message'],
       sent: Map<string, Sent>,
@@ -296,7 +375,7 @@ export async function deliverGroup(
       if (disposition === 'delivered') outcome[newly ? 'delivered' : 'recognized']++;
       else outcome[disposition]++;
     }
-  });
+  }
 }
 
 /** A message that failed this often on its own is quarantined with its raw bytes. */
@@ -314,7 +393,7 @@ export type IsolatedOutcome = Tally & { lastReason: string | null };
 export async function deliverIsolated(
   deps: DeliveryDeps,
   account: StoredExternalAccount,
-  group: readonly FetchedRaw[],
+  group: readonly ArrivedMessage[],
 ): Promise<IsolatedOutcome> {
   const total: IsolatedOutcome = { ...emptyTally(), lastReason: null };
   const failures: GroupOutcome['failures'] = [];

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { accountStateOf } from '../core/account-state';
 import { selectForDeletion } from '../core/delete-policy';
-import { messageKey, type BatchLimits } from '../core/download-plan';
+import { messageKey, type BatchLimits, type ServerMessage } from '../core/download-plan';
 import { classifyError, MailpullError } from '../core/errors';
 import type { NetworkPolicy } from '../core/network-policy';
 import { log } from '../core/log';
@@ -33,13 +33,13 @@ import {
   saveFolderListings,
 } from '../db/uid-index';
 import { watchForNewMail, type WatchOutcome } from '../mail/imap-watch';
-import type { FetchedRaw, MailSource } from '../mail/source';
+import type { MailSource } from '../mail/source';
 import type { TargetClients } from '../mail/targets/target-clients';
 import type { Keyring } from '../secrets/keyring';
 import type { AccountStatus } from '../workflows/definitions';
 import { withAccountSession } from './account-session';
 import { createCredentials } from './credentials';
-import { deliverIsolated } from './deliver';
+import { arrived, deliverIsolated, type ArrivedMessage } from './deliver';
 import { retryHeld } from './held-retry';
 import { typedFailures } from './failure';
 import { GroupCommitter } from './group-committer';
@@ -114,6 +114,11 @@ export interface DeleteSummary {
 
 /** IDLE needs a connection per folder; beyond this many folders the schedule covers the rest. */
 const MAX_WATCHED_FOLDERS = 10;
+/**
+ * A download activity takes further batches on its session for this long: fewer logins, and the
+ * workflow still sees progress (each activity's summary) this often.
+ */
+const DOWNLOAD_ACTIVITY_MS = 30_000;
 /** A message whose download failed this often is left on the server and shown as skipped. */
 export const MAX_FETCH_FAILURES = 5;
 
@@ -197,44 +202,63 @@ export function createActivities({
     },
 
     /**
-     * Downloads and delivers the next batch of undelivered messages from the index, heartbeating
-     * its progress. A message that cannot be processed fails alone; one whose download keeps
-     * failing goes to the back of the queue and, after a few tries, is left on the server.
+     * Downloads and delivers undelivered messages from the index, heartbeating its progress: a
+     * batch (MAILPULL_BATCH_MESSAGES/BYTES) at a time, and further batches on the same session
+     * (one login) until DOWNLOAD_ACTIVITY_MS passed or none are left. A message that cannot be
+     * processed fails alone; one whose download keeps failing goes to the back of the queue and,
+     * after a few tries, is left on the server.
      */
     async downloadBatch(accountId: string): Promise<BatchSummary> {
       return typedFailures(() =>
         session(accountId, async (mail, account) => {
           const limit = sizeLimit(account);
-          const batch = await nextDownloads(pool, accountId, {
-            maxMessages: limits.maxMessages,
-            maxBytes: limits.maxBytes,
-            maxMessageBytes: limit,
-          });
           const tally = emptyTally();
           let deliveryError: string | null = null;
           // One fsync per group, not per message; the next group downloads while one commits.
-          const committer = new GroupCommitter<FetchedRaw>(async (group) => {
+          const committer = new GroupCommitter<ArrivedMessage>(async (group) => {
             const outcome = await deliverIsolated(delivery, account, group);
             addTally(tally, outcome);
             deliveryError = outcome.lastReason ?? deliveryError;
             Context.current().heartbeat(tally);
           }, commitLimits);
-          const answered = new Set<string>();
           let bytes = 0;
+          const started = Date.now();
+          // Handed to the committer in this activity: later batches leave them out, so the next
+          // batch downloads while the last groups commit, and a message whose delivery failed is
+          // tried again by a later activity, not at once.
+          const handedOn: ServerMessage[] = [];
           await heartbeating(
             () => tally,
             async () => {
               try {
-                for await (const fetched of mail.fetch(batch)) {
-                  answered.add(messageKey(fetched.message));
-                  if (fetched.raw === null) {
-                    await markOversize(pool, accountId, fetched.message, fetched.oversize);
-                    continue;
+                for (;;) {
+                  const batch = await nextDownloads(
+                    pool,
+                    accountId,
+                    { maxMessages: limits.maxMessages, maxBytes: limits.maxBytes, maxMessageBytes: limit },
+                    handedOn,
+                  );
+                  if (batch.length === 0) break;
+                  const answered = new Set<string>();
+                  for await (const fetched of mail.fetch(batch)) {
+                    answered.add(messageKey(fetched.message));
+                    if (fetched.raw === null) {
+                      await markOversize(pool, accountId, fetched.message, fetched.oversize);
+                      continue;
+                    }
+                    // A target that answers "later" is not sent more: the rest stays on the server.
+                    if (tally.held > 0) break;
+                    bytes += fetched.raw.length;
+                    handedOn.push(fetched.message);
+                    await committer.add(arrived(fetched), fetched.raw.length);
                   }
-                  // A target that answers "later" is not sent more: the rest stays on the server.
                   if (tally.held > 0) break;
-                  bytes += fetched.raw.length;
-                  await committer.add(fetched, fetched.raw.length);
+                  await markGone(
+                    pool,
+                    accountId,
+                    batch.filter((m) => !answered.has(messageKey(m))),
+                  );
+                  if (Date.now() - started >= DOWNLOAD_ACTIVITY_MS) break;
                 }
                 await committer.drain();
               } catch (err) {
@@ -246,12 +270,6 @@ export function createActivities({
               }
             },
           );
-          if (tally.held === 0)
-            await markGone(
-              pool,
-              accountId,
-              batch.filter((m) => !answered.has(messageKey(m))),
-            );
           return {
             ...tally,
             deliveryError,

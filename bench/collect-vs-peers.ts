@@ -1,10 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { addUser, countOnServer, type DovecotUser } from '../test/support/dovecot';
+import { addUser, caCertificate, countOnServer, type DovecotUser } from '../test/support/dovecot';
 import { testEnv } from '../test/support/env';
+import { buildMessage, textOfSize } from '../test/support/messages';
 import { TestSystem } from '../test/support/system';
 import { fillMaildir, realisticCorpus } from './corpus';
+import { rawImap, rawPop3 } from './raw-loops';
+
+type Protocol = 'pop3' | 'imap';
 
 const COUNT = Number(process.env.BENCH_MESSAGES ?? 2000);
 const lmtpPort = (): string => process.env.DOVECOT_LMTP_PORT ?? '';
@@ -27,7 +31,7 @@ async function timed(work: () => Promise<void>): Promise<number> {
  * sink, the owner's domain delivers by LMTP into the sink's Dovecot mailbox, as the peers do;
  * without, into the built-in store.
  */
-async function mailpull(protocol: 'pop3' | 'imap', user: DovecotUser, sink?: DovecotUser): Promise<number> {
+async function mailpull(protocol: Protocol, user: DovecotUser, sink?: DovecotUser): Promise<number> {
   const sys = await TestSystem.start();
   try {
     let owner: { id: string };
@@ -59,12 +63,20 @@ async function mailpull(protocol: 'pop3' | 'imap', user: DovecotUser, sink?: Dov
   }
 }
 
-/** fetchmail with STARTTLS/STLS and the certificate checked, delivering by LMTP to Dovecot. */
-async function fetchmail(protocol: 'pop3' | 'imap', user: DovecotUser, sink: DovecotUser): Promise<number> {
-  const dir = path.join(testEnv.dovecotDir(), `fetchmail-${protocol}`);
+/** Dovecot's MDA: writes into the recipient's Maildir and fsyncs, a process per message. */
+const DOVECOT_LDA = '/usr/lib/dovecot/dovecot-lda';
+
+/**
+ * fetchmail with STARTTLS/STLS and the certificate checked, delivering by LMTP to Dovecot or
+ * through an MDA (dovecot-lda) into the sink's Maildir.
+ */
+async function fetchmail(protocol: Protocol, user: DovecotUser, sink: DovecotUser, delivery: 'lmtp' | 'mda'): Promise<number> {
+  const dir = path.join(testEnv.dovecotDir(), `fetchmail-${protocol}-${delivery}`);
+  await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const rc = path.join(dir, 'fetchmailrc');
   const port = protocol === 'pop3' ? testEnv.pop3Port() : testEnv.imapPort();
+  const conf = path.join(testEnv.dovecotDir(), 'dovecot.conf');
   await writeFile(
     rc,
     [
@@ -72,57 +84,198 @@ async function fetchmail(protocol: 'pop3' | 'imap', user: DovecotUser, sink: Dov
       `  user "${user.name}" password "${user.password}" is "${sink.name}" here`,
       `  sslproto 'TLS1.2+' sslcertck sslcommonname localhost sslcertfile "${path.join(testEnv.dovecotDir(), 'tls', 'ca.pem')}"`,
       '  keep fetchall',
-      `  lmtp smtphost "127.0.0.1/${lmtpPort()}" smtpname "${sink.name}"`,
+      delivery === 'lmtp'
+        ? `  lmtp smtphost "127.0.0.1/${lmtpPort()}" smtpname "${sink.name}"`
+        : `  mda "${DOVECOT_LDA} -c ${conf} -d ${sink.name} -f %F"`,
       '',
     ].join('\n'),
     { mode: 0o600 },
   );
   const seconds = await timed(() => run('fetchmail', ['-f', rc, '--nodetach', '--nosyslog', '-s'], { FETCHMAILHOME: dir }));
   const delivered = await countOnServer(sink);
-  if (delivered !== COUNT) throw new Error(`fetchmail (${protocol}) delivered ${delivered} of ${COUNT}`);
+  if (delivered !== COUNT) throw new Error(`fetchmail (${protocol} → ${delivery}) delivered ${delivered} of ${COUNT}`);
   return seconds;
 }
 
-/** getmail6 over IMAPS with the certificate checked, delivering by LMTP to Dovecot. */
-async function getmail(user: DovecotUser, sink: DovecotUser): Promise<number> {
-  const dir = path.join(testEnv.dovecotDir(), 'getmail');
-  await mkdir(dir, { recursive: true });
+/** Debian's "mail" user, who owns the Dovecot mailboxes too (scripts/dovecot.sh). */
+const MAIL_UID = 8;
+const MAIL_GID = 8;
+
+type GetmailDestination = { kind: 'lmtp'; sink: DovecotUser } | { kind: 'maildir' };
+
+/** How many different messages (by Message-ID) a Maildir folder holds: getmail's restarts deliver some twice. */
+async function distinctMessages(folder: string): Promise<number> {
+  const ids = new Set<string>();
+  for (const name of await readdir(folder)) {
+    const head = (await readFile(path.join(folder, name))).subarray(0, 4096).toString('latin1');
+    ids.add(/^Message-ID: (.*)$/im.exec(head)?.[1] ?? name);
+  }
+  return ids.size;
+}
+
+/** getmail6 waits this long for a child that already exited before it listened (see getmail below). */
+const GETMAIL_TIMEOUT_SECONDS = 2;
+const GETMAIL_MAX_RUNS = 50;
+
+/**
+ * getmail6 over POP3S or IMAPS with the certificate checked, delivering by LMTP to Dovecot or into
+ * a Maildir of its own, remembering what it collected (read_all = false) as mailpull does.
+ * getmail6 6.18 forks a child per Maildir delivery and installs its SIGCHLD handler only after the
+ * fork: a child that exits first is waited for until the socket timeout, then the run fails. As
+ * from cron, the next run goes on where the last stopped (delivering that child's message again);
+ * the time includes those restarts.
+ */
+async function getmail(protocol: Protocol, user: DovecotUser, destination: GetmailDestination): Promise<number> {
+  const dir = path.join(testEnv.dovecotDir(), `getmail-${protocol}-${destination.kind}`);
+  await rm(dir, { recursive: true, force: true });
+  const maildir = path.join(dir, 'Maildir');
+  for (const sub of ['', 'new', 'cur', 'tmp']) {
+    await mkdir(path.join(maildir, sub), { recursive: true });
+    await chown(path.join(maildir, sub), MAIL_UID, MAIL_GID); // getmail refuses to deliver as root: it delivers as "mail"
+  }
   const rc = path.join(dir, 'getmailrc');
   await writeFile(
     rc,
     [
       '[retriever]',
-      'type = SimpleIMAPSSLRetriever',
+      `type = ${protocol === 'pop3' ? 'SimplePOP3SSLRetriever' : 'SimpleIMAPSSLRetriever'}`,
       'server = 127.0.0.1',
-      `port = ${testEnv.imapsPort()}`,
+      `port = ${protocol === 'pop3' ? testEnv.pop3sPort() : testEnv.imapsPort()}`,
       `username = ${user.name}`,
       `password = ${user.password}`,
       `ca_certs = ${path.join(testEnv.dovecotDir(), 'tls', 'ca.pem')}`,
       'ssl_cert_hostname = localhost',
-      "mailboxes = ('INBOX',)",
+      `timeout = ${GETMAIL_TIMEOUT_SECONDS}`,
+      ...(protocol === 'imap' ? ["mailboxes = ('INBOX',)"] : []),
       '[destination]',
-      'type = MDA_lmtp',
-      'host = 127.0.0.1',
-      `port = ${lmtpPort()}`,
-      `override = ${sink.name}`,
+      ...(destination.kind === 'lmtp'
+        ? ['type = MDA_lmtp', 'host = 127.0.0.1', `port = ${lmtpPort()}`, `override = ${destination.sink.name}`]
+        : ['type = Maildir', `path = ${maildir}/`, 'user = mail']),
       '[options]',
-      'read_all = true',
+      'read_all = false',
       'delete = false',
       'verbose = 0',
       '',
     ].join('\n'),
     { mode: 0o600 },
   );
-  const seconds = await timed(() => run('getmail', [`--rcfile=${rc}`, `--getmaildir=${dir}`, '--quiet']));
-  const delivered = await countOnServer(sink);
-  if (delivered !== COUNT) throw new Error(`getmail delivered ${delivered} of ${COUNT}`);
+  const delivered = async (): Promise<number> =>
+    destination.kind === 'lmtp' ? countOnServer(destination.sink) : distinctMessages(path.join(maildir, 'new'));
+  let runs = 0;
+  const seconds = await timed(async () => {
+    for (;;) {
+      runs++;
+      const failed = await run('getmail', [`--rcfile=${rc}`, `--getmaildir=${dir}`, '--quiet']).then(
+        () => null,
+        (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+      );
+      if (!failed || (await delivered()) >= COUNT) return;
+      if (runs >= GETMAIL_MAX_RUNS) throw failed;
+    }
+  });
+  const got = await delivered();
+  if (got !== COUNT) throw new Error(`getmail (${protocol} → ${destination.kind}) delivered ${got} of ${COUNT}`);
+  if (runs > 1) console.log(`    (getmail6 → ${destination.kind} ran ${runs} times: its child-wait race)`);
   return seconds;
 }
 
+async function raw(protocol: Protocol, user: DovecotUser): Promise<number> {
+  const ca = await caCertificate();
+  let got = { messages: 0, bytes: 0 };
+  const seconds = await timed(async () => {
+    got = protocol === 'pop3' ? await rawPop3(testEnv.pop3Port(), ca, user) : await rawImap(testEnv.imapPort(), ca, user);
+  });
+  if (got.messages !== COUNT) throw new Error(`the raw ${protocol} loop read ${got.messages} of ${COUNT}`);
+  return seconds;
+}
+
+type Role = 'raw' | 'mailpull' | 'mailpull-lmtp' | 'peer';
+
 const line = (name: string, seconds: number, bytes: number): string =>
-  `  ${name.padEnd(17)} ${seconds.toFixed(2).padStart(8)} s ${(COUNT / seconds).toFixed(1).padStart(9)} msg/s ${(bytes / 1e6 / seconds)
+  `  ${name.padEnd(44)} ${seconds.toFixed(2).padStart(8)} s ${(COUNT / seconds).toFixed(1).padStart(9)} msg/s ${(bytes / 1e6 / seconds)
     .toFixed(1)
     .padStart(8)} MB/s`;
+
+/** One protocol's rows, each printed as soon as it is measured, then mailpull → store against the raw loop and the fastest peer. */
+class Table {
+  private readonly rows: { name: string; seconds: number; role: Role }[] = [];
+
+  constructor(
+    title: string,
+    private readonly bytes: number,
+  ) {
+    console.log(title);
+  }
+
+  async add(name: string, role: Role, work: () => Promise<number>): Promise<void> {
+    const seconds = await work();
+    this.rows.push({ name, seconds, role });
+    console.log(line(name, seconds, this.bytes));
+  }
+
+  verdict(goalOfRaw: number): void {
+    const of = (role: Role) => this.rows.filter((r) => r.role === role);
+    const [rawRow] = of('raw');
+    const [mine] = of('mailpull');
+    const peers = of('peer');
+    if (!rawRow || !mine) return;
+    let verdict = `  mailpull → store: ${((100 * rawRow.seconds) / mine.seconds).toFixed(0)} % of the raw loop (goal ≥ ${goalOfRaw} %)`;
+    if (peers.length > 0) {
+      const best = peers.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+      verdict += `, ${(best.seconds / mine.seconds).toFixed(2)}× the fastest peer, ${best.name} (goal ≥ 3×)`;
+    }
+    console.log(verdict);
+  }
+}
+
+const LARGE_BYTES = 50 * 1024 * 1024;
+
+/** Resident set size and its peak since the last reset, in bytes, from /proc. */
+async function memoryOf(pid: number): Promise<{ rss: number; hwm: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { rss: kib('VmRSS'), hwm: kib('VmHWM') };
+}
+
+/**
+ * Collects one message of LARGE_BYTES into the store and reports the worker's RSS just before,
+ * at its peak (the kernel's high-water mark, reset before the collection, and samples every
+ * 10 ms) and after. A warm-up collection of a small message comes first, so the growth is the
+ * large message's, not the worker's first workflow's.
+ */
+async function largeMessage(protocol: Protocol, message: Buffer): Promise<{ before: number; peak: number; after: number }> {
+  const sys = await TestSystem.start();
+  try {
+    const pid = sys.worker?.child.pid;
+    if (pid === undefined) throw new Error('the worker has no pid');
+    const collect = async (user: DovecotUser, n: number): Promise<void> => {
+      const owner = await sys.localAccount(`large-${protocol}-${n}@bench.test`);
+      const external = protocol === 'pop3' ? await sys.pop3Account(owner, user) : await sys.imapAccount(owner, user);
+      const delivered = (await sys.waitForCycles(external.id, 1, 10 * 60_000)).lastRun?.delivered;
+      if (delivered !== 1) throw new Error(`mailpull (${protocol}) delivered ${delivered} of 1 large message`);
+    };
+    await collect(await mailboxWith([buildMessage({ subject: 'warm-up' })], 'bwu'), 0);
+    const user = await mailboxWith([message], 'blg');
+    const before = (await memoryOf(pid)).rss;
+    await writeFile(`/proc/${pid}/clear_refs`, '5').catch(() => undefined); // resets VmHWM to the current RSS
+    let sampled = before;
+    const sampler = setInterval(() => {
+      memoryOf(pid).then(
+        (m) => (sampled = Math.max(sampled, m.rss)),
+        () => undefined,
+      );
+    }, 10);
+    try {
+      await collect(user, 1);
+    } finally {
+      clearInterval(sampler);
+    }
+    const end = await memoryOf(pid);
+    return { before, peak: Math.max(sampled, end.hwm, end.rss), after: end.rss };
+  } finally {
+    await sys.close();
+  }
+}
 
 async function mailboxWith(corpus: readonly Buffer[], prefix: string): Promise<DovecotUser> {
   const user = await addUser(prefix);
@@ -131,34 +284,74 @@ async function mailboxWith(corpus: readonly Buffer[], prefix: string): Promise<D
   return user;
 }
 
+/** BENCH_PEERS=0 leaves out the peers and mailpull → LMTP, BENCH_LARGE=0 the large message (for quick runs). */
+const wanted = (name: string): boolean => process.env[name] !== '0';
+
 async function main(): Promise<void> {
   const corpus = realisticCorpus(COUNT);
   const bytes = corpus.reduce((sum, m) => sum + m.length, 0);
   console.log(
-    `mailbox: ${COUNT} messages, ${(bytes / 1e6).toFixed(1)} MB on Dovecot; mailpull into its store or by LMTP, the peers by LMTP, all to the same Dovecot`,
+    `mailbox: ${COUNT} messages, ${(bytes / 1e6).toFixed(1)} MB on Dovecot, TLS everywhere, PostgreSQL fsync on; ` +
+      'mailpull into its store or by LMTP, the peers by LMTP to the same Dovecot or into a Maildir through their fastest durable path',
   );
+  const peers = wanted('BENCH_PEERS');
 
-  const pop3Store = await mailpull('pop3', await mailboxWith(corpus, 'bpm'));
-  const pop3Lmtp = await mailpull('pop3', await mailboxWith(corpus, 'bpl'), await addUser('bpk'));
-  const pop3Fetchmail = await fetchmail('pop3', await mailboxWith(corpus, 'bpf'), await addUser('bps'));
-  console.log('POP3 (STLS):');
-  console.log(line('mailpull → store', pop3Store, bytes));
-  console.log(line('mailpull → LMTP', pop3Lmtp, bytes));
-  console.log(line('fetchmail → LMTP', pop3Fetchmail, bytes));
-  console.log(`  LMTP, mailpull / fetchmail: ${(pop3Fetchmail / pop3Lmtp).toFixed(2)}×`);
+  const pop3 = new Table('POP3:', bytes);
+  await pop3.add('raw RETR loop, bytes dropped (STLS)', 'raw', async () => raw('pop3', await mailboxWith(corpus, 'bpr')));
+  await pop3.add('mailpull → store (STLS)', 'mailpull', async () => mailpull('pop3', await mailboxWith(corpus, 'bpm')));
+  if (peers) {
+    await pop3.add('mailpull → LMTP (STLS)', 'mailpull-lmtp', async () =>
+      mailpull('pop3', await mailboxWith(corpus, 'bpl'), await addUser('bpk')),
+    );
+    await pop3.add('fetchmail → dovecot-lda, Maildir (STLS)', 'peer', async () =>
+      fetchmail('pop3', await mailboxWith(corpus, 'bpd'), await addUser('bpe'), 'mda'),
+    );
+    await pop3.add('fetchmail → LMTP (STLS)', 'peer', async () =>
+      fetchmail('pop3', await mailboxWith(corpus, 'bpf'), await addUser('bps'), 'lmtp'),
+    );
+    await pop3.add('getmail6 → Maildir (POP3S)', 'peer', async () =>
+      getmail('pop3', await mailboxWith(corpus, 'bpg'), { kind: 'maildir' }),
+    );
+    await pop3.add('getmail6 → LMTP (POP3S)', 'peer', async () =>
+      getmail('pop3', await mailboxWith(corpus, 'bph'), { kind: 'lmtp', sink: await addUser('bpt') }),
+    );
+  }
+  pop3.verdict(40);
 
-  const imapStore = await mailpull('imap', await mailboxWith(corpus, 'bim'));
-  const imapLmtp = await mailpull('imap', await mailboxWith(corpus, 'bil'), await addUser('bik'));
-  const imapFetchmail = await fetchmail('imap', await mailboxWith(corpus, 'bif'), await addUser('bis'));
-  const imapGetmail = await getmail(await mailboxWith(corpus, 'big'), await addUser('bgs'));
-  console.log('IMAP (mailpull and fetchmail STARTTLS, getmail6 IMAPS):');
-  console.log(line('mailpull → store', imapStore, bytes));
-  console.log(line('mailpull → LMTP', imapLmtp, bytes));
-  console.log(line('fetchmail → LMTP', imapFetchmail, bytes));
-  console.log(line('getmail6 → LMTP', imapGetmail, bytes));
-  console.log(
-    `  LMTP, mailpull / fetchmail: ${(imapFetchmail / imapLmtp).toFixed(2)}×, mailpull / getmail6: ${(imapGetmail / imapLmtp).toFixed(2)}×`,
-  );
+  const imap = new Table('IMAP:', bytes);
+  await imap.add('raw UID FETCH 1:* BODY.PEEK[], dropped (STARTTLS)', 'raw', async () => raw('imap', await mailboxWith(corpus, 'bir')));
+  await imap.add('mailpull → store (STARTTLS)', 'mailpull', async () => mailpull('imap', await mailboxWith(corpus, 'bim')));
+  if (peers) {
+    await imap.add('mailpull → LMTP (STARTTLS)', 'mailpull-lmtp', async () =>
+      mailpull('imap', await mailboxWith(corpus, 'bil'), await addUser('bik')),
+    );
+    await imap.add('fetchmail → dovecot-lda, Maildir (STARTTLS)', 'peer', async () =>
+      fetchmail('imap', await mailboxWith(corpus, 'bid'), await addUser('bie'), 'mda'),
+    );
+    await imap.add('fetchmail → LMTP (STARTTLS)', 'peer', async () =>
+      fetchmail('imap', await mailboxWith(corpus, 'bif'), await addUser('bis'), 'lmtp'),
+    );
+    await imap.add('getmail6 → Maildir (IMAPS)', 'peer', async () =>
+      getmail('imap', await mailboxWith(corpus, 'bgm'), { kind: 'maildir' }),
+    );
+    await imap.add('getmail6 → LMTP (IMAPS)', 'peer', async () =>
+      getmail('imap', await mailboxWith(corpus, 'big'), { kind: 'lmtp', sink: await addUser('bgs') }),
+    );
+  }
+  imap.verdict(15);
+
+  if (wanted('BENCH_LARGE')) {
+    const message = buildMessage({ subject: 'large', body: textOfSize(LARGE_BYTES) });
+    const mb = (n: number): string => `${(n / 1e6).toFixed(0)} MB`;
+    console.log(`one message of ${mb(message.length)} into the store, worker RSS (goal: growth under 2× the message):`);
+    for (const protocol of ['pop3', 'imap'] as const) {
+      const { before, peak, after } = await largeMessage(protocol, message);
+      console.log(
+        `  ${protocol.toUpperCase().padEnd(5)} before ${mb(before)}, peak ${mb(peak)} (growth ${mb(peak - before)} = ` +
+          `${((peak - before) / message.length).toFixed(2)}× the message), after ${mb(after)}`,
+      );
+    }
+  }
 }
 
 main().catch((err: unknown) => {

@@ -162,7 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     batchMessages: positiveInt('MAILPULL_BATCH_MESSAGES', 200),
     batchBytes: positiveInt('MAILPULL_BATCH_BYTES', 64 * 1024 * 1024),
     maxMessageBytes: positiveInt('MAILPULL_MAX_MESSAGE_BYTES', 100 * 1024 * 1024),
-    commitMessages: positiveInt('MAILPULL_COMMIT_MESSAGES', 50),
+    commitMessages: positiveInt('MAILPULL_COMMIT_MESSAGES', 200),
     commitBytes: positiveInt('MAILPULL_COMMIT_BYTES', 16 * 1024 * 1024),
     socketTimeoutMs: positiveInt('MAILPULL_SOCKET_TIMEOUT_MS', 60_000),
     idleRestartMs: positiveInt('MAILPULL_IDLE_RESTART_MS', 25 * 60_000),

@@ -106,16 +106,23 @@ interface PendingRow {
 /**
  * The next messages to download, from the index alone: undelivered, on the server when last
  * listed, within the size limit; messages that failed before go last, so they never block the rest.
+ * `exclude`: messages already on their way (downloaded, their commit not known yet).
  */
-export async function nextDownloads(db: Queryable, accountId: string, limits: DownloadLimits): Promise<ServerMessage[]> {
+export async function nextDownloads(
+  db: Queryable,
+  accountId: string,
+  limits: DownloadLimits,
+  exclude: readonly MessageRef[] = [],
+): Promise<ServerMessage[]> {
   const { rows } = await db.query<PendingRow>(
     `SELECT folder, uidvalidity, uid, size, local_folder AS "localFolder", internal_date AS "internalDate", flags, list_position AS position
        FROM uid_index
       WHERE external_account_id = $1 AND collected_at IS NULL AND deleted_at IS NULL AND skipped_at IS NULL
         AND COALESCE(oversize_bytes, size) <= $2
+        AND (folder, uidvalidity, uid) NOT IN (SELECT * FROM unnest($4::text[], $5::text[], $6::text[]))
       ORDER BY failures, first_seen_at, list_position
       LIMIT $3`,
-    [accountId, limits.maxMessageBytes, limits.maxMessages],
+    [accountId, limits.maxMessageBytes, limits.maxMessages, ...refColumns(exclude)],
   );
   return takeBatch(
     rows.map(({ position, ...r }) => ({ ...r, size: Number(r.size), ...(r.folder === '' ? { number: Number(position) } : {}) })),
@@ -235,6 +242,34 @@ export async function markDelivered(
       delivery.contentHash,
       delivery.recognized,
       delivery.held ?? false,
+    ],
+  );
+}
+
+export interface DeliveredEntry {
+  message: ServerMessage;
+  delivery: { recipientCount: number; contentHash: string; recognized: boolean; held?: boolean };
+}
+
+/** markDelivered for many messages in one statement. */
+export async function markDeliveredMany(db: Queryable, accountId: string, entries: readonly DeliveredEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await db.query(
+    `INSERT INTO uid_index (external_account_id, folder, uidvalidity, uid, size, collected_at, delivered_at, recipient_count, content_hash, recognized)
+     SELECT $1, f, v, u, s, now(), CASE WHEN h THEN NULL ELSE now() END, n, c, r
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[], $7::text[], $8::bool[], $9::bool[]) AS t(f, v, u, s, n, c, r, h)
+     ON CONFLICT (external_account_id, folder, uidvalidity, uid)
+     DO UPDATE SET collected_at = COALESCE(uid_index.collected_at, now()),
+                   delivered_at = CASE WHEN EXCLUDED.delivered_at IS NULL THEN uid_index.delivered_at ELSE COALESCE(uid_index.delivered_at, now()) END,
+                   recipient_count = EXCLUDED.recipient_count, content_hash = EXCLUDED.content_hash, recognized = EXCLUDED.recognized`,
+    [
+      accountId,
+      ...refColumns(entries.map((e) => e.message)),
+      entries.map((e) => e.message.size),
+      entries.map((e) => e.delivery.recipientCount),
+      entries.map((e) => e.delivery.contentHash),
+      entries.map((e) => e.delivery.recognized),
+      entries.map((e) => e.delivery.held ?? false),
     ],
   );
 }

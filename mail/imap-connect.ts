@@ -1,6 +1,5 @@
 import { AuthenticationFailure, ImapFlow } from 'imapflow';
 import net from 'node:net';
-import tls from 'node:tls';
 import { classifyError, MailpullError } from '../core/errors';
 import { imapRefusalKind } from '../core/protocol-codes';
 import { decideUpgrade, STARTTLS_REFUSED, type TlsMode, type TlsOutcome } from '../core/tls-decision';
@@ -8,6 +7,7 @@ import { redactCommand } from '../secrets/redact';
 import type { ConnectionSettings, Credentials } from '../core/mailbox-endpoint';
 import type { NetworkPolicy } from '../core/network-policy';
 import { checkHost } from './guarded-connect';
+import { secureContextFor } from './tls-context';
 
 export interface ImapConnectOptions {
   /** longest wait for the greeting and for any answer */
@@ -135,7 +135,8 @@ export async function connectImap(
       doSTARTTLS: endpoint.tlsMode === 'disabled' ? false : undefined,
       servername: net.isIP(endpoint.host) ? undefined : endpoint.host,
       tls: {
-        ca: endpoint.tlsCa ? [...tls.rootCertificates, endpoint.tlsCa] : undefined,
+        // one context per CA set, shared by every connection that trusts it
+        secureContext: secureContextFor(endpoint.tlsCa),
         rejectUnauthorized: !endpoint.allowInvalidCertificates,
         // imapflow passes these options to net/tls.connect: the socket goes to a checked address
         lookup: checked.lookup,

@@ -5,6 +5,7 @@ import { MailpullError, withRef } from '../core/errors';
 import { uidSets } from '../core/uid-set';
 import { localFolderFor, selectFolders, type RemoteFolder } from '../core/folder-selection';
 import type { TlsOutcome } from '../core/tls-decision';
+import { ByteGatherer } from './byte-gatherer';
 import { connectImap, imapError } from './imap-connect';
 import type { Fetched, Listing, MailSession, MailSource, RemovableRef } from './source';
 import type { FolderCursor, FolderListing, MailboxEndpoint } from '../core/mailbox-endpoint';
@@ -19,9 +20,6 @@ export interface ImapSourceOptions {
 }
 
 const DEFAULT_CHUNK = 4 * 1024 * 1024;
-/** Small messages are fetched many per command, at most this many bytes asked for per command. */
-const FETCH_GROUP_BYTES = 8 * 1024 * 1024;
-const FETCH_GROUP_MESSAGES = 100;
 
 /** IMAP flags worth keeping with a stored copy; \Recent is per session and meaningless later. */
 const keptFlags = (flags: Set<string> | undefined): string[] => [...(flags ?? [])].filter((f) => f !== '\\Recent');
@@ -127,88 +125,114 @@ class ImapSession implements MailSession {
   /**
    * Every FETCH asks for a partial body (BODY.PEEK[]<start.length>), so a compliant server can
    * never send more than asked: at most maxMessageBytes + 1 bytes of a message, in pieces of at
-   * most chunkBytes. A server that sends more than asked anyway fails the fetch.
+   * most chunkBytes. A server that sends more than asked anyway fails the fetch. Messages that fit
+   * one piece are fetched many per command and handed on as each arrives (one UID FETCH streams
+   * them, holding one at a time); larger ones are fetched alone, piece by piece.
    */
   async *fetch(messages: readonly ServerMessage[]): AsyncIterable<Fetched> {
     for (const [path, inFolder] of groupByFolder(messages)) {
       const uidvalidity = await this.open(path, true);
-      const current = inFolder.filter((m) => m.uidvalidity === uidvalidity);
-      let group: ServerMessage[] = [];
-      let piece = 0;
-      for (const message of current) {
-        const wanted = this.firstPiece(message.size);
-        const fits = group.length < FETCH_GROUP_MESSAGES && (group.length + 1) * Math.max(piece, wanted) <= FETCH_GROUP_BYTES;
-        if (!fits) {
-          yield* this.fetchGroup(group, piece);
-          group = [];
-          piece = 0;
-        }
-        group.push(message);
-        piece = Math.max(piece, wanted);
-      }
-      yield* this.fetchGroup(group, piece);
-    }
-  }
-
-  /** The first piece asked for: the whole message as declared and one byte more, within the bounds. */
-  private firstPiece(declared: number): number {
-    return Math.min(Math.max(declared, 0) + 1, this.options.chunkBytes, this.maxMessageBytes + 1);
-  }
-
-  /** One UID FETCH for a group of messages, the first `piece` bytes of each; longer ones are completed alone. */
-  private async *fetchGroup(group: readonly ServerMessage[], piece: number): AsyncIterable<Fetched> {
-    if (group.length === 0) return;
-    const firsts = new Map<string, Buffer>();
-    let bytes = 0;
-    try {
-      const sets = uidSets(group.map((m) => m.uid));
-      for (const set of sets) {
-        for await (const row of this.client.fetch(set, { uid: true, source: { start: 0, maxLength: piece } }, { uid: true })) {
-          const source = row.source ?? Buffer.alloc(0);
-          bytes += source.length;
-          if (source.length > piece || bytes > piece * group.length) {
-            throw new MailpullError(
-              'protocol',
-              `the IMAP server sent more of message ${row.uid} than asked (${source.length} bytes for ${piece})`,
-            );
+      let run: ServerMessage[] = [];
+      for (const message of inFolder.filter((m) => m.uidvalidity === uidvalidity)) {
+        if (message.size + 1 > this.options.chunkBytes) {
+          yield* this.stream(run);
+          run = [];
+          try {
+            const fetched = await this.fetchRest(message, Buffer.alloc(0));
+            if (fetched) yield fetched;
+          } catch (err) {
+            throw withRef(err, message);
           }
-          firsts.set(String(row.uid), source);
+          continue;
         }
+        // the server answers in its own (UID) order: a message out of order, such as one that
+        // failed before and comes last, starts a command of its own so the order given is kept
+        if (run.length > 0 && Number(message.uid) <= Number(run[run.length - 1].uid)) {
+          yield* this.stream(run);
+          run = [];
+        }
+        run.push(message);
       }
-    } catch (err) {
-      // the answer stopped at the first message not received: most likely the one it choked on
-      const culprit = group.find((m) => !firsts.has(m.uid)) ?? group[0];
-      throw withRef(imapError(err, this.options.timeoutMs), culprit);
+      yield* this.stream(run);
     }
-    for (const message of group) {
-      const first = firsts.get(message.uid);
-      if (!first) continue;
+  }
+
+  /**
+   * UID FETCH of the first piece of each message, handed on as each answer arrives. A message
+   * whose piece came full may be longer than declared: the command is left (imapflow reads the
+   * rest of its answers), the message completed alone, and the others asked for again.
+   */
+  private async *stream(run: readonly ServerMessage[]): AsyncIterable<Fetched> {
+    const piece = Math.min(this.options.chunkBytes, this.maxMessageBytes + 1);
+    let rest = run;
+    while (rest.length > 0) {
+      const asked = new Map(rest.map((m) => [m.uid, m]));
+      const answered = new Set<string>();
+      let longer: { message: ServerMessage; first: Buffer } | null = null;
+      // a server that answers without end (rows not asked for, or asked for again) fails the fetch
+      let extraRows = 0;
+      let bytes = 0;
       try {
-        const fetched = first.length < piece ? ({ message, raw: first } as const) : await this.fetchRest(message, first);
+        sets: for (const set of uidSets(rest.map((m) => m.uid))) {
+          for await (const row of this.client.fetch(set, { uid: true, source: { start: 0, maxLength: piece } }, { uid: true })) {
+            const message = asked.get(String(row.uid));
+            const source = row.source ?? Buffer.alloc(0);
+            bytes += source.length;
+            const unasked = message === undefined || answered.has(message.uid);
+            if (unasked) extraRows++;
+            if (bytes > piece * rest.length || extraRows > rest.length) {
+              throw new MailpullError('protocol', `the IMAP server sent more than was asked for ${rest.length} messages`);
+            }
+            if (message === undefined || unasked) continue; // not asked for, or again: nothing to keep
+            if (source.length > piece) {
+              throw new MailpullError(
+                'protocol',
+                `the IMAP server sent more of message ${row.uid} than asked (${source.length} bytes for ${piece})`,
+              );
+            }
+            answered.add(message.uid);
+            if (source.length === piece) {
+              longer = { message, first: source };
+              break sets;
+            }
+            yield { message, raw: source };
+          }
+        }
+      } catch (err) {
+        // the answer stopped at the first message not received: most likely the one it choked on
+        const culprit = rest.find((m) => !answered.has(m.uid)) ?? rest[0];
+        throw withRef(imapError(err, this.options.timeoutMs), culprit);
+      }
+      if (longer === null) return;
+      try {
+        const fetched = await this.fetchRest(longer.message, longer.first);
         if (fetched) yield fetched;
       } catch (err) {
-        throw withRef(err, message);
+        throw withRef(err, longer.message);
       }
+      rest = rest.filter((m) => !answered.has(m.uid));
     }
   }
 
-  /** The rest of a message after its first piece, in chunks, stopping at maxMessageBytes + 1. */
+  /**
+   * The rest of a message after its first piece (possibly empty), in chunks, stopping at
+   * maxMessageBytes + 1; gathered into one buffer sized by the declared size.
+   */
   private async fetchRest(message: ServerMessage, first: Buffer): Promise<Fetched | null> {
-    const parts = [first];
-    let received = first.length;
+    const gathered = new ByteGatherer(Math.max(message.size, first.length), this.maxMessageBytes + 1);
+    gathered.push(first);
     for (;;) {
-      if (received > this.maxMessageBytes) return { message, raw: null, oversize: received };
-      const want = Math.min(this.options.chunkBytes, this.maxMessageBytes + 1 - received);
-      const start = received;
+      if (gathered.length > this.maxMessageBytes) return { message, raw: null, oversize: gathered.length };
+      const want = Math.min(this.options.chunkBytes, this.maxMessageBytes + 1 - gathered.length);
+      const start = gathered.length;
       const row = await this.call(() =>
         this.client.fetchOne(message.uid, { uid: true, source: { start, maxLength: want } }, { uid: true }),
       );
       if (!row) return null;
       const piece = row.source ?? Buffer.alloc(0);
       if (piece.length > want) throw new MailpullError('protocol', `the IMAP server sent more of message ${message.uid} than asked`);
-      parts.push(piece);
-      received += piece.length;
-      if (piece.length < want) return { message, raw: Buffer.concat(parts) };
+      gathered.push(piece);
+      if (piece.length < want) return { message, raw: gathered.bytes() };
     }
   }
 

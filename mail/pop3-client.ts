@@ -6,9 +6,11 @@ import { xoauth2Response } from '../core/oauth';
 import { apopTimestamp, capaKeywords, parseListing } from '../core/pop3-replies';
 import { pop3RefusalKind, pop3ResponseCode } from '../core/protocol-codes';
 import { redactCommand } from '../secrets/redact';
+import { ByteGatherer } from './byte-gatherer';
 import { MultilineDecoder } from './multiline-decoder';
+import { Pop3Inbox } from './pop3-inbox';
+import { secureContextFor } from './tls-context';
 
-const EMPTY = Buffer.alloc(0);
 const MAX_LINE = 64 * 1024;
 
 export interface Pop3TlsOptions {
@@ -51,6 +53,8 @@ interface MultilineBounds {
   drainBytes?: number;
   /** names the reply in errors */
   what: string;
+  /** the size the server declared for the reply's body, to gather a large one into one buffer */
+  declared?: number;
 }
 
 interface MultilineResult {
@@ -68,6 +72,13 @@ export const HEADER_KEEP_BYTES = 1024 * 1024;
 const CAPA_MAX_BYTES = 64 * 1024;
 /** Most bytes of unasked data held between commands. */
 const MAX_INBOX = 4 * 1024 * 1024;
+/** With commands pipelined, reading from the server pauses while this much of their replies waits unread. */
+const PIPELINE_INBOX_BYTES = 256 * 1024;
+/** Most RETR commands in flight at once, and most bytes their messages may declare (at least one is always sent). */
+const PIPELINE_MAX_COMMANDS = 32;
+const PIPELINE_MAX_BYTES = 2 * 1024 * 1024;
+/** Most UIDL n commands sent in one write. */
+const PIPELINE_UIDL_COMMANDS = 256;
 /** Bound of retr() when none is given. */
 const RETR_MAX_BYTES = 1024 * 1024 * 1024;
 /** Default for how much of an oversize message is read and dropped to keep the session usable. */
@@ -76,6 +87,12 @@ export const DEFAULT_DRAIN_BYTES = 64 * 1024 * 1024;
 /** A RETR: the message, or only how many bytes it had once it passed the limit. */
 export type Retrieved = { raw: Buffer; received: number } | { raw: null; received: number };
 
+/** A message to RETR: its number and the size LIST declared for it. */
+export interface RetrRequest {
+  number: number;
+  size: number;
+}
+
 /**
  * A small, binary-safe POP3 client (RFC 1939, CAPA per RFC 2449, STLS per RFC 2595, APOP).
  * Every read has a timeout, a dropped connection fails the pending command, and bytes the server
@@ -83,10 +100,12 @@ export type Retrieved = { raw: Buffer; received: number } | { raw: null; receive
  */
 export class Pop3Client {
   private socket: net.Socket;
-  private inbox: Buffer = EMPTY;
+  private inbox = new Pop3Inbox();
   private sink: ((chunk: Buffer) => void) | null = null;
   private wake: (() => void) | null = null;
   private failure: MailpullError | null = null;
+  /** commands sent whose replies are not being read yet (pipelining): their bytes are expected */
+  private awaited = 0;
   greeting = '';
 
   private constructor(
@@ -141,7 +160,7 @@ export class Pop3Client {
     await this.command('STLS');
     // Anything the server sent after its +OK arrived in plaintext and could have been injected
     // by a man in the middle: drop it before the TLS session starts.
-    this.inbox = EMPTY;
+    this.inbox = new Pop3Inbox();
     const raw = this.socket;
     raw.removeAllListeners('data');
     raw.removeAllListeners('close');
@@ -191,14 +210,35 @@ export class Pop3Client {
 
   /** The unique id of one message (UIDL n), or null if the server has none for that number. */
   async uidlOf(n: number): Promise<string | null> {
-    let text: string;
-    try {
-      text = await this.command(`UIDL ${n}`);
-    } catch (err) {
-      if (err instanceof MailpullError && (err.kind === 'protocol' || err.kind === 'permanent')) return null;
-      throw err;
+    await this.send(`UIDL ${n}`);
+    return uidOf(n, await this.readTracedLine());
+  }
+
+  /**
+   * UIDL n for each number, as uidlOf; with `pipelined` (the server's CAPA says PIPELINING) the
+   * commands go in batches without waiting for each answer.
+   */
+  async uidlOfEach(numbers: readonly number[], pipelined: boolean): Promise<(string | null)[]> {
+    if (!pipelined) {
+      const out: (string | null)[] = [];
+      for (const n of numbers) out.push(await this.uidlOf(n));
+      return out;
     }
-    return parseListing(Buffer.from(text, 'latin1')).get(n) ?? null;
+    const out: (string | null)[] = [];
+    for (let from = 0; from < numbers.length; from += PIPELINE_UIDL_COMMANDS) {
+      const batch = numbers.slice(from, from + PIPELINE_UIDL_COMMANDS);
+      this.awaited = batch.length;
+      await this.sendAll(batch.map((n) => `UIDL ${n}`));
+      try {
+        for (const n of batch) {
+          this.awaited--;
+          out.push(uidOf(n, await this.readTracedLine()));
+        }
+      } finally {
+        this.awaited = 0;
+      }
+    }
+    return out;
   }
 
   /** message number → size in octets */
@@ -227,6 +267,61 @@ export class Pop3Client {
     return received > maxBytes ? { raw: null, received } : { raw: body, received };
   }
 
+  /**
+   * retrieve() for each message, in order. With `pipelined` (the server's CAPA says PIPELINING)
+   * the next RETR commands are sent before the answer to the first is read, a bounded number and
+   * declared size of them at a time. Stopping early reads the answers still on their way.
+   */
+  async *retrieveEach(
+    requests: readonly RetrRequest[],
+    maxBytes: number,
+    pipelined: boolean,
+    drainBytes = DEFAULT_DRAIN_BYTES,
+  ): AsyncGenerator<Retrieved> {
+    let sent = 0;
+    let read = 0;
+    let inFlightBytes = 0;
+    const reply = async (): Promise<Retrieved> => {
+      const { number, size } = requests[read];
+      read++;
+      this.awaited = sent - read;
+      await this.readStatus(false);
+      const bounds = { keepBytes: maxBytes, overflow: 'drain', drainBytes, what: `RETR ${number}`, declared: size } as const;
+      const { body, received } = await this.readMultiline(bounds);
+      inFlightBytes -= size;
+      return received > maxBytes ? { raw: null, received } : { raw: body, received };
+    };
+    try {
+      while (read < requests.length) {
+        const lines: string[] = [];
+        while (
+          sent < requests.length &&
+          (sent === read || (pipelined && sent - read < PIPELINE_MAX_COMMANDS && inFlightBytes + requests[sent].size <= PIPELINE_MAX_BYTES))
+        ) {
+          lines.push(`RETR ${requests[sent].number}`);
+          inFlightBytes += requests[sent].size;
+          sent++;
+        }
+        // their answers may arrive before the write completes: they are expected, not unasked data
+        this.awaited = sent - read;
+        if (lines.length > 0) await this.sendAll(lines);
+        yield await reply();
+      }
+    } finally {
+      try {
+        // A consumer that stopped early, or a refused RETR, leaves answers on their way: read
+        // them (a refusal among them too), so the session stays in step. A broken connection ends this.
+        while (read < sent && !this.failure) {
+          await reply().catch((err: unknown) => {
+            if (this.failure) throw err;
+          });
+        }
+      } finally {
+        this.awaited = 0;
+      }
+    }
+  }
+
   /** RETR of a message expected to have at most `maxBytes` bytes; a larger one is an error. */
   async retr(n: number, maxBytes = RETR_MAX_BYTES): Promise<Buffer> {
     const { raw, received } = await this.retrieve(n, maxBytes);
@@ -252,8 +347,13 @@ export class Pop3Client {
   private attach(socket: net.Socket): void {
     socket.on('data', (chunk: Buffer) => {
       if (this.sink) this.sink(chunk);
-      else this.inbox = this.inbox.length === 0 ? chunk : Buffer.concat([this.inbox, chunk]);
-      if (this.inbox.length > MAX_INBOX) this.giveUp(new MailpullError('protocol', 'the server sent more than 4 MiB nobody asked for'));
+      else this.inbox.push(chunk);
+      if (this.awaited > 0) {
+        // replies to pipelined commands: wait with reading more until they are read
+        if (this.inbox.length > PIPELINE_INBOX_BYTES) socket.pause();
+      } else if (this.inbox.length > MAX_INBOX) {
+        this.giveUp(new MailpullError('protocol', 'the server sent more than 4 MiB nobody asked for'));
+      }
       this.wake?.();
     });
     socket.on('error', (err) => this.fail(err));
@@ -263,7 +363,7 @@ export class Pop3Client {
   /** Fails the pending and every later command and drops the connection. */
   private giveUp(err: MailpullError): void {
     this.fail(err);
-    this.inbox = EMPTY;
+    this.inbox = new Pop3Inbox();
     this.socket.destroy();
   }
 
@@ -310,11 +410,16 @@ export class Pop3Client {
     });
   }
 
-  private async send(line: string): Promise<void> {
+  private send(line: string): Promise<void> {
+    return this.sendAll([line]);
+  }
+
+  /** Writes commands in one go (pipelining sends several). */
+  private async sendAll(lines: readonly string[]): Promise<void> {
     if (this.failure) throw this.failure;
-    this.options.trace?.(`C: ${redactCommand(line)}`);
+    for (const line of lines) this.options.trace?.(`C: ${redactCommand(line)}`);
     await new Promise<void>((resolve, reject) => {
-      this.socket.write(`${line}\r\n`, 'utf8', (err) => (err ? reject(this.failure ?? err) : resolve()));
+      this.socket.write(lines.map((line) => `${line}\r\n`).join(''), 'utf8', (err) => (err ? reject(this.failure ?? err) : resolve()));
     });
   }
 
@@ -325,6 +430,7 @@ export class Pop3Client {
 
   private waitForData(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.socket.isPaused()) this.socket.resume();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.wake = null;
@@ -343,13 +449,8 @@ export class Pop3Client {
 
   private async readLine(): Promise<string> {
     for (;;) {
-      const end = this.inbox.indexOf(0x0a);
-      if (end !== -1) {
-        const stop = end > 0 && this.inbox[end - 1] === 0x0d ? end - 1 : end;
-        const line = this.inbox.toString('latin1', 0, stop);
-        this.inbox = this.inbox.subarray(end + 1);
-        return line;
-      }
+      const line = this.inbox.takeLine();
+      if (line !== null) return line;
       if (this.failure) throw this.failure;
       if (this.inbox.length > MAX_LINE) throw new MailpullError('protocol', 'the server sent an overlong line');
       await this.waitForData();
@@ -373,8 +474,7 @@ export class Pop3Client {
 
   private async readMultiline(bounds: MultilineBounds): Promise<MultilineResult> {
     const decoder = new MultilineDecoder();
-    const pieces: Buffer[] = [];
-    let kept = 0;
+    const gathered = new ByteGatherer(bounds.declared ?? 0, bounds.keepBytes);
     let received = 0;
     let lines = 0;
     let overflowed = false;
@@ -394,26 +494,22 @@ export class Pop3Client {
         for (let at = piece.indexOf(0x0a); at !== -1; at = piece.indexOf(0x0a, at + 1)) lines++;
         if (lines > bounds.maxLines) return overflow();
       }
-      if (kept < bounds.keepBytes) {
-        const room = bounds.keepBytes - kept;
-        const part = piece.length <= room ? piece : piece.subarray(0, room);
-        pieces.push(part);
-        kept += part.length;
+      if (gathered.length < bounds.keepBytes) {
+        const room = bounds.keepBytes - gathered.length;
+        gathered.push(piece.length <= room ? piece : piece.subarray(0, room));
       }
       if (received > bounds.keepBytes && (bounds.overflow === 'fail' || received - bounds.keepBytes > (bounds.drainBytes ?? 0))) overflow();
     };
     const feed = (chunk: Buffer): void => {
       if (decoder.done) {
-        this.inbox = Buffer.concat([this.inbox, chunk]);
+        this.inbox.push(chunk);
         return;
       }
       const { pieces: decoded, rest } = decoder.push(chunk);
       for (const piece of decoded) keep(piece);
-      if (decoder.done) this.inbox = rest;
+      if (decoder.done) this.inbox.push(rest);
     };
-    const pending = this.inbox;
-    this.inbox = EMPTY;
-    feed(pending);
+    for (const pending of this.inbox.takeAll()) feed(pending);
     this.sink = feed;
     try {
       while (!decoder.done) await this.waitForData();
@@ -421,8 +517,20 @@ export class Pop3Client {
       this.sink = null;
     }
     if (overflowed && this.failure) throw this.failure;
-    return { body: Buffer.concat(pieces), received };
+    return { body: gathered.bytes(), received };
   }
+}
+
+/** The unique id in the answer to UIDL n; null when the server has none for that number. */
+function uidOf(n: number, line: string): string | null {
+  let text: string;
+  try {
+    text = statusOf(line, false);
+  } catch (err) {
+    if (err instanceof MailpullError && (err.kind === 'protocol' || err.kind === 'permanent')) return null;
+    throw err;
+  }
+  return parseListing(Buffer.from(text, 'latin1')).get(n) ?? null;
 }
 
 /** The text of a +OK line; a -ERR or anything else throws. */
@@ -436,7 +544,8 @@ function tlsSettings(options: Pop3ConnectOptions): tls.ConnectionOptions {
   return {
     host: options.host,
     servername: net.isIP(options.host) ? undefined : options.host,
-    ca: options.tls.ca ? [...tls.rootCertificates, options.tls.ca] : undefined,
+    // one context per CA set, shared by every connection that trusts it
+    secureContext: secureContextFor(options.tls.ca),
     rejectUnauthorized: options.tls.rejectUnauthorized,
   };
 }

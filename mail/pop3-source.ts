@@ -30,6 +30,8 @@ class Pop3Session implements MailSession {
     readonly tls: TlsOutcome,
     private readonly maxMessageBytes: number,
     private readonly drainBytes: number,
+    /** the server's CAPA after login names PIPELINING (RFC 2449): commands may go before answers */
+    private readonly pipelining: boolean,
   ) {}
 
   async list(): Promise<Listing> {
@@ -98,16 +100,17 @@ class Pop3Session implements MailSession {
 
   async *fetch(messages: readonly ServerMessage[]): AsyncIterable<Fetched> {
     if (!this.listed && !(await this.locate(messages))) await this.list();
-    for (const message of messages) {
-      const listed = this.byUid.get(message.uid);
-      if (listed === undefined) continue; // gone from the server meanwhile
-      let got;
-      try {
-        got = await this.client.retrieve(listed.number, this.maxMessageBytes, this.drainBytes);
-      } catch (err) {
-        throw withRef(err, message);
+    const present = messages.filter((m) => this.byUid.has(m.uid)); // the others are gone from the server meanwhile
+    const requests = present.map((m) => this.listedAs(m.uid));
+    let at = 0;
+    try {
+      for await (const got of this.client.retrieveEach(requests, this.maxMessageBytes, this.pipelining, this.drainBytes)) {
+        const message = present[at++];
+        yield got.raw === null ? { message, raw: null, oversize: got.received } : { message, raw: got.raw };
       }
-      yield got.raw === null ? { message, raw: null, oversize: got.received } : { message, raw: got.raw };
+    } catch (err) {
+      // an error while retrieving names the message whose answer was being read
+      throw at < present.length ? withRef(err, present[at]) : err;
     }
   }
 
@@ -138,12 +141,14 @@ class Pop3Session implements MailSession {
    * in proportion to itself, not to the mailbox); any difference, and the caller lists.
    */
   private async locate(messages: readonly ServerMessage[]): Promise<boolean> {
-    const found = new Map<string, Listed>();
+    const numbers: number[] = [];
     for (const message of messages) {
-      if (message.number === undefined || (await this.client.uidlOf(message.number)) !== message.uid) return false;
-      found.set(message.uid, { number: message.number, size: message.size });
+      if (message.number === undefined) return false;
+      numbers.push(message.number);
     }
-    this.byUid = found;
+    const uids = await this.client.uidlOfEach(numbers, this.pipelining);
+    if (messages.some((m, i) => uids[i] !== m.uid)) return false;
+    this.byUid = new Map(messages.map((m) => [m.uid, { number: m.number ?? 0, size: m.size }]));
     return true;
   }
 
@@ -182,7 +187,9 @@ export function createPop3Source(options: Pop3SourceOptions): MailSource {
         if (endpoint.authMethod === 'apop') await client.apop(endpoint.username, endpoint.secret);
         else if (endpoint.authMethod === 'xoauth2') await client.xoauth2(endpoint.username, endpoint.secret);
         else await client.login(endpoint.username, endpoint.secret);
-        return new Pop3Session(client, outcome, endpoint.maxMessageBytes, options.drainBytes ?? DEFAULT_DRAIN_BYTES);
+        // capabilities may change with TLS and login (RFC 2449, 2595): ask again for PIPELINING
+        const pipelining = (await client.capa())?.has('PIPELINING') ?? false;
+        return new Pop3Session(client, outcome, endpoint.maxMessageBytes, options.drainBytes ?? DEFAULT_DRAIN_BYTES, pipelining);
       } catch (err) {
         client.destroy();
         throw err;
