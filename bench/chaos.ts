@@ -412,22 +412,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           // half the cuts inside the first message (every one is over 500 bytes), half anywhere in the answer
           const afterBytes = Math.random() < 0.5 ? between(1, 500) : between(501, 60_000);
           const plan = { command: kind === 'cut-retr' ? 'RETR' : 'UID FETCH', afterBytes };
-          const cut = await proxy.cutNext(plan, 20_000);
+          // armed until the faults end: the loop goes on meanwhile (below)
+          const withinMs = Math.max(1_000, options.faultSeconds * 1000 - (Date.now() - faultsStart));
+          const cut = await proxy.cutNext(plan, withinMs);
           injected = cut !== null;
           detail = cut
             ? `cut after ${plan.afterBytes} bytes of the answer to "${cut.line.slice(0, 80)}"`
-            : `no ${plan.command} came within 20 s`;
+            : `no ${plan.command} came within ${Math.round(withinMs / 1000)} s`;
           break;
         }
       }
       return { kind, at, ms: Date.now() - started, injected, detail };
     };
-    // every kind in turn, in a new random order each round, so that a short run still meets them all
-    let round: FaultKind[] = [];
-    while (since() < options.faultSeconds) {
-      await sleep(between(...options.gapMs));
-      if (round.length === 0) round = [...options.kinds].sort(() => Math.random() - 0.5);
-      const kind = round.pop() as FaultKind;
+    const record = async (kind: FaultKind): Promise<void> => {
       let fault: FaultRecord;
       try {
         fault = await inject(kind);
@@ -442,7 +439,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
       faults.push(fault);
       log(`t+${fault.at.toFixed(1)} s ${fault.kind} (${fault.ms} ms) ${fault.injected ? '' : 'NOT INJECTED: '}${fault.detail}`);
+    };
+    const armedCuts: Promise<void>[] = [];
+    const armed = new Set<FaultKind>();
+    // every kind in turn, in a new random order each round, so that a short run still meets them all
+    let round: FaultKind[] = [];
+    while (since() < options.faultSeconds) {
+      await sleep(between(...options.gapMs));
+      if (round.length === 0) round = [...options.kinds].sort(() => Math.random() - 0.5);
+      const kind = round.pop() as FaultKind;
+      // A cut waits for the next transfer of its kind; the other faults do not wait for it.
+      if (kind === 'cut-retr' || kind === 'cut-fetch') {
+        if (armed.has(kind)) continue;
+        armed.add(kind);
+        armedCuts.push(record(kind).finally(() => armed.delete(kind)));
+      } else await record(kind);
     }
+    await Promise.all(armedCuts);
+    faults.sort((a, b) => a.at - b.at);
     const faultsEnd = Date.now();
     log(`faults over after ${since().toFixed(1)} s; waiting for every account to finish a clean cycle`);
 
