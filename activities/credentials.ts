@@ -1,6 +1,7 @@
 import { classifyError, MailpullError } from '../core/errors';
 import { accessTokenUsable } from '../core/oauth';
-import { setAccessExpiry, setReauthorization, type StoredExternalAccount } from '../db/external-accounts';
+import { misboundMessage } from '../core/secret-binding';
+import { secretBinding, setAccessExpiry, setReauthorization, type StoredExternalAccount } from '../db/external-accounts';
 import { inTransaction, type Pool } from '../db/pool';
 import { saveSecrets } from '../db/secrets';
 import { refreshAccessToken } from '../mail/oauth-token';
@@ -50,10 +51,13 @@ export function createCredentials({ pool, keyring, timeoutMs, networkPolicy, def
       throw err;
     });
     await inTransaction(pool, async (tx) => {
-      await saveSecrets(tx, keyring, account.id, {
-        oauth_access_token: fresh.accessToken,
-        ...(fresh.refreshToken ? { oauth_refresh_token: fresh.refreshToken } : {}),
-      });
+      await saveSecrets(
+        tx,
+        keyring,
+        account.id,
+        { oauth_access_token: fresh.accessToken, ...(fresh.refreshToken ? { oauth_refresh_token: fresh.refreshToken } : {}) },
+        (name) => secretBinding(account, name),
+      );
       await setAccessExpiry(tx, account.id, fresh.expiresAt);
     });
     account.secrets.oauth_access_token = fresh.accessToken;
@@ -63,6 +67,9 @@ export function createCredentials({ pool, keyring, timeoutMs, networkPolicy, def
   }
 
   async function endpoint(account: StoredExternalAccount, forceRefresh: boolean): Promise<MailboxEndpoint> {
+    // A secret given for other settings is not opened (db/secrets.ts) and goes nowhere; an access token is only minted again.
+    const misbound = account.misboundSecrets.find((name) => name !== 'oauth_access_token');
+    if (misbound) throw new MailpullError('config', misboundMessage(misbound));
     let secret: string;
     if (account.authMethod === 'xoauth2') secret = await accessToken(account, forceRefresh);
     else if (account.secrets.password) secret = account.secrets.password;

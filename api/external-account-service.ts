@@ -1,9 +1,11 @@
 import { sameMailbox } from '../core/mailbox-identity';
+import { rebindMessage, rebinding, SECRET_FIELDS } from '../core/secret-binding';
 import type { NetworkPolicy } from '../core/network-policy';
 import { isInScope, type DomainScope } from '../db/domain-scope';
 import {
   getExternalAccountSettings,
   insertExternalAccount,
+  secretBinding,
   setAccessExpiry,
   setReauthorization,
   updateExternalAccount,
@@ -11,7 +13,7 @@ import {
   type OAuthSettings,
 } from '../db/external-accounts';
 import { inTransaction, type Pool } from '../db/pool';
-import { saveSecrets, secretsSet, type SecretName } from '../db/secrets';
+import { saveSecrets, SECRET_NAMES, secretsSet, type SecretName } from '../db/secrets';
 import { resetIndex } from '../db/uid-index';
 import { screenHost, urlHost } from '../mail/guarded-connect';
 import type { Keyring } from '../secrets/keyring';
@@ -103,6 +105,14 @@ export function externalAccountService({
     await checkDestinations(stored, next);
     const oauthChanged = JSON.stringify(stored?.settings.oauth ?? null) !== JSON.stringify(oauth);
     const changes = secretChanges(next.authMethod, input, oauthChanged);
+    if (stored) {
+      // A secret goes only where it was given: sending it elsewhere takes the secret again.
+      const given = new Set(SECRET_NAMES.filter((name) => changes[name] !== undefined));
+      const bound = (settings: ExternalAccountSettings) => (name: SecretName) => secretBinding(settings, name);
+      const { required, dropped } = rebinding(stored.secrets, given, bound(stored.settings), bound(next));
+      if (required.length > 0) throw invalid(SECRET_FIELDS[required[0]], rebindMessage(required[0]));
+      for (const name of dropped) changes[name] = null;
+    }
     const has = (name: SecretName): boolean => (changes[name] === undefined ? !!stored?.secrets.has(name) : changes[name] !== null);
     if (next.authMethod === 'xoauth2' && !has('oauth_refresh_token')) {
       throw invalid(
@@ -118,7 +128,7 @@ export function externalAccountService({
       if (stored && !sameMailbox(stored.settings, next) && (await resetIndex(tx, accountId, true)) === 'busy') {
         throw conflict('a collection cycle of this account is running; change the server or username when it has finished');
       }
-      await saveSecrets(tx, keyring, accountId, changes);
+      await saveSecrets(tx, keyring, accountId, changes, (name) => secretBinding(next, name));
       if (changes.oauth_access_token === null) await setAccessExpiry(tx, accountId, null);
       if (changes.oauth_refresh_token || next.authMethod !== 'xoauth2') await setReauthorization(tx, accountId, null);
       return accountId;

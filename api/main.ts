@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const keyring = loadKeyring(config.secretKeys);
   const pool = createPool(config.databaseUrl);
   await migrate(pool);
-  await resealSecrets(pool, keyring, { onlyPlaintext: true });
+  await resealSecrets(pool, keyring, { onlyLegacy: true });
   const connection = await Connection.connect({ address: config.temporalAddress });
   const app = createApp(
     {

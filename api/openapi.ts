@@ -276,7 +276,10 @@ const ROUTES: RouteDoc[] = [
     operationId: 'updateExternalAccount',
     tag: 'External accounts',
     summary: 'Change an external account',
-    description: 'Signals its workflow, which runs a cycle at once. A new host, port or username starts a fresh index.',
+    description:
+      'Signals its workflow, which runs a cycle at once. A new host, port or username starts a fresh index. A stored secret goes ' +
+      'only where it was given: a new server, port, TLS setting or username needs the password (xoauth2: refresh token) again in ' +
+      'the same request, a new token endpoint or client id the client secret and refresh token; 400 naming the field otherwise.',
     params: id,
     body: body.updateExternalAccount,
     responses: { 200: ok(res.externalAccount), 409: conflict('a cycle is running and the change points the account at another mailbox') },
@@ -375,7 +378,9 @@ const ROUTES: RouteDoc[] = [
     operationId: 'updateDeliveryTarget',
     tag: 'Delivery targets',
     summary: 'Change a delivery target',
-    description: 'Every account holding messages runs a cycle now, so a fixed target gets them at once.',
+    description:
+      'Every account holding messages runs a cycle now, so a fixed target gets them at once. A new address, TLS setting or ' +
+      'username needs the stored password again in the same request (400 naming password otherwise).',
     needs: 'unscoped',
     params: id,
     body: body.updateDeliveryTarget,

@@ -1,3 +1,5 @@
+import { MailpullError } from '../core/errors';
+import { misboundMessage, targetPasswordBinding } from '../core/secret-binding';
 import type { TlsMode } from '../core/tls-decision';
 import type { Keyring } from '../secrets/keyring';
 import { inDomains, type DomainScope } from './domain-scope';
@@ -107,9 +109,13 @@ export async function findTargetByName(db: Queryable, name: string): Promise<Del
   );
 }
 
+/** The target with its password, which is opened only for the host, port and user it was given for. */
 export async function getStoredTarget(db: Queryable, keyring: Keyring, id: string): Promise<StoredDeliveryTarget | null> {
   const target = await getTarget(db, id);
-  return target && { ...target, password: await loadTargetPassword(db, keyring, id) };
+  if (!target) return null;
+  const { password, misbound } = await loadTargetPassword(db, keyring, id, targetPasswordBinding(target));
+  if (misbound) throw new MailpullError('config', misboundMessage('password'));
+  return { ...target, password };
 }
 
 export async function deleteTarget(db: Queryable, id: string): Promise<boolean> {

@@ -4,6 +4,7 @@ import type { DeliveryChoice } from '../core/delivery-routing';
 import type { OAuthProvider } from '../core/oauth';
 import type { FolderSelection } from '../core/folder-selection';
 import type { ReceiveTimeSource } from '../core/receive-time';
+import { accountSecretBinding } from '../core/secret-binding';
 import type { TlsMode } from '../core/tls-decision';
 import { inDomains, type DomainScope } from './domain-scope';
 import type { Queryable } from './pool';
@@ -61,9 +62,15 @@ export type StoredExternalAccount = ExternalAccountSettings & {
   id: string;
   deliveryGeneration: number;
   secrets: Secrets;
+  /** secrets given for other settings than these (changed behind the API's back): never used */
+  misboundSecrets: SecretName[];
   oauthAccessExpiresAt: Date | null;
   reauthorizationReason: string | null;
 };
+
+/** Where a secret of an account with these settings may be sent (core/secret-binding.ts). */
+export const secretBinding = (settings: ExternalAccountSettings, name: SecretName): string =>
+  accountSecretBinding(name, settings, settings.oauth);
 
 interface Row {
   id: string;
@@ -270,11 +277,14 @@ export async function getExternalAccount(db: Queryable, id: string): Promise<Ext
 }
 
 async function storedFrom(db: Queryable, keyring: Keyring, row: Row): Promise<StoredExternalAccount> {
+  const settings = toSettings(row);
+  const { secrets, misbound } = await loadSecrets(db, keyring, row.id, (name) => secretBinding(settings, name));
   return {
     id: row.id,
-    ...toSettings(row),
+    ...settings,
     deliveryGeneration: row.delivery_generation,
-    secrets: await loadSecrets(db, keyring, row.id),
+    secrets,
+    misboundSecrets: misbound,
     oauthAccessExpiresAt: row.oauth_access_expires_at,
     reauthorizationReason: row.reauthorization_reason,
   };

@@ -1,6 +1,6 @@
 import { MailpullError } from '../core/errors';
 import type { Keyring } from '../secrets/keyring';
-import { open, seal } from '../secrets/secret-box';
+import { open, seal, type SecretKey } from '../secrets/secret-box';
 import type { Queryable } from './pool';
 
 export const SECRET_NAMES = ['password', 'oauth_client_secret', 'oauth_refresh_token', 'oauth_access_token'] as const;
@@ -16,25 +16,49 @@ interface SecretTable {
   ownerColumn: string;
   /** what the secret belongs to, in error messages and in the sealing context */
   owner: string;
+  /** whether each secret is bound to where it may be sent (bound_to, migration 019) */
+  bound: boolean;
 }
-const ACCOUNT_SECRETS: SecretTable = { table: 'external_account_secrets', ownerColumn: 'external_account_id', owner: 'external_account' };
-const TARGET_SECRETS: SecretTable = { table: 'delivery_target_secrets', ownerColumn: 'delivery_target_id', owner: 'delivery_target' };
-const WEBHOOK_SECRETS: SecretTable = { table: 'webhook_secrets', ownerColumn: 'webhook_id', owner: 'webhook' };
+const ACCOUNT_SECRETS: SecretTable = {
+  table: 'external_account_secrets',
+  ownerColumn: 'external_account_id',
+  owner: 'external_account',
+  bound: true,
+};
+const TARGET_SECRETS: SecretTable = {
+  table: 'delivery_target_secrets',
+  ownerColumn: 'delivery_target_id',
+  owner: 'delivery_target',
+  bound: true,
+};
+// a webhook's key signs what mailpull sends; it is never sent anywhere
+const WEBHOOK_SECRETS: SecretTable = { table: 'webhook_secrets', ownerColumn: 'webhook_id', owner: 'webhook', bound: false };
 const ALL_TABLES = [ACCOUNT_SECRETS, TARGET_SECRETS, WEBHOOK_SECRETS];
-
-const context = (t: SecretTable, ownerId: string, name: string): string => `${t.owner}:${ownerId}:${name}`;
 
 interface Row {
   owner_id: string;
   name: string;
   key_id: string;
   sealed: Buffer;
+  bound_to: string | null;
+  /** false for secrets sealed before migration 019: their binding is stored beside them, not yet sealed in */
+  binding_sealed: boolean;
 }
 
-const selectRows = (t: SecretTable): string => `SELECT ${t.ownerColumn} AS owner_id, name, key_id, sealed FROM ${t.table}`;
+/**
+ * The authenticated context of a seal: owner, name, and (once sealed with it) the binding, so a
+ * binding changed in the database does not open.
+ */
+const context = (t: SecretTable, ownerId: string, name: string, binding: string | null): string =>
+  `${t.owner}:${ownerId}:${name}${binding === null ? '' : `\0${binding}`}`;
 
-function openRow(keyring: Keyring, t: SecretTable, row: Row): string {
-  if (row.key_id === PLAINTEXT) return row.sealed.toString('utf8');
+const rowContext = (t: SecretTable, row: Row): string => context(t, row.owner_id, row.name, row.binding_sealed ? row.bound_to : null);
+
+const selectRows = (t: SecretTable): string =>
+  `SELECT ${t.ownerColumn} AS owner_id, name, key_id, sealed, ${t.bound ? 'bound_to, binding_sealed' : 'NULL AS bound_to, false AS binding_sealed'}
+     FROM ${t.table}`;
+
+const keyOf = (keyring: Keyring, t: SecretTable, row: Row): SecretKey => {
   const key = keyring.find(row.key_id);
   if (!key) {
     throw new MailpullError(
@@ -43,15 +67,28 @@ function openRow(keyring: Keyring, t: SecretTable, row: Row): string {
         '(MAILPULL_SECRET_KEY / MAILPULL_SECRET_KEY_FILE)',
     );
   }
-  return open(key, row.sealed, context(t, row.owner_id, row.name));
+  return key;
+};
+
+/** The secret in clear, or null when its seal does not open in its context (its binding was changed). */
+function openRow(keyring: Keyring, t: SecretTable, row: Row): string | null {
+  if (row.key_id === PLAINTEXT) return row.sealed.toString('utf8');
+  const key = keyOf(keyring, t, row);
+  try {
+    return open(key, row.sealed, rowContext(t, row));
+  } catch {
+    return null;
+  }
 }
 
+/** `binding` names where each secret may be sent (bound tables only). */
 async function saveIn(
   db: Queryable,
   keyring: Keyring,
   t: SecretTable,
   ownerId: string,
   secrets: Record<string, string | null | undefined>,
+  binding: (name: string) => string | null,
 ) {
   const key = keyring.active();
   for (const [name, value] of Object.entries(secrets)) {
@@ -60,49 +97,100 @@ async function saveIn(
       await db.query(`DELETE FROM ${t.table} WHERE ${t.ownerColumn} = $1 AND name = $2`, [ownerId, name]);
       continue;
     }
+    const bound = t.bound ? binding(name) : null;
+    const sealed = seal(key, value, context(t, ownerId, name, bound));
+    if (!t.bound) {
+      await db.query(
+        `INSERT INTO ${t.table} (${t.ownerColumn}, name, key_id, sealed) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (${t.ownerColumn}, name) DO UPDATE SET key_id = $3, sealed = $4, updated_at = now()`,
+        [ownerId, name, key.id, sealed],
+      );
+      continue;
+    }
     await db.query(
-      `INSERT INTO ${t.table} (${t.ownerColumn}, name, key_id, sealed) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (${t.ownerColumn}, name) DO UPDATE SET key_id = $3, sealed = $4, updated_at = now()`,
-      [ownerId, name, key.id, seal(key, value, context(t, ownerId, name))],
+      `INSERT INTO ${t.table} (${t.ownerColumn}, name, key_id, sealed, bound_to, binding_sealed) VALUES ($1, $2, $3, $4, $5, true)
+       ON CONFLICT (${t.ownerColumn}, name) DO UPDATE SET key_id = $3, sealed = $4, bound_to = $5, binding_sealed = true, updated_at = now()`,
+      [ownerId, name, key.id, sealed, bound],
     );
   }
 }
 
-async function loadFrom(db: Queryable, keyring: Keyring, t: SecretTable, ownerId: string): Promise<Record<string, string>> {
+/**
+ * Opens the owner's secrets. With `expected` (bound tables), a secret whose binding is not the
+ * expected one (the row points elsewhere than where it was given, or its binding was changed) is
+ * not opened but named in `misbound`: it never leaves for another server.
+ */
+async function loadFrom(
+  db: Queryable,
+  keyring: Keyring,
+  t: SecretTable,
+  ownerId: string,
+  expected: ((name: string) => string) | null,
+): Promise<{ opened: Record<string, string>; misbound: string[] }> {
   const { rows } = await db.query<Row>(`${selectRows(t)} WHERE ${t.ownerColumn} = $1`, [ownerId]);
-  return Object.fromEntries(rows.map((row) => [row.name, openRow(keyring, t, row)]));
+  const opened: Record<string, string> = {};
+  const misbound: string[] = [];
+  for (const row of rows) {
+    const value = expected && row.bound_to !== expected(row.name) ? null : openRow(keyring, t, row);
+    if (value === null) misbound.push(row.name);
+    else opened[row.name] = value;
+  }
+  return { opened, misbound };
 }
 
-/** Seals and stores an external account's secrets; a null removes one. */
+/** Seals and stores an external account's secrets, each bound to where it may be sent; a null removes one. */
 export async function saveSecrets(
   db: Queryable,
   keyring: Keyring,
   accountId: string,
   secrets: Partial<Record<SecretName, string | null>>,
+  binding: (name: SecretName) => string,
 ): Promise<void> {
-  await saveIn(db, keyring, ACCOUNT_SECRETS, accountId, secrets);
+  await saveIn(db, keyring, ACCOUNT_SECRETS, accountId, secrets, (name) => binding(name as SecretName));
 }
 
-export async function loadSecrets(db: Queryable, keyring: Keyring, accountId: string): Promise<Secrets> {
-  return loadFrom(db, keyring, ACCOUNT_SECRETS, accountId);
+/** An account's secrets that are bound to `binding`, opened; those bound elsewhere only named. */
+export async function loadSecrets(
+  db: Queryable,
+  keyring: Keyring,
+  accountId: string,
+  binding: (name: SecretName) => string,
+): Promise<{ secrets: Secrets; misbound: SecretName[] }> {
+  const { opened, misbound } = await loadFrom(db, keyring, ACCOUNT_SECRETS, accountId, (name) => binding(name as SecretName));
+  return { secrets: opened, misbound: misbound as SecretName[] };
 }
 
-/** Seals and stores a delivery target's password; null removes it. */
-export async function saveTargetPassword(db: Queryable, keyring: Keyring, targetId: string, password: string | null): Promise<void> {
-  await saveIn(db, keyring, TARGET_SECRETS, targetId, { password });
+/** Seals and stores a delivery target's password, bound to `binding`; null removes it. */
+export async function saveTargetPassword(
+  db: Queryable,
+  keyring: Keyring,
+  targetId: string,
+  password: string | null,
+  binding: string,
+): Promise<void> {
+  await saveIn(db, keyring, TARGET_SECRETS, targetId, { password }, () => binding);
 }
 
-export async function loadTargetPassword(db: Queryable, keyring: Keyring, targetId: string): Promise<string | null> {
-  return (await loadFrom(db, keyring, TARGET_SECRETS, targetId)).password ?? null;
+/** A target's password if it is bound to `binding`; misbound when it was given for another server. */
+export async function loadTargetPassword(
+  db: Queryable,
+  keyring: Keyring,
+  targetId: string,
+  binding: string,
+): Promise<{ password: string | null; misbound: boolean }> {
+  const { opened, misbound } = await loadFrom(db, keyring, TARGET_SECRETS, targetId, () => binding);
+  return { password: opened.password ?? null, misbound: misbound.length > 0 };
 }
 
 /** Seals and stores the key a webhook's deliveries are signed with. */
 export async function saveWebhookSecret(db: Queryable, keyring: Keyring, webhookId: string, secret: string): Promise<void> {
-  await saveIn(db, keyring, WEBHOOK_SECRETS, webhookId, { signing_secret: secret });
+  await saveIn(db, keyring, WEBHOOK_SECRETS, webhookId, { signing_secret: secret }, () => null);
 }
 
 export async function loadWebhookSecret(db: Queryable, keyring: Keyring, webhookId: string): Promise<string> {
-  const secret = (await loadFrom(db, keyring, WEBHOOK_SECRETS, webhookId)).signing_secret;
+  const { opened, misbound } = await loadFrom(db, keyring, WEBHOOK_SECRETS, webhookId, null);
+  if (misbound.length > 0) throw new MailpullError('config', `the signing secret of webhook ${webhookId} does not open: it was altered`);
+  const secret = opened.signing_secret;
   if (secret === undefined) throw new MailpullError('config', `webhook ${webhookId} has no signing secret`);
   return secret;
 }
@@ -119,22 +207,27 @@ export async function secretsSet(db: Queryable, accountIds: readonly string[]): 
 }
 
 /**
- * Re-seals under the active key every secret sealed with another key (or carried over in clear
- * when `onlyPlaintext`). A row changed meanwhile is left to the writer that changed it.
+ * Re-seals under the active key every secret sealed with another key, or with its binding beside
+ * it rather than in its seal (only those, and those carried over in clear, when `onlyLegacy`: what
+ * every process does at start-up). Each keeps its binding. A row changed meanwhile is left to the
+ * writer that changed it; one that does not open in its context (altered) is left as it is, with
+ * its key.
  */
-export async function resealSecrets(db: Queryable, keyring: Keyring, options: { onlyPlaintext?: boolean } = {}): Promise<number> {
+export async function resealSecrets(db: Queryable, keyring: Keyring, options: { onlyLegacy?: boolean } = {}): Promise<number> {
   const key = keyring.active();
   let resealed = 0;
   for (const t of ALL_TABLES) {
-    const { rows } = await db.query<Row>(`${selectRows(t)} WHERE key_id <> $1 AND ($2::boolean IS NOT TRUE OR key_id = $3)`, [
-      key.id,
-      options.onlyPlaintext ?? false,
-      PLAINTEXT,
-    ]);
+    const unsealedBinding = t.bound ? 'NOT binding_sealed' : 'false';
+    const { rows } = await db.query<Row>(
+      `${selectRows(t)} WHERE ${unsealedBinding} OR (key_id <> $1 AND ($2::boolean IS NOT TRUE OR key_id = $3))`,
+      [key.id, options.onlyLegacy ?? false, PLAINTEXT],
+    );
     for (const row of rows) {
-      const sealed = seal(key, openRow(keyring, t, row), context(t, row.owner_id, row.name));
+      const value = openRow(keyring, t, row);
+      if (value === null) continue;
+      const sealed = seal(key, value, context(t, row.owner_id, row.name, row.bound_to));
       const { rowCount } = await db.query(
-        `UPDATE ${t.table} SET key_id = $1, sealed = $2, updated_at = now()
+        `UPDATE ${t.table} SET key_id = $1, sealed = $2, ${t.bound ? 'binding_sealed = true, ' : ''}updated_at = now()
           WHERE ${t.ownerColumn} = $3 AND name = $4 AND key_id = $5 AND sealed = $6`,
         [key.id, sealed, row.owner_id, row.name, row.key_id, row.sealed],
       );

@@ -102,7 +102,11 @@ describe('HTTP API', () => {
     assert.deepEqual(imap.folders, { mode: 'inbox' });
     assert.equal(imap.push, false);
     assert.equal(imap.mirrorFolders, false);
-    const direct = await sys.ok('PATCH', `/api/external-accounts/${imap.id}`, { tlsMode: 'direct', folders: { mode: 'all' } });
+    const direct = await sys.ok('PATCH', `/api/external-accounts/${imap.id}`, {
+      tlsMode: 'direct',
+      folders: { mode: 'all' },
+      password: 'p',
+    });
     assert.equal(direct.port, 993);
     assert.deepEqual(direct.folders, { mode: 'all', exclude: [] });
     assert.deepEqual(await sys.ok('POST', `/api/external-accounts/${imap.id}/reset-index`, {}, 200), { forgotten: 0, force: false });
@@ -142,6 +146,8 @@ describe('HTTP API', () => {
       deletePolicy: { afterDays: 7 },
       tlsMode: 'direct',
       intervalMinutes: 5,
+      // another TLS mode and port: the password goes with the change (a secret goes only where it was given)
+      password: 'secret-never-shown',
     });
     assert.equal(patched.port, 995, 'the default port follows the TLS mode');
     assert.deepEqual(patched.deletePolicy, { afterDays: 7 });

@@ -382,7 +382,7 @@ describe('OpenAPI against the real API', () => {
       try {
         assert.ok(await tryLockAccount(lock, external.id));
         await expect(409, 'POST', `/api/external-accounts/${external.id}/reset-index`, {});
-        await expect(409, 'PATCH', `/api/external-accounts/${external.id}`, { username: 'someone-else' });
+        await expect(409, 'PATCH', `/api/external-accounts/${external.id}`, { username: 'someone-else', password: 'p' });
       } finally {
         lock.release(true);
       }

@@ -262,6 +262,12 @@ describe('the web admin page', () => {
     await click(page, `${row} a[data-action="edit"]`);
     await page.waitForFunction("document.querySelector('#field-name')?.value === 'ISP mailbox'");
     assert.equal(await page.$eval('#field-port', (el) => (el as unknown as { value: string }).value), String(testEnv.pop3Port()));
+    // another server without the password: the page asks for it, and nothing changes
+    await fill(page, '#field-host', 'localhost');
+    await click(page, 'button[type=submit]');
+    await waitForText(page, '[data-error-for="password"]', /must be given again/);
+    assert.equal((await sys.ok('GET', `/api/external-accounts/${external.id}`)).host, '127.0.0.1');
+    await fill(page, '#field-host', '127.0.0.1');
     await fill(page, '#field-intervalMinutes', '15');
     await click(page, 'button[type=submit]');
     await page.waitForSelector('table.accounts');

@@ -664,7 +664,15 @@ function externalForm(id: string | null): void {
         h('textarea', { rows: 3, placeholder: '-----BEGIN CERTIFICATE----- … (empty: the system CAs)' }, current?.tlsCa ?? ''),
       ),
       field('User name', 'username', input({ value: current?.username ?? '' })),
-      field('Password', 'password', input({ type: 'password', autocomplete: 'new-password', placeholder: editing ? 'unchanged' : '' })),
+      field(
+        'Password',
+        'password',
+        input({
+          type: 'password',
+          autocomplete: 'new-password',
+          placeholder: editing ? 'unchanged; needed again for a new server, port, TLS setting or user name' : '',
+        }),
+      ),
       field('Interval (minutes)', 'intervalMinutes', input({ inputmode: 'numeric', value: current?.intervalMinutes ?? 30 })),
       field(
         'Delete from the server',

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   // one lock connection per activity slot: taking a lock never waits (see db/account-lock.ts)
   const lockPool = createPool(config.databaseUrl, { max: config.maxActivities });
   await migrate(pool);
-  await resealSecrets(pool, keyring, { onlyPlaintext: true });
+  await resealSecrets(pool, keyring, { onlyLegacy: true });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   await ensureSearchAttributes(connection.operatorService, config.temporalNamespace);
   const targets = new TargetClients(config.socketTimeoutMs, config.networkPolicy);

@@ -13,6 +13,7 @@ import {
   type DeliveryTargetSettings,
 } from '../../db/delivery-targets';
 import { decideSocketPath } from '../../core/network-policy';
+import { TARGET_REBIND_MESSAGE, targetPasswordBinding } from '../../core/secret-binding';
 import { defaultPort } from '../../core/tls-decision';
 import { screenHost } from '../../mail/guarded-connect';
 import { accountsHoldingMessages } from '../../db/held-messages';
@@ -45,6 +46,10 @@ export function deliveryTargetRoutes({ pool, keyring, workflows, networkPolicy }
     settings: DeliveryTargetSettings,
     password: string | null | undefined,
   ): Promise<string> => {
+    // the stored password goes only where it was given: elsewhere takes it again
+    if (stored?.passwordSet && password === undefined && targetPasswordBinding(stored) !== targetPasswordBinding(settings)) {
+      throw invalid('password', TARGET_REBIND_MESSAGE);
+    }
     const passwordSet = password === undefined ? !!stored?.passwordSet : password !== null;
     const problem = deliveryTargetProblem({ ...settings, passwordSet });
     if (problem) throw invalid(problem.field, problem.message);
@@ -55,7 +60,7 @@ export function deliveryTargetRoutes({ pool, keyring, workflows, networkPolicy }
       const targetId = stored ? stored.id : await insertTarget(tx, settings);
       if (stored && !(await updateTarget(tx, stored.id, settings))) throw notFound('delivery target', stored.id);
       if (password !== undefined) {
-        await saveTargetPassword(tx, keyring, targetId, password);
+        await saveTargetPassword(tx, keyring, targetId, password, targetPasswordBinding(settings));
         await touchTarget(tx, targetId);
       }
       return targetId;
