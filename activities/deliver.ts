@@ -11,7 +11,7 @@ import { recognizeCopies } from '../core/recognition';
 import { addTally, emptyTally, type Tally } from '../core/tally';
 import { candidateAddresses, chooseRecipients, recipientDomainScope } from '../core/recipients';
 import { domainIdOf, findDeliverableAccounts, isDeliverable } from '../db/accounts';
-import { alreadyDelivered, recipientHomes, recipientKey, recordDelivery, type SourceRef } from '../db/deliveries';
+import { alreadyDelivered, recipientHomes, recipientKey, recordDeliveries, type SourceRef } from '../db/deliveries';
 import { getStoredTarget } from '../db/delivery-targets';
 import type { StoredExternalAccount } from '../db/external-accounts';
 import { heldContents, insertHeld, type HeldRecipient } from '../db/held-messages';
@@ -19,7 +19,7 @@ import { storeMessage, storeMessages, storedCopies, type StoredMessageInput } fr
 import { inTransaction, type Pool } from '../db/pool';
 import { markDelivered, markDeliveredMany, noteFailure, recognizedCopies } from '../db/uid-index';
 import type { FetchedRaw } from '../mail/source';
-import type { Parcel } from '../mail/targets/target-client';
+import type { Parcel, TargetClient } from '../mail/targets/target-client';
 import type { TargetClients } from '../mail/targets/target-clients';
 import type { Keyring } from '../secrets/keyring';
 
@@ -98,7 +98,7 @@ const localFolderOf = (account: StoredExternalAccount, message: FetchedRaw['mess
 
 /** Failures of the database, the network or a lock say nothing about the message: the whole batch retries. */
 const TRANSIENT: ReadonlySet<ErrorKind> = new Set(['database', 'network', 'timeout', 'busy']);
-const isTransient = (err: unknown): boolean => TRANSIENT.has(classifyError(err).kind);
+export const isTransient = (err: unknown): boolean => TRANSIENT.has(classifyError(err).kind);
 
 /** Who gets a message nobody in its MIME headers claims: the forward-to account, else the owner. */
 async function fallbackRecipient(pool: Pool, account: StoredExternalAccount): Promise<string> {
@@ -110,8 +110,11 @@ async function fallbackRecipient(pool: Pool, account: StoredExternalAccount): Pr
 
 /**
  * Hands every item to the targets its recipients route to, all targets at once; recipients of
- * the built-in store are left to the commit. Never throws for a target's failure: that is an
- * outcome of its recipients.
+ * the built-in store are left to the commit. Each acceptance is recorded on its own as soon as
+ * the target gives it (db/deliveries.ts), so whatever happens next, a retry never sends it to
+ * that recipient again: a crash can resend only the message a connection had in flight. Never
+ * throws for a target's failure (that is an outcome of its recipients), only when the record
+ * cannot be written.
  */
 export async function sendToTargets(
   { pool, keyring, targets }: DeliveryDeps,
@@ -148,29 +151,49 @@ export async function sendToTargets(
   });
   await Promise.all(
     [...byTarget].map(async ([targetId, entries]) => {
-      let outcomes: Map<string, RecipientOutcome>[];
-      try {
-        const target = await getStoredTarget(pool, keyring, targetId);
-        if (!target) throw new Error(`delivery target ${targetId} no longer exists`);
-        outcomes = await targets.get(target).deliver(entries.map((e) => e.parcel));
-      } catch (err) {
-        const outcome: RecipientOutcome = { status: 'temporary', response: classifyError(err).message };
-        outcomes = entries.map((e) => new Map(e.parcel.recipients.map((r) => [r.accountId, outcome])));
-      }
+      const client = await clientOf(targetId);
+      const outcomes =
+        'status' in client
+          ? entries.map((e) => new Map(e.parcel.recipients.map((r) => [r.accountId, client])))
+          : await client.deliver(
+              entries.map((e) => e.parcel),
+              async (k, answered) => {
+                const { ref, contentHash } = items[entries[k].item];
+                const accepted = [...answered].filter(([, o]) => o.status === 'delivered');
+                await recordDeliveries(
+                  pool,
+                  ref,
+                  { targetId, contentHash },
+                  accepted.map(([accountId, o]) => ({ accountId, response: o.response })),
+                );
+              },
+            );
       entries.forEach(({ item, parcel }, k) => {
         for (const { accountId } of parcel.recipients) {
-          const outcome = outcomes[k].get(accountId) ?? { status: 'temporary', response: 'the target gave no answer' };
+          const outcome = outcomes[k].get(accountId) ?? { status: 'temporary', response: 'the target gave no answer', unreachable: true };
           sent[item].set(accountId, { route: 'target', targetId, outcome });
         }
       });
     }),
   );
   return { sent, addresses: new Map([...homes].map(([id, h]) => [id, h.address])) };
+
+  /** The target's client, or the outcome of every recipient if there is none to be had. */
+  async function clientOf(targetId: string): Promise<TargetClient | RecipientOutcome> {
+    try {
+      const target = await getStoredTarget(pool, keyring, targetId);
+      if (!target) throw new Error(`delivery target ${targetId} no longer exists`);
+      return targets.get(target);
+    } catch (err) {
+      return { status: 'temporary', response: classifyError(err).message, unreachable: true };
+    }
+  }
 }
 
 /**
- * Writes what the targets answered, and stores the built-in store's copies, in the caller's
- * transaction. Returns the recipients still without the message and every outcome.
+ * Stores the built-in store's copies in the caller's transaction, and sorts out what the targets
+ * answered (their acceptances are recorded already). Returns the recipients still without the
+ * message and every outcome.
  */
 export async function commitOutcomes(
   tx: PoolClient,
@@ -188,7 +211,6 @@ export async function commitOutcomes(
     }
     outcomes.push(s.outcome);
     if (s.outcome.status === 'delivered') {
-      await recordDelivery(tx, item.ref, { accountId, targetId: s.targetId, contentHash: item.contentHash, response: s.outcome.response });
       newly = true;
     } else {
       remaining.push({ accountId, state: s.outcome.status === 'temporary' ? 'pending' : 'rejected', response: s.outcome.response });

@@ -105,6 +105,8 @@ export interface BatchSummary extends Tally {
 
 export interface HeldSummary extends Tally {
   deliveryError: string | null;
+  /** a target could not be reached at all (absent from summaries of older histories) */
+  targetDown?: boolean;
   backlog: DeliveryBacklog;
 }
 

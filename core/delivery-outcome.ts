@@ -4,7 +4,11 @@
  * permanent (quarantined, which counts as kept).
  */
 export type RecipientOutcome =
-  { status: 'delivered'; response: string } | { status: 'temporary'; response: string } | { status: 'permanent'; response: string };
+  | { status: 'delivered'; response: string }
+  // unreachable: no answer about the message at all (a refused connection, a timeout, a failed
+  // login or TLS at the target): every other message would meet the same
+  | { status: 'temporary'; response: string; unreachable?: true }
+  | { status: 'permanent'; response: string };
 
 /**
  * An SMTP/LMTP reply code decides for itself (RFC 5321: 2yz done, 4yz transient, 5yz permanent).
@@ -37,7 +41,7 @@ const TEMPORARY_IMAP_CODES = new Set([
 export function outcomeOfAppendFailure(
   failure: { serverResponse: true; responseCode: string | undefined; text: string } | { serverResponse: false; text: string },
 ): RecipientOutcome {
-  if (!failure.serverResponse) return { status: 'temporary', response: failure.text };
+  if (!failure.serverResponse) return { status: 'temporary', response: failure.text, unreachable: true };
   const code = failure.responseCode?.toUpperCase();
   if (code && TEMPORARY_IMAP_CODES.has(code)) return { status: 'temporary', response: failure.text };
   return { status: 'permanent', response: failure.text };

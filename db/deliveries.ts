@@ -46,26 +46,52 @@ export async function alreadyDelivered(
   return new Map(rows.map((r) => [recipientKey(r, r.account_id), r.held ? 'held' : 'kept']));
 }
 
-/** Records that a target accepted the message for a recipient; a second record is a no-op. */
-export async function recordDelivery(
+/**
+ * Which recipients targets accepted these messages for, each in its own generation: a retry of a
+ * held message leaves them out, whatever became of the transaction that followed.
+ */
+export async function acceptedRecipients(db: Queryable, externalAccountId: string, refs: readonly SourceRef[]): Promise<Set<string>> {
+  if (refs.length === 0) return new Set();
+  const { rows } = await db.query<{ folder: string; uidvalidity: string; uid: string; generation: number; account_id: string }>(
+    `SELECT source_folder AS folder, source_uidvalidity AS uidvalidity, source_uid AS uid, delivery_generation AS generation, account_id
+       FROM deliveries JOIN unnest($2::text[], $3::text[], $4::text[], $5::int[]) AS t(f, v, u, g)
+         ON source_folder = f AND source_uidvalidity = v AND source_uid = u AND delivery_generation = g
+      WHERE external_account_id = $1`,
+    [externalAccountId, refs.map((r) => r.folder), refs.map((r) => r.uidvalidity), refs.map((r) => r.uid), refs.map((r) => r.generation)],
+  );
+  return new Set(rows.map((r) => acceptedKey(r, r.account_id)));
+}
+
+export const acceptedKey = (ref: Omit<SourceRef, 'externalAccountId'>, accountId: string): string =>
+  `${ref.generation}\u0000${recipientKey(ref, accountId)}`;
+
+/**
+ * Records at once, on its own, that a target accepted the message for these recipients: before
+ * any transaction that could roll it back, so no retry sends it to them again. A second record is
+ * a no-op.
+ */
+export async function recordDeliveries(
   db: Queryable,
   ref: SourceRef,
-  delivery: { accountId: string; targetId: string; contentHash: string; response: string },
+  by: { targetId: string; contentHash: string },
+  accepted: readonly { accountId: string; response: string }[],
 ): Promise<void> {
+  if (accepted.length === 0) return;
   await db.query(
     `INSERT INTO deliveries (external_account_id, source_folder, source_uidvalidity, source_uid, delivery_generation, account_id,
                              delivery_target_id, content_hash, response)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+     SELECT $1, $2, $3, $4, $5, a, $6, $7, r FROM unnest($8::uuid[], $9::text[]) AS t(a, r)
+     ON CONFLICT DO NOTHING`,
     [
       ref.externalAccountId,
       ref.folder,
       ref.uidvalidity,
       ref.uid,
       ref.generation,
-      delivery.accountId,
-      delivery.targetId,
-      delivery.contentHash,
-      delivery.response.slice(0, 1000),
+      by.targetId,
+      by.contentHash,
+      accepted.map((d) => d.accountId),
+      accepted.map((d) => d.response.slice(0, 1000)),
     ],
   );
 }

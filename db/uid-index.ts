@@ -276,18 +276,22 @@ export async function markDeliveredMany(db: Queryable, accountId: string, entrie
 
 /**
  * A held message has reached every recipient or quarantine: the delete policy may now remove it,
- * and the copies recognised as it (after a UIDVALIDITY change) with it.
+ * and the copies recognised as it (after a UIDVALIDITY change) with it. Only a message of the
+ * account's current delivery generation, that was collected: after a reset index (another host or
+ * username) the same folder, UIDVALIDITY and UID may name another mailbox's message, one never
+ * downloaded (over the size limit, skipped, not yet fetched), which this must never let be deleted.
  */
-export async function markHeldDone(db: Queryable, accountId: string, ref: MessageRef): Promise<void> {
+export async function markHeldDone(db: Queryable, accountId: string, ref: MessageRef & { generation: number }): Promise<void> {
   await db.query(
     `WITH done AS (
        UPDATE uid_index SET delivered_at = COALESCE(delivered_at, now())
-        WHERE external_account_id = $1 AND folder = $2 AND uidvalidity = $3 AND uid = $4
+        WHERE external_account_id = $1 AND folder = $2 AND uidvalidity = $3 AND uid = $4 AND collected_at IS NOT NULL
+          AND $5 = (SELECT delivery_generation FROM external_accounts WHERE id = $1)
         RETURNING content_hash)
      UPDATE uid_index SET delivered_at = now()
       WHERE external_account_id = $1 AND recognized AND delivered_at IS NULL AND collected_at IS NOT NULL
         AND content_hash IN (SELECT content_hash FROM done)`,
-    [accountId, ref.folder, ref.uidvalidity, ref.uid],
+    [accountId, ref.folder, ref.uidvalidity, ref.uid, ref.generation],
   );
 }
 

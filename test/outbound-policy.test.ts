@@ -303,7 +303,9 @@ describe('outbound policy for delivery targets', () => {
       [{ kind: 'lmtp', socketPath }, `unix socket ${socketPath} is outside the directories MAILPULL_ALLOWED_SOCKET_DIRS allows (none)`],
     ];
     for (const [i, [fields, reason]] of cases.entries()) {
-      const [outcomes] = await clients.get(target({ ...fields, id: `00000000-0000-4000-8000-00000000000${i}` })).deliver([parcel]);
+      const [outcomes] = await clients
+        .get(target({ ...fields, id: `00000000-0000-4000-8000-00000000000${i}` }))
+        .deliver([parcel], () => Promise.resolve());
       const outcome = outcomes.get('a1');
       assert.equal(outcome?.status, 'temporary', JSON.stringify(fields));
       assert.ok(outcome?.response.startsWith(`${REFUSED}${reason}`), `${JSON.stringify(fields)}: ${outcome?.response}`);

@@ -167,7 +167,7 @@ async function cycle(account: Account, intervalMs: number, backlog: number): Pro
   const { id, status } = account;
   const run = startRun(now());
   try {
-    // A target that still answers "later" gets nothing new: the rest stays on the server.
+    // A target that cannot be reached gets nothing new: the rest stays on the server.
     const targetDown = backlog > 0 && (await retryHeld(account, 'all', run));
     status.phase = 'listing';
     const listed = await steps.listNew(id);
@@ -187,10 +187,14 @@ async function cycle(account: Account, intervalMs: number, backlog: number): Pro
   return 'done';
 }
 
-/** Tries the held messages again; true if a target still answers "later". */
+/**
+ * Tries the held messages again; true if a target cannot be reached. A message a target that
+ * answers still holds does not stop the others (histories recorded before this stopped at any).
+ */
 async function retryHeld(account: Account, scope: 'due' | 'all', run: RunSummary | null): Promise<boolean> {
   const held = await steps.deliverHeldMessages(account.id, scope);
   noteHeldRetry(account.status, run, held, now());
+  if (scope === 'all' && patched('held-blocks-only-unreachable')) return held.targetDown === true;
   return held.held > 0;
 }
 

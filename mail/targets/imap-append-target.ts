@@ -5,7 +5,7 @@ import type { NetworkPolicy } from '../../core/network-policy';
 import { defaultPort } from '../../core/tls-decision';
 import type { StoredDeliveryTarget } from '../../db/delivery-targets';
 import { connectImap } from '../imap-connect';
-import { allRecipients, type Parcel, type TargetClient } from './target-client';
+import { allRecipients, type OnAnswer, type Parcel, type TargetClient } from './target-client';
 
 interface AppendError {
   responseStatus?: string;
@@ -60,19 +60,26 @@ export function imapAppendTarget(target: StoredDeliveryTarget, timeoutMs: number
       )
     ).client;
 
-  /** Appends each parcel once into one mailbox; a lost session fails what is left as temporary. */
-  const appendAll = async (authzid: string | undefined, parcels: readonly Parcel[]): Promise<RecipientOutcome[]> => {
+  /**
+   * Appends each parcel once into one mailbox, telling each outcome before the next APPEND; a lost
+   * session fails what is left as temporary.
+   */
+  const appendAll = async (
+    authzid: string | undefined,
+    parcels: readonly Parcel[],
+    answered: (k: number, outcome: RecipientOutcome) => Promise<void>,
+  ): Promise<RecipientOutcome[]> => {
     const outcomes: RecipientOutcome[] = [];
     let client: ImapFlow;
     try {
       client = await login(authzid);
     } catch (err) {
-      return parcels.map(() => ({ status: 'temporary', response: classifyError(err).message }));
+      return parcels.map(() => ({ status: 'temporary', response: classifyError(err).message, unreachable: true }));
     }
     try {
-      for (const parcel of parcels) {
+      for (const [k, parcel] of parcels.entries()) {
         if (!client.usable) {
-          outcomes.push({ status: 'temporary', response: 'the IMAP connection to the target closed' });
+          outcomes.push({ status: 'temporary', response: 'the IMAP connection to the target closed', unreachable: true });
           continue;
         }
         try {
@@ -81,6 +88,7 @@ export function imapAppendTarget(target: StoredDeliveryTarget, timeoutMs: number
         } catch (err) {
           outcomes.push(outcomeOfError(err));
         }
+        await answered(k, outcomes[k]);
       }
     } finally {
       await client.logout().catch(() => client.close());
@@ -88,10 +96,10 @@ export function imapAppendTarget(target: StoredDeliveryTarget, timeoutMs: number
     return outcomes;
   };
 
-  const deliver = async (parcels: readonly Parcel[]): Promise<Map<string, RecipientOutcome>[]> => {
+  const deliver = async (parcels: readonly Parcel[], onAnswer: OnAnswer): Promise<Map<string, RecipientOutcome>[]> => {
     const results = parcels.map(() => new Map<string, RecipientOutcome>());
     if (target.imapLogin === 'user') {
-      const outcomes = await appendAll(undefined, parcels);
+      const outcomes = await appendAll(undefined, parcels, (i, outcome) => onAnswer(i, allRecipients(parcels[i], outcome)));
       return parcels.map((p, i) => allRecipients(p, outcomes[i]));
     }
     const byRecipient = new Map<string, { accountId: string; indexes: number[] }>();
@@ -110,6 +118,7 @@ export function imapAppendTarget(target: StoredDeliveryTarget, timeoutMs: number
           const outcomes = await appendAll(
             address,
             indexes.map((n) => parcels[n]),
+            (k, outcome) => onAnswer(indexes[k], new Map([[accountId, outcome]])),
           );
           indexes.forEach((n, k) => results[n].set(accountId, outcomes[k]));
         }),

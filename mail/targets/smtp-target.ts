@@ -30,7 +30,7 @@ const SESSION_ERRORS = new Set(['EAUTH', 'ETLS', 'ECONNECTION', 'ETIMEDOUT', 'ES
 const describe = (f: SmtpFailure): string => f.response ?? f.message ?? 'delivery failed';
 
 function outcomeOfFailure(f: SmtpFailure): RecipientOutcome {
-  if (f.code && SESSION_ERRORS.has(f.code)) return { status: 'temporary', response: describe(f) };
+  if (f.code && SESSION_ERRORS.has(f.code)) return { status: 'temporary', response: describe(f), unreachable: true };
   return outcomeOfReply(f.responseCode, describe(f));
 }
 
@@ -101,7 +101,14 @@ export function smtpTarget(target: StoredDeliveryTarget, timeoutMs: number, netw
 
   return {
     // The pool sends up to maxConnections parcels at once.
-    deliver: (parcels) => Promise.all(parcels.map(send)),
+    deliver: (parcels, onAnswer) =>
+      Promise.all(
+        parcels.map(async (parcel, i) => {
+          const outcomes = await send(parcel);
+          await onAnswer(i, outcomes);
+          return outcomes;
+        }),
+      ),
     close: () => transporter.close(),
   };
 }

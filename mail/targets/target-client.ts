@@ -12,10 +12,17 @@ export interface Parcel {
   recipients: readonly { accountId: string; address: string }[];
 }
 
+/**
+ * Told a parcel's outcomes (at least those the target accepted) as soon as the target answered,
+ * before anything else goes out on that connection, so that what it accepted is recorded while
+ * at most that one message is in flight.
+ */
+export type OnAnswer = (parcel: number, outcomes: ReadonlyMap<string, RecipientOutcome>) => Promise<void>;
+
 /** A connection (pool) to one delivery target. */
 export interface TargetClient {
-  /** An outcome for every recipient of every parcel, keyed by account id; never throws. */
-  deliver(parcels: readonly Parcel[]): Promise<Map<string, RecipientOutcome>[]>;
+  /** An outcome for every recipient of every parcel, keyed by account id; throws only what onAnswer throws. */
+  deliver(parcels: readonly Parcel[], onAnswer: OnAnswer): Promise<Map<string, RecipientOutcome>[]>;
   close(): void;
 }
 

@@ -137,6 +137,24 @@ describe('account workflow timing', () => {
       assert.equal(stubs.of('listNew').length, 1, 'retries between cycles do not start a cycle');
     });
   });
+
+  test('a cycle collects new mail past a held message its target still answers for; an unreachable target stops it', async () => {
+    for (const targetDown of [false, true]) {
+      const stubs = new StubActivities();
+      stubs.impl.loadSchedule = () => Promise.resolve(schedule({ backlog: 1 }));
+      stubs.impl.deliverHeldMessages = () => Promise.resolve(heldSummary({ held: 1, targetDown, deliveryError: '451 try later' }));
+      stubs.impl.listNew = () => Promise.resolve(listed(2));
+      stubs.impl.downloadBatch = () => Promise.resolve(batch({ delivered: 2, remaining: 0 }));
+      await withAccountWorkflow(env, stubs, async (handle) => {
+        await waitForStatus(handle, 'the first cycle', (s) => s.counts.cycles === 1 && s.phase === 'waiting');
+        assert.deepEqual(
+          stubs.of('deliverHeldMessages').map((c) => c.args[1]),
+          ['all'],
+        );
+        assert.equal(stubs.of('downloadBatch').length, targetDown ? 0 : 1, `targetDown: ${targetDown}`);
+      });
+    }
+  });
 });
 
 function assertNear(actual: number, expected: number, toleranceMs = SECOND): void {
