@@ -60,7 +60,7 @@ ensure_test_tls() {
 
 # Debian's Cyrus and Courier servers conflict with its Dovecot (all provide imap-server), so the
 # tests run them from their packages unpacked under $CACHE_DIR/NAME/root, never installed.
-OTHER_SERVER_PACKAGES_cyrus="cyrus-common cyrus-imapd cyrus-pop3d"
+OTHER_SERVER_PACKAGES_cyrus="cyrus-common cyrus-imapd cyrus-pop3d sasl2-bin"
 OTHER_SERVER_PACKAGES_courier="courier-base courier-imap courier-pop courier-authdaemon courier-authlib courier-authlib-userdb"
 # the libraries they link that a Dovecot test machine lacks; installing them removes nothing
 OTHER_SERVER_LIBRARIES="libpcre3 libxapian30 libical3 libidn12 libcourier-unicode4 libltdl7 libgamin0"
