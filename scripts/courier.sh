@@ -31,6 +31,7 @@ build_userdb() {
 start() {
   stop
   [ -x "$root/usr/lib/courier/courier/imaplogin" ] || { log "Courier is not unpacked: run scripts/setup.sh --test"; exit 1; }
+  port_free "$imap" "Courier IMAP"; port_free "$pop3" "Courier POP3"
   mkdir -p "$dir/etc" "$dir/run/authdaemon" "$dir/home" "$dir/top/etc/courier" "$dir/top/run/courier"
   chown mail:mail "$dir/home"
   ensure_test_tls "$dir/tls"

@@ -25,6 +25,7 @@ REALM=mailpull-test
 start() {
   stop
   [ -x "$root/usr/lib/cyrus/bin/master" ] || { log "Cyrus is not unpacked: run scripts/setup.sh --test"; exit 1; }
+  port_free "$imap" "Cyrus IMAP"; port_free "$pop3" "Cyrus POP3"
   rm -rf "$bin"; mkdir -p "$bin/lib"
   cp -a "$root/usr/lib/cyrus/bin/." "$bin/"
   cp -a "$root"/usr/lib/x86_64-linux-gnu/libcyrus*.so* "$bin/lib/"

@@ -29,6 +29,13 @@ wait_for_port() {
   return 1
 }
 
+# Fails when something already listens on a TCP port of 127.0.0.1: a server about to start there
+# would not, and waiting for the port would find the other one.
+port_free() {
+  local port=$1 what=$2
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then log "port $port for $what is taken"; return 1; fi
+}
+
 # Stops a process we started, by the pid in the given file.
 stop_pidfile() {
   local file=$1 pid
