@@ -1,4 +1,4 @@
-// test-file-timeout-ms: 900000
+// test-file-timeout-ms: 600000
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
