@@ -5,6 +5,7 @@ import { messageKey, type BatchLimits, type ServerMessage } from '../core/downlo
 import { classifyError, MailpullError } from '../core/errors';
 import type { NetworkPolicy } from '../core/network-policy';
 import { log } from '../core/log';
+import { sizeMismatchNote } from '../core/retrieved-size';
 import { addTally, emptyTally, type Tally } from '../core/tally';
 import { tlsWarning, type TlsOutcome } from '../core/tls-decision';
 import { withAccountLock } from '../db/account-lock';
@@ -24,6 +25,7 @@ import {
   loadIndex,
   markGone,
   markOversize,
+  markSizeMismatch,
   markRemoved,
   markVanished,
   nextDownloads,
@@ -250,6 +252,11 @@ export function createActivities({
                     }
                     // A target that answers "later" is not sent more: the rest stays on the server.
                     if (tally.held > 0) break;
+                    if (fetched.sizeMismatch) {
+                      const note = sizeMismatchNote(fetched.sizeMismatch);
+                      await markSizeMismatch(pool, accountId, fetched.message, fetched.raw.length, note);
+                      log.warn({ accountId, uid: fetched.message.uid, ...fetched.sizeMismatch }, note);
+                    }
                     bytes += fetched.raw.length;
                     handedOn.push(fetched.message);
                     await committer.add(arrived(fetched), fetched.raw.length);

@@ -51,8 +51,23 @@ export function selectFolders(
   return { collect: usable.filter((f) => !excluded(f)), missing: [] };
 }
 
-/** The local folder a remote one mirrors to: its path with '/' between levels, INBOX as INBOX. */
-export function localFolderFor(folder: Pick<RemoteFolder, 'path' | 'delimiter'>): string {
+/** The server's personal namespace (RFC 2342): "INBOX." on Courier and Debian's Cyrus, "" on Dovecot. */
+export interface PersonalNamespace {
+  prefix: string;
+  delimiter: string | null;
+}
+
+/**
+ * The local folder a remote one mirrors to: its path with '/' between levels, INBOX as INBOX, and
+ * without the personal namespace's prefix, so "INBOX.Work" on Courier is "Work" as "Work" is on
+ * Dovecot. A folder outside the personal namespace (shared, other users') keeps its whole path, and
+ * so does one whose name without the prefix would be INBOX ("INBOX.INBOX" is "INBOX/INBOX").
+ */
+export function localFolderFor(folder: Pick<RemoteFolder, 'path' | 'delimiter'>, personal: PersonalNamespace | null = null): string {
   if (isInbox(folder.path)) return 'INBOX';
-  return folder.delimiter && folder.delimiter !== '/' ? folder.path.split(folder.delimiter).join('/') : folder.path;
+  const prefix = personal?.prefix ?? '';
+  const inside = prefix !== '' && folder.path.length > prefix.length && folder.path.startsWith(prefix);
+  const rest = inside ? folder.path.slice(prefix.length) : folder.path;
+  const path = isInbox(rest) ? folder.path : rest;
+  return folder.delimiter && folder.delimiter !== '/' ? path.split(folder.delimiter).join('/') : path;
 }

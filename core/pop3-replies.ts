@@ -79,3 +79,11 @@ export function capaKeywords(body: Buffer): Set<string> {
   }
   return out;
 }
+
+/** Whether a CAPA answer (capaKeywords) offers `keyword`, with or without arguments ("UTF8 USER"). */
+export function capaOffers(capabilities: ReadonlySet<string> | null, keyword: string): boolean {
+  if (!capabilities) return false;
+  const word = keyword.toUpperCase();
+  for (const line of capabilities) if (line === word || line.startsWith(`${word} `)) return true;
+  return false;
+}

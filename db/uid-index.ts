@@ -328,3 +328,22 @@ export async function resetIndex(db: Queryable, id: string, force: boolean): Pro
   if (force) await db.query('UPDATE external_accounts SET delivery_generation = delivery_generation + 1 WHERE id = $1', [id]);
   return rowCount ?? 0;
 }
+
+/**
+ * RETR returned another size than LIST (core/retrieved-size.ts): the index records the size that
+ * arrived, so the delete policy never removes the message (POP3 deletes only where LIST still says
+ * the size recorded), and the note says why it stays on the server.
+ */
+export async function markSizeMismatch(
+  db: Queryable,
+  accountId: string,
+  ref: MessageRef,
+  receivedBytes: number,
+  note: string,
+): Promise<void> {
+  await db.query(
+    `UPDATE uid_index SET size = $5, last_failure = left($6, 1000)
+      WHERE external_account_id = $1 AND folder = $2 AND uidvalidity = $3 AND uid = $4`,
+    [accountId, ref.folder, ref.uidvalidity, ref.uid, receivedBytes, note],
+  );
+}

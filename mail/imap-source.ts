@@ -3,7 +3,8 @@ import { decideExpunge } from '../core/expunge-decision';
 import type { MessageRef, ServerMessage } from '../core/download-plan';
 import { MailpullError, withRef } from '../core/errors';
 import { uidSets } from '../core/uid-set';
-import { localFolderFor, selectFolders, type RemoteFolder } from '../core/folder-selection';
+import { localFolderFor, selectFolders, type PersonalNamespace, type RemoteFolder } from '../core/folder-selection';
+import { announcedUidNext, highestGivenUid, mayHoldUidsFrom } from '../core/uid-next';
 import type { TlsOutcome } from '../core/tls-decision';
 import { ByteGatherer } from './byte-gatherer';
 import { connectImap, imapError } from './imap-connect';
@@ -41,7 +42,8 @@ function groupByFolder<T extends MessageRef>(refs: readonly T[]): Map<string, T[
 }
 
 class ImapSession implements MailSession {
-  private opened: { path: string; readOnly: boolean; uidvalidity: string } | null = null;
+  /** `uidNext` as announced at SELECT/EXAMINE: imapflow raises its own copy as FETCH shows UIDs */
+  private opened: { path: string; readOnly: boolean; uidvalidity: string; uidNext: number | null } | null = null;
 
   constructor(
     private readonly client: ImapFlow,
@@ -49,6 +51,7 @@ class ImapSession implements MailSession {
     private readonly folders: readonly RemoteFolder[],
     private readonly options: Required<ImapSourceOptions>,
     private readonly maxMessageBytes: number,
+    private readonly personal: PersonalNamespace | null,
   ) {}
 
   private async call<T>(work: () => Promise<T>): Promise<T> {
@@ -61,12 +64,14 @@ class ImapSession implements MailSession {
 
   /** EXAMINE for reading (collecting can never change a flag), SELECT only to delete. */
   private async open(path: string, readOnly: boolean): Promise<string> {
-    if (this.opened?.path === path && (this.opened.readOnly === readOnly || !this.opened.readOnly)) {
-      return this.opened.uidvalidity;
-    }
+    return (await this.openBox(path, readOnly)).uidvalidity;
+  }
+
+  private async openBox(path: string, readOnly: boolean): Promise<NonNullable<ImapSession['opened']>> {
+    if (this.opened?.path === path && (this.opened.readOnly === readOnly || !this.opened.readOnly)) return this.opened;
     const box = await this.call(() => this.client.mailboxOpen(path, { readOnly }));
-    this.opened = { path, readOnly, uidvalidity: String(box.uidValidity) };
-    return this.opened.uidvalidity;
+    this.opened = { path, readOnly, uidvalidity: String(box.uidValidity), uidNext: announcedUidNext(box.uidNext) };
+    return this.opened;
   }
 
   private toMessage(
@@ -79,7 +84,7 @@ class ImapSession implements MailSession {
       uidvalidity,
       uid: String(m.uid),
       size: m.size ?? 0,
-      localFolder: localFolderFor(folder),
+      localFolder: localFolderFor(folder, this.personal),
       internalDate: m.internalDate ? new Date(m.internalDate) : null,
       flags: keptFlags(m.flags),
     };
@@ -90,13 +95,13 @@ class ImapSession implements MailSession {
     const folders: FolderListing[] = [];
     const query = { uid: true, size: true, internalDate: true, flags: true } as const;
     for (const folder of this.folders) {
-      const uidvalidity = await this.open(folder.path, true);
-      const box = this.client.mailbox;
+      const { uidvalidity, uidNext } = await this.openBox(folder.path, true);
+      const exists = this.client.mailbox ? this.client.mailbox.exists : 0;
       const cursor = cursors.find((c) => c.folder === folder.path);
       const resynced = cursor !== undefined && cursor.uidvalidity !== uidvalidity;
       const known = cursor && !resynced ? cursor : null;
       const from = (known?.highestUid ?? 0) + 1;
-      let highestUid = known?.highestUid ?? 0;
+      const fetchedUids: number[] = [];
       const found: ServerMessage[] = [];
       if (known && known.pendingUids.length > 0) {
         for (const set of uidSets(known.pendingUids)) {
@@ -104,17 +109,16 @@ class ImapSession implements MailSession {
           found.push(...pending.filter((m) => m.uid < from).map((m) => this.toMessage(folder, uidvalidity, m)));
         }
       }
-      if (box && box.exists > 0 && box.uidNext > from) {
+      if (mayHoldUidsFrom(exists, uidNext, from)) {
         // "n:*" always includes the last message, even when its UID is below n.
         const fresh = await this.call(() => this.client.fetchAll(`${from}:*`, query, { uid: true }));
         for (const m of fresh) {
           if (m.uid < from) continue;
           found.push(this.toMessage(folder, uidvalidity, m));
-          highestUid = Math.max(highestUid, m.uid);
+          fetchedUids.push(m.uid);
         }
       }
-      // UIDs below UIDNEXT that FETCH did not return were expunged before we saw them.
-      if (box) highestUid = Math.max(highestUid, box.uidNext - 1);
+      const highestUid = highestGivenUid(known?.highestUid ?? 0, fetchedUids, uidNext);
       found.sort((a, b) => Number(a.uid) - Number(b.uid));
       messages.push(...found);
       folders.push({ folder: folder.path, uidvalidity, highestUid, resynced });
@@ -304,6 +308,12 @@ export async function collectedFolders(client: ImapFlow, endpoint: MailboxEndpoi
   return collect;
 }
 
+/** The personal namespace imapflow read with NAMESPACE at login (none: the server has no NAMESPACE). */
+function personalNamespace(client: ImapFlow): PersonalNamespace | null {
+  const ns = client.namespace;
+  return ns ? { prefix: ns.prefix, delimiter: ns.delimiter ?? null } : null;
+}
+
 export function createImapSource(options: ImapSourceOptions): MailSource {
   const settings = { chunkBytes: DEFAULT_CHUNK, ...options };
   return {
@@ -315,7 +325,7 @@ export function createImapSource(options: ImapSourceOptions): MailSource {
       });
       try {
         const folders = await collectedFolders(client, endpoint, options.timeoutMs);
-        return new ImapSession(client, tls, folders, settings, endpoint.maxMessageBytes);
+        return new ImapSession(client, tls, folders, settings, endpoint.maxMessageBytes, personalNamespace(client));
       } catch (err) {
         client.close();
         throw err;

@@ -1,5 +1,6 @@
-import type { ImapFlow } from 'imapflow';
+import type { ImapFlow, MailboxObject } from 'imapflow';
 import { MailpullError } from '../core/errors';
+import { announcedUidNext, unseenAtOpen } from '../core/uid-next';
 import { connectImap, imapError } from './imap-connect';
 import { collectedFolders } from './imap-source';
 import type { FolderCursor, MailboxEndpoint } from '../core/mailbox-endpoint';
@@ -16,6 +17,17 @@ export interface WatchOptions {
   /** at most this many folders are watched, one connection each */
   maxFolders: number;
   signal: AbortSignal;
+}
+
+/** UIDNEXT - 1, or, from a server that announced no UIDNEXT, the last message's UID; null when empty. */
+async function highestOnServer(client: ImapFlow, box: MailboxObject, timeoutMs: number): Promise<number | null> {
+  const uidNext = announcedUidNext(box.uidNext);
+  if (uidNext !== null) return uidNext - 1;
+  if (box.exists === 0) return null;
+  const last = await client.fetchOne('*', { uid: true }).catch((err: unknown) => {
+    throw imapError(err, timeoutMs);
+  });
+  return last ? last.uid : null;
 }
 
 /**
@@ -57,7 +69,7 @@ export async function watchForNewMail(
         throw imapError(err, options.timeoutMs);
       });
       const cursor = cursors.find((c) => c.folder === folder.path);
-      if (!cursor || cursor.uidvalidity !== String(box.uidValidity) || box.uidNext - 1 > cursor.highestUid) return 'new-mail';
+      if (unseenAtOpen(cursor, String(box.uidValidity), await highestOnServer(client, box, options.timeoutMs))) return 'new-mail';
     }
     const outcome = await done;
     if (outcome instanceof Error) throw outcome;

@@ -172,6 +172,20 @@ export class Pop3Client {
     await this.settle(secure, 'secureConnect');
   }
 
+  /**
+   * RFC 6856 UTF8, before login: messages with UTF-8 headers are then sent as they are, not
+   * replaced by a notice (Courier). Whether the server took it.
+   */
+  async utf8(): Promise<boolean> {
+    try {
+      await this.command('UTF8');
+      return true;
+    } catch (err) {
+      if (err instanceof MailpullError && err.kind === 'protocol') return false;
+      throw err;
+    }
+  }
+
   async login(user: string, password: string): Promise<void> {
     await this.command(`USER ${user}`, true);
     await this.command(`PASS ${password}`, true);

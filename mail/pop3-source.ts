@@ -1,6 +1,8 @@
 import { messageKey, type MessageRef, type ServerMessage } from '../core/download-plan';
 import { contentKeys } from '../core/content-key';
 import { MailpullError, withRef } from '../core/errors';
+import { capaOffers } from '../core/pop3-replies';
+import { retrievedSizeMismatch } from '../core/retrieved-size';
 import { decideUpgrade, STARTTLS_REFUSED, type TlsOutcome } from '../core/tls-decision';
 import { checkHost } from './guarded-connect';
 import { DEFAULT_DRAIN_BYTES, Pop3Client } from './pop3-client';
@@ -105,8 +107,14 @@ class Pop3Session implements MailSession {
     let at = 0;
     try {
       for await (const got of this.client.retrieveEach(requests, this.maxMessageBytes, this.pipelining, this.drainBytes)) {
-        const message = present[at++];
-        yield got.raw === null ? { message, raw: null, oversize: got.received } : { message, raw: got.raw };
+        const message = present[at];
+        const listed = requests[at++].size;
+        if (got.raw === null) {
+          yield { message, raw: null, oversize: got.received };
+          continue;
+        }
+        const sizeMismatch = retrievedSizeMismatch(listed, got.raw.length);
+        yield sizeMismatch ? { message, raw: got.raw, sizeMismatch } : { message, raw: got.raw };
       }
     } catch (err) {
       // an error while retrieving names the message whose answer was being read
@@ -175,15 +183,19 @@ export function createPop3Source(options: Pop3SourceOptions): MailSource {
       });
       try {
         let outcome: TlsOutcome = implicitTls ? 'implicit' : 'plaintext';
+        let capabilities = await client.capa();
         if (!implicitTls) {
-          const capabilities = await client.capa();
           const decision = decideUpgrade(endpoint.tlsMode, capabilities?.has('STLS') ?? false);
           if (decision === 'refuse') throw new MailpullError('tls', STARTTLS_REFUSED);
           if (decision === 'upgrade') {
             await client.startTls();
             outcome = 'starttls';
+            // what the server announced before TLS no longer holds (RFC 2595)
+            capabilities = await client.capa();
           }
         }
+        // Without UTF8, Courier sends a message with 8-bit headers as a notice that wraps it.
+        if (capaOffers(capabilities, 'UTF8')) await client.utf8();
         if (endpoint.authMethod === 'apop') await client.apop(endpoint.username, endpoint.secret);
         else if (endpoint.authMethod === 'xoauth2') await client.xoauth2(endpoint.username, endpoint.secret);
         else await client.login(endpoint.username, endpoint.secret);

@@ -1,5 +1,6 @@
 import type { MessageRef, ServerMessage } from '../core/download-plan';
 import type { FolderCursor, FolderListing, MailboxEndpoint } from '../core/mailbox-endpoint';
+import type { SizeMismatch } from '../core/retrieved-size';
 import type { TlsOutcome } from '../core/tls-decision';
 
 export interface Listing {
@@ -18,6 +19,8 @@ export type Fetched = FetchedRaw | { message: ServerMessage; raw: null; oversize
 export interface FetchedRaw {
   message: ServerMessage;
   raw: Buffer;
+  /** POP3: RETR returned another size than LIST declared; the message must stay on the server */
+  sizeMismatch?: SizeMismatch;
 }
 
 /** A message to remove, with the size recorded when it was listed: POP3 deletes only on a match. */

@@ -26,16 +26,7 @@ start() {
   touch "$dir/passwd"
   [ -f "$dir/master-users" ] || echo "mailpull-master:{PLAIN}$(openssl rand -hex 12)" > "$dir/master-users"
   [ -f "$dir/quota-full.conf" ] || echo "quota_full_tempfail = no" > "$dir/quota-full.conf"
-  if [ ! -f "$dir/tls/ca.pem" ]; then
-    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=mailpull test CA" \
-      -keyout "$dir/tls/ca.key" -out "$dir/tls/ca.pem" -addext "basicConstraints=critical,CA:TRUE" \
-      -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$dir/tls/server.key" \
-      -out "$dir/tls/server.csr" 2>/dev/null
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' > "$dir/tls/ext.cnf"
-    openssl x509 -req -in "$dir/tls/server.csr" -CA "$dir/tls/ca.pem" -CAkey "$dir/tls/ca.key" \
-      -CAcreateserial -days 3650 -extfile "$dir/tls/ext.cnf" -out "$dir/tls/server.pem" 2>/dev/null
-  fi
+  ensure_test_tls "$dir/tls"
   cat > "$dir/dovecot-oauth2.conf.ext" <<CONF
 introspection_mode = post
 introspection_url = http://127.0.0.1:$oauth2/introspect

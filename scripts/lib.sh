@@ -29,6 +29,13 @@ wait_for_port() {
   return 1
 }
 
+# Fails when something already listens on a TCP port of 127.0.0.1: a server about to start there
+# would not, and waiting for the port would find the other one.
+port_free() {
+  local port=$1 what=$2
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then log "port $port for $what is taken"; return 1; fi
+}
+
 # Stops a process we started, by the pid in the given file.
 stop_pidfile() {
   local file=$1 pid
@@ -40,6 +47,45 @@ stop_pidfile() {
     kill -9 "$pid" 2>/dev/null || true
   fi
   rm -f "$file"
+}
+
+# A test CA and a server certificate for localhost and 127.0.0.1 under DIR (ca.pem, server.pem,
+# server.key), made once.
+ensure_test_tls() {
+  local dir=$1
+  [ -f "$dir/ca.pem" ] && return 0
+  mkdir -p "$dir"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=mailpull test CA" \
+    -keyout "$dir/ca.key" -out "$dir/ca.pem" -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$dir/server.key" \
+    -out "$dir/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' > "$dir/ext.cnf"
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+    -CAcreateserial -days 3650 -extfile "$dir/ext.cnf" -out "$dir/server.pem" 2>/dev/null
+}
+
+# Debian's Cyrus and Courier servers conflict with its Dovecot (all provide imap-server), so the
+# tests run them from their packages unpacked under $CACHE_DIR/NAME/root, never installed.
+OTHER_SERVER_PACKAGES_cyrus="cyrus-common cyrus-imapd cyrus-pop3d sasl2-bin"
+OTHER_SERVER_PACKAGES_courier="courier-base courier-imap courier-pop courier-authdaemon courier-authlib courier-authlib-userdb"
+# the libraries they link that a Dovecot test machine lacks; installing them removes nothing
+OTHER_SERVER_LIBRARIES="libpcre3 libxapian30 libical3 libidn12 libcourier-unicode4 libltdl7 libgamin0"
+other_server_root() { printf '%s/%s/root' "$CACHE_DIR" "$1"; }
+
+# Downloads and unpacks NAME's packages (cyrus or courier) once; the stamp names what is unpacked.
+unpack_other_server() {
+  local name=$1 packages var dir stamp
+  var="OTHER_SERVER_PACKAGES_$name"; packages=${!var}
+  dir="$CACHE_DIR/$name"; stamp="$dir/unpacked"
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$packages" ] && return 0
+  log "unpacking $packages under $dir (not installed: they conflict with Dovecot)"
+  rm -rf "$dir"; mkdir -p "$dir/debs" "$dir/root"
+  # shellcheck disable=SC2086
+  (cd "$dir/debs" && apt-get download -q $packages >/dev/null 2>&1) ||
+    (cd "$dir/debs" && apt-get update -qq && apt-get download -q $packages >/dev/null)
+  for deb in "$dir"/debs/*.deb; do dpkg -x "$deb" "$dir/root"; done
+  echo "$packages" > "$stamp"
 }
 
 # Starts the private servers of a test or benchmark run under DIR — PostgreSQL, the Temporal dev

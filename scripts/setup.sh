@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything mailpull needs on a fresh Debian 12 machine; each step is skipped when done.
 #   scripts/setup.sh            runtime parts: PostgreSQL, Temporal CLI, npm dependencies
-#   scripts/setup.sh --test     plus Dovecot (POP3, IMAP, LMTP), Java and Maven, and Chromium for the test suite
+#   scripts/setup.sh --test     plus Dovecot (POP3, IMAP, LMTP), Java and Maven, and Chromium for the test suite,
+#                               and Cyrus and Courier unpacked (not installed) under the cache with the libraries they need
 #   scripts/setup.sh --bench    plus fetchmail and getmail6 for the benchmarks
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -25,6 +26,9 @@ if [ "$want_test" = 1 ]; then
   # the workflow tests' time-skipping Temporal test server is the Java SDK's, fetched by Maven
   command -v java >/dev/null || apt_packages+=(openjdk-17-jre-headless)
   command -v mvn >/dev/null || apt_packages+=(maven)
+  for p in $OTHER_SERVER_LIBRARIES; do
+    dpkg -s "$p" >/dev/null 2>&1 || apt_packages+=("$p")
+  done
 fi
 if [ "$want_bench" = 1 ]; then
   for p in fetchmail getmail6; do
@@ -45,7 +49,13 @@ if [ "${#apt_packages[@]}" -gt 0 ]; then
   fi
   trap '[ "$added_policy" = 1 ] && "${sudo_cmd[@]}" rm -f "$policy"' EXIT
   "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+  # --no-remove: a package that would remove another (Dovecot above all) fails the setup instead
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-remove --no-install-recommends "${apt_packages[@]}" >/dev/null
+fi
+
+if [ "$want_test" = 1 ]; then
+  unpack_other_server cyrus
+  unpack_other_server courier
 fi
 
 if [ ! -x "$TEMPORAL_BIN" ]; then

@@ -10,6 +10,8 @@ export async function lineServer(onLine: (line: string, socket: net.Socket) => v
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
+    // replies are built as latin1 strings: each character one byte, 8-bit bytes as they are
+    socket.setDefaultEncoding('latin1');
     socket.on('close', () => sockets.delete(socket));
     socket.write(`${greeting}\r\n`);
     let buffered = '';
@@ -51,21 +53,34 @@ export interface ScriptedPop3Options {
   top: boolean;
   /** the UIDL of a message (a server that reuses UIDLs); without it UIDL lists nothing */
   uidlOf?: (message: Buffer) => string;
+  /** RETR sends this instead of the message LIST sized (Courier's notice for a client without UTF8) */
+  retrAs?: (message: Buffer, session: { utf8: boolean }) => Buffer;
+  /** CAPA offers "UTF8 USER" and the UTF8 command is taken (RFC 6856) */
+  utf8?: boolean;
+  /** every command received, its verb only (no passwords) */
+  verbs?: string[];
 }
 
 /** A POP3 server with the features a real one always has switched off (UIDL here), or broken. */
 export async function scriptedPop3(options: ScriptedPop3Options): Promise<ScriptedPop3> {
   const state = { mailbox: [] as Buffer[], logins: 0, deles: [] as number[] };
-  const sessions = new WeakMap<net.Socket, { user?: string; view?: Buffer[]; deleted: Set<number> }>();
+  const sessions = new WeakMap<net.Socket, { user?: string; view?: Buffer[]; deleted: Set<number>; utf8: boolean }>();
   const server = await lineServer((line, socket) => {
-    const session = sessions.get(socket) ?? { deleted: new Set<number>() };
+    const session = sessions.get(socket) ?? { deleted: new Set<number>(), utf8: false };
     sessions.set(socket, session);
     const [verb, arg] = line.split(' ');
     const n = Number(arg);
     const message = session.view?.[n - 1];
+    options.verbs?.push(verb.toUpperCase());
     switch (verb.toUpperCase()) {
       case 'CAPA':
-        return socket.write(`+OK\r\nUSER\r\n${options.top ? 'TOP\r\n' : ''}${options.uidl ? 'UIDL\r\n' : ''}.\r\n`);
+        return socket.write(
+          `+OK\r\nUSER\r\n${options.top ? 'TOP\r\n' : ''}${options.uidl ? 'UIDL\r\n' : ''}${options.utf8 ? 'UTF8 USER\r\n' : ''}.\r\n`,
+        );
+      case 'UTF8':
+        if (!options.utf8 || session.view) return socket.write('-ERR not now\r\n');
+        session.utf8 = true;
+        return socket.write('+OK UTF8 enabled\r\n');
       case 'USER':
         session.user = arg;
         return socket.write('+OK\r\n');
@@ -89,7 +104,8 @@ export async function scriptedPop3(options: ScriptedPop3Options): Promise<Script
         return socket.write(`+OK\r\n${stuffed(message.subarray(0, end + 4))}`);
       }
       case 'RETR':
-        return socket.write(message ? `+OK\r\n${stuffed(message)}` : '-ERR no such message\r\n');
+        if (!message) return socket.write('-ERR no such message\r\n');
+        return socket.write(`+OK\r\n${stuffed(options.retrAs ? options.retrAs(message, session) : message)}`);
       case 'DELE':
         state.deles.push(n);
         session.deleted.add(n);
