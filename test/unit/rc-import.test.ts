@@ -240,6 +240,19 @@ describe('getmailrc import', () => {
     assert.match(spds.entries[0].problem ?? '', /SimpleSPDSRetriever.*not supported/);
   });
 
+  test("getmail's TLS guarantee kept: SSL retrievers are implicit TLS with the certificate checked, whatever pins or versions they add", () => {
+    const plan = fromGetmailrc(
+      parseGetmailrc(
+        '[retriever]\ntype = SimplePOP3SSLRetriever\nserver = h\nusername = u\npassword = p\nssl_fingerprints = ("ab:cd",)\nssl_version = tlsv1_3\nssl_cert_hostname = other.example\n',
+      ),
+      OWNER,
+      'f',
+    ).entries[0];
+    assert.equal(plan.account.tlsMode, 'direct');
+    assert.equal(plan.account.allowInvalidCertificates, false);
+    assert.deepEqual(options(plan), ['ssl_fingerprints = ("ab:cd",)', 'ssl_version = tlsv1_3', 'ssl_cert_hostname = other.example']);
+  });
+
   test('python string tuples and INI errors', () => {
     assert.deepEqual(pythonStrings(`("a", 'b c',)`), ['a', 'b c']);
     assert.deepEqual(pythonStrings('INBOX'), ['INBOX']);
