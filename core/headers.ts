@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+
 /**
  * Header-section parsing for routing decisions, in one linear pass over a bounded prefix.
  * Binary safe: bytes are read as latin1. A line ends at CRLF, LF or a bare CR (a run of CRs
@@ -123,4 +125,16 @@ export function parseHeaders(raw: Buffer): HeaderField[] {
     return true;
   });
   return fields;
+}
+
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * A header value read as latin1, as the UTF-8 text its bytes are (RFC 6532 allows UTF-8 in
+ * header fields, addresses included), or null if the bytes are not valid UTF-8. ASCII is returned as is.
+ */
+export function utf8Text(latin1: string): string | null {
+  if (!NON_ASCII.test(latin1)) return latin1;
+  const bytes = Buffer.from(latin1, 'latin1');
+  return isUtf8(bytes) ? bytes.toString('utf8') : null;
 }

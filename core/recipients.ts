@@ -1,5 +1,5 @@
 import { addressesIn } from './address-list';
-import type { HeaderField } from './headers';
+import { utf8Text, type HeaderField } from './headers';
 import { receivedForAddresses } from './received-for';
 
 export const DEFAULT_RECIPIENT_HEADERS = ['To', 'CC', 'X-RCPT-TO', 'X-Envelope-To', 'Received'] as const;
@@ -38,7 +38,7 @@ function plausibleAddress(address: string): boolean {
 
 /**
  * Every address the configured headers name, lower-cased, in order of first appearance, at
- * most MAX_CANDIDATES of them.
+ * most MAX_CANDIDATES of them; an address in UTF-8 (RFC 6532) as the text it spells.
  */
 export function candidateAddresses(headers: readonly HeaderField[], options: Pick<RecipientOptions, 'enabled' | 'headers'>): string[] {
   if (!options.enabled) return [];
@@ -46,9 +46,13 @@ export function candidateAddresses(headers: readonly HeaderField[], options: Pic
   const found = new Set<string>();
   for (const field of headers) {
     if (!wanted.has(field.name)) continue;
-    const addresses = field.name === 'received' ? receivedForAddresses(field.value, MAX_CANDIDATES) : addressesIn(field.value);
+    // read as UTF-8 when it is (an address may be, RFC 6532); else each address on its own, since
+    // raw 8-bit bytes in a display name or comment must not hide the address next to them
+    const utf8 = utf8Text(field.value);
+    const value = utf8 ?? field.value;
+    const addresses = field.name === 'received' ? receivedForAddresses(value, MAX_CANDIDATES) : addressesIn(value);
     for (const address of addresses) {
-      const candidate = address.trim().toLowerCase();
+      const candidate = (utf8 === null ? (utf8Text(address) ?? address) : address).trim().toLowerCase();
       if (!plausibleAddress(candidate)) continue;
       found.add(candidate);
       if (found.size >= MAX_CANDIDATES) return [...found];

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything mailpull needs on a fresh Debian 12 machine; each step is skipped when done.
 #   scripts/setup.sh            runtime parts: PostgreSQL, Temporal CLI, npm dependencies
-#   scripts/setup.sh --test     plus Dovecot (POP3, IMAP, LMTP), Java and Maven, and Chromium for the test suite,
+#   scripts/setup.sh --test     plus Dovecot (POP3, IMAP, LMTP), Java and Maven, Chromium and fetchmail for the test suite,
 #                               and Cyrus and Courier unpacked (not installed) under the cache with the libraries they need
-#   scripts/setup.sh --bench    plus fetchmail and getmail6 for the benchmarks
+#   scripts/setup.sh --bench    plus getmail6 for the benchmarks
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -20,7 +20,8 @@ apt_packages=()
 [ -x "$PG_BIN/postgres" ] || apt_packages+=(postgresql-15)
 if [ "$want_test" = 1 ]; then
   # chromium and a font: the admin page's browser test drives Debian's headless Chromium
-  for p in dovecot-pop3d dovecot-imapd dovecot-lmtpd openssl chromium fonts-dejavu-core; do
+  # fetchmail: the rc file import is tested against its own reading (--configdump)
+  for p in dovecot-pop3d dovecot-imapd dovecot-lmtpd openssl chromium fonts-dejavu-core fetchmail; do
     dpkg -s "$p" >/dev/null 2>&1 || apt_packages+=("$p")
   done
   # the workflow tests' time-skipping Temporal test server is the Java SDK's, fetched by Maven
@@ -31,7 +32,7 @@ if [ "$want_test" = 1 ]; then
   done
 fi
 if [ "$want_bench" = 1 ]; then
-  for p in fetchmail getmail6; do
+  for p in getmail6; do
     dpkg -s "$p" >/dev/null 2>&1 || apt_packages+=("$p")
   done
 fi

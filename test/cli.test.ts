@@ -254,7 +254,7 @@ poll imap-on-loopback via 127.0.0.1 protocol imap service ${testEnv.imapPort()}
     const dry = await cli(['import', 'fetchmailrc', rc, '--owner', 'owner@cli.test', '--dry-run']);
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, new RegExp(`would create: "${pop.name}@127\\.0\\.0\\.1" from poll 127\\.0\\.0\\.1, user ${pop.name}`));
-    assert.match(dry.stdout, /pop3 .*, tls detect, delete never, folders inbox, owner owner@cli\.test/);
+    assert.match(dry.stdout, /pop3 .*, tls starttls, delete never, folders inbox, owner owner@cli\.test/);
     assert.match(dry.stdout, /no equivalent: fetchlimit 10 — /);
     assert.equal(dry.stdout.split('no equivalent: mda').length - 1, 2, 'mda listed for each poll entry');
     assert.match(dry.stdout, /no equivalent \(whole file\): set logfile/);

@@ -35,11 +35,12 @@ export interface FetchmailRc {
 
 interface Token {
   text: string;
+  /** a quoted string, or a word with backslash escapes: a name, never a keyword */
   quoted: boolean;
   line: number;
 }
 
-// fetchmail ignores these words and the characters , : ; between tokens
+// fetchmail ignores these words and the characters , : ; = between tokens
 const NOISE = new Set(['and', 'with', 'has', 'wants', 'options']);
 
 /** Keywords and how many arguments they take: a number, or 'list' (names until the next keyword). */
@@ -51,11 +52,14 @@ const ARITY: Record<string, number | 'list'> = {
   service: 1,
   auth: 1,
   authenticate: 1,
+  preauth: 1,
+  preauthenticate: 1,
   timeout: 1,
   envelope: 1,
   qvirtual: 1,
   aka: 'list',
   localdomains: 'list',
+  local: 'list',
   interface: 1,
   monitor: 1,
   plugin: 1,
@@ -69,7 +73,6 @@ const ARITY: Record<string, number | 'list'> = {
   esmtpname: 1,
   esmtppassword: 1,
   'bad-header': 1,
-  badheader: 1,
   pass: 1,
   password: 1,
   ssl: 0,
@@ -83,6 +86,7 @@ const ARITY: Record<string, number | 'list'> = {
   sslcommonname: 1,
   folder: 'list',
   folders: 'list',
+  smtp: 'list',
   smtphost: 'list',
   smtphosts: 'list',
   fetchdomains: 'list',
@@ -92,7 +96,9 @@ const ARITY: Record<string, number | 'list'> = {
   mda: 1,
   bsmtp: 1,
   lmtp: 0,
+  pre: 1,
   preconnect: 1,
+  post: 1,
   postconnect: 1,
   keep: 0,
   flush: 0,
@@ -101,9 +107,11 @@ const ARITY: Record<string, number | 'list'> = {
   rewrite: 0,
   stripcr: 0,
   forcecr: 0,
+  pass8: 0,
   pass8bits: 0,
   dropstatus: 0,
   dropdelivered: 0,
+  mimedec: 0,
   mimedecode: 0,
   idle: 0,
   limit: 1,
@@ -120,6 +128,7 @@ const ARITY: Record<string, number | 'list'> = {
 /** Keywords that start something new, so that a name list before them ends. */
 const STRUCTURE = new Set(['poll', 'skip', 'server', 'defaults', 'set', 'user', 'username', 'is', 'to', 'here', 'there', 'no']);
 
+/** Keywords are matched as fetchmail's lexer does: whole words, in lower case, never quoted or escaped. */
 const isKeyword = (t: Token): boolean => !t.quoted && (t.text in ARITY || STRUCTURE.has(t.text) || negatedName(t) !== null);
 
 /** "nokeep" → "keep" (fetchmail accepts both "no keep" and "nokeep"). */
@@ -129,12 +138,56 @@ function negatedName(t: Token): string | null {
   return ARITY[name] === 0 ? name : null;
 }
 
-const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', '\\': '\\', '"': '"', "'": "'" };
+const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b' };
+const DIGITS = '0123456789';
+const OCTAL = '01234567';
+const HEX = '0123456789abcdefABCDEF';
 
-const isOctal = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '7';
-const isHex = (c: string | undefined): boolean => c !== undefined && /^[0-9a-fA-F]$/.test(c);
+/**
+ * fetchmail's escapes() on a word or the inside of a quoted string: \x and up to 2 hex digits,
+ * \0 and up to 2 more octal digits, \ and up to 3 decimal digits (so "\101" is "e", not "A"),
+ * \n \t \r \b; a backslash before a line break joins the lines, before anything else it stands
+ * for that character. An escape gives one byte, and a NUL ends the string, as in C.
+ */
+function escapes(raw: string): string {
+  let out = '';
+  let i = 0;
+  while (i < raw.length) {
+    if (raw[i] !== '\\') {
+      out += raw[i++];
+      continue;
+    }
+    const next = raw[i + 1];
+    if (next === undefined) break;
+    let code: number;
+    if ((DIGITS + 'xX').includes(next)) {
+      const hex = next === 'x' || next === 'X';
+      const [digits, base, max] = hex ? [HEX, 16, 2] : next === '0' ? [OCTAL, 8, 3] : [DIGITS, 10, 3];
+      const first = hex ? i + 2 : i + 1;
+      code = 0;
+      for (i = first; i < raw.length && i - first < max && digits.includes(raw[i]); i++) code = code * base + parseInt(raw[i], base);
+    } else {
+      i += 2;
+      if (next === '\n') continue;
+      code = (SIMPLE_ESCAPES[next] ?? next).charCodeAt(0);
+    }
+    const byte = code & 0xff;
+    if (byte === 0) break;
+    out += String.fromCharCode(byte);
+  }
+  return out;
+}
 
-/** Splits the file into words and quoted strings (with fetchmail's escapes), dropping comments. */
+const SEPARATORS = ' \t\r\n,:;=';
+
+/**
+ * Splits the file into words and quoted strings as fetchmail's lexer does, dropping comments.
+ * A word runs to the next blank or , : ; = (so it may hold '#' and quotes); a string is
+ * everything between a quote and the next one of its kind (line breaks included, no escaped
+ * quote), unless the word starting at the same quote is longer; a backslash before a line break
+ * outside a string continues the line. Linear: each quote search stops at the next token starting
+ * with the same quote.
+ */
 export function tokenize(text: string): Token[] {
   checkSize(text);
   const tokens: Token[] = [];
@@ -145,49 +198,26 @@ export function tokenize(text: string): Token[] {
     if (c === '\n') {
       line++;
       i++;
-    } else if (c === ' ' || c === '\t' || c === '\r' || c === ',' || c === ':' || c === ';') {
+    } else if (c === '\\' && (text[i + 1] === '\n' || (text[i + 1] === '\r' && text[i + 2] === '\n'))) {
+      i += text[i + 1] === '\n' ? 1 : 2;
+    } else if (SEPARATORS.includes(c)) {
       i++;
     } else if (c === '#') {
       while (i < text.length && text[i] !== '\n') i++;
-    } else if (c === '"' || c === "'") {
-      const start = line;
-      let value = '';
-      i++;
-      for (;;) {
-        if (i >= text.length) throw new RcSyntaxError(start, `a string opened with ${c} is never closed`);
-        const d = text[i];
-        if (d === c) break;
-        if (d === '\n') line++;
-        if (d !== '\\') {
-          value += d;
-          i++;
-          continue;
-        }
-        const e = text[i + 1];
-        if (e !== undefined && e in SIMPLE_ESCAPES) {
-          value += SIMPLE_ESCAPES[e];
-          i += 2;
-        } else if (e === 'x' && isHex(text[i + 2])) {
-          const digits = isHex(text[i + 3]) ? text.slice(i + 2, i + 4) : text[i + 2];
-          value += String.fromCharCode(parseInt(digits, 16));
-          i += 2 + digits.length;
-        } else if (isOctal(e)) {
-          let n = 1;
-          while (n < 3 && isOctal(text[i + 1 + n])) n++;
-          value += String.fromCharCode(parseInt(text.slice(i + 1, i + 1 + n), 8));
-          i += 1 + n;
-        } else {
-          value += '\\';
-          i++;
-        }
-      }
-      i++;
-      tokens.push({ text: value, quoted: true, line: start });
     } else {
-      const start = i;
-      while (i < text.length && !' \t\r\n,:;#"\''.includes(text[i])) i++;
-      const word = text.slice(start, i);
-      if (!NOISE.has(word.toLowerCase())) tokens.push({ text: word, quoted: false, line });
+      let end = i;
+      while (end < text.length && !SEPARATORS.includes(text[end])) end++;
+      const close = c === '"' || c === "'" ? text.indexOf(c, i + 1) : -1;
+      if (close !== -1 && close + 1 >= end) {
+        const inside = text.slice(i + 1, close);
+        tokens.push({ text: escapes(inside), quoted: true, line });
+        for (let at = inside.indexOf('\n'); at !== -1; at = inside.indexOf('\n', at + 1)) line++;
+        i = close + 1;
+      } else {
+        const word = text.slice(i, end);
+        if (!NOISE.has(word)) tokens.push({ text: escapes(word), quoted: word.includes('\\'), line });
+        i = end;
+      }
     }
   }
   return tokens;
@@ -195,7 +225,7 @@ export function tokenize(text: string): Token[] {
 
 /** Reads a .fetchmailrc into its poll entries, their users and options, in file order. */
 export function parseFetchmailrc(text: string): FetchmailRc {
-  const tokens = tokenize(text).map((t) => (t.quoted ? t : { ...t, text: keywordCase(t) }));
+  const tokens = tokenize(text);
   const rc: FetchmailRc = { globals: [], polls: [] };
   let poll: PollEntry | null = null;
   let user: UserEntry | null = null;
@@ -206,9 +236,10 @@ export function parseFetchmailrc(text: string): FetchmailRc {
     if (!t) throw new RcSyntaxError(after.line, `${after.text} needs ${what}`);
     return t;
   };
-  /** names until the next keyword */
-  const names = (after: Token): string[] => {
+  /** names until the next keyword; after "is" and "to" the first is a name whatever it spells, as in fetchmail */
+  const names = (after: Token, firstAnyWord = false): string[] => {
     const list: string[] = [];
+    if (firstAnyWord && i < tokens.length) list.push(tokens[i++].text);
     while (i < tokens.length && !isKeyword(tokens[i])) list.push(tokens[i++].text);
     if (list.length === 0) throw new RcSyntaxError(after.line, `${after.text} needs at least one name`);
     return list;
@@ -244,7 +275,7 @@ export function parseFetchmailrc(text: string): FetchmailRc {
     }
     if (word === 'is' || word === 'to') {
       if (!user) throw new RcSyntaxError(t.line, `"${word}" needs a user entry before it`);
-      const list = names(t);
+      const list = names(t, true);
       const marker =
         tokens[i] && !tokens[i].quoted && (tokens[i].text === 'here' || tokens[i].text === 'there') ? tokens[i++].text : 'here';
       if (marker === 'there' || user.remote === '') {
@@ -294,10 +325,4 @@ export function parseFetchmailrc(text: string): FetchmailRc {
     if (!value.quoted && value.text === '=') value = next('a value', name);
     return { name: name.text, args: [value.text], negated: false, line: t.line };
   }
-}
-
-/** Keywords are case-insensitive in fetchmail; names and passwords keep their case. */
-function keywordCase(t: Token): string {
-  const lower = t.text.toLowerCase();
-  return lower in ARITY || STRUCTURE.has(lower) || NOISE.has(lower) ? lower : t.text;
 }

@@ -15,6 +15,7 @@ const DELIVERY = "mailpull delivers into the owner account (its built-in store o
 /** Why each option without an equivalent has none; options not named here get a generic reason. */
 const REASONS: Record<string, string> = {
   mda: DELIVERY,
+  smtp: DELIVERY,
   smtphost: DELIVERY,
   smtphosts: DELIVERY,
   bsmtp: DELIVERY,
@@ -29,7 +30,9 @@ const REASONS: Record<string, string> = {
   stripcr: 'mailpull stores messages as received',
   forcecr: 'mailpull stores messages as received',
   pass8bits: 'mailpull stores messages as received',
+  mimedec: 'mailpull stores messages as received',
   mimedecode: 'mailpull stores messages as received',
+  pass8: 'mailpull stores messages as received',
   dropstatus: 'mailpull stores messages as received',
   dropdelivered: 'mailpull stores messages as received',
   flush: 'mailpull never deletes a message it has not delivered; use a delete policy',
@@ -40,16 +43,18 @@ const REASONS: Record<string, string> = {
   fastuidl: 'mailpull always compares UIDs with its index',
   expunge: 'mailpull expunges after each delivered batch',
   timeout: 'the socket timeout is global: MAILPULL_SOCKET_TIMEOUT_MS',
+  pre: 'mailpull runs no commands',
   preconnect: 'mailpull runs no commands',
+  post: 'mailpull runs no commands',
   postconnect: 'mailpull runs no commands',
   plugin: 'mailpull runs no commands',
   plugout: 'mailpull runs no commands',
   sslcert: 'client certificates are not supported',
   sslkey: 'client certificates are not supported',
   sslcertpath: 'give one PEM file with sslcertfile instead of a certificate directory',
-  sslfingerprint: 'mailpull checks the certificate chain, not a fingerprint',
   sslcommonname: 'mailpull checks the certificate for the host name',
   aka: 'multidrop DNS matching: mailpull delivers to local accounts named in the headers',
+  local: 'multidrop DNS matching: mailpull delivers to local accounts named in the headers',
   localdomains: 'multidrop DNS matching: mailpull delivers to local accounts named in the headers',
   qvirtual: 'multidrop: mailpull delivers to local accounts named in the headers',
   dns: 'mailpull does no DNS checks on recipients',
@@ -62,7 +67,6 @@ const REASONS: Record<string, string> = {
   warnings: 'oversized messages are counted in the account status',
   properties: 'not used by mailpull',
   'bad-header': 'mailpull delivers unparseable messages raw',
-  badheader: 'mailpull delivers unparseable messages raw',
   idfile: 'mailpull keeps its UID index in PostgreSQL',
   logfile: 'mailpull logs to stderr; every cycle is in the Temporal UI',
   syslog: 'mailpull logs to stderr',
@@ -117,6 +121,7 @@ function translate(poll: PollEntry, user: UserEntry, options: RcOption[], daemon
   let ssl = false;
   let sslproto: string | null = null;
   let certCheck = true;
+  let fingerprint = false;
   let tlsCaFile: string | null = null;
   let keep = false;
   let folders: string[] = [];
@@ -157,6 +162,14 @@ function translate(poll: PollEntry, user: UserEntry, options: RcOption[], daemon
       case 'sslcertck':
         certCheck = !o.negated;
         break;
+      case 'sslfingerprint':
+        fingerprint = !o.negated;
+        unsupported.push({
+          option: show(o),
+          reason:
+            "mailpull checks the certificate chain, not a fingerprint (give a self-signed server's certificate with sslcertfile); TLS stays required and the certificate checked",
+        });
+        break;
       case 'sslcertfile':
         tlsCaFile = value;
         break;
@@ -183,7 +196,9 @@ function translate(poll: PollEntry, user: UserEntry, options: RcOption[], daemon
         envelope = o.negated ? null : value;
         break;
       case 'auth':
-      case 'authenticate': {
+      case 'authenticate':
+      case 'preauth':
+      case 'preauthenticate': {
         const kind = value.toLowerCase();
         if (kind === 'password' || kind === 'any') authMethod = 'password';
         else unsupported.push({ option: show(o), reason: 'mailpull logs in with a password (USER/PASS, LOGIN, PLAIN), APOP or XOAUTH2' });
@@ -212,9 +227,8 @@ function translate(poll: PollEntry, user: UserEntry, options: RcOption[], daemon
     });
   } else problem = `protocol ${protocolName} is not supported (POP3 and IMAP only)`;
 
-  let tlsMode: ExternalAccountDraft['tlsMode'] = ssl ? 'direct' : 'detect';
-  if (sslproto === '' && !ssl) tlsMode = 'disabled';
-  else if (sslproto !== null && sslproto !== '' && !SSLPROTO_MATCHED.has(sslproto.toLowerCase())) {
+  const tlsMode = fetchmailTlsMode({ ssl, sslproto, certCheck, fingerprint });
+  if (sslproto !== null && sslproto !== '' && !SSLPROTO_MATCHED.has(sslproto.toLowerCase())) {
     unsupported.push({
       option: `sslproto ${sslproto}`,
       reason: "mailpull uses Node's TLS defaults (TLS 1.2 or newer); the version cannot be pinned",
@@ -241,7 +255,8 @@ function translate(poll: PollEntry, user: UserEntry, options: RcOption[], daemon
     host,
     ...(port !== undefined ? { port } : {}),
     tlsMode,
-    allowInvalidCertificates: !certCheck,
+    // a pinned fingerprint is a check too: mailpull keeps checking the chain instead
+    allowInvalidCertificates: !certCheck && !fingerprint,
     authMethod,
     username: user.remote,
     ...(password !== undefined ? { password } : {}),
@@ -261,6 +276,29 @@ function translate(poll: PollEntry, user: UserEntry, options: RcOption[], daemon
     });
   const source = `${poll.kind} ${label}${user.remote ? `, user ${user.remote}` : ''} (line ${user.line})`;
   return { source, owners, account, tlsCaFile, unsupported, problem };
+}
+
+/** What a poll entry's TLS options ask of fetchmail. */
+export interface FetchmailTls {
+  ssl: boolean;
+  /** null: not given */
+  sslproto: string | null;
+  /** sslcertck, fetchmail's default since 6.4.0; false for "no sslcertck" */
+  certCheck: boolean;
+  fingerprint: boolean;
+}
+
+/**
+ * The TLS mode that keeps fetchmail's guarantee (6.4, starttls.c): "ssl" is implicit TLS (an
+ * empty sslproto with it counts as "auto"); without it, sslproto "" turns STARTTLS off, and
+ * sslcertck, an sslfingerprint or any other sslproto make STARTTLS required — fetchmail then
+ * refuses a server, or a man in the middle, that does not offer it, and so does mailpull's
+ * "starttls". Only "no sslcertck" with none of the others leaves the upgrade opportunistic.
+ */
+export function fetchmailTlsMode({ ssl, sslproto, certCheck, fingerprint }: FetchmailTls): ExternalAccountDraft['tlsMode'] {
+  if (ssl) return 'direct';
+  if (sslproto === '') return 'disabled';
+  return certCheck || fingerprint || sslproto !== null ? 'starttls' : 'detect';
 }
 
 /**

@@ -9,7 +9,7 @@ export interface ExternalAccountDraft {
   protocol: 'pop3' | 'imap';
   host: string;
   port?: number;
-  tlsMode: 'detect' | 'direct' | 'disabled';
+  tlsMode: 'detect' | 'starttls' | 'direct' | 'disabled';
   allowInvalidCertificates: boolean;
   authMethod: 'password' | 'apop';
   username: string;

@@ -19,7 +19,15 @@ export interface HostileExpectation {
   envelopeSender?: string;
   /** lower-cased addresses the recipient candidates must include, in this order at the start */
   firstCandidates?: string[];
+  /**
+   * The local accounts (of LOCAL_ACCOUNTS) that must receive the message and no other, with
+   * "deliver to recipients in MIME headers" on; absent: whoever, as long as it is delivered.
+   */
+  deliveredTo?: string[];
 }
+
+/** The local accounts a run of the corpus needs, so that every deliveredTo can be checked. */
+export const LOCAL_ACCOUNTS = ['ann@local.test', 'zoë@local.test', 'eight@local.test', 'comment@local.test', 'deep@local.test'];
 
 export interface HostileMessage {
   name: string;
@@ -27,7 +35,7 @@ export interface HostileMessage {
   expect: HostileExpectation;
 }
 
-/** A header-section shape that is pathological when large: builds a message whose header section holds about `bytes` of it. */
+/** A shape that is pathological when large: builds a message that holds about `bytes` of it (in its header section or its body). */
 export interface PathologicalShape {
   name: string;
   build(bytes: number): Buffer;
@@ -145,6 +153,102 @@ export const PATHOLOGICAL_SHAPES: readonly PathologicalShape[] = [
     build: (bytes) => withHeaders('long header line', `X-Long: ${fill('a', bytes)}`),
     expect: expectOrdinaryFields('long header line'),
   },
+  {
+    name: 'MIME parts nested deeply',
+    build: (bytes) => {
+      const depth = Math.ceil(bytes / 64);
+      const open = Array.from(
+        { length: depth },
+        (_, i) => `--d${i}${CRLF}Content-Type: multipart/mixed; boundary="d${i + 1}"${CRLF}${CRLF}`,
+      );
+      const close = Array.from({ length: depth + 1 }, (_, i) => `--d${depth - i}--${CRLF}`);
+      return withHeaders(
+        'deep mime',
+        `To: deep@local.test${CRLF}MIME-Version: 1.0${CRLF}Content-Type: multipart/mixed; boundary="d0"`,
+        `${open.join('')}--d${depth}${CRLF}Content-Type: text/plain${CRLF}${CRLF}leaf${CRLF}${close.join('')}`,
+      );
+    },
+    expect: { ...expectOrdinaryFields('deep mime'), firstCandidates: ['deep@local.test'], deliveredTo: ['deep@local.test'] },
+  },
+  {
+    name: 'many MIME parts',
+    build: (bytes) =>
+      withHeaders(
+        'many parts',
+        `To: deep@local.test${CRLF}MIME-Version: 1.0${CRLF}Content-Type: multipart/mixed; boundary="p"`,
+        `${lines(bytes, (i) => `--p${CRLF}Content-Type: text/plain; name="p${i}.txt"${CRLF}${CRLF}${i}`)}${CRLF}--p--${CRLF}`,
+      ),
+    expect: { ...expectOrdinaryFields('many parts'), firstCandidates: ['deep@local.test'], deliveredTo: ['deep@local.test'] },
+  },
+  {
+    name: 'RFC 2231 parameter continuations',
+    build: (bytes) =>
+      withHeaders(
+        'parameter continuations',
+        [
+          'To: deep@local.test',
+          'MIME-Version: 1.0',
+          `Content-Type: text/plain; charset=utf-8;${CRLF} ${lines(bytes / 2, (i) => `title*${i}*=${i === 0 ? "utf-8'fr'" : ''}%C3%A9;`, `${CRLF} `)}`,
+          `Content-Disposition: attachment;${CRLF} ${lines(bytes / 2, (i) => `filename*${i}="f${i}";`, `${CRLF} `)}`,
+        ].join(CRLF),
+      ),
+    expect: { ...expectOrdinaryFields('parameter continuations'), firstCandidates: ['deep@local.test'], deliveredTo: ['deep@local.test'] },
+  },
+  {
+    name: 'many encoded words in the Subject',
+    build: (bytes) =>
+      Buffer.from(
+        [
+          `From: Sender <${SENDER}>`,
+          'To: ann@local.test',
+          'Message-ID: <encoded-words@remote.example>',
+          `Subject: ${lines(bytes, () => '=?utf-8?q?w=C3=A9?=', `${CRLF} `)}`,
+          '',
+          `body${CRLF}`,
+        ].join(CRLF),
+        'latin1',
+      ),
+    // adjacent encoded words are decoded without the space between them; the summary keeps 998 characters
+    expect: {
+      subject: 'wé'.repeat(499),
+      messageId: '<encoded-words@remote.example>',
+      envelopeSender: SENDER,
+      firstCandidates: ['ann@local.test'],
+      deliveredTo: ['ann@local.test'],
+    },
+  },
+  {
+    name: 'many encoded words in From display names',
+    build: (bytes) =>
+      withHeaders(
+        'encoded display names',
+        `To: ann@local.test${CRLF}From: ${lines(bytes, (i) => `=?utf-8?b?${b64('Zoë')}?= =?iso-8859-1?q?Z=F6e?= <f${i}@remote.example>,`, `${CRLF} `)}`,
+      ),
+    expect: {
+      subject: 'encoded display names',
+      envelopeSender: SENDER,
+      firstCandidates: ['ann@local.test'],
+      deliveredTo: ['ann@local.test'],
+    },
+  },
+  {
+    name: '8-bit display names and comments around the addresses',
+    build: (bytes) =>
+      withHeaders(
+        '8-bit display names',
+        `To: ${lines(bytes, (i) => `"Zo\xeb \xff\x80${i}" (c\xe9 \xc3) <r${i}@local.test> (\xc3A \xfe),`, `${CRLF} `)}`,
+      ),
+    expect: { ...expectOrdinaryFields('8-bit display names'), firstCandidates: ['r0@local.test', 'r1@local.test', 'r2@local.test'] },
+  },
+  {
+    name: 'many Subject, From and Message-ID fields',
+    build: (bytes) =>
+      withHeaders(
+        'many summary fields',
+        lines(bytes, (i) => [`Subject: s${i}`, `From: f${i}@remote.example`, `Message-ID: <m${i}@remote.example>`][i % 3]),
+      ),
+    expect: { envelopeSender: SENDER },
+  },
 ];
 
 function recipients(count: number, local: (i: number) => string): string {
@@ -245,6 +349,65 @@ export function hostileCorpus(): HostileMessage[] {
         'latin1',
       ),
       expect: { envelopeSender: 'nul@remote.example' },
+    },
+    {
+      name: 'single-line body of 32 MiB',
+      raw: withHeaders('huge body line', 'To: ann@local.test', `${fill('b', 32 * MiB)}${CRLF}`),
+      expect: { ...expectOrdinaryFields('huge body line'), firstCandidates: ['ann@local.test'], deliveredTo: ['ann@local.test'] },
+    },
+    {
+      name: '1,900 header fields before the recipient',
+      raw: withHeaders(
+        'fields before the recipient',
+        `${Array.from({ length: 1_900 }, (_, i) => `X-${i}: v`).join(CRLF)}${CRLF}To: deep@local.test`,
+      ),
+      expect: {
+        ...expectOrdinaryFields('fields before the recipient'),
+        firstCandidates: ['deep@local.test'],
+        deliveredTo: ['deep@local.test'],
+      },
+    },
+    {
+      name: '8-bit and invalid UTF-8 in every header, display names and comments included',
+      raw: Buffer.from(
+        [
+          'Received: from h\xe9.remote.example (\xff\xfe [192.0.2.1]) by mx.local.test for <ann@local.test> (\xe9\x80); Sat, 21 Nov 2026 10:00:00 +0000',
+          'From: "Caf\xe9 \xff" (comm\xe9nt \xc3) <eight-from@remote.example>',
+          'To: "Zo\xeb \x80\xff" (c\xe9) <eight@local.test> (\xc3A invalid)',
+          'Cc: comment@local.test (Zo\xc3\xab \xfe), =?utf-8?q?x?= \xe9 <deep@local.test>',
+          'Subject: eight \xff\xfe bit',
+          'Message-ID: <eight\xe9@remote.example>',
+          '',
+          `body \xe9${CRLF}`,
+        ].join(CRLF),
+        'latin1',
+      ),
+      expect: {
+        envelopeSender: 'eight-from@remote.example',
+        firstCandidates: ['ann@local.test', 'eight@local.test', 'comment@local.test', 'deep@local.test'],
+        deliveredTo: ['ann@local.test', 'eight@local.test', 'comment@local.test', 'deep@local.test'],
+      },
+    },
+    {
+      name: 'UTF-8 addresses (RFC 6532)',
+      raw: Buffer.from(
+        [
+          'From: =?utf-8?q?Zo=C3=AB?= <sender@remote.example>',
+          'To: Zoë <zoë@local.test>',
+          'Cc: "ZOË" <ZOË@LOCAL.TEST>, Ännchen <änn@local.test>',
+          'Subject: utf-8 addresses',
+          'Message-ID: <utf8-addresses@remote.example>',
+          '',
+          `body${CRLF}`,
+        ].join(CRLF),
+        'utf8',
+      ),
+      expect: {
+        subject: 'utf-8 addresses',
+        envelopeSender: 'sender@remote.example',
+        firstCandidates: ['zoë@local.test', 'änn@local.test'],
+        deliveredTo: ['zoë@local.test'],
+      },
     },
     {
       name: 'ordinary message',

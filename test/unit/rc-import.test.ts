@@ -45,13 +45,13 @@ describe('.fetchmailrc import', () => {
     assert.deepEqual(alice.owners, ['alice@home.example', OWNER], '"is alice here": alice at the owner\'s domain first');
   });
 
-  test('via, protocol IMAP, service imaps, quoted folders, idle, sslcertfile, nokeep by default', () => {
+  test('via, protocol IMAP, service imaps, quoted folders, sslcertfile, nokeep by default', () => {
     assert.equal(bob.account.host, 'imap.work.example', 'via names the host contacted');
     assert.equal(bob.account.protocol, 'imap');
     assert.equal(bob.account.port, 993);
     assert.equal(bob.account.password, 'pa ss');
     assert.deepEqual(bob.account.folders, { mode: 'list', names: ['INBOX', 'Lists/Announcements'] });
-    assert.equal(bob.account.push, true);
+    assert.equal(bob.account.push, false);
     assert.equal(bob.tlsCaFile, '/etc/ssl/work ca.pem');
     assert.equal(bob.account.deletePolicy, 'immediately', "fetchmail's default is nokeep");
     assert.deepEqual(
@@ -61,7 +61,7 @@ describe('.fetchmailrc import', () => {
     );
   });
 
-  test('skip becomes a disabled account; apop; hex and octal escapes; an address as local name', () => {
+  test('skip becomes a disabled account; apop; hex and decimal escapes; an address as local name', () => {
     assert.equal(carol.account.enabled, false);
     assert.equal(carol.account.authMethod, 'apop');
     assert.equal(carol.account.protocol, 'pop3');
@@ -116,11 +116,57 @@ poll pop.a.example protocol pop3: # trailing comment
 
   test('syntax errors name the line', () => {
     assert.throws(
-      () => parseFetchmailrc('poll a.example\n  user x password "open'),
+      () => parseFetchmailrc('poll a.example\n  user x password'),
       (e: unknown) => e instanceof RcSyntaxError && e.line === 2,
     );
+    assert.throws(() => parseFetchmailrc('POLL a.example user x password y'), /line 1: .*outside a poll entry/, 'keywords are lower case');
     assert.throws(() => parseFetchmailrc('poll a.example\n\n  frobnicate'), /line 3: unknown keyword "frobnicate"/);
     assert.throws(() => parseFetchmailrc('user x'), /line 1: .*outside a poll entry/);
+  });
+
+  test("words and strings as fetchmail's lexer reads them", () => {
+    const words = (text: string): string[] => tokenize(text).map((t) => t.text);
+    assert.deepEqual(words('password p#1 x"y\'z'), ['password', 'p#1', 'x"y\'z'], "'#' and quotes inside a word are part of it");
+    assert.deepEqual(words('"a b"c d'), ['a b', 'c', 'd'], 'a string longer than the word at the same quote wins');
+    assert.deepEqual(words('"abc"def "x"'), ['"abc"def', 'x'], 'a word longer than the string at the same quote wins');
+    assert.deepEqual(words('"a\\"b"'), ['"a"b"'], 'no escaped quote: the string "a\\" is shorter than the word, whose \\" is a quote');
+    assert.deepEqual(words('"open'), ['"open'], 'an unclosed quote is part of a word');
+    assert.deepEqual(words('"\\101\\x41\\0101\\q\\n"'), ['eA\b1q\n'], 'decimal, hex, octal after a 0, any character');
+    assert.deepEqual(words('"a\\x00b" c\\0d'), ['a', 'c'], 'a NUL ends the string');
+    assert.deepEqual(words('pa\\ss "multi\nline" "x\\\ny"'), ['pass', 'multi\nline', 'xy']);
+    assert.deepEqual(words('a\\\n b \\\r\n c # note \\\n d'), ['a', 'b', 'c', 'd'], 'a backslash before a line break continues the line');
+    assert.deepEqual(
+      tokenize('poll a \\\n\\\n proto "x\ny" \\\n keep').map((t) => t.line),
+      [1, 1, 3, 3, 5],
+      'continued and multi-line tokens keep their line numbers',
+    );
+    const rc = parseFetchmailrc("poll a.example proto POP3 user keep password 'x' folder Keep is here");
+    assert.equal(rc.polls[0].users[0].remote, 'keep', 'after "user" any word is the name');
+    assert.deepEqual(
+      rc.polls[0].users[0].options.map((o) => [o.name, o.args]),
+      [
+        ['password', ['x']],
+        ['folder', ['Keep']],
+      ],
+      'keywords are lower case: "Keep" is a folder',
+    );
+    assert.deepEqual(rc.polls[0].users[0].locals, ['here'], 'after "is" the first word is a name');
+  });
+
+  test('fetchmail\'s TLS guarantee kept: STARTTLS required unless "no sslcertck" alone', () => {
+    const tls = (options: string): [string, boolean] => {
+      const { account } = fromFetchmailrc(parseFetchmailrc(`poll h proto pop3 user u password p ${options}`), OWNER).entries[0];
+      return [account.tlsMode, account.allowInvalidCertificates];
+    };
+    assert.deepEqual(tls(''), ['starttls', false], 'sslcertck is the default since fetchmail 6.4.0');
+    assert.deepEqual(tls('sslcertck'), ['starttls', false]);
+    assert.deepEqual(tls("sslproto 'auto' no sslcertck"), ['starttls', true]);
+    assert.deepEqual(tls('sslproto tls1.2+ no sslcertck'), ['starttls', true]);
+    assert.deepEqual(tls('no sslcertck sslfingerprint "AB:CD"'), ['starttls', false], 'a pinned certificate is still checked');
+    assert.deepEqual(tls('no sslcertck'), ['detect', true]);
+    assert.deepEqual(tls('sslproto "" sslcertck'), ['disabled', false]);
+    assert.deepEqual(tls('ssl sslproto ""'), ['direct', false], 'an empty sslproto with ssl is "auto"');
+    assert.deepEqual(tls('ssl no sslcertck'), ['direct', true]);
   });
 
   test('tokenizing is linear: 64 times the input takes far less than 64² times as long', () => {
@@ -192,6 +238,19 @@ describe('getmailrc import', () => {
       'f',
     );
     assert.match(spds.entries[0].problem ?? '', /SimpleSPDSRetriever.*not supported/);
+  });
+
+  test("getmail's TLS guarantee kept: SSL retrievers are implicit TLS with the certificate checked, whatever pins or versions they add", () => {
+    const plan = fromGetmailrc(
+      parseGetmailrc(
+        '[retriever]\ntype = SimplePOP3SSLRetriever\nserver = h\nusername = u\npassword = p\nssl_fingerprints = ("ab:cd",)\nssl_version = tlsv1_3\nssl_cert_hostname = other.example\n',
+      ),
+      OWNER,
+      'f',
+    ).entries[0];
+    assert.equal(plan.account.tlsMode, 'direct');
+    assert.equal(plan.account.allowInvalidCertificates, false);
+    assert.deepEqual(options(plan), ['ssl_fingerprints = ("ab:cd",)', 'ssl_version = tlsv1_3', 'ssl_cert_hostname = other.example']);
   });
 
   test('python string tuples and INI errors', () => {
