@@ -4,6 +4,7 @@ import { selectForDeletion } from '../core/delete-policy';
 import { messageKey, type BatchLimits, type ServerMessage } from '../core/download-plan';
 import { classifyError, MailpullError } from '../core/errors';
 import type { NetworkPolicy } from '../core/network-policy';
+import { missingFoldersWarning } from '../core/folder-selection';
 import { log } from '../core/log';
 import { addTally, emptyTally, type Tally } from '../core/tally';
 import { tlsWarning, type TlsOutcome } from '../core/tls-decision';
@@ -84,6 +85,8 @@ export interface ListSummary {
   skipped: number;
   /** IMAP folders whose UIDVALIDITY changed since the last cycle */
   resyncedFolders: string[];
+  /** set when folders the account collects are missing on the server */
+  folderWarning: string | null;
 }
 
 /** Messages downloaded but not yet taken by a delivery target, and those in quarantine. */
@@ -182,18 +185,20 @@ export function createActivities({
             async () => {
               const listing = await mail.list(await loadCursors(pool, accountId));
               stage.stage = 'recording';
-              const newOnServer = await recordListing(pool, accountId, listing.messages);
+              const recorded = await recordListing(pool, accountId, listing.messages);
               const resynced = await saveFolderListings(pool, accountId, listing.folders);
-              const folders = account.protocol === 'pop3' ? [''] : listing.folders.map((f) => f.folder);
-              await markVanished(pool, accountId, folders, listing.messages);
+              const pop3 = account.protocol === 'pop3';
+              const folders = pop3 ? [''] : listing.folders.map((f) => f.folder);
+              await markVanished(pool, accountId, folders, recorded.messages, pop3);
               const counts = await pendingCounts(pool, accountId, sizeLimit(account));
               return {
                 tls: mail.tls,
                 tlsWarning: tlsWarning(mail.tls, account.allowInvalidCertificates),
                 onServer: listing.messages.length,
-                newOnServer,
+                newOnServer: recorded.inserted,
                 ...counts,
                 resyncedFolders: resynced,
+                folderWarning: missingFoldersWarning(listing.missingFolders),
               };
             },
           );

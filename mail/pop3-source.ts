@@ -1,4 +1,4 @@
-import { messageKey, type MessageRef, type ServerMessage } from '../core/download-plan';
+import { type MessageRef, type ServerMessage } from '../core/download-plan';
 import { contentKeys } from '../core/content-key';
 import { MailpullError, withRef } from '../core/errors';
 import { decideUpgrade, STARTTLS_REFUSED, type TlsOutcome } from '../core/tls-decision';
@@ -45,7 +45,7 @@ class Pop3Session implements MailSession {
       messages.push({ folder: '', uidvalidity: '', uid, size, localFolder: 'INBOX', internalDate: null, flags: [], number: n });
     }
     this.listed = messages;
-    return { messages, folders: [] };
+    return { messages, folders: [], missingFolders: [] };
   }
 
   /**
@@ -114,10 +114,11 @@ class Pop3Session implements MailSession {
     }
   }
 
+  /** By UIDL alone: the index tells a reused UIDL's incarnations apart by uidvalidity, the server cannot. */
   async present<T extends MessageRef>(refs: readonly T[]): Promise<T[]> {
     const listed = this.listed ?? (await this.list()).messages;
-    const keys = new Set(listed.map(messageKey));
-    return refs.filter((r) => keys.has(messageKey(r)));
+    const uids = new Set(listed.map((m) => m.uid));
+    return refs.filter((r) => r.folder === '' && uids.has(r.uid));
   }
 
   /** DELE now, only where UIDL and size both match; the server removes them at QUIT (commit). */

@@ -6,6 +6,8 @@ export interface Listing {
   /** messages to consider: for POP3 all of them, for IMAP the new and the pending ones */
   messages: ServerMessage[];
   folders: FolderListing[];
+  /** IMAP folders the account's selection wants that the server does not list (POP3: none) */
+  missingFolders: string[];
 }
 
 /**

@@ -51,6 +51,8 @@ export interface ScriptedPop3Options {
   top: boolean;
   /** the UIDL of a message (a server that reuses UIDLs); without it UIDL lists nothing */
   uidlOf?: (message: Buffer) => string;
+  /** what the session of the nth login (from 1) sees of the mailbox (a server that omits a message once) */
+  viewAt?: (mailbox: readonly Buffer[], login: number) => Buffer[];
 }
 
 /** A POP3 server with the features a real one always has switched off (UIDL here), or broken. */
@@ -72,7 +74,7 @@ export async function scriptedPop3(options: ScriptedPop3Options): Promise<Script
       case 'PASS':
         if (session.user !== options.user || line.slice(5) !== options.password) return socket.write('-ERR [AUTH] no\r\n');
         state.logins++;
-        session.view = [...state.mailbox];
+        session.view = options.viewAt ? options.viewAt(state.mailbox, state.logins) : [...state.mailbox];
         return socket.write('+OK logged in\r\n');
       case 'LIST':
         return socket.write(`+OK\r\n${(session.view ?? []).map((m, i) => `${i + 1} ${m.length}\r\n`).join('')}.\r\n`);
