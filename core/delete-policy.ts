@@ -7,6 +7,9 @@ export interface IndexedMessage extends MessageRef {
   size: number;
   firstSeenAt: Date;
   deliveredAt: Date | null;
+  /** POP3: the header section's hash as downloaded (null before it was recorded) */
+  headerHash?: string | null;
+  contentHash?: string | null;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;

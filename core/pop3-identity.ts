@@ -1,9 +1,21 @@
+import { createHash } from 'node:crypto';
+
 /**
  * POP3 unique ids are unique only among the messages on the server at one time: RFC 1939 lets a
  * server reuse one once its message is gone, and servers that derive it from the content give a
  * message sent again the id of the first. The index therefore keeps one row per UIDL *and*
  * incarnation (its `uidvalidity`: '' for the first, else the time it was first seen again).
  */
+
+/**
+ * A hash of a message's header section, the blank line after it included, as TOP n 0 serves it;
+ * of at most its first `keepBytes` (what the POP3 client keeps of a TOP answer).
+ */
+export function headerSectionHash(message: Buffer, keepBytes: number): string {
+  const end = message.indexOf('\r\n\r\n');
+  const section = end === -1 ? message : message.subarray(0, end + 4);
+  return createHash('sha256').update(section.subarray(0, keepBytes)).digest('hex');
+}
 
 /** One index row of a UIDL, as a listing needs it. */
 export interface KnownIncarnation {

@@ -227,7 +227,8 @@ export async function noteFailure(db: Queryable, accountId: string, ref: Message
 /** The index entries still on the server as far as mailpull knows, keyed by messageKey. */
 export async function loadIndex(db: Queryable, accountId: string): Promise<Map<string, IndexedMessage>> {
   const { rows } = await db.query<IndexedMessage & { size: string }>(
-    `SELECT folder, uidvalidity, uid, size, first_seen_at AS "firstSeenAt", delivered_at AS "deliveredAt"
+    `SELECT folder, uidvalidity, uid, size, first_seen_at AS "firstSeenAt", delivered_at AS "deliveredAt", header_hash AS "headerHash",
+            content_hash AS "contentHash"
        FROM uid_index WHERE external_account_id = $1 AND deleted_at IS NULL`,
     [accountId],
   );
@@ -397,4 +398,19 @@ export async function collectedPop3Copies(db: Queryable, accountId: string, hash
     [accountId, hashes],
   );
   return rows.map((r) => ({ contentHash: r.contentHash, delivered: Number(r.delivered), onServer: Number(r.onServer) }));
+}
+
+/** POP3 messages downloaded: the hash of each one's header section, for the delete pass to compare. */
+export async function recordHeaderHashes(
+  db: Queryable,
+  accountId: string,
+  messages: readonly { ref: MessageRef; headerHash: string }[],
+): Promise<void> {
+  if (messages.length === 0) return;
+  await db.query(
+    `UPDATE uid_index SET header_hash = t.h
+      FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS t(f, v, u, h)
+     WHERE external_account_id = $1 AND folder = t.f AND uidvalidity = t.v AND uid = t.u AND header_hash IS DISTINCT FROM t.h`,
+    [accountId, ...refColumns(messages.map((m) => m.ref)), messages.map((m) => m.headerHash)],
+  );
 }

@@ -71,6 +71,30 @@ describe('POP3 UIDLs reused over time, shared, or missing from one listing (scri
     assert.deepEqual(await sys.storedMessages(owner.id), [first, second]);
   });
 
+  test('a kept message replaced under its UIDL by one of the same size is never deleted in its place, and is collected next', async () => {
+    const { server, owner, create } = await setUp('same-size', 'never');
+    const first = message('u4', 'first-1');
+    const second = message('u4', 'second2');
+    assert.equal(first.length, second.length);
+    server.mailbox.push(first);
+    const external = await create();
+    assert.equal((await sys.waitForCycles(external.id, 1)).lastRun?.delivered, 1);
+
+    server.mailbox.splice(0, 1, second);
+    await sys.ok('PATCH', `/api/external-accounts/${external.id}`, { deletePolicy: 'immediately' });
+    const cycle2 = await sys.waitForCycles(external.id, 2);
+    assert.equal(cycle2.lastError, null);
+    assert.equal(cycle2.lastRun?.removed, 0, 'its header section is not the one delivered');
+    assert.deepEqual(server.mailbox, [second]);
+
+    await connectNow(external.id);
+    const cycle3 = await sys.waitForCycles(external.id, 3);
+    assert.equal(cycle3.lastRun?.delivered, 1);
+    assert.equal(cycle3.lastRun?.removed, 1);
+    assert.equal(server.mailbox.length, 0);
+    assert.deepEqual(await sys.storedMessages(owner.id), [first, second]);
+  });
+
   test('two messages sharing a UIDL: the one delivered before is not delivered again, each is deleted once delivered', async () => {
     const { server, owner, create } = await setUp('shared', 'never');
     const first = message('dup', 'first');

@@ -16,3 +16,8 @@ CREATE INDEX uid_index_pop3_content_idx ON uid_index (external_account_id, conte
   WHERE folder = '' AND collected_at IS NOT NULL;
 
 CREATE INDEX uid_index_unclaimed_idx ON uid_index (external_account_id, folder) WHERE collected_at IS NULL;
+
+-- A hash of a POP3 message's header section as downloaded: the delete pass compares it with the
+-- header section the server serves now (TOP n 0), so a message of the same size that took over a
+-- UIDL between two listings is never deleted in place of the one delivered.
+ALTER TABLE uid_index ADD COLUMN header_hash text;

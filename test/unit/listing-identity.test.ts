@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { missingFolders, missingFoldersWarning, type RemoteFolder } from '../../core/folder-selection';
-import { placeListed, recognizeReturning, type KnownIncarnation } from '../../core/pop3-identity';
+import { headerSectionHash, placeListed, recognizeReturning, type KnownIncarnation } from '../../core/pop3-identity';
 
 const row = (incarnation: string, size: number, collected: boolean, gone: boolean): KnownIncarnation => ({
   incarnation,
@@ -39,6 +39,16 @@ describe('placeListed (a POP3 UIDL and its incarnations)', () => {
       incarnation: 'x',
       retire: null,
     });
+  });
+});
+
+describe('headerSectionHash', () => {
+  test('a message hashes as its TOP n 0 answer (header section and blank line), whatever its body', () => {
+    const top = Buffer.from('Subject: a\r\nTo: b@c\r\n\r\n');
+    const hash = headerSectionHash(top, 1024);
+    assert.equal(headerSectionHash(Buffer.concat([top, Buffer.from('body\r\n')]), 1024), hash);
+    assert.notEqual(headerSectionHash(Buffer.from('Subject: b\r\nTo: b@c\r\n\r\nbody\r\n'), 1024), hash);
+    assert.equal(headerSectionHash(Buffer.concat([top, Buffer.from('x')]), 5), headerSectionHash(top, 5), 'as much as TOP keeps');
   });
 });
 
