@@ -69,8 +69,8 @@ export function missingFoldersWarning(missing: readonly string[]): string | null
   if (missing.length === 0) return null;
   const names = missing.map((m) => `"${m}"`).join(', ');
   return missing.length === 1
-    ? `remote folder ${names} no longer exists on the server: it is not collected`
-    : `remote folders ${names} no longer exist on the server: they are not collected`;
+    ? `remote folder ${names} is not on the server (deleted or renamed?): it is not collected`
+    : `remote folders ${names} are not on the server (deleted or renamed?): they are not collected`;
 }
 
 /** The local folder a remote one mirrors to: its path with '/' between levels, INBOX as INBOX. */

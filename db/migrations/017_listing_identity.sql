@@ -21,3 +21,7 @@ CREATE INDEX uid_index_unclaimed_idx ON uid_index (external_account_id, folder) 
 -- header section the server serves now (TOP n 0), so a message of the same size that took over a
 -- UIDL between two listings is never deleted in place of the one delivered.
 ALTER TABLE uid_index ADD COLUMN header_hash text;
+
+-- What is on the server as far as mailpull knows: a POP3 listing compares every such row (rows of
+-- messages long gone stay in the index and are not read).
+CREATE INDEX uid_index_on_server_idx ON uid_index (external_account_id, folder) WHERE deleted_at IS NULL;

@@ -80,6 +80,6 @@ describe('missingFolders', () => {
 
   test('says in words which folders are missing', () => {
     assert.equal(missingFoldersWarning([]), null);
-    assert.match(missingFoldersWarning(['Projects']) ?? '', /"Projects" no longer exists on the server/);
+    assert.match(missingFoldersWarning(['Projects']) ?? '', /"Projects" is not on the server/);
   });
 });
