@@ -6,6 +6,7 @@ import { routeRecipients } from '../core/delivery-routing';
 import { envelopeSender } from '../core/envelope';
 import { parseHeaders, type HeaderField } from '../core/headers';
 import { summarize, type MessageSummary } from '../core/message-summary';
+import { recognizeReturning } from '../core/pop3-identity';
 import { receiveTime } from '../core/receive-time';
 import { recognizeCopies } from '../core/recognition';
 import { addTally, emptyTally, type Tally } from '../core/tally';
@@ -17,7 +18,7 @@ import type { StoredExternalAccount } from '../db/external-accounts';
 import { heldContents, insertHeld, type HeldRecipient } from '../db/held-messages';
 import { storeMessage, storeMessages, storedCopies, type StoredMessageInput } from '../db/mailbox-store';
 import { inTransaction, type Pool } from '../db/pool';
-import { markDelivered, markDeliveredMany, noteFailure, recognizedCopies } from '../db/uid-index';
+import { collectedPop3Copies, markDelivered, markDeliveredMany, noteFailure, recognizedCopies } from '../db/uid-index';
 import type { FetchedRaw } from '../mail/source';
 import type { Parcel, TargetClient } from '../mail/targets/target-client';
 import type { TargetClients } from '../mail/targets/target-clients';
@@ -259,15 +260,16 @@ export async function deliverGroup(
   const fallback = await fallbackRecipient(pool, account);
   const downloadedAt = new Date();
   const generation = account.deliveryGeneration;
-  // Only an IMAP folder has UIDVALIDITYs: a POP3 message ('' folder) is never a copy from an earlier one.
-  const recognizable = group.some(({ message }) => message.folder !== '');
-  const recognized = recognizable
+  // An IMAP message may be a copy from an earlier UIDVALIDITY; a POP3 one ('' folder) a delivered
+  // message served again under another key (see core/pop3-identity.ts).
+  const imap = group.some(({ message }) => message.folder !== '');
+  const recognized = imap
     ? recognizeCopies(
         group.map(({ message }, i) => ({ folder: message.folder, uidvalidity: message.uidvalidity, contentHash: hashes[i] })),
         await storedCopies(pool, account.id, generation, hashes),
         await recognizedCopies(pool, account.id, hashes),
       )
-    : group.map(() => false);
+    : recognizeReturning(hashes, await collectedPop3Copies(pool, account.id, hashes));
   // Copies still held for a target count as collected, not delivered: the remote copy stays until a target takes them.
   const heldHashes = recognized.includes(true) ? await heldContents(pool, account.id, generation, hashes) : new Set<string>();
   const done = await alreadyDelivered(

@@ -4,8 +4,10 @@ import { selectForDeletion } from '../core/delete-policy';
 import { messageKey, type BatchLimits, type ServerMessage } from '../core/download-plan';
 import { classifyError, MailpullError } from '../core/errors';
 import type { NetworkPolicy } from '../core/network-policy';
+import { missingFoldersWarning } from '../core/folder-selection';
 import { log } from '../core/log';
 import { sizeMismatchNote } from '../core/retrieved-size';
+import { headerSectionHash } from '../core/pop3-identity';
 import { addTally, emptyTally, type Tally } from '../core/tally';
 import { tlsWarning, type TlsOutcome } from '../core/tls-decision';
 import { withAccountLock } from '../db/account-lock';
@@ -31,10 +33,12 @@ import {
   nextDownloads,
   noteFailure,
   pendingCounts,
+  recordHeaderHashes,
   recordListing,
   saveFolderListings,
 } from '../db/uid-index';
 import { watchForNewMail, type WatchOutcome } from '../mail/imap-watch';
+import { HEADER_KEEP_BYTES } from '../mail/pop3-client';
 import type { MailSource } from '../mail/source';
 import type { TargetClients } from '../mail/targets/target-clients';
 import type { Keyring } from '../secrets/keyring';
@@ -86,6 +90,8 @@ export interface ListSummary {
   skipped: number;
   /** IMAP folders whose UIDVALIDITY changed since the last cycle */
   resyncedFolders: string[];
+  /** set when folders the account collects are missing on the server */
+  folderWarning: string | null;
 }
 
 /** Messages downloaded but not yet taken by a delivery target, and those in quarantine. */
@@ -186,18 +192,20 @@ export function createActivities({
             async () => {
               const listing = await mail.list(await loadCursors(pool, accountId));
               stage.stage = 'recording';
-              const newOnServer = await recordListing(pool, accountId, listing.messages);
+              const recorded = await recordListing(pool, accountId, listing.messages);
               const resynced = await saveFolderListings(pool, accountId, listing.folders);
-              const folders = account.protocol === 'pop3' ? [''] : listing.folders.map((f) => f.folder);
-              await markVanished(pool, accountId, folders, listing.messages);
+              const pop3 = account.protocol === 'pop3';
+              const folders = pop3 ? [''] : listing.folders.map((f) => f.folder);
+              await markVanished(pool, accountId, folders, recorded.messages, pop3);
               const counts = await pendingCounts(pool, accountId, sizeLimit(account));
               return {
                 tls: mail.tls,
                 tlsWarning: tlsWarning(mail.tls, account.allowInvalidCertificates),
                 onServer: listing.messages.length,
-                newOnServer,
+                newOnServer: recorded.inserted,
                 ...counts,
                 resyncedFolders: resynced,
+                folderWarning: missingFoldersWarning(listing.missingFolders),
               };
             },
           );
@@ -220,6 +228,14 @@ export function createActivities({
           let deliveryError: string | null = null;
           // One fsync per group, not per message; the next group downloads while one commits.
           const committer = new GroupCommitter<ArrivedMessage>(async (group) => {
+            // before the commit that marks them delivered: a delivered POP3 message always has its hash
+            await recordHeaderHashes(
+              pool,
+              accountId,
+              group
+                .filter((m) => m.message.folder === '')
+                .map((m) => ({ ref: m.message, headerHash: headerSectionHash(m.raw, HEADER_KEEP_BYTES) })),
+            );
             const outcome = await deliverIsolated(delivery, account, group);
             addTally(tally, outcome);
             deliveryError = outcome.lastReason ?? deliveryError;
@@ -304,21 +320,30 @@ export function createActivities({
       );
     },
 
-    /** Removes from the server what the delete policy allows: delivered messages only. */
+    /**
+     * Removes from the server what the delete policy allows: delivered messages only. A POP3
+     * message listed under a delivered UIDL but not removed is another message that took the
+     * UIDL over (its size or header section differs): the delivered one is marked gone, so the
+     * next listing collects the newcomer.
+     */
     async applyDeletePolicy(accountId: string): Promise<DeleteSummary> {
       return typedFailures(async () => {
         const stored = await getExternalAccountSettings(pool, accountId);
         if (stored?.deletePolicy.mode === 'never') return { removed: 0 }; // touch nothing, not even a login
-        const removed = await session(accountId, async (mail, account) =>
+        const { removed, replaced } = await session(accountId, async (mail, account) =>
           heartbeating(
             () => ({ stage: 'deleting' }),
             async () => {
               const index = await loadIndex(pool, accountId);
-              return mail.remove(selectForDeletion([...index.values()], index, account.deletePolicy, new Date()));
+              const due = selectForDeletion([...index.values()], index, account.deletePolicy, new Date());
+              const listed = account.protocol === 'pop3' ? await mail.present(due) : [];
+              const done = await mail.remove(due);
+              const gone = new Set(done.map(messageKey));
+              return { removed: done, replaced: listed.filter((m) => !gone.has(messageKey(m))) };
             },
           ),
         );
-        await markRemoved(pool, accountId, removed);
+        await markRemoved(pool, accountId, [...removed, ...replaced]);
         return { removed: removed.length };
       });
     },

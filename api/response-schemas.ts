@@ -214,6 +214,7 @@ export const accountStatus = named(
     progress: z.object({ done: count, total: count }).nullable(),
     tls: z.enum(['implicit', 'starttls', 'plaintext']).nullable(),
     tlsWarning: z.string().nullable(),
+    folderWarning: z.string().nullable(),
     push: z.enum(['off', 'listening', 'unsupported', 'failed', 'paused']),
     pushError: failure.nullable(),
     lastPushAt: timestamp.nullable(),

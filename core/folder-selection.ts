@@ -51,6 +51,28 @@ export function selectFolders(
   return { collect: usable.filter((f) => !excluded(f)), missing: [] };
 }
 
+/**
+ * The folders the selection wants that the server does not list: those it names, and `known`
+ * ones (collected before, with messages still to collect) it would collect but which were
+ * deleted or renamed on the server since.
+ */
+export function missingFolders(folders: readonly RemoteFolder[], selection: FolderSelection, known: readonly string[]): string[] {
+  const ghosts: RemoteFolder[] = known
+    .filter((path) => !folders.some((f) => samePath(f.path, path)))
+    .map((path) => ({ path, delimiter: null, flags: [], specialUse: null }));
+  const gone = selectFolders([...folders, ...ghosts], selection).collect.filter((f) => ghosts.includes(f));
+  return [...new Set([...selectFolders(folders, selection).missing, ...gone.map((f) => f.path)])];
+}
+
+/** What the account's status says about missing folders, in words; null when none is missing. */
+export function missingFoldersWarning(missing: readonly string[]): string | null {
+  if (missing.length === 0) return null;
+  const names = missing.map((m) => `"${m}"`).join(', ');
+  return missing.length === 1
+    ? `remote folder ${names} is not on the server (deleted or renamed?): it is not collected`
+    : `remote folders ${names} are not on the server (deleted or renamed?): they are not collected`;
+}
+
 /** The server's personal namespace (RFC 2342): "INBOX." on Courier and Debian's Cyrus, "" on Dovecot. */
 export interface PersonalNamespace {
   prefix: string;

@@ -4,6 +4,7 @@ import type { StoredCopies } from '../core/recognition';
 import type { Queryable } from './pool';
 import type { FolderCursor, FolderListing } from '../core/mailbox-endpoint';
 import { tryLockAccountForTransaction } from './account-lock';
+import { placeListed, type CollectedCopies, type KnownIncarnation } from '../core/pop3-identity';
 
 /** Folder, UIDVALIDITY and UID as three parallel arrays, for unnest() in a query. */
 const refColumns = (refs: readonly MessageRef[]): [string[], string[], string[]] => [
@@ -19,13 +20,22 @@ const positionOf = (m: ServerMessage, i: number): number => {
   return m.number ?? i;
 };
 
+export interface RecordedListing {
+  /** messages mailpull had never seen (a UIDL reused for a new message counts as one) */
+  inserted: number;
+  /** the listed messages under their index keys (a POP3 message's incarnation filled in) */
+  messages: ServerMessage[];
+}
+
 /**
  * Records one listing of the server: messages not seen before (first-seen time = now) and, for
- * those not collected yet, what downloading them needs (size, folder, date, flags, position).
- * Returns how many were new.
+ * those not collected yet, what downloading them needs (size, folder, date, flags, position). A
+ * message marked gone that is listed again and not collected is waited for again. POP3 messages
+ * are matched to their incarnation first (see core/pop3-identity.ts).
  */
-export async function recordListing(db: Queryable, accountId: string, messages: readonly ServerMessage[]): Promise<number> {
-  if (messages.length === 0) return 0;
+export async function recordListing(db: Queryable, accountId: string, listed: readonly ServerMessage[]): Promise<RecordedListing> {
+  if (listed.length === 0) return { inserted: 0, messages: [] };
+  const messages = await placePop3(db, accountId, listed);
   const { rows } = await db.query<{ inserted: string }>(
     `WITH up AS (
        INSERT INTO uid_index AS i (external_account_id, folder, uidvalidity, uid, size, local_folder, internal_date, flags, list_position)
@@ -34,7 +44,7 @@ export async function recordListing(db: Queryable, accountId: string, messages: 
            AS t(f, v, u, s, l, d, g, p)
        ON CONFLICT (external_account_id, folder, uidvalidity, uid) DO UPDATE
          SET size = EXCLUDED.size, local_folder = EXCLUDED.local_folder, internal_date = EXCLUDED.internal_date,
-             flags = EXCLUDED.flags, list_position = EXCLUDED.list_position
+             flags = EXCLUDED.flags, list_position = EXCLUDED.list_position, deleted_at = NULL
          WHERE i.collected_at IS NULL
        RETURNING xmax = 0 AS inserted)
      SELECT count(*) FILTER (WHERE inserted) AS inserted FROM up`,
@@ -48,28 +58,58 @@ export async function recordListing(db: Queryable, accountId: string, messages: 
       messages.map(positionOf),
     ],
   );
-  return Number(rows[0].inserted);
+  return { inserted: Number(rows[0].inserted), messages };
 }
 
 /**
- * Undelivered messages of the listed folders that the listing no longer shows were removed from
- * the server by someone else: they are no longer waited for. The difference is taken here, in
- * linear time, rather than by an anti-join the planner may run as a nested loop.
+ * POP3 messages with the incarnation each is recorded as; collected incarnations whose UIDL now
+ * names another message are marked no longer on the server.
+ */
+async function placePop3(db: Queryable, accountId: string, listed: readonly ServerMessage[]): Promise<ServerMessage[]> {
+  const pop3 = listed.filter((m) => m.folder === '');
+  if (pop3.length === 0) return [...listed];
+  const { rows } = await db.query<KnownIncarnation & { uid: string; size: string }>(
+    `SELECT uid, uidvalidity AS incarnation, size, collected_at IS NOT NULL AS collected, deleted_at IS NOT NULL AS gone
+       FROM uid_index WHERE external_account_id = $1 AND folder = '' AND uid = ANY($2::text[])
+      ORDER BY first_seen_at, uidvalidity`,
+    [accountId, pop3.map((m) => m.uid)],
+  );
+  const known = new Map<string, KnownIncarnation[]>();
+  for (const { uid, ...row } of rows) known.set(uid, [...(known.get(uid) ?? []), { ...row, size: Number(row.size) }]);
+  const fresh = `seen-again-${new Date().toISOString()}`;
+  const retired: MessageRef[] = [];
+  const placed = listed.map((m) => {
+    if (m.folder !== '') return m;
+    const { incarnation, retire } = placeListed(m.size, known.get(m.uid) ?? [], fresh);
+    if (retire !== null) retired.push({ folder: '', uidvalidity: retire, uid: m.uid });
+    return { ...m, uidvalidity: incarnation };
+  });
+  await markRemoved(db, accountId, retired);
+  return placed;
+}
+
+/**
+ * Messages of the listed folders that the listing no longer shows were removed from the server
+ * by someone else: undelivered ones are no longer waited for. With `complete` (a POP3 listing
+ * shows every message, an IMAP one only the new and the pending) collected ones are marked gone
+ * too, so their UIDL seen again is a new message. The difference is taken here, in linear time,
+ * rather than by an anti-join the planner may run as a nested loop.
  */
 export async function markVanished(
   db: Queryable,
   accountId: string,
   folders: readonly string[],
   listed: readonly MessageRef[],
+  complete: boolean,
 ): Promise<number> {
   const { rows } = await db.query<MessageRef>(
     `SELECT folder, uidvalidity, uid FROM uid_index
-      WHERE external_account_id = $1 AND collected_at IS NULL AND deleted_at IS NULL AND folder = ANY($2::text[])`,
-    [accountId, folders],
+      WHERE external_account_id = $1 AND ($3 OR collected_at IS NULL) AND deleted_at IS NULL AND folder = ANY($2::text[])`,
+    [accountId, folders, complete],
   );
   const onServer = new Set(listed.map(messageKey));
   const vanished = rows.filter((r) => !onServer.has(messageKey(r)));
-  await markGone(db, accountId, vanished);
+  await markRemoved(db, accountId, vanished);
   return vanished.length;
 }
 
@@ -104,6 +144,16 @@ interface PendingRow {
 }
 
 /**
+ * The message is in a folder the last listing collected (POP3: its one folder ''); the rows of a
+ * folder since excluded or gone from the server wait, neither fetched nor counted as pending.
+ */
+const IN_COLLECTED_FOLDER = `(folder = '' OR EXISTS (SELECT 1 FROM folder_state s
+  WHERE s.external_account_id = uid_index.external_account_id AND s.folder = uid_index.folder AND s.listed))`;
+
+/** How long an uncollected IMAP message marked gone is looked for again, in case a listing missed it. */
+const GONE_RECHECK = '7 days';
+
+/**
  * The next messages to download, from the index alone: undelivered, on the server when last
  * listed, within the size limit; messages that failed before go last, so they never block the rest.
  * `exclude`: messages already on their way (downloaded, their commit not known yet).
@@ -118,7 +168,7 @@ export async function nextDownloads(
     `SELECT folder, uidvalidity, uid, size, local_folder AS "localFolder", internal_date AS "internalDate", flags, list_position AS position
        FROM uid_index
       WHERE external_account_id = $1 AND collected_at IS NULL AND deleted_at IS NULL AND skipped_at IS NULL
-        AND COALESCE(oversize_bytes, size) <= $2
+        AND COALESCE(oversize_bytes, size) <= $2 AND ${IN_COLLECTED_FOLDER}
         AND (folder, uidvalidity, uid) NOT IN (SELECT * FROM unnest($4::text[], $5::text[], $6::text[]))
       ORDER BY failures, first_seen_at, list_position
       LIMIT $3`,
@@ -144,7 +194,7 @@ export async function pendingCounts(db: Queryable, accountId: string, maxMessage
     `SELECT count(*) FILTER (WHERE skipped_at IS NULL AND COALESCE(oversize_bytes, size) <= $2) AS pending,
             count(*) FILTER (WHERE skipped_at IS NULL AND COALESCE(oversize_bytes, size) > $2) AS too_large,
             count(*) FILTER (WHERE skipped_at IS NOT NULL) AS skipped
-       FROM uid_index WHERE external_account_id = $1 AND collected_at IS NULL AND deleted_at IS NULL`,
+       FROM uid_index WHERE external_account_id = $1 AND collected_at IS NULL AND deleted_at IS NULL AND ${IN_COLLECTED_FOLDER}`,
     [accountId, maxMessageBytes],
   );
   return { pending: Number(rows[0].pending), tooLarge: Number(rows[0].too_large), skipped: Number(rows[0].skipped) };
@@ -176,22 +226,32 @@ export async function noteFailure(db: Queryable, accountId: string, ref: Message
 
 /** The index entries still on the server as far as mailpull knows, keyed by messageKey. */
 export async function loadIndex(db: Queryable, accountId: string): Promise<Map<string, IndexedMessage>> {
-  const { rows } = await db.query<IndexedMessage & { size: string }>(
-    `SELECT folder, uidvalidity, uid, size, first_seen_at AS "firstSeenAt", delivered_at AS "deliveredAt"
+  const { rows } = await db.query<IndexedMessage & { size: string; retrievedSize: string | null }>(
+    `SELECT folder, uidvalidity, uid, size, first_seen_at AS "firstSeenAt", delivered_at AS "deliveredAt", header_hash AS "headerHash",
+            content_hash AS "contentHash", retrieved_size AS "retrievedSize"
        FROM uid_index WHERE external_account_id = $1 AND deleted_at IS NULL`,
     [accountId],
   );
-  return new Map(rows.map((r) => [messageKey(r), { ...r, size: Number(r.size) }]));
+  return new Map(
+    rows.map((r) => [
+      messageKey(r),
+      { ...r, size: Number(r.size), retrievedSize: r.retrievedSize === null ? null : Number(r.retrievedSize) },
+    ]),
+  );
 }
 
-/** Per IMAP folder: UIDVALIDITY, highest UID seen and the undelivered UIDs. */
+/**
+ * Per IMAP folder: UIDVALIDITY, highest UID seen and the undelivered UIDs, with those marked gone
+ * lately (looked up again, so a FETCH that missed a message once does not lose it).
+ */
 export async function loadCursors(db: Queryable, accountId: string): Promise<FolderCursor[]> {
   const { rows } = await db.query<FolderCursor & { highestUid: string }>(
     `SELECT s.folder, s.uidvalidity, s.highest_uid AS "highestUid",
             COALESCE(array_agg(i.uid ORDER BY i.uid::bigint) FILTER (WHERE i.uid IS NOT NULL), '{}') AS "pendingUids"
        FROM folder_state s
        LEFT JOIN uid_index i ON i.external_account_id = s.external_account_id AND i.folder = s.folder
-            AND i.uidvalidity = s.uidvalidity AND i.collected_at IS NULL AND i.deleted_at IS NULL
+            AND i.uidvalidity = s.uidvalidity AND i.collected_at IS NULL
+            AND (i.deleted_at IS NULL OR i.deleted_at > now() - interval '${GONE_RECHECK}')
       WHERE s.external_account_id = $1
       GROUP BY s.folder, s.uidvalidity, s.highest_uid`,
     [accountId],
@@ -199,7 +259,10 @@ export async function loadCursors(db: Queryable, accountId: string): Promise<Fol
   return rows.map((r) => ({ ...r, highestUid: Number(r.highestUid) }));
 }
 
-/** Saves what a listing learned about each folder; returns the folders whose UIDVALIDITY changed. */
+/**
+ * Saves what a listing learned about each folder, and which folders it collected; returns the
+ * folders whose UIDVALIDITY changed.
+ */
 export async function saveFolderListings(db: Queryable, accountId: string, folders: readonly FolderListing[]): Promise<string[]> {
   for (const f of folders) {
     await db.query(
@@ -212,6 +275,11 @@ export async function saveFolderListings(db: Queryable, accountId: string, folde
       [accountId, f.folder, f.uidvalidity, f.highestUid, f.resynced],
     );
   }
+  await db.query(
+    `UPDATE folder_state SET listed = (folder = ANY($2::text[]))
+      WHERE external_account_id = $1 AND listed <> (folder = ANY($2::text[]))`,
+    [accountId, folders.map((f) => f.folder)],
+  );
   return folders.filter((f) => f.resynced).map((f) => f.folder);
 }
 
@@ -330,9 +398,9 @@ export async function resetIndex(db: Queryable, id: string, force: boolean): Pro
 }
 
 /**
- * RETR returned another size than LIST (core/retrieved-size.ts): the index records the size that
- * arrived, so the delete policy never removes the message (POP3 deletes only where LIST still says
- * the size recorded), and the note says why it stays on the server.
+ * RETR returned another size than LIST (core/retrieved-size.ts): the index keeps the listed size
+ * and records the one that arrived, so the delete policy never removes the message
+ * (selectForDeletion), and the note says why it stays on the server.
  */
 export async function markSizeMismatch(
   db: Queryable,
@@ -342,8 +410,35 @@ export async function markSizeMismatch(
   note: string,
 ): Promise<void> {
   await db.query(
-    `UPDATE uid_index SET size = $5, last_failure = left($6, 1000)
+    `UPDATE uid_index SET retrieved_size = $5, last_failure = left($6, 1000)
       WHERE external_account_id = $1 AND folder = $2 AND uidvalidity = $3 AND uid = $4`,
     [accountId, ref.folder, ref.uidvalidity, ref.uid, receivedBytes, note],
+  );
+}
+
+/** Per content hash, the collected POP3 messages delivered (not recognised) and those still on the server. */
+export async function collectedPop3Copies(db: Queryable, accountId: string, hashes: readonly string[]): Promise<CollectedCopies[]> {
+  const { rows } = await db.query<{ contentHash: string; delivered: string; onServer: string }>(
+    `SELECT content_hash AS "contentHash", count(*) FILTER (WHERE NOT recognized) AS delivered,
+            count(*) FILTER (WHERE deleted_at IS NULL) AS "onServer"
+       FROM uid_index WHERE external_account_id = $1 AND folder = '' AND collected_at IS NOT NULL AND content_hash = ANY($2::text[])
+      GROUP BY 1`,
+    [accountId, hashes],
+  );
+  return rows.map((r) => ({ contentHash: r.contentHash, delivered: Number(r.delivered), onServer: Number(r.onServer) }));
+}
+
+/** POP3 messages downloaded: the hash of each one's header section, for the delete pass to compare. */
+export async function recordHeaderHashes(
+  db: Queryable,
+  accountId: string,
+  messages: readonly { ref: MessageRef; headerHash: string }[],
+): Promise<void> {
+  if (messages.length === 0) return;
+  await db.query(
+    `UPDATE uid_index SET header_hash = t.h
+      FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS t(f, v, u, h)
+     WHERE external_account_id = $1 AND folder = t.f AND uidvalidity = t.v AND uid = t.u AND header_hash IS DISTINCT FROM t.h`,
+    [accountId, ...refColumns(messages.map((m) => m.ref)), messages.map((m) => m.headerHash)],
   );
 }

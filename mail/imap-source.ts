@@ -3,7 +3,14 @@ import { decideExpunge } from '../core/expunge-decision';
 import type { MessageRef, ServerMessage } from '../core/download-plan';
 import { MailpullError, withRef } from '../core/errors';
 import { uidSets } from '../core/uid-set';
-import { localFolderFor, selectFolders, type PersonalNamespace, type RemoteFolder } from '../core/folder-selection';
+import {
+  localFolderFor,
+  missingFolders,
+  selectFolders,
+  type FolderSelection,
+  type PersonalNamespace,
+  type RemoteFolder,
+} from '../core/folder-selection';
 import { announcedUidNext, highestGivenUid, mayHoldUidsFrom } from '../core/uid-next';
 import type { TlsOutcome } from '../core/tls-decision';
 import { ByteGatherer } from './byte-gatherer';
@@ -49,6 +56,8 @@ class ImapSession implements MailSession {
     private readonly client: ImapFlow,
     readonly tls: TlsOutcome,
     private readonly folders: readonly RemoteFolder[],
+    /** every folder the server listed, and the account's selection: to tell which it lacks */
+    private readonly selection: { listed: readonly RemoteFolder[]; wanted: FolderSelection },
     private readonly options: Required<ImapSourceOptions>,
     private readonly maxMessageBytes: number,
     private readonly personal: PersonalNamespace | null,
@@ -123,7 +132,8 @@ class ImapSession implements MailSession {
       messages.push(...found);
       folders.push({ folder: folder.path, uidvalidity, highestUid, resynced });
     }
-    return { messages, folders };
+    const known = cursors.filter((c) => c.pendingUids.length > 0).map((c) => c.folder);
+    return { messages, folders, missingFolders: missingFolders(this.selection.listed, this.selection.wanted, known) };
   }
 
   /**
@@ -135,6 +145,8 @@ class ImapSession implements MailSession {
    */
   async *fetch(messages: readonly ServerMessage[]): AsyncIterable<Fetched> {
     for (const [path, inFolder] of groupByFolder(messages)) {
+      // a folder deleted since the listing: its messages are not answered (gone), the others are
+      if (!this.folders.some((f) => f.path === path)) continue;
       const uidvalidity = await this.open(path, true);
       let run: ServerMessage[] = [];
       for (const message of inFolder.filter((m) => m.uidvalidity === uidvalidity)) {
@@ -292,20 +304,26 @@ class ImapSession implements MailSession {
   }
 }
 
-/** The folders of the account's selection, or a clear error naming those that do not exist. */
-export async function collectedFolders(client: ImapFlow, endpoint: MailboxEndpoint, timeoutMs: number): Promise<RemoteFolder[]> {
-  let listed;
+/**
+ * The folders of the account's selection that exist, and every folder the server lists. Named
+ * folders missing do not stop the others (the listing reports them); none at all to collect is
+ * a clear error naming them.
+ */
+export async function collectedFolders(
+  client: ImapFlow,
+  endpoint: MailboxEndpoint,
+  timeoutMs: number,
+): Promise<{ collect: RemoteFolder[]; listed: RemoteFolder[] }> {
+  let answer;
   try {
-    listed = await client.list();
+    answer = await client.list();
   } catch (err) {
     throw imapError(err, timeoutMs);
   }
-  const { collect, missing } = selectFolders(
-    listed.map((f) => ({ path: f.path, delimiter: f.delimiter, flags: [...f.flags], specialUse: f.specialUse ?? null })),
-    endpoint.folders,
-  );
-  if (missing.length > 0) throw new MailpullError('config', `remote folder(s) not found: ${missing.join(', ')}`);
-  return collect;
+  const listed = answer.map((f) => ({ path: f.path, delimiter: f.delimiter, flags: [...f.flags], specialUse: f.specialUse ?? null }));
+  const { collect, missing } = selectFolders(listed, endpoint.folders);
+  if (collect.length === 0 && missing.length > 0) throw new MailpullError('config', `remote folder(s) not found: ${missing.join(', ')}`);
+  return { collect, listed };
 }
 
 /** The personal namespace imapflow read with NAMESPACE at login (none: the server has no NAMESPACE). */
@@ -324,8 +342,16 @@ export function createImapSource(options: ImapSourceOptions): MailSource {
         maxLiteralBytes: settings.chunkBytes,
       });
       try {
-        const folders = await collectedFolders(client, endpoint, options.timeoutMs);
-        return new ImapSession(client, tls, folders, settings, endpoint.maxMessageBytes, personalNamespace(client));
+        const { collect, listed } = await collectedFolders(client, endpoint, options.timeoutMs);
+        return new ImapSession(
+          client,
+          tls,
+          collect,
+          { listed, wanted: endpoint.folders },
+          settings,
+          endpoint.maxMessageBytes,
+          personalNamespace(client),
+        );
       } catch (err) {
         client.close();
         throw err;

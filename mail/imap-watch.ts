@@ -58,7 +58,7 @@ export async function watchForNewMail(
   try {
     const first = await connect();
     if (!first.capabilities.has('IDLE')) return 'unsupported';
-    const folders = (await collectedFolders(first, endpoint, options.timeoutMs)).slice(0, options.maxFolders);
+    const folders = (await collectedFolders(first, endpoint, options.timeoutMs)).collect.slice(0, options.maxFolders);
     for (const [i, folder] of folders.entries()) {
       const client = i === 0 ? first : await connect();
       client.on('exists', (data: { count: number; prevCount: number }) => {

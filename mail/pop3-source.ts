@@ -1,11 +1,13 @@
-import { messageKey, type MessageRef, type ServerMessage } from '../core/download-plan';
+import { createHash } from 'node:crypto';
+import { type MessageRef, type ServerMessage } from '../core/download-plan';
 import { contentKeys } from '../core/content-key';
 import { MailpullError, withRef } from '../core/errors';
 import { capaOffers } from '../core/pop3-replies';
 import { retrievedSizeMismatch } from '../core/retrieved-size';
 import { decideUpgrade, STARTTLS_REFUSED, type TlsOutcome } from '../core/tls-decision';
 import { checkHost } from './guarded-connect';
-import { DEFAULT_DRAIN_BYTES, Pop3Client } from './pop3-client';
+import { headerSectionHash } from '../core/pop3-identity';
+import { DEFAULT_DRAIN_BYTES, HEADER_KEEP_BYTES, Pop3Client } from './pop3-client';
 import type { Fetched, Listing, MailSession, MailSource, RemovableRef } from './source';
 import type { MailboxEndpoint } from '../core/mailbox-endpoint';
 import type { NetworkPolicy } from '../core/network-policy';
@@ -47,7 +49,7 @@ class Pop3Session implements MailSession {
       messages.push({ folder: '', uidvalidity: '', uid, size, localFolder: 'INBOX', internalDate: null, flags: [], number: n });
     }
     this.listed = messages;
-    return { messages, folders: [] };
+    return { messages, folders: [], missingFolders: [] };
   }
 
   /**
@@ -122,17 +124,36 @@ class Pop3Session implements MailSession {
     }
   }
 
+  /** By UIDL alone: the index tells a reused UIDL's incarnations apart by uidvalidity, the server cannot. */
   async present<T extends MessageRef>(refs: readonly T[]): Promise<T[]> {
     const listed = this.listed ?? (await this.list()).messages;
-    const keys = new Set(listed.map(messageKey));
-    return refs.filter((r) => keys.has(messageKey(r)));
+    const uids = new Set(listed.map((m) => m.uid));
+    return refs.filter((r) => r.folder === '' && uids.has(r.uid));
   }
 
-  /** DELE now, only where UIDL and size both match; the server removes them at QUIT (commit). */
+  /**
+   * DELE now, only where UIDL and size both match and the message is the one delivered: its
+   * header section (TOP n 0) hashes as recorded, or, for a server whose TOP differs from RETR,
+   * the whole message does. A same-sized message that took over the UIDL stays. The server
+   * removes them at QUIT (commit).
+   */
   async remove<T extends RemovableRef>(refs: readonly T[]): Promise<T[]> {
-    const here = (await this.present(refs)).filter((ref) => this.listedAs(ref.uid).size === Number(ref.size));
-    for (const ref of here) await this.client.dele(this.listedAs(ref.uid).number);
-    return here;
+    const removed: T[] = [];
+    for (const ref of await this.present(refs)) {
+      const { number, size } = this.listedAs(ref.uid);
+      if (size !== Number(ref.size) || !(await this.isDelivered(number, ref))) continue;
+      await this.client.dele(number);
+      removed.push(ref);
+    }
+    return removed;
+  }
+
+  private async isDelivered(number: number, ref: RemovableRef): Promise<boolean> {
+    if (!ref.headerHash) return true; // recorded before header hashes were: size and UIDL only
+    if (headerSectionHash(await this.client.top(number), HEADER_KEEP_BYTES) === ref.headerHash) return true;
+    if (!ref.contentHash) return false;
+    const got = await this.client.retrieve(number, this.maxMessageBytes, this.drainBytes);
+    return got.raw !== null && createHash('sha256').update(got.raw).digest('hex') === ref.contentHash;
   }
 
   commit(): Promise<void> {

@@ -7,6 +7,8 @@ export interface Listing {
   /** messages to consider: for POP3 all of them, for IMAP the new and the pending ones */
   messages: ServerMessage[];
   folders: FolderListing[];
+  /** IMAP folders the account's selection wants that the server does not list (POP3: none) */
+  missingFolders: string[];
 }
 
 /**
@@ -26,6 +28,10 @@ export interface FetchedRaw {
 /** A message to remove, with the size recorded when it was listed: POP3 deletes only on a match. */
 export interface RemovableRef extends MessageRef {
   size: number;
+  /** POP3: the hash of the header section delivered (core/pop3-identity.ts); when set, TOP must match it */
+  headerHash?: string | null;
+  /** POP3: the SHA-256 of the message delivered, checked when the header section differs */
+  contentHash?: string | null;
 }
 
 /** One logged-in session on a remote mailbox. */
@@ -42,7 +48,8 @@ export interface MailSession {
   present<T extends MessageRef>(refs: readonly T[]): Promise<T[]>;
   /**
    * Removes messages (POP3: on commit; IMAP: flag and expunge); returns those removed. POP3
-   * removes a message only when its UIDL and its LIST size both match the ref.
+   * removes a message only when its UIDL and its LIST size both match the ref, and its header
+   * section the hash recorded when it was downloaded.
    */
   remove<T extends RemovableRef>(refs: readonly T[]): Promise<T[]>;
   /** ends the session cleanly, applying POP3 deletions */

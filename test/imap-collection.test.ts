@@ -110,16 +110,21 @@ describe('IMAP collection end to end (Dovecot, Temporal, Postgres)', () => {
     assert.equal((await sys.storedCopies(owner.id)).length, 5);
   });
 
-  test('"never" leaves the remote folder untouched; a folder that does not exist is a clear config error', async () => {
+  test('"never" leaves the remote folder untouched; a folder that does not exist is named, the others collected', async () => {
     const user = await addUser('imapnever');
     await appendMessages(user, 'INBOX', [{ raw: buildMessage() }, { raw: buildMessage() }]);
     const owner = await sys.localAccount('never@imap.test');
     const ok = await sys.imapAccount(owner, user, { folders: { mode: 'list', names: ['INBOX'] } });
-    const bad = await sys.imapAccount(owner, user, { folders: { mode: 'list', names: ['INBOX', 'Nowhere'] } });
+    const partly = await sys.imapAccount(owner, user, { folders: { mode: 'list', names: ['INBOX', 'Nowhere'] } });
+    const bad = await sys.imapAccount(owner, user, { folders: { mode: 'list', names: ['Nowhere'] } });
     assert.equal((await sys.waitForCycles(ok.id, 1)).lastRun?.delivered, 2);
     assert.equal((await readFolder(user, 'INBOX')).length, 2);
+    const warned = await sys.waitForCycles(partly.id, 1);
+    assert.equal(warned.lastError, null);
+    assert.equal(warned.lastRun?.delivered, 2);
+    assert.match(warned.folderWarning ?? '', /"Nowhere" is not on the server/);
     const failed = await sys.waitForCycles(bad.id, 1);
-    assert.equal(failed.lastError?.kind, 'config');
+    assert.equal(failed.lastError?.kind, 'config', 'nothing to collect at all');
     assert.match(failed.lastError?.message ?? '', /Nowhere/);
   });
 });

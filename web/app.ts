@@ -62,6 +62,7 @@ interface Status {
   disabledReason: string | null;
   progress: { done: number; total: number } | null;
   tlsWarning: string | null;
+  folderWarning?: string | null;
   lastRun: { finishedAt: string; outcome: string; delivered: number; quarantined: number; held: number; tooLarge: number } | null;
   lastError: Failure | null;
   nextRunAt: string | null;
@@ -443,6 +444,7 @@ function statusCells(status: Status | undefined, unavailable: string | undefined
       problem ? h('span', { class: 'bad-text' }, `${problem.kind}: ${problem.message}`) : '—',
       status.retrying ? h('div', { class: 'muted' }, `${status.retrying.activity} retrying, attempt ${status.retrying.attempt}`) : null,
       status.tlsWarning ? h('div', { class: 'warn-text' }, status.tlsWarning) : null,
+      status.folderWarning ? h('div', { class: 'warn-text' }, status.folderWarning) : null,
       status.disabledReason ? h('div', { class: 'muted' }, status.disabledReason) : null,
     ),
     h('td', {}, status.phase === 'waiting' ? time(status.nextRunAt) : '—'),

@@ -18,6 +18,7 @@ export function initialStatus(externalAccountId: string, carried?: AccountStatus
     progress: null,
     tls: null,
     tlsWarning: null,
+    folderWarning: null,
     push: 'off',
     pushError: null,
     lastPushAt: null,
@@ -76,6 +77,8 @@ export function noteHeldRetryFailed(status: AccountStatus, failure: Failure, now
 export function noteListing(status: AccountStatus, run: RunSummary, listed: ListSummary, at: string): void {
   status.tls = listed.tls;
   status.tlsWarning = listed.tlsWarning;
+  // absent from summaries recorded before it existed
+  status.folderWarning = listed.folderWarning ?? null;
   if (listed.resyncedFolders.length > 0) status.lastResync = { folders: listed.resyncedFolders, at };
   run.resyncedFolders = listed.resyncedFolders;
   run.onServer = listed.onServer;

@@ -61,6 +61,8 @@ export interface AccountStatus {
   tls: TlsOutcome | null;
   /** set when the last connection was insecure: plaintext or unchecked certificate */
   tlsWarning: string | null;
+  /** set when IMAP folders the account collects no longer exist on the server (the others are collected) */
+  folderWarning: string | null;
   push: PushState;
   pushError: (Failure & { at: string }) | null;
   /** when IDLE last reported new mail */

@@ -59,6 +59,8 @@ export interface ScriptedPop3Options {
   utf8?: boolean;
   /** every command received, its verb only (no passwords) */
   verbs?: string[];
+  /** what the session of the nth login (from 1) sees of the mailbox (a server that omits a message once) */
+  viewAt?: (mailbox: readonly Buffer[], login: number) => Buffer[];
 }
 
 /** A POP3 server with the features a real one always has switched off (UIDL here), or broken. */
@@ -87,7 +89,7 @@ export async function scriptedPop3(options: ScriptedPop3Options): Promise<Script
       case 'PASS':
         if (session.user !== options.user || line.slice(5) !== options.password) return socket.write('-ERR [AUTH] no\r\n');
         state.logins++;
-        session.view = [...state.mailbox];
+        session.view = options.viewAt ? options.viewAt(state.mailbox, state.logins) : [...state.mailbox];
         return socket.write('+OK logged in\r\n');
       case 'LIST':
         return socket.write(`+OK\r\n${(session.view ?? []).map((m, i) => `${i + 1} ${m.length}\r\n`).join('')}.\r\n`);

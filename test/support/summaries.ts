@@ -15,6 +15,7 @@ export const listed = (pending: number, more: Partial<ListSummary> = {}): ListSu
   tooLarge: 0,
   skipped: 0,
   resyncedFolders: [],
+  folderWarning: null,
   ...more,
 });
 

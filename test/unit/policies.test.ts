@@ -26,6 +26,13 @@ describe('selectForDeletion', () => {
     ];
     assert.deepEqual(selectForDeletion(listed, index, { mode: 'immediately' }, now), []);
   });
+  test('a message whose RETR brought another size than LIST said is never deleted, though LIST still says that size', () => {
+    const [key, delivered] = entry('stub', 10, true);
+    const mismatched = new Map([[key, { ...delivered, retrievedSize: 897 }]]);
+    assert.deepEqual(selectForDeletion([{ ...ref('stub'), size: 100 }], mismatched, { mode: 'immediately' }, now), []);
+    const agreeing = new Map([[key, { ...delivered, retrievedSize: 100 }]]);
+    assert.deepEqual(uids(selectForDeletion([{ ...ref('stub'), size: 100 }], agreeing, { mode: 'immediately' }, now)), ['stub']);
+  });
   test('never deletes nothing', () => {
     assert.deepEqual(selectForDeletion(onServer, index, { mode: 'never' }, now), []);
   });
