@@ -55,7 +55,7 @@ class ImapSession implements MailSession {
     try {
       return await work();
     } catch (err) {
-      throw imapError(err, this.options.timeoutMs);
+      throw imapError(err, this.options.timeoutMs, this.client);
     }
   }
 
@@ -201,7 +201,7 @@ class ImapSession implements MailSession {
       } catch (err) {
         // the answer stopped at the first message not received: most likely the one it choked on
         const culprit = rest.find((m) => !answered.has(m.uid)) ?? rest[0];
-        throw withRef(imapError(err, this.options.timeoutMs), culprit);
+        throw withRef(imapError(err, this.options.timeoutMs, this.client), culprit);
       }
       if (longer === null) return;
       try {
@@ -294,7 +294,7 @@ export async function collectedFolders(client: ImapFlow, endpoint: MailboxEndpoi
   try {
     listed = await client.list();
   } catch (err) {
-    throw imapError(err, timeoutMs);
+    throw imapError(err, timeoutMs, client);
   }
   const { collect, missing } = selectFolders(
     listed.map((f) => ({ path: f.path, delimiter: f.delimiter, flags: [...f.flags], specialUse: f.specialUse ?? null })),
