@@ -33,6 +33,8 @@ class StrictImapFlow extends ImapFlow {
     options: ConstructorParameters<typeof ImapFlow>[0],
     private readonly tlsMode: TlsMode,
     readonly peer: Peer,
+    /** the socket timeout: how long the server may stay silent */
+    readonly idleMs: number,
   ) {
     super(options);
     // every command, imapflow's own (CAPABILITY, LOGIN, ID, ENABLE) included, goes through exec
@@ -61,6 +63,12 @@ type ImapExec = (command: string, ...rest: unknown[]) => Promise<unknown>;
  * connection, and imapError reports the silence instead of the closed connection it causes.
  */
 const silences = new WeakMap<ImapFlow, PeerSilenceError>();
+
+/**
+ * Why the connection was given up, if its server fell silent: imapflow answers some commands
+ * (SEARCH, STORE, EXPUNGE) with false instead of an error once the connection is gone.
+ */
+export const silenceOf = (client: ImapFlow): PeerSilenceError | undefined => silences.get(client);
 
 /** Bounds on what one server answer may make imapflow buffer. */
 export const IMAP_MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -102,6 +110,8 @@ export function imapError(err: unknown, timeoutMs: number, client?: ImapFlow): M
   }
   if (e.code === 'STARTTLS_INJECTION' || e.tlsFailed) return new MailpullError('tls', e.message ?? 'STARTTLS failed');
   if (e.code === 'UPGRADE_TIMEOUT' && peer) return new PeerSilenceError(peer, 'STARTTLS (the TLS handshake)', timeoutMs);
+  // while connecting and logging in, imapflow rejects connect() with the socket timeout itself
+  if (e.code === 'ETIMEOUT' && client instanceof StrictImapFlow) return new PeerSilenceError(client.peer, client.step, client.idleMs);
   if (e.code === 'ETIMEOUT' || e.code === 'CONNECT_TIMEOUT' || e.code === 'UPGRADE_TIMEOUT') {
     return new MailpullError('timeout', `the IMAP server${peer ? ` ${peer.host}:${peer.port}` : ''} stopped answering (${e.code})`);
   }
@@ -185,9 +195,10 @@ export async function connectImap(
     },
     endpoint.tlsMode,
     { protocol: 'IMAP', host: endpoint.host, port: endpoint.port },
+    socketTimeout,
   );
   // Errors also arrive as events; without a listener an 'error' event would end the process. A
-  // socket timeout outside IDLE leaves the command waiting: the connection is given up.
+  // socket timeout outside IDLE is one: the connection is given up, and its commands fail.
   client.on('error', (err: unknown) => {
     if ((err as ImapflowError | null)?.code !== 'ETIMEOUT' || silences.has(client)) return;
     silences.set(client, new PeerSilenceError(client.peer, client.step, socketTimeout));

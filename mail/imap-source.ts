@@ -6,7 +6,7 @@ import { uidSets } from '../core/uid-set';
 import { localFolderFor, selectFolders, type RemoteFolder } from '../core/folder-selection';
 import type { TlsOutcome } from '../core/tls-decision';
 import { ByteGatherer } from './byte-gatherer';
-import { connectImap, imapError } from './imap-connect';
+import { connectImap, imapError, silenceOf } from './imap-connect';
 import type { Fetched, Listing, MailSession, MailSource, RemovableRef } from './source';
 import type { FolderCursor, FolderListing, MailboxEndpoint } from '../core/mailbox-endpoint';
 import type { NetworkPolicy } from '../core/network-policy';
@@ -52,11 +52,15 @@ class ImapSession implements MailSession {
   ) {}
 
   private async call<T>(work: () => Promise<T>): Promise<T> {
+    let result: T;
     try {
-      return await work();
+      result = await work();
     } catch (err) {
       throw imapError(err, this.options.timeoutMs, this.client);
     }
+    const silence = silenceOf(this.client);
+    if (silence) throw silence;
+    return result;
   }
 
   /** EXAMINE for reading (collecting can never change a flag), SELECT only to delete. */
