@@ -50,19 +50,22 @@ describe('PostgreSQL or Temporal stopped (SIGSTOP) for a minute in the middle of
       assert.ok(processes >= 1, `${name} was stopped`);
       const resumed = Date.now();
 
+      let seen = '';
       await waitFor(
         'every message stored and every account with a clean cycle begun after the stop',
         async () => {
-          if ((await stored()).length < 2 * MESSAGES) return false;
-          for (const account of accounts) {
-            const status = await sys.status(account.id);
-            if (status.lastRun?.outcome !== 'ok' || Date.parse(status.lastRun.startedAt) < stoppedAt) return false;
-          }
-          return true;
+          const count = (await stored()).length;
+          const statuses = await Promise.all(accounts.map((a) => sys.status(a.id)));
+          seen = `${count} stored; ${statuses.map((s) => JSON.stringify({ phase: s.phase, lastRun: s.lastRun, lastError: s.lastError, retrying: s.retrying })).join('; ')}`;
+          return (
+            count >= 2 * MESSAGES && statuses.every((s) => s.lastRun?.outcome === 'ok' && Date.parse(s.lastRun.startedAt) >= stoppedAt)
+          );
         },
         RECOVER_MS,
         1_000,
-      );
+      ).catch((err: unknown) => {
+        throw new Error(`${String(err)}\nlast seen: ${seen}\nworker:\n${sys.worker?.output().slice(-6000) ?? ''}`);
+      });
       const took = Date.now() - resumed;
       console.log(
         `${name} stopped ${STOP_MS / 1000} s with ${before} of ${2 * MESSAGES} stored; everything stored ${took} ms after SIGCONT`,

@@ -151,6 +151,7 @@ export async function startProxy(targetPort: number, delayMs = 0, protocol?: Pro
     const session = { client, upstream };
     sessions.add(session);
     let closed = false;
+    let chain = Promise.resolve();
     // With a silence pending for this session: how many more answer bytes may pass.
     let silence: { left: number; line: string; done: (stall: StallDone) => void; silent: boolean } | null = null;
     const silenceAfter = (left: number, line: string, done: (stall: StallDone) => void): void => {
@@ -180,7 +181,8 @@ export async function startProxy(targetPort: number, delayMs = 0, protocol?: Pro
       upstream.destroy();
     };
     client.on('error', close).on('close', close);
-    upstream.on('error', close).on('close', close);
+    // what the server sent before it closed (QUIT's +OK) still reaches the client, delayed or not
+    upstream.on('error', close).on('close', () => void chain.then(close));
     client.pipe(upstream);
     // With a cut pending for this session: how many more answer bytes may pass.
     let cut: { left: number; record: CutDone; done: (cut: CutDone) => void } | null = null;
@@ -208,7 +210,6 @@ export async function startProxy(targetPort: number, delayMs = 0, protocol?: Pro
       });
     }
     // Server → client in small chunks, each after the configured delay.
-    let chain = Promise.resolve();
     upstream.on('data', (data: Buffer) => {
       upstream.pause();
       chain = chain.then(async () => {
