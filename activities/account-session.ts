@@ -6,6 +6,7 @@ import type { Pool } from '../db/pool';
 import type { MailSession, MailSource } from '../mail/source';
 import type { Keyring } from '../secrets/keyring';
 import type { Credentials } from './credentials';
+import { heartbeating } from './heartbeat';
 
 export interface SessionDeps {
   pool: Pool;
@@ -19,7 +20,9 @@ export interface SessionDeps {
  * Opens a session on the account's remote mailbox under the account's lock. Re-checks that the
  * account may collect (invariant 5) before connecting. Ends the session with a clean logout after
  * `work`, or drops it on error. A cancelled activity or a lost lock drops the session at once, so
- * the work fails fast instead of running on unlocked.
+ * the work fails fast instead of running on unlocked. Logging in and out heartbeat too: a server
+ * that falls silent there is caught by the socket's idle timeout, which names the step, not by the
+ * activity's heartbeat timeout, which would only say the activity stopped.
  */
 export async function withAccountSession<T>(
   { pool, lockPool, keyring, sources, credentials }: SessionDeps,
@@ -34,11 +37,17 @@ export async function withAccountSession<T>(
     if (activeness.state === 'inactive') {
       throw new MailpullError(activeness.cause === 'reauthorization' ? 'reauth' : 'inactive', activeness.reason);
     }
-    const session = await credentials.login(account, (endpoint) => sources[account.protocol].open(endpoint));
+    const session = await heartbeating(
+      () => ({ stage: 'connecting' }),
+      () => credentials.login(account, (endpoint) => sources[account.protocol].open(endpoint)),
+    );
     const working = work(session, account);
     try {
       const result = await Promise.race([working, lost, cancelled]);
-      await session.commit();
+      await heartbeating(
+        () => ({ stage: 'closing' }),
+        () => session.commit(),
+      );
       return result;
     } catch (err) {
       session.abort();

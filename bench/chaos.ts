@@ -4,18 +4,28 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { addUser, type DovecotUser } from '../test/support/dovecot';
 import { testEnv } from '../test/support/env';
-import { killWorker, restartDovecot, restartPostgres, restartTemporal } from '../test/support/faults';
+import { freezePostgres, freezeTemporal, killWorker, restartDovecot, restartPostgres, restartTemporal } from '../test/support/faults';
 import { textOfSize } from '../test/support/messages';
 import { TestSystem } from '../test/support/system';
 import { startProxy, type TcpProxy } from '../test/support/tcp-proxy';
 import type { WorkerProcess } from '../test/support/worker-process';
 
-export type FaultKind = 'kill-worker' | 'restart-postgres' | 'restart-temporal' | 'restart-dovecot' | 'cut-retr' | 'cut-fetch';
+export type FaultKind =
+  | 'kill-worker'
+  | 'restart-postgres'
+  | 'restart-temporal'
+  | 'restart-dovecot'
+  | 'stop-postgres'
+  | 'stop-temporal'
+  | 'cut-retr'
+  | 'cut-fetch';
 export const FAULT_KINDS: readonly FaultKind[] = [
   'kill-worker',
   'restart-postgres',
   'restart-temporal',
   'restart-dovecot',
+  'stop-postgres',
+  'stop-temporal',
   'cut-retr',
   'cut-fetch',
 ];
@@ -27,6 +37,8 @@ export interface ChaosOptions {
   faultSeconds: number;
   /** the pause between two faults is drawn from this range */
   gapMs: [number, number];
+  /** how long a stopped (SIGSTOP) server stays stopped is drawn from this range */
+  stopMs: [number, number];
   /** after the faults, how long the accounts may take to collect everything */
   settleSeconds: number;
   kinds: readonly FaultKind[];
@@ -279,8 +291,9 @@ function errorLines(outputs: readonly string[]): { line: string; count: number }
 
 /**
  * The chaos run: many POP3 and IMAP accounts (delete policy "immediately", through proxies that
- * can cut transfers) collect while the worker is killed and Postgres, Temporal and Dovecot
- * restart at random; then, without faults, until every account has had a clean cycle.
+ * can cut transfers) collect while the worker is killed, Postgres, Temporal and Dovecot restart
+ * and Postgres and Temporal hang (SIGSTOP, then SIGCONT) at random; then, without faults, until
+ * every account has had a clean cycle.
  */
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const { log } = options;
@@ -406,6 +419,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           await restartDovecot();
           detail = 'master stopped by pid, started again';
           break;
+        case 'stop-postgres':
+        case 'stop-temporal': {
+          const ms = between(...options.stopMs);
+          const processes = await (kind === 'stop-postgres' ? freezePostgres(ms) : freezeTemporal(ms));
+          detail = `SIGSTOP of ${processes} process(es) for ${(ms / 1000).toFixed(1)} s, then SIGCONT`;
+          break;
+        }
         case 'cut-retr':
         case 'cut-fetch': {
           const proxy: TcpProxy = kind === 'cut-retr' ? pop3Proxy : imapProxy;
@@ -508,6 +528,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         messages: options.messages,
         faultSeconds: options.faultSeconds,
         gapMs: options.gapMs,
+        stopMs: options.stopMs,
         settleSeconds: options.settleSeconds,
         kinds: options.kinds,
       },
@@ -608,6 +629,7 @@ async function main(): Promise<void> {
     messages: env('CHAOS_MESSAGES', 2000),
     faultSeconds: env('CHAOS_SECONDS', 180),
     gapMs: [env('CHAOS_GAP_MIN_MS', 2_000), env('CHAOS_GAP_MAX_MS', 8_000)],
+    stopMs: [env('CHAOS_STOP_MIN_MS', 5_000), env('CHAOS_STOP_MAX_MS', 60_000)],
     settleSeconds: env('CHAOS_SETTLE_SECONDS', 300),
     kinds,
     logDir: process.env.CHAOS_LOG_DIR ?? path.join(tmpdir(), `mailpull-chaos-${Date.now()}`),

@@ -41,6 +41,41 @@ export class MailpullError extends Error {
   }
 }
 
+/** A server at the other end of a connection: a mail server, a delivery target. */
+export interface Peer {
+  /** pop3, imap, lmtp, smtp */
+  protocol: string;
+  host: string;
+  port: number;
+}
+
+/** host:port as an admin types it, an IPv6 address in brackets. */
+export const peerAddress = (peer: Peer): string => `${peer.host.includes(':') ? `[${peer.host}]` : peer.host}:${peer.port}`;
+
+const seconds = (ms: number): string => String(Math.round(ms / 100) / 10);
+
+/**
+ * A peer that accepted the connection and then sent nothing for a whole idle timeout, at a named
+ * step: the greeting, or after a command (its verb; never its arguments, which may be
+ * credentials). Retried like any timeout; its message tells the admin where it stopped.
+ */
+export class PeerSilenceError extends MailpullError {
+  constructor(
+    readonly peer: Peer,
+    readonly step: string,
+    readonly idleMs: number,
+    /** what the admin may change, when the silence has a likely cause */
+    hint?: string,
+  ) {
+    const where = `the ${peer.protocol} server ${peerAddress(peer)}`;
+    const what =
+      step === 'greeting'
+        ? `${where} accepted the connection and then sent no greeting for ${seconds(idleMs)} s`
+        : `${where} sent nothing for ${seconds(idleMs)} s after ${step}`;
+    super('timeout', hint ? `${what}; ${hint}` : what);
+  }
+}
+
 export const isRetryable = (kind: ErrorKind): boolean => !PERMANENT.has(kind);
 
 const NETWORK_CODES = new Set([

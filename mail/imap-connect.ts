@@ -1,6 +1,6 @@
 import { AuthenticationFailure, ImapFlow } from 'imapflow';
 import net from 'node:net';
-import { classifyError, MailpullError } from '../core/errors';
+import { classifyError, MailpullError, PeerSilenceError, type Peer } from '../core/errors';
 import { imapRefusalKind } from '../core/protocol-codes';
 import { decideUpgrade, STARTTLS_REFUSED, type TlsMode, type TlsOutcome } from '../core/tls-decision';
 import { redactCommand } from '../secrets/redact';
@@ -26,11 +26,24 @@ export interface ImapConnectOptions {
  * STARTTLS when the mode requires it: imapflow calls this before it sends any login.
  */
 class StrictImapFlow extends ImapFlow {
+  /** the command whose answer is awaited (its name only: LOGIN's arguments are credentials) */
+  step = 'greeting';
+
   constructor(
     options: ConstructorParameters<typeof ImapFlow>[0],
     private readonly tlsMode: TlsMode,
+    readonly peer: Peer,
+    /** the socket timeout: how long the server may stay silent */
+    readonly idleMs: number,
   ) {
     super(options);
+    // every command, imapflow's own (CAPABILITY, LOGIN, ID, ENABLE) included, goes through exec
+    const self = this as unknown as { exec: ImapExec };
+    const exec = self.exec.bind(this);
+    self.exec = (command, ...rest) => {
+      this.step = command;
+      return exec(command, ...rest);
+    };
   }
 
   _failSTARTTLS(): false {
@@ -41,6 +54,21 @@ class StrictImapFlow extends ImapFlow {
     return false;
   }
 }
+
+type ImapExec = (command: string, ...rest: unknown[]) => Promise<unknown>;
+
+/**
+ * Connections given up because their server sent nothing for a whole socket timeout, with why:
+ * imapflow only emits an 'error' then and leaves the command pending, so connectImap closes the
+ * connection, and imapError reports the silence instead of the closed connection it causes.
+ */
+const silences = new WeakMap<ImapFlow, PeerSilenceError>();
+
+/**
+ * Why the connection was given up, if its server fell silent: imapflow answers some commands
+ * (SEARCH, STORE, EXPUNGE) with false instead of an error once the connection is gone.
+ */
+export const silenceOf = (client: ImapFlow): PeerSilenceError | undefined => silences.get(client);
 
 /** Bounds on what one server answer may make imapflow buffer. */
 export const IMAP_MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -68,19 +96,24 @@ const AUTH_SETUP_FAILURES: Record<string, string> = {
  * `authenticationFailed`, a dropped connection and a timeout too, so that flag alone never makes
  * an auth failure.
  */
-export function imapError(err: unknown, timeoutMs: number): MailpullError {
+export function imapError(err: unknown, timeoutMs: number, client?: ImapFlow): MailpullError {
+  const silence = client && silences.get(client);
+  if (silence) return silence;
   if (err instanceof MailpullError) return err;
   const e = (typeof err === 'object' && err !== null ? err : {}) as ImapflowError;
   const duringLogin = e.authenticationFailed === true;
+  const peer = client instanceof StrictImapFlow ? client.peer : null;
   if (e.code === 'GREETING_TIMEOUT') {
-    return new MailpullError(
-      'timeout',
-      `no IMAP greeting within ${timeoutMs / 1000} s; if this port expects TLS from the first byte (like 993), use tlsMode "direct"`,
-    );
+    return peer
+      ? new PeerSilenceError(peer, 'greeting', timeoutMs)
+      : new MailpullError('timeout', `no IMAP greeting within ${timeoutMs / 1000} s`);
   }
   if (e.code === 'STARTTLS_INJECTION' || e.tlsFailed) return new MailpullError('tls', e.message ?? 'STARTTLS failed');
+  if (e.code === 'UPGRADE_TIMEOUT' && peer) return new PeerSilenceError(peer, 'STARTTLS (the TLS handshake)', timeoutMs);
+  // while connecting and logging in, imapflow rejects connect() with the socket timeout itself
+  if (e.code === 'ETIMEOUT' && client instanceof StrictImapFlow) return new PeerSilenceError(client.peer, client.step, client.idleMs);
   if (e.code === 'ETIMEOUT' || e.code === 'CONNECT_TIMEOUT' || e.code === 'UPGRADE_TIMEOUT') {
-    return new MailpullError('timeout', `the IMAP server stopped answering (${e.code})`);
+    return new MailpullError('timeout', `the IMAP server${peer ? ` ${peer.host}:${peer.port}` : ''} stopped answering (${e.code})`);
   }
   if (e.code === 'NoConnection' || e.code === 'EConnectionClosed' || e.code?.startsWith('ClosedAfterConnect')) {
     return new MailpullError('network', `${duringLogin ? 'during login: ' : ''}${e.message ?? 'the IMAP connection closed'}`);
@@ -127,6 +160,7 @@ export async function connectImap(
 ): Promise<{ client: ImapFlow; tls: TlsOutcome }> {
   const direct = endpoint.tlsMode === 'direct';
   const checked = await checkHost(endpoint.host, options.networkPolicy, { timeoutMs: options.timeoutMs });
+  const socketTimeout = Math.max(options.timeoutMs, options.autoIdle ? options.autoIdle.maxIdleMs + 60_000 : 0);
   const client = new StrictImapFlow(
     {
       host: endpoint.host,
@@ -153,25 +187,34 @@ export async function connectImap(
       disableCompression: false,
       greetingTimeout: options.timeoutMs,
       connectionTimeout: options.timeoutMs,
-      socketTimeout: Math.max(options.timeoutMs, options.autoIdle ? options.autoIdle.maxIdleMs + 60_000 : 0),
+      socketTimeout,
       ...(options.autoIdle
         ? { autoIdleDelay: 100, maxIdleTime: options.autoIdle.maxIdleMs, missingIdleCommand: 'NOOP' as const }
         : { disableAutoIdle: true }),
       clientInfo: { name: 'mailpull' },
     },
     endpoint.tlsMode,
+    { protocol: 'IMAP', host: endpoint.host, port: endpoint.port },
+    socketTimeout,
   );
-  // Errors also arrive as events; without a listener an 'error' event would end the process.
-  client.on('error', () => undefined);
+  // Errors also arrive as events; without a listener an 'error' event would end the process. A
+  // socket timeout outside IDLE is one: the connection is given up, and its commands fail.
+  client.on('error', (err: unknown) => {
+    if ((err as ImapflowError | null)?.code !== 'ETIMEOUT' || silences.has(client)) return;
+    silences.set(client, new PeerSilenceError(client.peer, client.step, socketTimeout));
+    client.close();
+  });
   try {
     await client.connect();
   } catch (err) {
     client.close();
-    const error = imapError(err, options.timeoutMs);
-    if (error.kind === 'timeout' && !direct) {
-      throw new MailpullError(
-        'timeout',
-        `no IMAP greeting or answer within ${options.timeoutMs / 1000} s; if this port expects TLS from the first byte (like 993), use tlsMode "direct"`,
+    const error = imapError(err, options.timeoutMs, client);
+    if (error instanceof PeerSilenceError && error.step === 'greeting' && !direct) {
+      throw new PeerSilenceError(
+        error.peer,
+        error.step,
+        error.idleMs,
+        'if this port expects TLS from the first byte (like 993), use tlsMode "direct"',
       );
     }
     throw error;

@@ -14,7 +14,7 @@ import {
 import { announcedUidNext, highestGivenUid, mayHoldUidsFrom } from '../core/uid-next';
 import type { TlsOutcome } from '../core/tls-decision';
 import { ByteGatherer } from './byte-gatherer';
-import { connectImap, imapError } from './imap-connect';
+import { connectImap, imapError, silenceOf } from './imap-connect';
 import type { Fetched, Listing, MailSession, MailSource, RemovableRef } from './source';
 import type { FolderCursor, FolderListing, MailboxEndpoint } from '../core/mailbox-endpoint';
 import type { NetworkPolicy } from '../core/network-policy';
@@ -64,11 +64,15 @@ class ImapSession implements MailSession {
   ) {}
 
   private async call<T>(work: () => Promise<T>): Promise<T> {
+    let result: T;
     try {
-      return await work();
+      result = await work();
     } catch (err) {
-      throw imapError(err, this.options.timeoutMs);
+      throw imapError(err, this.options.timeoutMs, this.client);
     }
+    const silence = silenceOf(this.client);
+    if (silence) throw silence;
+    return result;
   }
 
   /** EXAMINE for reading (collecting can never change a flag), SELECT only to delete. */
@@ -217,7 +221,7 @@ class ImapSession implements MailSession {
       } catch (err) {
         // the answer stopped at the first message not received: most likely the one it choked on
         const culprit = rest.find((m) => !answered.has(m.uid)) ?? rest[0];
-        throw withRef(imapError(err, this.options.timeoutMs), culprit);
+        throw withRef(imapError(err, this.options.timeoutMs, this.client), culprit);
       }
       if (longer === null) return;
       try {
@@ -318,7 +322,7 @@ export async function collectedFolders(
   try {
     answer = await client.list();
   } catch (err) {
-    throw imapError(err, timeoutMs);
+    throw imapError(err, timeoutMs, client);
   }
   const listed = answer.map((f) => ({ path: f.path, delimiter: f.delimiter, flags: [...f.flags], specialUse: f.specialUse ?? null }));
   const { collect, missing } = selectFolders(listed, endpoint.folders);

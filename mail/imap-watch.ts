@@ -66,7 +66,7 @@ export async function watchForNewMail(
       });
       client.on('close', () => settle(new MailpullError('network', `the IDLE connection for ${folder.path} closed`)));
       const box = await client.mailboxOpen(folder.path, { readOnly: true }).catch((err: unknown) => {
-        throw imapError(err, options.timeoutMs);
+        throw imapError(err, options.timeoutMs, client);
       });
       const cursor = cursors.find((c) => c.folder === folder.path);
       if (unseenAtOpen(cursor, String(box.uidValidity), await highestOnServer(client, box, options.timeoutMs))) return 'new-mail';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
-import { classifyError, MailpullError } from '../core/errors';
+import { classifyError, MailpullError, PeerSilenceError } from '../core/errors';
 import { xoauth2Response } from '../core/oauth';
 import { apopTimestamp, capaKeywords, parseListing } from '../core/pop3-replies';
 import { pop3RefusalKind, pop3ResponseCode } from '../core/protocol-codes';
@@ -31,6 +31,16 @@ export interface Pop3ConnectOptions {
   trace?: (line: string) => void;
   /** where `host` leads: the addresses the network policy checked (see guarded-connect.ts); else the system resolver */
   lookup?: net.LookupFunction;
+}
+
+/** Commands whose argument may be a secret: a step names only their verb. */
+const SECRET_ARGUMENTS = new Set(['USER', 'PASS', 'APOP', 'AUTH']);
+
+/** The step a command starts, for a silence error: its verb, with a message number (not a secret) kept. */
+function stepOf(line: string): string {
+  const space = line.indexOf(' ');
+  const verb = (space === -1 ? line : line.slice(0, space)).toUpperCase();
+  return SECRET_ARGUMENTS.has(verb) || space === -1 ? verb : `${verb} ${line.slice(space + 1, space + 12)}`;
 }
 
 /** RFC 2449/3206 response codes decide whether a refusal is about the credentials, passing or for good. */
@@ -106,6 +116,9 @@ export class Pop3Client {
   private failure: MailpullError | null = null;
   /** commands sent whose replies are not being read yet (pipelining): their bytes are expected */
   private awaited = 0;
+  /** the command whose answer is awaited, and how many bytes of a multi-line answer came: named when the server falls silent */
+  private step = 'greeting';
+  private stepBytes = 0;
   greeting = '';
 
   private constructor(
@@ -124,10 +137,12 @@ export class Pop3Client {
     try {
       await client.settle(socket, options.implicitTls ? 'secureConnect' : 'connect');
       client.greeting = await client.readStatus(false).catch((err: unknown) => {
-        if (err instanceof MailpullError && err.kind === 'timeout' && !options.implicitTls) {
-          throw new MailpullError(
-            'timeout',
-            `no POP3 greeting within ${options.timeoutMs / 1000} s; if this port expects TLS from the first byte (like 995), use tlsMode "direct"`,
+        if (err instanceof PeerSilenceError && !options.implicitTls) {
+          throw new PeerSilenceError(
+            err.peer,
+            err.step,
+            err.idleMs,
+            'if this port expects TLS from the first byte (like 995), use tlsMode "direct"',
           );
         }
         throw err;
@@ -246,6 +261,7 @@ export class Pop3Client {
       try {
         for (const n of batch) {
           this.awaited--;
+          this.expect(`UIDL ${n}`);
           out.push(uidOf(n, await this.readTracedLine()));
         }
       } finally {
@@ -299,6 +315,7 @@ export class Pop3Client {
       const { number, size } = requests[read];
       read++;
       this.awaited = sent - read;
+      this.expect(`RETR ${number}`);
       await this.readStatus(false);
       const bounds = { keepBytes: maxBytes, overflow: 'drain', drainBytes, what: `RETR ${number}`, declared: size } as const;
       const { body, received } = await this.readMultiline(bounds);
@@ -400,7 +417,9 @@ export class Pop3Client {
         cleanup();
         this.destroy();
         reject(
-          new MailpullError('timeout', `no ${event === 'connect' ? 'connection' : 'TLS handshake'} within ${this.options.timeoutMs} ms`),
+          event === 'connect'
+            ? new MailpullError('timeout', `no connection to ${this.peer.host}:${this.peer.port} within ${this.options.timeoutMs / 1000} s`)
+            : new PeerSilenceError(this.peer, `${this.step} (the TLS handshake)`, this.options.timeoutMs),
         );
       }, this.options.timeoutMs);
       const onReady = (): void => {
@@ -425,7 +444,17 @@ export class Pop3Client {
   }
 
   private send(line: string): Promise<void> {
+    this.expect(stepOf(line));
     return this.sendAll([line]);
+  }
+
+  private expect(step: string): void {
+    this.step = step;
+    this.stepBytes = 0;
+  }
+
+  private get peer() {
+    return { protocol: 'POP3', host: this.options.host, port: this.options.port };
   }
 
   /** Writes commands in one go (pipelining sends several). */
@@ -448,7 +477,8 @@ export class Pop3Client {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.wake = null;
-        const err = new MailpullError('timeout', `the server sent nothing for ${this.options.timeoutMs} ms`);
+        const step = this.stepBytes > 0 ? `${this.step}, ${this.stepBytes} bytes into its answer` : this.step;
+        const err = new PeerSilenceError(this.peer, step, this.options.timeoutMs);
         this.fail(err);
         this.socket.destroy();
         reject(err);
@@ -504,6 +534,7 @@ export class Pop3Client {
     };
     const keep = (piece: Buffer): void => {
       received += piece.length;
+      this.stepBytes = received;
       if (bounds.maxLines !== undefined) {
         for (let at = piece.indexOf(0x0a); at !== -1; at = piece.indexOf(0x0a, at + 1)) lines++;
         if (lines > bounds.maxLines) return overflow();

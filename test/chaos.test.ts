@@ -5,12 +5,13 @@ import { test } from 'node:test';
 import { chaosFailures, FAULT_KINDS, formatReport, runChaos } from '../bench/chaos';
 
 // The short form of `npm run chaos`: 10 accounts, 400 messages, a minute of faults of every kind.
-test('chaos: worker kills, Postgres, Temporal and Dovecot restarts, transfers cut: nothing lost, duplicated or removed early', async () => {
+test('chaos: worker kills, Postgres, Temporal and Dovecot restarts, Postgres and Temporal stopped, transfers cut: nothing lost, duplicated or removed early', async () => {
   const report = await runChaos({
     accounts: 10,
     messages: 400,
     faultSeconds: 60,
     gapMs: [2_000, 5_000],
+    stopMs: [3_000, 10_000],
     settleSeconds: 150,
     kinds: FAULT_KINDS,
     logDir: path.join(tmpdir(), `mailpull-chaos-test-${Date.now()}`),

@@ -2,6 +2,7 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import nodemailer from 'nodemailer';
 import { outcomeOfReply, type RecipientOutcome } from '../../core/delivery-outcome';
+import { peerAddress } from '../../core/errors';
 import type { NetworkPolicy } from '../../core/network-policy';
 import { defaultPort } from '../../core/tls-decision';
 import type { StoredDeliveryTarget } from '../../db/delivery-targets';
@@ -29,20 +30,29 @@ const SESSION_ERRORS = new Set(['EAUTH', 'ETLS', 'ECONNECTION', 'ETIMEDOUT', 'ES
 
 const describe = (f: SmtpFailure): string => f.response ?? f.message ?? 'delivery failed';
 
-function outcomeOfFailure(f: SmtpFailure): RecipientOutcome {
+/** Where a target's answers come from and how long a silence it may keep: named when it falls silent. */
+interface TargetPeer {
+  where: string;
+  idleMs: number;
+}
+
+function outcomeOfFailure(f: SmtpFailure, peer: TargetPeer): RecipientOutcome {
+  if (f.code === 'ETIMEDOUT') {
+    return { status: 'temporary', response: `${peer.where} sent nothing for ${peer.idleMs / 1000} s (${describe(f)})`, unreachable: true };
+  }
   if (f.code && SESSION_ERRORS.has(f.code)) return { status: 'temporary', response: describe(f), unreachable: true };
   return outcomeOfReply(f.responseCode, describe(f));
 }
 
 /** Per recipient: the target's own answer when it gave one (RCPT TO, or LMTP's reply per recipient), else the message's. */
-function outcomesOf(parcel: Parcel, result: { info: SendInfo } | { error: SmtpFailure }): Map<string, RecipientOutcome> {
+function outcomesOf(parcel: Parcel, result: { info: SendInfo } | { error: SmtpFailure }, peer: TargetPeer): Map<string, RecipientOutcome> {
   const byAddress = new Map<string, RecipientOutcome>();
   const rejected = 'info' in result ? result.info.rejectedErrors : result.error.rejectedErrors;
   for (const r of rejected ?? []) {
-    if (r.recipient) byAddress.set(r.recipient.toLowerCase(), outcomeOfFailure(r));
+    if (r.recipient) byAddress.set(r.recipient.toLowerCase(), outcomeOfFailure(r, peer));
   }
   const rest: RecipientOutcome =
-    'info' in result ? { status: 'delivered', response: result.info.response ?? '250' } : outcomeOfFailure(result.error);
+    'info' in result ? { status: 'delivered', response: result.info.response ?? '250' } : outcomeOfFailure(result.error, peer);
   return new Map(parcel.recipients.map((r) => [r.accountId, byAddress.get(r.address.toLowerCase()) ?? rest]));
 }
 
@@ -55,6 +65,10 @@ export function smtpTarget(target: StoredDeliveryTarget, timeoutMs: number, netw
   const host = target.host ?? 'localhost';
   const port = target.port ?? defaultPort(target.kind === 'lmtp' ? 'lmtp' : 'smtp', target.tlsMode);
   const address = target.socketPath !== null ? { socketPath: target.socketPath } : { host, port };
+  const peer: TargetPeer = {
+    where: `the ${target.kind.toUpperCase()} target ${target.socketPath ?? peerAddress({ protocol: target.kind, host, port })}`,
+    idleMs: timeoutMs,
+  };
   const transporter = nodemailer.createTransport({
     pool: true,
     maxConnections: target.maxConnections,
@@ -73,7 +87,7 @@ export function smtpTarget(target: StoredDeliveryTarget, timeoutMs: number, netw
     auth: target.username && target.password ? { user: target.username, pass: target.password } : undefined,
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
-    socketTimeout: Math.max(timeoutMs, 60_000),
+    socketTimeout: timeoutMs,
     disableFileAccess: true,
     disableUrlAccess: true,
     getSocket: (_options: unknown, callback: (err: Error | null, socketOptions?: { connection: net.Socket }) => void) => {
@@ -92,10 +106,10 @@ export function smtpTarget(target: StoredDeliveryTarget, timeoutMs: number, netw
         envelope: { from: parcel.envelopeFrom, to: parcel.recipients.map((r) => r.address) },
         raw: parcel.raw,
       })) as SendInfo;
-      return outcomesOf(parcel, { info });
+      return outcomesOf(parcel, { info }, peer);
     } catch (err) {
       const error: SmtpFailure = typeof err === 'object' && err !== null ? err : { message: String(err) };
-      return outcomesOf(parcel, { error });
+      return outcomesOf(parcel, { error }, peer);
     }
   };
 

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkerProcess } from './worker-process';
 
@@ -39,3 +40,68 @@ export const restartDovecot = (): Promise<void> => script('dovecot.sh', 'restart
 
 /** SIGKILL of the worker process: a crash, nothing finishes. */
 export const killWorker = (worker: WorkerProcess): Promise<void> => worker.kill();
+
+/** A process and all its descendants, parents first, read from /proc. */
+async function processTree(root: number): Promise<number[]> {
+  const children = new Map<number, number[]>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ')'
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!Number.isInteger(ppid)) continue;
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  const tree: number[] = [];
+  for (let queue = [root]; queue.length > 0;) {
+    const pid = queue.shift() as number;
+    tree.push(pid);
+    queue = [...queue, ...(children.get(pid) ?? [])];
+  }
+  return tree;
+}
+
+const firstLineNumber = async (file: string): Promise<number> => {
+  const pid = Number((await readFile(file, 'utf8')).split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no pid in ${file}`);
+  return pid;
+};
+
+/**
+ * SIGSTOP of a server and all its processes for `ms`, then SIGCONT, whatever happens meanwhile:
+ * a server that hangs (swapping, a frozen VM, a partition without resets) instead of going away.
+ * Its sockets stay open and the kernel keeps answering TCP (keepalives, new connections queue),
+ * so nothing but a timeout of our own notices. Returns how many processes were stopped.
+ */
+async function freeze(root: number, ms: number): Promise<number> {
+  // the parent first: once it is stopped it can start no new child
+  const stopped: number[] = [];
+  try {
+    for (const pid of await processTree(root)) {
+      try {
+        process.kill(pid, 'SIGSTOP');
+        stopped.push(pid);
+      } catch {
+        // it ended meanwhile
+      }
+    }
+    await new Promise((r) => setTimeout(r, ms));
+    return stopped.length;
+  } finally {
+    for (const pid of stopped) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // it ended meanwhile
+      }
+    }
+  }
+}
+
+/** The test PostgreSQL (postmaster and every backend) stopped for `ms`, then continued. */
+export const freezePostgres = async (ms: number): Promise<number> =>
+  freeze(await firstLineNumber(path.join(dirOf('MAILPULL_TEST_PG_DIR'), 'data', 'postmaster.pid')), ms);
+
+/** The Temporal dev server stopped for `ms`, then continued. */
+export const freezeTemporal = async (ms: number): Promise<number> =>
+  freeze(await firstLineNumber(path.join(dirOf('MAILPULL_TEST_TEMPORAL_DIR'), 'temporal.pid')), ms);

@@ -16,6 +16,23 @@ export interface CutDone extends CutPlan {
   line: string;
 }
 
+/**
+ * A session to fall silent: after the client sent one of `verbs` (none: at once, before the
+ * greeting) in a line containing `contains`, once `afterBytes` of the answer went through, the
+ * server's bytes stop passing, while the connection stays open.
+ */
+export interface StallPlan {
+  verbs: readonly string[];
+  contains?: string;
+  afterBytes: number;
+}
+
+export interface StallDone {
+  at: Date;
+  /** the client's command line that started the silence; credentials masked ('' for the greeting) */
+  line: string;
+}
+
 export interface TcpProxy {
   port: number;
   /** sessions open right now, and the most ever open at once */
@@ -40,9 +57,15 @@ export interface TcpProxy {
    * passed without a matching command (then the plan is dropped).
    */
   cutNext(plan: CutPlan, withinMs: number): Promise<CutDone | null>;
+  /** Silences the next session that matches: resolves once its answer stopped passing. */
+  stallNext(plan: StallPlan): Promise<StallDone>;
+  /** Sessions silenced and still open. */
+  readonly stalled: number;
 }
 
 const MAX_LINE = 4096;
+/** Commands whose arguments are credentials: a recorded line keeps only the verb. */
+const SECRET_VERBS = new Set(['USER', 'PASS', 'APOP', 'AUTH', 'LOGIN', 'AUTHENTICATE']);
 
 /** The command verb of a client line: POP3's first word, IMAP's word after the tag (two words for UID ...). */
 function verbOf(line: string, protocol: ProxiedProtocol): string {
@@ -68,6 +91,8 @@ export async function startProxy(targetPort: number, delayMs = 0, protocol?: Pro
   const sockets = new Set<net.Socket>();
   const sessions = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let armed: { plan: CutPlan; done: (cut: CutDone | null) => void } | null = null;
+  let armedStall: { plan: StallPlan; done: (stall: StallDone) => void } | null = null;
+  let stalled = 0;
   const proxy: TcpProxy = {
     port: 0,
     active: 0,
@@ -91,6 +116,13 @@ export async function startProxy(targetPort: number, delayMs = 0, protocol?: Pro
       await closed;
     },
     resume: () => new Promise<void>((resolve) => server.listen(proxy.port, '127.0.0.1', resolve)),
+    get stalled() {
+      return stalled;
+    },
+    stallNext(plan) {
+      if (plan.verbs.length > 0 && !protocol) throw new Error('stallNext after a command needs a proxy started with a protocol');
+      return new Promise((resolve) => (armedStall = { plan, done: resolve }));
+    },
     cutNext(plan, withinMs) {
       if (!protocol) throw new Error('cutNext needs a proxy started with a protocol');
       armed?.done(null);
@@ -119,9 +151,28 @@ export async function startProxy(targetPort: number, delayMs = 0, protocol?: Pro
     const session = { client, upstream };
     sessions.add(session);
     let closed = false;
+    let chain = Promise.resolve();
+    // With a silence pending for this session: how many more answer bytes may pass.
+    let silence: { left: number; line: string; done: (stall: StallDone) => void; silent: boolean } | null = null;
+    const silenceAfter = (left: number, line: string, done: (stall: StallDone) => void): void => {
+      silence = { left, line, done, silent: false };
+      if (left === 0) silent();
+    };
+    const silent = (): void => {
+      if (!silence || silence.silent) return;
+      silence.silent = true;
+      stalled++;
+      silence.done({ at: new Date(), line: silence.line });
+    };
+    if (armedStall && armedStall.plan.verbs.length === 0) {
+      const { plan, done } = armedStall;
+      armedStall = null;
+      silenceAfter(plan.afterBytes, '', done);
+    }
     const close = (): void => {
       if (closed) return;
       closed = true;
+      if (silence?.silent) stalled--;
       proxy.active--;
       sessions.delete(session);
       sockets.delete(client);
@@ -130,7 +181,8 @@ export async function startProxy(targetPort: number, delayMs = 0, protocol?: Pro
       upstream.destroy();
     };
     client.on('error', close).on('close', close);
-    upstream.on('error', close).on('close', close);
+    // what the server sent before it closed (QUIT's +OK) still reaches the client, delayed or not
+    upstream.on('error', close).on('close', () => void chain.then(close));
     client.pipe(upstream);
     // With a cut pending for this session: how many more answer bytes may pass.
     let cut: { left: number; record: CutDone; done: (cut: CutDone) => void } | null = null;
@@ -142,6 +194,13 @@ export async function startProxy(targetPort: number, delayMs = 0, protocol?: Pro
         for (const line of lines) {
           const verb = verbOf(line, protocol);
           proxy.commands.set(verb, (proxy.commands.get(verb) ?? 0) + 1);
+          if (armedStall && !silence && armedStall.plan.verbs.includes(verb)) {
+            const { plan, done } = armedStall;
+            if (line.toUpperCase().includes((plan.contains ?? '').toUpperCase())) {
+              armedStall = null;
+              silenceAfter(plan.afterBytes, SECRET_VERBS.has(verb) ? `${verb} ****` : line.trim(), done);
+            }
+          }
           if (armed && !cut && startsTransfer(line, verb, armed.plan)) {
             const { plan, done } = armed;
             armed = null;
@@ -151,13 +210,17 @@ export async function startProxy(targetPort: number, delayMs = 0, protocol?: Pro
       });
     }
     // Server → client in small chunks, each after the configured delay.
-    let chain = Promise.resolve();
     upstream.on('data', (data: Buffer) => {
       upstream.pause();
       chain = chain.then(async () => {
         for (let i = 0; i < data.length && !closed; i += 16 * 1024) {
           if (proxy.delayMs > 0) await new Promise((r) => setTimeout(r, proxy.delayMs));
-          const chunk = data.subarray(i, i + 16 * 1024);
+          let chunk = data.subarray(i, i + 16 * 1024);
+          if (silence?.silent) return;
+          if (silence && chunk.length >= silence.left) {
+            chunk = chunk.subarray(0, silence.left);
+            silent();
+          } else if (silence) silence.left -= chunk.length;
           if (cut && chunk.length >= cut.left) {
             const { record, done } = cut;
             client.write(chunk.subarray(0, cut.left), () => close());
@@ -167,6 +230,7 @@ export async function startProxy(targetPort: number, delayMs = 0, protocol?: Pro
           }
           if (cut) cut.left -= chunk.length;
           client.write(chunk);
+          if (silence?.silent) return;
         }
         upstream.resume();
       });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { classifyError, isRetryable, MailpullError, withRef } from '../../core/errors';
+import { classifyError, isRetryable, MailpullError, PeerSilenceError, withRef } from '../../core/errors';
 import { apopTimestamp, capaKeywords, parseListing } from '../../core/pop3-replies';
 import { imapRefusalKind, pop3RefusalKind, pop3ResponseCode } from '../../core/protocol-codes';
 import { uidSets } from '../../core/uid-set';
@@ -160,5 +160,22 @@ describe('POP3 replies', () => {
   });
   test('CAPA keywords', () => {
     assert.deepEqual([...capaKeywords(Buffer.from('USER\r\nuidl\r\n\r\n SASL PLAIN \r\n'))], ['USER', 'UIDL', 'SASL PLAIN']);
+  });
+});
+
+describe('a silent peer, in words', () => {
+  test('names the protocol, host:port, how long and the step; a timeout, retried', () => {
+    const pop3 = { protocol: 'POP3', host: '127.0.0.1', port: 1234 };
+    assert.equal(new PeerSilenceError(pop3, 'CAPA', 60_000).message, 'the POP3 server 127.0.0.1:1234 sent nothing for 60 s after CAPA');
+    assert.equal(
+      new PeerSilenceError({ protocol: 'IMAP', host: '::1', port: 143 }, 'UID FETCH', 2_500).message,
+      'the IMAP server [::1]:143 sent nothing for 2.5 s after UID FETCH',
+    );
+    const greeting = new PeerSilenceError(pop3, 'greeting', 60_000, 'use tlsMode "direct"');
+    assert.equal(
+      greeting.message,
+      'the POP3 server 127.0.0.1:1234 accepted the connection and then sent no greeting for 60 s; use tlsMode "direct"',
+    );
+    assert.deepEqual(classifyError(greeting), { kind: 'timeout', message: greeting.message, retryable: true });
   });
 });
