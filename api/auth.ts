@@ -52,26 +52,33 @@ export function requireToken(pool: Pool, limits: AuthLimits, log: (line: string)
     }
     const address = peerAddress(c);
     const client = clientKey(address);
-    const blocked = limits.failuresPerClient.check(client, Date.now());
-    if (!blocked.allowed) {
+    // taken before the lookup, so concurrent attempts cannot pass the limit; given back on success
+    const attempt = limits.failuresPerClient.take(client, Date.now());
+    if (!attempt.allowed) {
       throw rateLimited(
-        `too many failed authentications from this address; try again in ${blocked.retryAfterSeconds} s`,
-        blocked.retryAfterSeconds,
+        `too many failed authentications from this address; try again in ${attempt.retryAfterSeconds} s`,
+        attempt.retryAfterSeconds,
       );
     }
     const parsed = /^Bearer\s+(\S+)$/i.exec(header);
     const token = parsed ? parseApiToken(parsed[1]) : null;
-    const stored = token ? await findActiveApiToken(pool, token.id) : null;
+    const stored = token
+      ? await findActiveApiToken(pool, token.id).catch((err: unknown) => {
+          // no answer is no failed authentication
+          limits.failuresPerClient.refund(client);
+          throw err;
+        })
+      : null;
     if (!token || !stored || !secretMatches(token.secret, stored.secretHash)) {
       const reason = !token ? 'not a mailpull token' : !stored ? `no active token ${token.id}` : `wrong secret for token ${token.id}`;
-      const failure = limits.failuresPerClient.take(client, Date.now());
-      const after = limits.failuresPerClient.check(client, Date.now());
+      const left = limits.failuresPerClient.check(client, Date.now());
       log(
         `mailpull api: authentication failed from ${address}: ${reason}` +
-          (failure.allowed && !after.allowed ? `; further attempts from ${client} are refused for ${after.retryAfterSeconds} s` : ''),
+          (left.allowed ? '' : `; further attempts from ${client} are refused for ${left.retryAfterSeconds} s`),
       );
       throw unauthorized('invalid or revoked token');
     }
+    limits.failuresPerClient.refund(client);
     const rate = limits.perToken.take(token.id, Date.now());
     if (!rate.allowed) {
       throw rateLimited(`too many requests with this token; try again in ${rate.retryAfterSeconds} s`, rate.retryAfterSeconds);

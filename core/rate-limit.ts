@@ -42,6 +42,12 @@ export class RateLimiter {
     return decision;
   }
 
+  /** Gives back a request taken for something that turned out not to count. */
+  refund(key: string): void {
+    const bucket = this.buckets.get(key);
+    if (bucket) bucket.tokens = Math.min(this.perMinute, bucket.tokens + 1);
+  }
+
   get size(): number {
     return this.buckets.size;
   }
