@@ -560,7 +560,7 @@ describe('OpenAPI against the real API', () => {
       ],
     ];
     for (const [url, body, other] of creates) {
-      const key = { 'Idempotency-Key': `openapi ${url}` };
+      const key = { 'Idempotency-Key': `openapi:${url}` };
       const first = await call(sys, 'POST', url, body, sys.adminToken, key);
       assert.equal(first.status, 201, `${url}: ${first.raw.toString()}`);
       const again = await call(sys, 'POST', url, body, sys.adminToken, key);
