@@ -73,7 +73,7 @@ describe('Idempotency-Key on every create', () => {
     assert.equal(elsewhere.status, 422);
   });
 
-  test('an answer that is not 2xx is not kept: the corrected request with the same key runs', async () => {
+  test('an answer that is not 2xx is not kept: the corrected request with the same key runs, and its answer is kept', async () => {
     const key = randomUUID();
     const refused = await sys.api('POST', '/api/accounts', { address: 'someone@later.idem.test' }, undefined, keyed(key));
     assert.equal(refused.status, 400);
@@ -81,6 +81,8 @@ describe('Idempotency-Key on every create', () => {
     const created = await sys.api('POST', '/api/accounts', { address: 'someone@later.idem.test' }, undefined, keyed(key));
     assert.equal(created.status, 201, created.raw.toString());
     assert.equal(created.headers.get('idempotent-replayed'), null);
+    const again = await sys.api('POST', '/api/accounts', { address: 'someone@later.idem.test' }, undefined, keyed(key));
+    assert.deepEqual([again.status, again.body.id], [201, created.body.id], 'the 2xx answer is the one kept');
   });
 
   test('a malformed key is 400 naming Idempotency-Key, and creates nothing', async () => {
