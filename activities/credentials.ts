@@ -85,7 +85,7 @@ export function createCredentials({ pool, keyring, timeoutMs, networkPolicy, def
       authMethod: account.authMethod,
       folders: account.folders,
       username: account.username,
-      maxMessageBytes: account.maxMessageBytes ?? defaultMaxMessageBytes,
+      maxMessageBytes: Math.min(account.maxMessageBytes ?? defaultMaxMessageBytes, defaultMaxMessageBytes),
       secret,
       trace: trace && ((line) => trace(`[${account.id}] ${redactValues(line, secrets())}`)),
     };

@@ -161,7 +161,9 @@ export function createActivities({
   });
   const session = <T>(accountId: string, work: Parameters<typeof withAccountSession<T>>[2]): Promise<T> =>
     withAccountSession({ pool, lockPool, keyring, sources, credentials }, accountId, work);
-  const sizeLimit = (account: { maxMessageBytes: number | null }): number => account.maxMessageBytes ?? limits.maxMessageBytes;
+  // an account's own limit saved before it was checked against the global one may be larger
+  const sizeLimit = (account: { maxMessageBytes: number | null }): number =>
+    Math.min(account.maxMessageBytes ?? limits.maxMessageBytes, limits.maxMessageBytes);
 
   const backlog = async (accountId: string): Promise<DeliveryBacklog> => {
     const b = await backlogOf(pool, accountId);

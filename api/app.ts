@@ -2,6 +2,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { every } from 'hono/combine';
 import { HTTPException } from 'hono/http-exception';
+import { DEFAULT_API_AUTH_FAILURE_LIMIT } from '../core/config';
 import { log as processLog } from '../core/log';
 import { RateLimiter } from '../core/rate-limit';
 import type { ApiDeps } from './deps';
@@ -10,6 +11,7 @@ import { adminPage } from './admin-page';
 import { requireToken, tokenOf } from './auth';
 import { apiDocsRoutes } from './docs-routes';
 import { ApiError } from './http-errors';
+import { idempotentCreates } from './idempotency';
 import { metricsHandler } from './metrics';
 import { logRequests } from './request-log';
 import { accountRoutes } from './routes/accounts';
@@ -20,6 +22,9 @@ import { quarantineRoutes } from './routes/quarantine';
 import { webhookRoutes } from './routes/webhooks';
 import { unscopedOnly } from './token-scope';
 
+/** The routes that create an object: each takes an Idempotency-Key (api/idempotency.ts). */
+export const CREATE_PATHS = ['/api/domains', '/api/accounts', '/api/external-accounts', '/api/delivery-targets', '/api/webhooks'];
+
 /** What the admin page shows beside the API's data: where the Temporal UI is (null: no links to it). */
 export interface AdminUiConfig {
   temporalUiUrl: string | null;
@@ -29,11 +34,18 @@ export interface AdminUiConfig {
 export function createApp(
   deps: ApiDeps & { adminUi?: AdminUiConfig },
   log: (line: string) => void = (line) => processLog.error(line),
-  options: { metricsPublic?: boolean } = {},
+  options: { metricsPublic?: boolean; authLog?: (line: string) => void } = {},
 ): Hono {
   const app = new Hono();
   const adminUi = deps.adminUi ?? { temporalUiUrl: null, temporalNamespace: 'default' };
-  const tokenRequired = requireToken(deps.pool, new RateLimiter(deps.limits.requestsPerMinute));
+  const tokenRequired = requireToken(
+    deps.pool,
+    {
+      perToken: new RateLimiter(deps.limits.requestsPerMinute),
+      failuresPerClient: new RateLimiter(deps.limits.authFailuresPerMinute ?? DEFAULT_API_AUTH_FAILURE_LIMIT),
+    },
+    options.authLog ?? ((line) => processLog.warn(line)),
+  );
   app.use('*', logRequests(processLog));
 
   app.get('/health', async (c) => {
@@ -62,6 +74,9 @@ export function createApp(
   app.get('/metrics', metricsHandler(deps.pool));
   // after /health, which load balancers probe without a token, the admin page and /metrics
   app.use('*', tokenRequired);
+  // before the audit: an answer given again is no second change
+  const idempotent = idempotentCreates(deps.pool, deps.keyring);
+  for (const path of CREATE_PATHS) app.use(path, idempotent);
   app.use('/api/*', auditChanges(deps.pool, log));
   // the admin page asks who it signed in as (to hide what the token may not do) and where Temporal's UI is
   app.get('/api/me', (c) => {

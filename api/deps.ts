@@ -8,6 +8,10 @@ export interface ApiLimits {
   maxBodyBytes: number;
   /** requests per minute per API token (and as a burst), then 429 with Retry-After */
   requestsPerMinute: number;
+  /** failed authentications per minute from one client address (an IPv6 /64), then 429; default MAILPULL_API_AUTH_FAILURE_LIMIT's */
+  authFailuresPerMinute?: number;
+  /** the global size limit (MAILPULL_MAX_MESSAGE_BYTES, default its default): an account's own may not be larger */
+  maxMessageBytes?: number;
 }
 
 export interface ApiDeps {

@@ -21,7 +21,12 @@ async function main(): Promise<void> {
       pool,
       keyring,
       workflows: createWorkflowControl(connection, config.temporalNamespace, config.taskQueue),
-      limits: { maxBodyBytes: config.apiMaxBodyBytes, requestsPerMinute: config.apiRateLimit },
+      limits: {
+        maxBodyBytes: config.apiMaxBodyBytes,
+        requestsPerMinute: config.apiRateLimit,
+        authFailuresPerMinute: config.apiAuthFailureLimit,
+        maxMessageBytes: config.maxMessageBytes,
+      },
       networkPolicy: config.networkPolicy,
       adminUi: { temporalUiUrl: config.temporalUiUrl, temporalNamespace: config.temporalNamespace },
     },

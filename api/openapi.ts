@@ -29,6 +29,8 @@ interface RouteDoc {
   description?: string;
   /** public: no token; admin: an admin token even to read. Otherwise GET takes any token, the rest an admin token. */
   access?: 'public' | 'admin';
+  /** creates an object: takes an Idempotency-Key (api/idempotency.ts) */
+  idempotent?: true;
   /** what else the token needs: unscoped, not limited to some domains; messagesRead, the messages:read right */
   needs?: 'unscoped' | 'messagesRead';
   params?: z.ZodObject;
@@ -137,6 +139,7 @@ const ROUTES: RouteDoc[] = [
     method: 'post',
     path: '/api/domains',
     operationId: 'createDomain',
+    idempotent: true,
     tag: 'Domains',
     summary: 'Create a local domain',
     needs: 'unscoped',
@@ -186,6 +189,7 @@ const ROUTES: RouteDoc[] = [
     method: 'post',
     path: '/api/accounts',
     operationId: 'createAccount',
+    idempotent: true,
     tag: 'Accounts',
     summary: 'Create a local account',
     description: 'Its domain must exist.',
@@ -255,11 +259,13 @@ const ROUTES: RouteDoc[] = [
     method: 'post',
     path: '/api/external-accounts',
     operationId: 'createExternalAccount',
+    idempotent: true,
     tag: 'External accounts',
     summary: 'Create an external account',
-    description: 'Starts its workflow. Secrets are write-only: answers say only whether each is set.',
+    description:
+      'Starts its workflow; when Temporal cannot be reached the account is still created (workflow: starting) and the worker starts its workflow later. Secrets are write-only: answers say only whether each is set.',
     body: body.createExternalAccount,
-    responses: { 201: created(res.externalAccount) },
+    responses: { 201: created(res.createdExternalAccount) },
   },
   {
     method: 'get',
@@ -356,6 +362,7 @@ const ROUTES: RouteDoc[] = [
     method: 'post',
     path: '/api/delivery-targets',
     operationId: 'createDeliveryTarget',
+    idempotent: true,
     tag: 'Delivery targets',
     summary: 'Create a delivery target',
     description: 'Delivery targets belong to no domain: a token limited to some sees those its domains use, and changes none.',
@@ -476,6 +483,7 @@ const ROUTES: RouteDoc[] = [
     method: 'post',
     path: '/api/webhooks',
     operationId: 'createWebhook',
+    idempotent: true,
     tag: 'Webhooks',
     summary: 'Register a URL for account events',
     description:
@@ -618,10 +626,18 @@ function standardReplies(route: RouteDoc): Record<number, Reply> {
   if (route.params) replies[404] = error(res.errors.notFound, "no such object, or one outside the token's domains");
   // the body limit applies to /api/*; a GET has no body
   if (route.method !== 'get' && route.path.startsWith('/api/')) replies[413] = error(res.errors.payloadTooLarge, 'the body is too large');
+  if (route.idempotent) {
+    replies[409] = error(res.errors.conflict, 'the first request with this Idempotency-Key is still being answered');
+    replies[422] = error(res.errors.idempotencyKeyReused, 'this Idempotency-Key came with another request');
+  }
   if (route.access !== 'public') {
-    replies[429] = error(res.errors.rateLimited, 'too many requests with this token', {
-      'Retry-After': 'seconds until the next request may go',
-    });
+    replies[429] = error(
+      res.errors.rateLimited,
+      'too many requests with this token, or too many failed authentications from this address',
+      {
+        'Retry-After': 'seconds until the next request may go',
+      },
+    );
   }
   if (route.path !== '/api/openapi.json') replies[500] = error(res.errors.internal, 'an unexpected failure');
   return replies;
@@ -637,14 +653,28 @@ function response(reply: Reply, what: string): JsonSchema {
   return { description: reply.description, ...(content ? { content } : {}), ...(headers ? { headers } : {}) };
 }
 
+const IDEMPOTENCY_PARAMETER: JsonSchema = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'Any 1 to 255 visible ASCII characters, e.g. a UUID, new for each object to create. The same request sent again with the same key within 24 hours gets the first 2xx answer again (with the header Idempotent-Replayed: true) and creates nothing; with another method, path or body it is 422. An answer other than 2xx is not kept.',
+  schema: { type: 'string', minLength: 1, maxLength: 255 },
+};
+
 function operation(route: RouteDoc): JsonSchema {
-  const replies = { ...standardReplies(route), ...route.responses };
+  const standard = standardReplies(route);
+  const replies = { ...standard, ...route.responses };
+  // a route's own conflict and the key's both answer 409
+  const own409 = route.responses[409];
+  if (route.idempotent && own409) replies[409] = { ...own409, description: `${own409.description}, or ${standard[409].description}` };
   const responses = Object.fromEntries(
     Object.entries(replies).map(([status, reply]) => [status, response(reply, `the ${status} answer of ${route.operationId}`)]),
   );
   const parameterList = [
     ...(route.params ? parameters(route.params, 'path') : []),
     ...(route.query ? parameters(route.query, 'query') : []),
+    ...(route.idempotent ? [IDEMPOTENCY_PARAMETER] : []),
   ];
   return {
     operationId: route.operationId,

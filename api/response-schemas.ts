@@ -44,7 +44,16 @@ export const errors = {
   conflict: errorBody('Conflict', ['conflict'], 'the change conflicts with the stored state'),
   quarantineNotEmpty: errorBody('QuarantineNotEmpty', ['quarantine_not_empty'], 'the account still has quarantined messages'),
   payloadTooLarge: errorBody('PayloadTooLarge', ['payload_too_large'], 'the body is larger than MAILPULL_API_MAX_BODY_BYTES'),
-  rateLimited: errorBody('RateLimited', ['rate_limited'], 'the token made more than MAILPULL_API_RATE_LIMIT requests a minute'),
+  rateLimited: errorBody(
+    'RateLimited',
+    ['rate_limited'],
+    'the token made more than MAILPULL_API_RATE_LIMIT requests a minute, or its address more than MAILPULL_API_AUTH_FAILURE_LIMIT failed authentications',
+  ),
+  idempotencyKeyReused: errorBody(
+    'IdempotencyKeyReused',
+    ['idempotency_key_reused'],
+    'the Idempotency-Key came with another request (method, path or body) in the last 24 hours',
+  ),
   internal: errorBody('Internal', ['internal'], 'an unexpected failure; the API log has the cause'),
   unavailable: errorBody('StatusUnavailable', ['not_running', 'status_unavailable'], 'no workflow, or no worker answered'),
 };
@@ -159,6 +168,16 @@ export const externalAccount = named(
     deliveryTarget: z.union([z.literal('store'), uuid]).nullable(),
     createdAt: timestamp,
     updatedAt: timestamp,
+  }),
+);
+
+export const createdExternalAccount = named(
+  'CreatedExternalAccount',
+  externalAccount.extend({
+    workflow: z.enum(['started', 'starting']).meta({
+      description:
+        'started: its workflow runs; starting: Temporal could not be reached, the account is saved and the worker starts its workflow when it can (MAILPULL_RECONCILE_SECONDS)',
+    }),
   }),
 );
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACCOUNT_STATES } from '../core/account-state';
+import { MAX_STORED_MESSAGE_BYTES } from '../core/config';
 import { DEFAULT_RECIPIENT_HEADERS } from '../core/recipients';
 
 export const idParam = (name: string) => z.object({ [name]: z.uuid({ message: 'must be a UUID' }) });
@@ -146,12 +147,7 @@ const externalAccountFields = {
     .min(1)
     .max(7 * 24 * 60),
   /** the account's own size limit in bytes; null: the global MAILPULL_MAX_MESSAGE_BYTES */
-  maxMessageBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .max(2 ** 40)
-    .nullable(),
+  maxMessageBytes: z.number().int().min(1024).max(MAX_STORED_MESSAGE_BYTES).nullable(),
   deletePolicy,
   mimeRecipients,
   /** null: the recipients' domains decide; "store": the built-in store; else a delivery target id */

@@ -14,6 +14,8 @@ import type { Queryable } from '../db/pool';
 import { retryingFrom, type Retrying } from './retry-view';
 
 const STATUS_DEADLINE_MS = 5_000;
+/** Temporal down: the client would retry for some 20 s; an API answer should not wait that long. */
+const SIGNAL_DEADLINE_MS = 10_000;
 
 /** The workflow exists but its status cannot be had now (no worker, Temporal unreachable). */
 export class StatusUnavailableError extends Error {}
@@ -36,13 +38,15 @@ export interface WorkflowControl {
 export function createWorkflowControl(connection: Connection, namespace: string, taskQueue: string): WorkflowControl {
   const client = new Client({ connection, namespace });
   const signalWithStart = async (id: string, signal: SignalDefinition): Promise<void> => {
-    await client.workflow.signalWithStart<typeof externalAccountWorkflow, []>('externalAccountWorkflow', {
-      workflowId: workflowIdFor(id),
-      taskQueue,
-      args: [{ externalAccountId: id }],
-      signal,
-      signalArgs: [],
-    });
+    await connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
+      client.workflow.signalWithStart<typeof externalAccountWorkflow, []>('externalAccountWorkflow', {
+        workflowId: workflowIdFor(id),
+        taskQueue,
+        args: [{ externalAccountId: id }],
+        signal,
+        signalArgs: [],
+      }),
+    );
   };
   return {
     configChanged: (id) => signalWithStart(id, configChangedSignal),

@@ -31,6 +31,8 @@ export const CONFIG_VARIABLES = [
   'MAILPULL_WORKER_METRICS_ADDRESS',
   'MAILPULL_API_MAX_BODY_BYTES',
   'MAILPULL_API_RATE_LIMIT',
+  'MAILPULL_API_AUTH_FAILURE_LIMIT',
+  'MAILPULL_RECONCILE_SECONDS',
   'MAILPULL_WEBHOOK_RETRY_SECONDS',
   'MAILPULL_WEBHOOK_TIMEOUT_SECONDS',
   'MAILPULL_ALLOWED_NETWORKS',
@@ -82,6 +84,10 @@ export interface Config {
   apiMaxBodyBytes: number;
   /** requests per minute per API token, then 429 */
   apiRateLimit: number;
+  /** failed authentications per minute from one client address, then 429 */
+  apiAuthFailureLimit: number;
+  /** how often the worker looks for external accounts without a running workflow */
+  reconcileMs: number;
   /** first wait before a failed webhook delivery is tried again; it doubles up to 10 minutes */
   webhookRetryMs: number;
   /** how long one webhook POST may take, from resolving its host to the answer's status */
@@ -114,6 +120,16 @@ export function loadLogSettings(env: NodeJS.ProcessEnv = process.env): LogSettin
   return { level, format };
 }
 
+/**
+ * The largest message the store can hold and give back: the driver reads a bytea as hex text into
+ * one JavaScript string, at most 2^29 - 24 characters in Node 20, so below 256 MiB (PostgreSQL's
+ * own limit is 1 GB). A larger global limit would let through messages whose storing or reading
+ * fails on every cycle.
+ */
+export const MAX_STORED_MESSAGE_BYTES = 255 * 1024 * 1024;
+export const DEFAULT_MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
+export const DEFAULT_API_AUTH_FAILURE_LIMIT = 30;
+
 /** The webhook retry interval doubles up to this; a first interval beyond it makes no sense. */
 const MAX_WEBHOOK_RETRY_SECONDS = 600;
 const MAX_WEBHOOK_TIMEOUT_SECONDS = 300;
@@ -127,8 +143,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
     return value;
   };
-  const atMost = (name: ConfigVariable, value: number, max: number): number => {
-    if (value > max) throw new Error(`${name} must be at most ${max}, got ${value}`);
+  const atMost = (name: ConfigVariable, value: number, max: number, why?: string): number => {
+    if (value > max) throw new Error(`${name} must be at most ${max}${why ? ` (${why})` : ''}, got ${value}`);
     return value;
   };
   const httpUrl = (name: ConfigVariable): string | null => {
@@ -161,7 +177,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiPort: positiveInt('API_PORT', 8080),
     batchMessages: positiveInt('MAILPULL_BATCH_MESSAGES', 200),
     batchBytes: positiveInt('MAILPULL_BATCH_BYTES', 64 * 1024 * 1024),
-    maxMessageBytes: positiveInt('MAILPULL_MAX_MESSAGE_BYTES', 100 * 1024 * 1024),
+    maxMessageBytes: atMost(
+      'MAILPULL_MAX_MESSAGE_BYTES',
+      positiveInt('MAILPULL_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES),
+      MAX_STORED_MESSAGE_BYTES,
+      'the largest message the store can hold and give back',
+    ),
     commitMessages: positiveInt('MAILPULL_COMMIT_MESSAGES', 200),
     commitBytes: positiveInt('MAILPULL_COMMIT_BYTES', 16 * 1024 * 1024),
     socketTimeoutMs: positiveInt('MAILPULL_SOCKET_TIMEOUT_MS', 60_000),
@@ -176,6 +197,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerMetricsAddress: read('MAILPULL_WORKER_METRICS_ADDRESS') ?? null,
     apiMaxBodyBytes: positiveInt('MAILPULL_API_MAX_BODY_BYTES', 1024 * 1024),
     apiRateLimit: positiveInt('MAILPULL_API_RATE_LIMIT', 600),
+    apiAuthFailureLimit: positiveInt('MAILPULL_API_AUTH_FAILURE_LIMIT', DEFAULT_API_AUTH_FAILURE_LIMIT),
+    reconcileMs: positiveInt('MAILPULL_RECONCILE_SECONDS', 300) * 1000,
     webhookRetryMs:
       atMost('MAILPULL_WEBHOOK_RETRY_SECONDS', positiveInt('MAILPULL_WEBHOOK_RETRY_SECONDS', 10), MAX_WEBHOOK_RETRY_SECONDS) * 1000,
     webhookTimeoutMs:

@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { createApp } from '../api/app';
 import type { ApiDeps } from '../api/deps';
 import { DOCS_PATH } from '../api/docs-routes';
+import { requestFingerprint } from '../api/idempotency';
 import { openApiDocument } from '../api/openapi';
 import type * as res from '../api/response-schemas';
 import { MAX_WEBHOOKS } from '../api/routes/webhooks';
@@ -22,6 +23,7 @@ import type { AuditEntry } from '../db/audit-log';
 import type { DeliveryTarget } from '../db/delivery-targets';
 import type { Domain } from '../db/domains';
 import type { HeldMeta } from '../db/held-messages';
+import { claimIdempotencyKey } from '../db/idempotency-keys';
 import type { StoredMessageMeta } from '../db/mailbox-store';
 import type { Webhook, WebhookDelivery } from '../db/webhooks';
 import { newApiToken } from '../secrets/api-token';
@@ -177,8 +179,9 @@ describe('OpenAPI against the real API', () => {
     url: string,
     body?: unknown,
     token: string | null = system.adminToken,
+    headers: Record<string, string> = {},
   ): Promise<ApiResponse<T>> {
-    const answer = await system.api<T>(method, url, body, token);
+    const answer = await system.api<T>(method, url, body, token, headers);
     checker.check(method, url, answer);
     return answer;
   }
@@ -536,6 +539,42 @@ describe('OpenAPI against the real API', () => {
     );
     assert.equal(external.status, 201);
     assert.equal((await call(gate, 'GET', `/api/external-accounts/${external.body.id}/status`, undefined, await admin())).status, 503);
+    assert.deepEqual(checker.takeProblems(), []);
+  });
+
+  test('every create takes an Idempotency-Key: the first answer again, 422 with another body, 409 while the first runs', async () => {
+    const owner = await expect(201, 'POST', '/api/accounts', { address: 'idem@openapi.test' });
+    const creates: [string, Record<string, unknown>, Record<string, unknown>][] = [
+      ['/api/domains', { name: 'idem.openapi.test' }, { name: 'idem2.openapi.test' }],
+      ['/api/accounts', { address: 'other@idem.openapi.test' }, { address: 'another@idem.openapi.test' }],
+      ['/api/delivery-targets', { name: 'idem', kind: 'lmtp', host: '127.0.0.1' }, { name: 'idem2', kind: 'lmtp', host: '127.0.0.1' }],
+      [
+        '/api/webhooks',
+        { url: 'https://hooks.openapi.test/idem', events: ['account.failing'] },
+        { url: 'https://hooks.openapi.test/2', events: ['mail.delivered'] },
+      ],
+      [
+        '/api/external-accounts',
+        { ownerAccountId: owner.id, name: 'idem', host: '127.0.0.1', username: 'u', password: 'p', enabled: false },
+        { ownerAccountId: owner.id, name: 'idem2', host: '127.0.0.1', username: 'u', password: 'p', enabled: false },
+      ],
+    ];
+    for (const [url, body, other] of creates) {
+      const key = { 'Idempotency-Key': `openapi:${url}` };
+      const first = await call(sys, 'POST', url, body, sys.adminToken, key);
+      assert.equal(first.status, 201, `${url}: ${first.raw.toString()}`);
+      const again = await call(sys, 'POST', url, body, sys.adminToken, key);
+      assert.deepEqual([again.status, again.body], [201, first.body], url);
+      assert.equal((await call(sys, 'POST', url, other, sys.adminToken, key)).status, 422, url);
+    }
+    // a request with this key that another API process is still answering
+    const running = { ownerAccountId: owner.id, name: 'running', host: '127.0.0.1', username: 'u', password: 'p', enabled: false };
+    const tokenId = sys.adminToken.split('_')[1];
+    const fingerprint = requestFingerprint('POST', '/api/external-accounts', Buffer.from(JSON.stringify(running)));
+    assert.equal((await claimIdempotencyKey(sys.db.pool, tokenId, 'running', fingerprint)).kind, 'claimed');
+    const busy = await call(sys, 'POST', '/api/external-accounts', running, sys.adminToken, { 'Idempotency-Key': 'running' });
+    assert.equal(busy.status, 409, busy.raw.toString());
+    assert.equal(busy.body.field, 'Idempotency-Key');
     assert.deepEqual(checker.takeProblems(), []);
   });
 

@@ -14,6 +14,7 @@ import { TargetClients } from '../mail/targets/target-clients';
 import { WORKFLOW_BUNDLE } from './bundle';
 import { keepHealthFile } from './health-file';
 import { monitorEventLoop } from './loop-monitor';
+import { keepReconciling } from './reconciler';
 import { ensureSearchAttributes } from './search-attributes';
 
 async function main(): Promise<void> {
@@ -90,6 +91,14 @@ async function main(): Promise<void> {
   });
   const workers = [worker, idleWorker];
   const stopMonitor = monitorEventLoop(config.loopReportMs, (line) => log.info(line));
+  const stopReconciler = keepReconciling({
+    pool,
+    connection,
+    namespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
+    intervalMs: config.reconcileMs,
+    log,
+  });
   const stopHealth = config.healthFile
     ? keepHealthFile(config.healthFile, () => workers.every((w) => w.getState() === 'RUNNING'))
     : () => undefined;
@@ -106,6 +115,7 @@ async function main(): Promise<void> {
     await Promise.allSettled(running);
     throw err;
   } finally {
+    stopReconciler();
     stopMonitor();
     stopHealth();
     targets.closeAll();

@@ -1,6 +1,8 @@
 import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../core/config';
 import type { DeletePolicy } from '../../core/delete-policy';
+import { log } from '../../core/log';
 import type { DeliveryChoice } from '../../core/delivery-routing';
 import { defaultPort, portAfterChange } from '../../core/tls-decision';
 import {
@@ -80,9 +82,17 @@ function recordedView(recorded: RecordedStatus | null) {
 }
 
 /** HTTP only: parsing, the API's names and views; the save logic is in external-account-service.ts. */
-export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy }: ApiDeps): Hono {
+export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy, limits }: ApiDeps): Hono {
   const app = new Hono();
   const id = idParam('id');
+
+  /** An account's own size limit above the global one would let through what the worker refuses. */
+  const globalSizeLimit = limits.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const checkSizeLimit = (bytes: number | null | undefined): void => {
+    if (bytes != null && bytes > globalSizeLimit) {
+      throw invalid('maxMessageBytes', `must be at most ${globalSizeLimit}, the global limit (MAILPULL_MAX_MESSAGE_BYTES)`);
+    }
+  };
 
   /** The service checks the ids a body names against the token's domains. */
   const accounts = (c: Context) => externalAccountService({ pool, keyring, scope: domainsOf(c), networkPolicy });
@@ -109,6 +119,7 @@ export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy 
 
   app.post('/', async (c) => {
     const input = parse(createExternalAccount, await readJson(c));
+    checkSizeLimit(input.maxMessageBytes);
     await accounts(c).requireAccount('ownerAccountId', input.ownerAccountId);
     const { intervalMinutes, deletePolicy: policy, port, password, oauth, deliveryTarget, ...rest } = input;
     const settings: ExternalAccountSettings = {
@@ -120,8 +131,17 @@ export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy 
       delivery: toDelivery(deliveryTarget),
     };
     const created = await accounts(c).save(null, settings, { password, oauth });
-    await workflows.configChanged(created);
-    return c.json(view(await current(created)), 201);
+    // The account is saved: without Temporal now, the worker's reconciler starts its workflow later.
+    const workflow = await workflows.configChanged(created).then(
+      () => 'started' as const,
+      (err: unknown) => {
+        log.warn(
+          `mailpull api: the workflow of new external account ${created} could not be started now, the worker will start it: ${err instanceof Error ? err.message : String(err)}`,
+        );
+        return 'starting' as const;
+      },
+    );
+    return c.json({ ...view(await current(created)), workflow }, 201);
   });
 
   app.get('/:id', async (c) => {
@@ -132,6 +152,7 @@ export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy 
   app.patch('/:id', async (c) => {
     const { id: externalId } = parse(id, c.req.param());
     const patch = parse(updateSchema, await readJson(c));
+    checkSizeLimit(patch.maxMessageBytes);
     const stored = await accounts(c).storedForUpdate(externalId);
     const { settings } = stored;
     const { intervalMinutes, deletePolicy: policy, password, oauth, deliveryTarget, ...rest } = patch;

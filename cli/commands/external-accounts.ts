@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { MAX_STORED_MESSAGE_BYTES } from '../../core/config';
 import type { Command, ParsedOptions } from '../command';
 import { CommandError, UsageError } from '../errors';
 import { table, yesNo } from '../output';
@@ -106,7 +107,7 @@ const addCommand: Command = {
     }
     const passwordFile = options.string('password-file');
     const caFile = options.string('tls-ca-file');
-    const maxBytes = options.integer('max-message-bytes', 0, 2 ** 40);
+    const maxBytes = options.integer('max-message-bytes', 0, MAX_STORED_MESSAGE_BYTES);
     // every option is checked before the API is asked anything
     const settings = {
       name: options.string('name') ?? `${options.string('username')}@${options.string('host')}`,

@@ -35,6 +35,10 @@ export const restartPostgres = (): Promise<void> => script('postgres.sh', 'resta
 /** Stops the Temporal dev server by its pid and starts it again on the same port and SQLite file. */
 export const restartTemporal = (): Promise<void> => script('temporal.sh', 'restart', dirOf('MAILPULL_TEST_TEMPORAL_DIR'));
 
+/** Stops the Temporal dev server by its pid; startTemporal brings it back on the same port and SQLite file. */
+export const stopTemporal = (): Promise<void> => script('temporal.sh', 'stop', dirOf('MAILPULL_TEST_TEMPORAL_DIR'));
+export const startTemporal = (): Promise<void> => script('temporal.sh', 'restart', dirOf('MAILPULL_TEST_TEMPORAL_DIR'));
+
 /** Stops the test Dovecot (its master pid) and starts it again: sessions cut, mailboxes kept. */
 export const restartDovecot = (): Promise<void> => script('dovecot.sh', 'restart', dirOf('MAILPULL_TEST_DOVECOT_DIR'));
 

@@ -8,6 +8,7 @@ import { after, before } from 'node:test';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../api/app';
 import type { ApiLimits } from '../../api/deps';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../core/config';
 import type { NetworkPolicy } from '../../core/network-policy';
 import { createWorkflowControl, type StatusView } from '../../api/workflow-control';
 import { insertApiToken } from '../../db/api-tokens';
@@ -51,12 +52,17 @@ export class TestSystem {
   ) {}
 
   /**
-   * `apiLimits` defaults to the production body limit and a rate no test's polling reaches; the
-   * API's and the worker's network policy (`apiNetworkPolicy`, `workerEnv`) to loopback and the
-   * test Dovecot's LMTP socket directory.
+   * `apiLimits` defaults to the production body limit, rates no test's polling reaches and the
+   * worker's size limit (from `workerEnv`); the API's and the worker's network policy
+   * (`apiNetworkPolicy`, `workerEnv`) to loopback and the test Dovecot's LMTP socket directory.
    */
   static async start(
-    options: { worker?: boolean; workerEnv?: Record<string, string>; apiLimits?: ApiLimits; apiNetworkPolicy?: NetworkPolicy } = {},
+    options: {
+      worker?: boolean;
+      workerEnv?: Record<string, string>;
+      apiLimits?: Partial<ApiLimits>;
+      apiNetworkPolicy?: NetworkPolicy;
+    } = {},
   ): Promise<TestSystem> {
     const db = await createTestDatabase();
     const connection = await Connection.connect({ address: testEnv.temporalAddress() });
@@ -70,10 +76,18 @@ export class TestSystem {
         pool: db.pool,
         keyring: loadKeyring({ kind: 'file', path: keyFile }),
         workflows: createWorkflowControl(connection, 'default', taskQueue),
-        limits: options.apiLimits ?? { maxBodyBytes: 1024 * 1024, requestsPerMinute: 1_000_000 },
+        limits: {
+          maxBodyBytes: 1024 * 1024,
+          requestsPerMinute: 1_000_000,
+          authFailuresPerMinute: 1_000_000,
+          // the API checks accounts' own limits against the worker's
+          maxMessageBytes: Number(options.workerEnv?.MAILPULL_MAX_MESSAGE_BYTES ?? DEFAULT_MAX_MESSAGE_BYTES),
+          ...options.apiLimits,
+        },
         networkPolicy: options.apiNetworkPolicy ?? testNetworkPolicy(),
       },
       (line) => system.apiLog.push(line),
+      { authLog: (line) => system.apiLog.push(line) },
     );
     await new Promise<void>((resolve) => {
       system.server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => {
@@ -97,8 +111,14 @@ export class TestSystem {
     return token.token;
   }
 
-  async api<T = any>(method: string, path: string, body?: unknown, token: string | null = this.adminToken): Promise<ApiResponse<T>> {
-    const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+  async api<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    token: string | null = this.adminToken,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...extraHeaders };
     if (token !== null) headers.authorization = `Bearer ${token}`;
     const res = await fetch(this.baseUrl + path, {
       method,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { clientKey } from '../../core/client-address';
 import { RateLimiter } from '../../core/rate-limit';
 
 describe('RateLimiter', () => {
@@ -26,5 +27,32 @@ describe('RateLimiter', () => {
     assert.equal(limiter.size, 3);
     assert.equal(limiter.take('e', 0).allowed, false, 'a recent key keeps its bucket');
     assert.equal(limiter.take('a', 0).allowed, true, 'a dropped key starts again');
+  });
+  test('check says what take would without taking; refund gives one back, never above the burst', () => {
+    const limiter = new RateLimiter(2);
+    assert.equal(limiter.check('a', 0).allowed, true);
+    assert.equal(limiter.size, 0, 'checking keeps no bucket');
+    limiter.take('a', 0);
+    limiter.take('a', 0);
+    assert.deepEqual(limiter.check('a', 0), { allowed: false, retryAfterSeconds: 30 });
+    limiter.refund('a');
+    assert.equal(limiter.take('a', 0).allowed, true);
+    limiter.refund('a');
+    limiter.refund('a');
+    limiter.refund('a');
+    assert.ok(limiter.take('a', 0).allowed && limiter.take('a', 0).allowed);
+    assert.equal(limiter.take('a', 0).allowed, false, 'refunds fill up to the burst only');
+  });
+});
+
+describe('clientKey', () => {
+  test('IPv4 as itself (mapped or not), IPv6 by its /64, anything else as given', () => {
+    assert.equal(clientKey('192.0.2.7'), '192.0.2.7');
+    assert.equal(clientKey('::ffff:192.0.2.7'), '192.0.2.7');
+    assert.equal(clientKey('2001:db8:1:2:aaaa:bbbb:cccc:dddd'), '2001:db8:1:2::/64');
+    assert.equal(clientKey('2001:db8:1:2::1'), clientKey('2001:db8:1:2:ffff::9'));
+    assert.notEqual(clientKey('2001:db8:1:2::1'), clientKey('2001:db8:1:3::1'));
+    assert.equal(clientKey('::1'), '::/64');
+    assert.equal(clientKey('unknown'), 'unknown');
   });
 });
