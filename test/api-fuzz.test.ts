@@ -22,14 +22,23 @@ describe('requests generated from the served OpenAPI document', () => {
   });
 
   /** One of everything a request can name, fresh for a round (the rounds before may have deleted theirs). */
-  async function objects(round: number): Promise<{ uuids: string[]; numericIds: string[]; account: string; domainName: string }> {
+  async function objects(
+    round: number,
+  ): Promise<{ uuids: string[]; numericIds: string[]; account: string; domainName: string; byKind: Record<string, string[]> }> {
     const domainName = `round${round}.fuzz.test`;
     const domain = await sys.ok('POST', '/api/domains', { name: domainName });
     const empty = await sys.ok('POST', '/api/domains', { name: `empty${round}.fuzz.test` });
     const account = await sys.ok('POST', '/api/accounts', { address: `owner@${domainName}` });
+    const spareAccount = await sys.ok('POST', '/api/accounts', { address: `spare@${domainName}` });
     const target = await sys.ok('POST', '/api/delivery-targets', { name: `target ${round}`, kind: 'lmtp', host: '127.0.0.1', port: 24 });
     // in use: deleting it is refused, so it stays for the other requests
     await sys.ok('PATCH', `/api/domains/${domain.id}`, { deliveryTargetId: target.id });
+    const spareTarget = await sys.ok('POST', '/api/delivery-targets', {
+      name: `spare ${round}`,
+      kind: 'smtp',
+      host: '127.0.0.1',
+      port: 25,
+    });
     const external = await sys.ok('POST', '/api/external-accounts', {
       ownerAccountId: account.id,
       name: `remote ${round}`,
@@ -71,10 +80,19 @@ describe('requests generated from the served OpenAPI document', () => {
       account.id,
     ]);
     return {
-      uuids: [domain.id, empty.id, account.id, target.id, external.id, oauth.id, hook.id, spareHook.id],
+      uuids: [domain.id, empty.id, account.id, spareAccount.id, target.id, spareTarget.id, external.id, oauth.id, hook.id, spareHook.id],
       numericIds: [message, held],
       account: account.id,
       domainName,
+      byKind: {
+        '/api/domains/': [domain.id, empty.id],
+        '/api/accounts/': [account.id, spareAccount.id],
+        '/api/delivery-targets/': [target.id, spareTarget.id],
+        '/api/external-accounts/': [external.id, oauth.id],
+        '/api/webhooks/': [hook.id, spareHook.id],
+        '/api/quarantine/': [held],
+        messageId: [message],
+      },
     };
   }
 
@@ -100,6 +118,10 @@ describe('requests generated from the served OpenAPI document', () => {
           discardQuarantine: fc.constant('false'),
         },
         bases: { 'POST /api/external-accounts': { password: 'p' } },
+        pathIds: (template, name) =>
+          name === 'messageId'
+            ? known.byKind.messageId
+            : (Object.entries(known.byKind).find(([prefix]) => template.startsWith(prefix))?.[1] ?? []),
       });
       await fc.assert(
         fc.asyncProperty(generator.request(mistakes), async (req) => {

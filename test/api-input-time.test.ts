@@ -15,7 +15,7 @@ const BOUND_MS = 100;
  * its work is the same each time, the CPU other processes take from a loaded machine is not. A
  * quadratic check is over the bound every time.
  */
-const ATTEMPTS = 3;
+const ATTEMPTS = 5;
 
 /** A text of `prefix`, `unit` repeated, `suffix`: the shapes that make backtracking patterns and scans work hardest. */
 type Shape = { name: string; prefix: string; unit: string; suffix: string };

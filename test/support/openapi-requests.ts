@@ -41,6 +41,8 @@ export interface Hints {
   byName: Record<string, fc.Arbitrary<unknown>>;
   /** fields a handler needs beyond what its schema requires (e.g. the password of a password login), by "METHOD /template"; generated fields win */
   bases?: Record<string, Record<string, unknown>>;
+  /** ids that exist of the kind a path parameter names, e.g. the accounts for {id} of /api/accounts/{id} */
+  pathIds?: (template: string, name: string) => string[];
 }
 
 /**
@@ -168,7 +170,7 @@ export class RequestGenerator {
       Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), template, op })),
     );
     // deleting is one way an object ends; the others need it to exist
-    const weighted = operations.map((o) => ({ weight: o.method === 'DELETE' ? 1 : 4, arbitrary: fc.constant(o) }));
+    const weighted = operations.map((o) => ({ weight: o.method === 'DELETE' ? 2 : 5, arbitrary: fc.constant(o) }));
     return fc.oneof(...weighted).chain(({ method, template, op }) => {
       const base = this.hints.bases?.[`${method} ${template}`];
       const params = op.parameters ?? [];
@@ -177,7 +179,15 @@ export class RequestGenerator {
       const bodySchema = op.requestBody?.content['application/json'].schema;
       return fc
         .record({
-          path: fc.record(Object.fromEntries(inPath.map((p) => [p.name, this.value(p.schema, mistakes, p.name)]))),
+          path: fc.record(
+            Object.fromEntries(
+              inPath.map((p) => {
+                const ids = this.hints.pathIds?.(template, p.name) ?? [];
+                const generated = this.value(p.schema, mistakes, p.name);
+                return [p.name, ids.length ? fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...ids) }, generated) : generated];
+              }),
+            ),
+          ),
           query: fc.record(Object.fromEntries(inQuery.map((p) => [p.name, this.value(p.schema, mistakes, p.name)])), {
             requiredKeys: inQuery.filter((p) => p.required).map((p) => p.name),
           }),
