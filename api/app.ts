@@ -13,6 +13,7 @@ import { apiDocsRoutes } from './docs-routes';
 import { ApiError } from './http-errors';
 import { idempotentCreates } from './idempotency';
 import { metricsHandler } from './metrics';
+import { methodsAllowed } from './method-not-allowed';
 import { logRequests } from './request-log';
 import { accountRoutes } from './routes/accounts';
 import { deliveryTargetRoutes } from './routes/delivery-targets';
@@ -93,7 +94,14 @@ export function createApp(
   app.route('/api/audit', auditRoutes(deps.pool));
   app.route('/api/webhooks', webhookRoutes(deps));
 
-  app.notFound((c) => c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  const allowed = methodsAllowed(app);
+  app.notFound((c) => {
+    const methods = allowed(c.req.path);
+    if (methods.length === 0) return c.json({ error: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }, 404);
+    return c.json({ error: 'method_not_allowed', message: `${c.req.path} answers ${methods.join(', ')}, not ${c.req.method}` }, 405, {
+      Allow: methods.join(', '),
+    });
+  });
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json(err.body, err.status, err.headers);
     if (err instanceof HTTPException) return c.json({ error: 'http_error', message: err.message }, err.status);

@@ -74,8 +74,23 @@ export function externalAccountService({
     if (account.forwardToAccountId && account.forwardToAccountId !== before?.forwardToAccountId) {
       await requireAccount('forwardToAccountId', account.forwardToAccountId);
     }
-    if (account.delivery.mode === 'target' && !(await isInScope(pool, 'deliveryTarget', account.delivery.targetId, scope))) {
-      throw invalid('deliveryTarget', `delivery target ${account.delivery.targetId} does not exist`);
+    const route = (d: ExternalAccountSettings['delivery']): string => (d.mode === 'target' ? d.targetId : d.mode);
+    const deliveryChanged = !before || route(account.delivery) !== route(before.delivery);
+    // like the forward-to account, a target kept from before stays
+    const targetId = account.delivery.mode === 'target' ? account.delivery.targetId : null;
+    if (targetId && deliveryChanged && !(await isInScope(pool, 'deliveryTarget', targetId, scope))) {
+      throw invalid('deliveryTarget', `delivery target ${targetId} does not exist`);
+    }
+    // recipients of every local domain: only a token that sees every domain sends them anywhere
+    if (scope !== null && account.mimeRecipients.allDomains) {
+      if (!before?.mimeRecipients.allDomains)
+        throw invalid('mimeRecipients.allDomains', 'needs a token that is not limited to some domains');
+      if (deliveryChanged) {
+        throw invalid(
+          'deliveryTarget',
+          'this account delivers to every local domain (mimeRecipients.allDomains): changing where needs a token that is not limited to some domains',
+        );
+      }
     }
   };
 

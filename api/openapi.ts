@@ -365,7 +365,8 @@ const ROUTES: RouteDoc[] = [
     idempotent: true,
     tag: 'Delivery targets',
     summary: 'Create a delivery target',
-    description: 'Delivery targets belong to no domain: a token limited to some sees those its domains use, and changes none.',
+    description:
+      'A delivery target belongs to the domains that deliver through it: a token limited to some sees those its domains use, and changes none.',
     needs: 'unscoped',
     body: body.createDeliveryTarget,
     responses: { 201: created(res.deliveryTarget), 409: conflict('a target of that name exists') },
@@ -716,7 +717,7 @@ export function openApiDocument(): JsonSchema {
       title: 'mailpull',
       version: packageVersion(),
       description:
-        'Collects mail from remote POP3/IMAP mailboxes into local accounts. Every route but /health, this document and its page at /api/docs needs `Authorization: Bearer <token>` (create one with `scripts/mailpull.sh tokens create --name NAME [--read-only] [--messages-read] [--domain NAME]...`); a read-only token may only read, and message bodies need messages:read (admin tokens have it). A token limited to some local domains sees only their objects: lists leave the rest out, and any other object answers as a missing one does (404 by id, 400 when a body names it); creating a domain, changing delivery targets, the audit log and webhooks need a token not limited (403). Errors are JSON: `{error, message, field?, issues?}`.',
+        'Collects mail from remote POP3/IMAP mailboxes into local accounts. Every route but /health, this document and its page at /api/docs needs `Authorization: Bearer <token>` (create one with `scripts/mailpull.sh tokens create --name NAME [--read-only] [--messages-read] [--domain NAME]...`); a read-only token may only read, and message bodies need messages:read (admin tokens have it). A token limited to some local domains sees only their objects: lists leave the rest out, and any other object answers as a missing one does (404 by id, 400 when a body names it); creating a domain, changing delivery targets, the audit log and webhooks need a token not limited (403). Errors are JSON: `{error, message, field?, issues?}`; a method a path does not have answers 405 with `Allow`.',
     },
     tags: TAGS,
     security: [{ bearerToken: [] }],

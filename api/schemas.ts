@@ -2,16 +2,41 @@ import { z } from 'zod';
 import { ACCOUNT_STATES } from '../core/account-state';
 import { MAX_STORED_MESSAGE_BYTES } from '../core/config';
 import { DEFAULT_RECIPIENT_HEADERS } from '../core/recipients';
+import { isAddress, isDomainName, isHost } from './text-checks';
+
+/*
+ * Every string is bounded first: a longer one fails at once (abort), before trimming, patterns or
+ * refinements look at it. Patterns are single character classes or literals, which run in linear
+ * time; what needs more is a function of text-checks.ts, and the document keeps the equivalent
+ * pattern for clients (test/unit/text-checks.test.ts compares them).
+ */
+const text = (max: number) => z.string().max(max, { abort: true });
+
+/** A whole number in a query string: digits only, bounded first (Number() reads any run of spaces as 0). */
+export const queryInt = (min: number, max: number, fallback: number) =>
+  text(String(max).length)
+    .regex(/^[0-9]+$/, 'must be a whole number')
+    .default(String(fallback))
+    .meta({ description: `a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+/** Where a page starts: OFFSET beyond this many rows is no list a client pages through. */
+const MAX_OFFSET = 1_000_000_000;
 
 export const idParam = (name: string) => z.object({ [name]: z.uuid({ message: 'must be a UUID' }) });
 
+export const DOMAIN_NAME_PATTERN = '^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\\.)+[a-zA-Z0-9-]{2,63}$';
+export const ADDRESS_PATTERN = '^[^\\s@<>()",;:\\\\[\\]]+@[^\\s@<>()",;:\\\\[\\]]+\\.[^\\s@<>()",;:\\\\[\\]]+$';
+export const HOST_PATTERN =
+  '^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$|^[0-9a-fA-F:.]+$';
+
 // Labels of a domain name: letters, digits, hyphens; at least one dot.
-const domainName = z
-  .string()
+const domainName = text(253)
   .trim()
   .min(3)
-  .max(253)
-  .regex(/^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z0-9-]{2,63}$/, 'must be a domain name like example.com');
+  .refine(isDomainName, 'must be a domain name like example.com')
+  .meta({ pattern: DOMAIN_NAME_PATTERN });
 
 const uuid = z.uuid({ message: 'must be a UUID' });
 
@@ -25,40 +50,26 @@ export const createDomain = z.strictObject({
 });
 export const updateDomain = z.strictObject({ enabled: z.boolean(), deliveryTargetId }).partial();
 
-const address = z
-  .string()
-  .trim()
-  .max(320)
-  .regex(/^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+\.[^\s@<>()",;:\\[\]]+$/, 'must be an e-mail address like user@example.com');
+const address = text(320).trim().refine(isAddress, 'must be an e-mail address like user@example.com').meta({ pattern: ADDRESS_PATTERN });
 
 export const createAccount = z.strictObject({ address, enabled: z.boolean().default(true) });
 export const updateAccount = z.strictObject({ enabled: z.boolean() });
 export const accountListQuery = z.object({ domainId: uuid.optional() });
-export const messageParams = z.object({ id: uuid, messageId: z.string().regex(/^\d{1,18}$/, 'must be a message id') });
+export const messageParams = z.object({ id: uuid, messageId: text(18).regex(/^\d{1,18}$/, 'must be a message id') });
 
 export const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
-  folder: z.string().min(1).max(1000).optional(),
+  limit: queryInt(1, 1000, 100),
+  offset: queryInt(0, MAX_OFFSET, 0),
+  folder: text(1000).min(1).optional(),
 });
 
 // CR, LF and NUL would let a value inject protocol commands.
 const protocolSafe = (max: number) =>
-  z
-    .string()
+  text(max)
     .min(1)
-    .max(max)
     .regex(/^[^\r\n\0]+$/, 'must not contain line breaks or NUL');
 
-const host = z
-  .string()
-  .trim()
-  .min(1)
-  .max(253)
-  .regex(
-    /^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$|^[0-9a-fA-F:.]+$/,
-    'must be a host name or IP address',
-  );
+const host = text(253).trim().min(1).refine(isHost, 'must be a host name or IP address').meta({ pattern: HOST_PATTERN });
 
 export const deletePolicy = z.union([
   z.literal('never'),
@@ -69,7 +80,7 @@ export const deletePolicy = z.union([
 const mimeRecipients = z.strictObject({
   enabled: z.boolean(),
   headers: z
-    .array(z.string().regex(/^[!-9;-~]{1,76}$/, 'must be a header field name'))
+    .array(text(76).regex(/^[!-9;-~]{1,76}$/, 'must be a header field name'))
     .min(1)
     .max(20)
     .default([...DEFAULT_RECIPIENT_HEADERS]),
@@ -85,22 +96,30 @@ const folders = z.discriminatedUnion('mode', [
   z.strictObject({ mode: z.literal('all'), exclude: z.array(folderName).max(200).default([]) }),
 ]);
 
-const tlsCa = z
-  .string()
-  .max(64 * 1024)
+const tlsCa = text(64 * 1024)
   .regex(/-----BEGIN CERTIFICATE-----/, 'must be a PEM certificate')
   .nullable();
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-// A token endpoint receives the refresh token and the client secret: TLS, except on loopback.
-const tokenEndpoint = z
-  .url({ message: 'must be a URL' })
-  .max(2000)
-  .refine((u) => {
-    const url = new URL(u);
-    return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
-  }, 'must be an https URL (plain http only on loopback)');
+/** Why a text cannot be a token endpoint; null if it can. It receives the refresh token and the client secret: TLS, except on loopback. */
+export function tokenEndpointProblem(value: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be a URL';
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname))) return null;
+  return 'must be an https URL (plain http only on loopback)';
+}
+
+const tokenEndpoint = text(2000)
+  .superRefine((value, ctx) => {
+    const problem = tokenEndpointProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({ format: 'uri' });
 
 const oauthFields = {
   provider: z.enum(['google', 'microsoft', 'custom']),
@@ -124,7 +143,7 @@ export type OAuthInput = Partial<z.infer<typeof oauth>>;
 
 const externalAccountFields = {
   ownerAccountId: z.uuid({ message: 'must be a UUID' }),
-  name: z.string().trim().min(1).max(200),
+  name: text(200).trim().min(1),
   enabled: z.boolean(),
   protocol: z.enum(['pop3', 'imap']),
   host,
@@ -219,13 +238,11 @@ export type CreateExternalAccount = z.infer<typeof createExternalAccount>;
 export type UpdateExternalAccount = z.infer<typeof updateExternalAccount>;
 
 const deliveryTargetFields = {
-  name: z.string().trim().min(1).max(200),
+  name: text(200).trim().min(1),
   kind: z.enum(['lmtp', 'smtp', 'imap']),
   host: host.nullable(),
   port: z.number().int().min(1).max(65535).nullable(),
-  socketPath: z
-    .string()
-    .max(1000)
+  socketPath: text(1000)
     .regex(/^\/[^\0\r\n]*$/, 'must be an absolute path to a unix socket')
     .nullable(),
   tlsMode: z.enum(['detect', 'starttls', 'direct', 'disabled']),
@@ -278,20 +295,20 @@ export function deliveryTargetProblem(t: {
   return null;
 }
 
-const heldId = z.string().regex(/^[1-9][0-9]{0,17}$/, 'must be a quarantine id (a positive number)');
+const heldId = text(18).regex(/^[1-9][0-9]{0,17}$/, 'must be a quarantine id (a positive number)');
 export const heldIdParam = z.object({ id: heldId });
 
 export const quarantineQuery = z.object({
   externalAccountId: uuid.optional(),
   state: z.enum(['quarantined', 'pending']).default('quarantined'),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
+  limit: queryInt(1, 1000, 100),
+  offset: queryInt(0, MAX_OFFSET, 0),
 });
 
 export const externalAccountListQuery = z.object({
   ownerAccountId: uuid.optional(),
   state: z.enum([...ACCOUNT_STATES, 'new'], { message: `must be one of ${[...ACCOUNT_STATES, 'new'].join(', ')}` }).optional(),
-  limit: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(1).max(1000).default(500),
+  limit: queryInt(1, 1000, 500),
   /** nextCursor of the page before */
-  cursor: z.string().max(2048).optional(),
+  cursor: text(2048).optional(),
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { WEBHOOK_EVENTS } from '../core/webhook-events';
 import { responseSchemas } from './response-schemas';
+import { queryInt } from './schemas';
 
 /** What /api/webhooks takes and answers; the answers are registered with the others (response-schemas.ts). */
 
@@ -26,7 +27,7 @@ export function webhookUrlProblem(text: string): string | null {
 
 const url = z
   .string()
-  .max(MAX_WEBHOOK_URL_LENGTH)
+  .max(MAX_WEBHOOK_URL_LENGTH, { abort: true })
   .superRefine((text, ctx) => {
     const problem = webhookUrlProblem(text);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
@@ -48,7 +49,7 @@ export const updateWebhook = z
     rotateSecret: z.boolean().meta({ description: 'true: replace the signing secret; the answer shows the new one, once' }),
   })
   .partial();
-export const deliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
+export const deliveriesQuery = z.object({ limit: queryInt(1, 200, 50) });
 
 function named<T extends z.ZodType>(id: string, schema: T, description?: string): T {
   const described = description ? schema.describe(description) : schema;

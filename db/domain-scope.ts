@@ -16,8 +16,9 @@ const TABLE: Record<ScopedKind, string> = {
 
 /*
  * An external account belongs to its owner's domain; a held (quarantined) message to its external
- * account's. Delivery targets belong to no domain (one may serve many): a domain sees those it or
- * one of its external accounts delivers through.
+ * account's. A delivery target belongs to every domain that delivers through it (one may serve
+ * many), and to no domain when none does. An external account's own choice of target does not
+ * count: it would show the account's domain a target of other domains, and let it route there.
  */
 const BELONGS: Record<ScopedKind, (row: string, domains: string) => string> = {
   domain: (row, domains) => `${row}.id = ANY(${domains})`,
@@ -28,9 +29,7 @@ const BELONGS: Record<ScopedKind, (row: string, domains: string) => string> = {
     `EXISTS (SELECT 1 FROM external_accounts scope_e JOIN accounts scope_o ON scope_o.id = scope_e.owner_account_id
               WHERE scope_e.id = ${row}.external_account_id AND scope_o.domain_id = ANY(${domains}))`,
   deliveryTarget: (row, domains) =>
-    `(EXISTS (SELECT 1 FROM domains scope_d WHERE scope_d.delivery_target_id = ${row}.id AND scope_d.id = ANY(${domains}))
-      OR EXISTS (SELECT 1 FROM external_accounts scope_e JOIN accounts scope_o ON scope_o.id = scope_e.owner_account_id
-                  WHERE scope_e.delivery_target_id = ${row}.id AND scope_o.domain_id = ANY(${domains})))`,
+    `EXISTS (SELECT 1 FROM domains scope_d WHERE scope_d.delivery_target_id = ${row}.id AND scope_d.id = ANY(${domains}))`,
 };
 
 /**
@@ -45,4 +44,20 @@ export function inDomains(kind: ScopedKind, row: string, param: string): string 
 export async function isInScope(db: Queryable, kind: ScopedKind, id: string, domains: DomainScope): Promise<boolean> {
   const { rows } = await db.query(`SELECT 1 FROM ${TABLE[kind]} x WHERE x.id = $1 AND ${inDomains(kind, 'x', '$2')}`, [id, domains]);
   return rows.length > 0;
+}
+
+/** Those of the ids that name objects of this kind in the domains (all of them for every domain); one query for a whole page. */
+export async function idsInScope(
+  db: Queryable,
+  kind: Exclude<ScopedKind, 'heldMessage'>,
+  ids: readonly string[],
+  domains: DomainScope,
+): Promise<Set<string>> {
+  if (domains === null) return new Set(ids);
+  if (ids.length === 0) return new Set();
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT x.id FROM ${TABLE[kind]} x WHERE x.id = ANY($1::uuid[]) AND ${inDomains(kind, 'x', '$2')}`,
+    [[...new Set(ids)], domains],
+  );
+  return new Set(rows.map((r) => r.id));
 }

@@ -1,5 +1,3 @@
-import Ajv2020 from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -31,6 +29,7 @@ import { addUser, caCertificate, saveMessages } from './support/dovecot';
 import { testEnv, waitFor } from './support/env';
 import { buildMessage } from './support/messages';
 import { startSmtpSink } from './support/smtp-sink';
+import { SpecChecker, type Spec } from './support/openapi-checker';
 import { useTestSystem, type ApiResponse, type TestSystem } from './support/system';
 
 // The response schemas describe what the routes return once JSON-encoded; tsc fails here when they drift apart.
@@ -48,86 +47,7 @@ const schemasMatchTypes: [
   Same<z.output<typeof wh.webhookDelivery>, Json<WebhookDelivery>>,
 ] = [true, true, true, true, true, true, true, true, true];
 
-type Operation = { parameters?: { name: string; in: string }[]; responses: Record<string, ResponseDoc> };
-type ResponseDoc = { content?: Record<string, unknown>; headers?: Record<string, unknown> };
-type Spec = { paths: Record<string, Record<string, Operation>> };
-
 const MISSING = '00000000-0000-4000-8000-000000000000';
-const pointer = (...segments: string[]): string => segments.map((s) => s.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
-
-/**
- * Checks answers against the served document: the status must be listed for the operation, a
- * JSON body must validate against its schema (ajv, JSON Schema 2020-12), a raw body must have the
- * listed media type, listed headers must be there. Remembers which (operation, status) it saw.
- */
-class SpecChecker {
-  private readonly ajv = new Ajv2020({ strict: true, allErrors: true });
-  readonly seen = new Set<string>();
-  private readonly problems: string[] = [];
-
-  constructor(readonly spec: Spec) {
-    addFormats(this.ajv);
-    this.ajv.addVocabulary(['openapi', 'info', 'tags', 'security', 'paths', 'components']);
-    this.ajv.addSchema(spec, 'openapi.json');
-  }
-
-  template(method: string, url: string): string | undefined {
-    const segments = url.split('?')[0].split('/');
-    return Object.keys(this.spec.paths).find((template) => {
-      const parts = template.split('/');
-      return (
-        parts.length === segments.length &&
-        parts.every((p, i) => (p.startsWith('{') ? segments[i] !== '' : p === segments[i])) &&
-        this.spec.paths[template][method.toLowerCase()] !== undefined
-      );
-    });
-  }
-
-  check(method: string, url: string, res: ApiResponse): void {
-    const where = `${method} ${url} → ${res.status}`;
-    const template = this.template(method, url);
-    if (!template) return void this.problems.push(`${where}: no operation in the document`);
-    const op = method.toLowerCase();
-    const doc = this.spec.paths[template][op].responses[String(res.status)];
-    if (!doc) return void this.problems.push(`${where}: status not listed: ${res.raw.toString().slice(0, 300)}`);
-    this.seen.add(`${op} ${template} ${res.status}`);
-    const type = res.headers.get('content-type') ?? '';
-    const media = Object.keys(doc.content ?? {});
-    if (media.length === 0) {
-      if (res.raw.length > 0) this.problems.push(`${where}: a body where the document lists none`);
-    } else if (media[0] === 'application/json') {
-      if (!type.startsWith('application/json')) return void this.problems.push(`${where}: content-type ${type}`);
-      const validate = this.ajv.getSchema(
-        `openapi.json#/${pointer('paths', template, op, 'responses', String(res.status), 'content', 'application/json', 'schema')}`,
-      );
-      assert.ok(validate);
-      if (!validate(JSON.parse(res.raw.toString()))) {
-        this.problems.push(`${where}: ${this.ajv.errorsText(validate.errors)}: ${res.raw.toString().slice(0, 500)}`);
-      }
-    } else if (type !== media[0]) {
-      this.problems.push(`${where}: content-type ${type}, the document says ${media[0]}`);
-    }
-    for (const header of Object.keys(doc.headers ?? {})) {
-      if (!res.headers.has(header)) this.problems.push(`${where}: no ${header} header`);
-    }
-  }
-
-  /** The mismatches found since the last call. */
-  takeProblems(): string[] {
-    return this.problems.splice(0);
-  }
-
-  /** Every listed (operation, status) the checks did not see. */
-  unseen(): string[] {
-    return Object.entries(this.spec.paths).flatMap(([template, ops]) =>
-      Object.entries(ops).flatMap(([op, { responses }]) =>
-        Object.keys(responses)
-          .map((status) => `${op} ${template} ${status}`)
-          .filter((key) => !this.seen.has(key)),
-      ),
-    );
-  }
-}
 
 describe('OpenAPI document', () => {
   test('it describes exactly the routes the app registers, with their path parameters', () => {

@@ -390,6 +390,100 @@ describe('API tokens limited to some local domains', () => {
     assert.match((unknown as { stderr: string }).stderr, /no local domain nosuch\.test/);
   });
 
+  test("across domains: a limited token cannot deliver to every domain or route to others' targets, and sees no id of theirs", async () => {
+    const { a, b } = sides;
+    const pool = sys.db.pool;
+    const remote = { name: 'r', host: '127.0.0.1', username: 'u', password: 'p', enabled: false };
+    const refused = async (method: string, path: string, body: unknown, field: string): Promise<void> => {
+      const res = await sys.api(method, path, body, a.token);
+      assert.equal(res.status, 400, `${method} ${path} ${JSON.stringify(body)}: ${res.raw.toString()}`);
+      assert.equal(res.body.field, field, `${method} ${path} ${JSON.stringify(body)}`);
+    };
+    const unused = (await sys.ok('GET', '/api/delivery-targets')).deliveryTargets.find((t: { name: string }) => t.name === 'nobody uses it')
+      .id as string;
+    const before = await snapshot();
+    const everyDomain = { mimeRecipients: { enabled: true, allDomains: true } };
+    await refused('POST', '/api/external-accounts', { ...remote, ownerAccountId: a.account, ...everyDomain }, 'mimeRecipients.allDomains');
+    await refused('PATCH', `/api/external-accounts/${a.external}`, everyDomain, 'mimeRecipients.allDomains');
+    for (const target of [unused, b.target]) {
+      await refused('POST', '/api/external-accounts', { ...remote, ownerAccountId: a.account, deliveryTarget: target }, 'deliveryTarget');
+      await refused('PATCH', `/api/external-accounts/${a.external}`, { deliveryTarget: target }, 'deliveryTarget');
+      await refused('PATCH', `/api/domains/${a.domain}`, { deliveryTargetId: target }, 'deliveryTargetId');
+    }
+    assert.equal(await snapshot(), before, 'nothing changed');
+
+    // an unlimited token's choices across domains: forward to b, deliver through b's target, to every domain
+    const crossing = await sys.ok('POST', '/api/external-accounts', {
+      ...remote,
+      name: 'crossing',
+      ownerAccountId: a.account,
+      forwardToAccountId: b.second,
+      deliveryTarget: b.target,
+      ...everyDomain,
+    });
+    const raw = Buffer.from('Subject: to both\r\n\r\nbody\r\n');
+    const held = (
+      await pool.query<{ id: string }>(
+        `INSERT INTO held_messages (external_account_id, source_folder, source_uidvalidity, source_uid, delivery_generation, local_folder,
+                                    raw, size, content_hash, internal_date, envelope_from, state, reason, quarantined_at)
+         VALUES ($1, '', '', 'crossing', 0, 'INBOX', $2, $3, 'hash', now(), 'sender@remote.test', 'quarantined', '550 refused', now())
+         RETURNING id::text`,
+        [crossing.id, raw, raw.length],
+      )
+    ).rows[0].id;
+    await pool.query(
+      "INSERT INTO held_recipients (held_message_id, account_id, state, response) VALUES ($1, $2, 'rejected', '550'), ($1, $3, 'rejected', '550')",
+      [held, a.account, b.account],
+    );
+    // where it delivers stays the unlimited token's to change
+    await refused('PATCH', `/api/external-accounts/${crossing.id}`, { deliveryTarget: a.target }, 'deliveryTarget');
+    await refused('PATCH', `/api/external-accounts/${crossing.id}`, { deliveryTarget: 'store' }, 'deliveryTarget');
+    await refused('PATCH', `/api/external-accounts/${crossing.id}`, { deliveryTarget: null }, 'deliveryTarget');
+    // other fields it may change, and what the unlimited token chose stays
+    const renamed = await sys.api('PATCH', `/api/external-accounts/${crossing.id}`, { name: 'renamed' }, a.token);
+    assert.equal(renamed.status, 200, renamed.raw.toString());
+    const stored = (
+      await pool.query('SELECT forward_to_account_id, delivery_target_id, mime_all_domains FROM external_accounts WHERE id = $1', [
+        crossing.id,
+      ])
+    ).rows[0];
+    assert.deepEqual(stored, { forward_to_account_id: b.second, delivery_target_id: b.target, mime_all_domains: true });
+    assert.equal(renamed.body.forwardToAccountId, null, "b's account is shown as absent");
+    assert.equal(renamed.body.deliveryTarget, null, "b's target is shown as absent");
+
+    // nothing a's tokens read names b's objects: every GET route, by id and in lists
+    const bIds = [b.domain, b.account, b.second, b.external, b.target];
+    const own: Side = { ...a, external: crossing.id, held };
+    let read = 0;
+    for (const route of routes.filter(
+      (r) => r.method === 'GET' && !UNSCOPED_ONLY.some((p) => r.path.startsWith(p)) && r.path !== '/api/audit',
+    )) {
+      for (const token of [a.token, a.bodiesReader]) {
+        const res = await sys.api('GET', fill(route.path, own), undefined, token);
+        assert.ok(res.status < 300 || route.path.endsWith('/status'), `${route.path}: ${res.status} ${res.raw.toString()}`);
+        const text = res.raw.toString();
+        for (const id of bIds) assert.ok(!text.includes(id), `GET ${route.path} shows ${b.name}'s ${id}: ${text}`);
+        assert.ok(!text.includes(`"id":"${b.held}"`), `GET ${route.path} shows ${b.name}'s quarantined message`);
+        read++;
+      }
+    }
+    assert.ok(read >= 24, `${read} answers read`);
+    const quarantined = await sys.api('GET', `/api/quarantine/${held}`, undefined, a.token);
+    assert.deepEqual(
+      quarantined.body.recipients.map((r: { accountId: string }) => r.accountId),
+      [a.account],
+      "only a's recipient",
+    );
+    assert.equal((await sys.api('GET', `/api/delivery-targets/${b.target}`, undefined, a.token)).status, 404, "b's target is b's");
+
+    // the unlimited token sees everything as set
+    const full = await sys.ok('GET', `/api/external-accounts/${crossing.id}`);
+    assert.equal(full.forwardToAccountId, b.second);
+    assert.equal(full.deliveryTarget, b.target);
+    assert.equal((await sys.ok('GET', `/api/quarantine/${held}`)).recipients.length, 2);
+    await sys.ok('DELETE', `/api/external-accounts/${crossing.id}?discardQuarantine=true`, undefined, 204);
+  });
+
   test('a token whose domains were all deleted sees nothing, not every domain', async () => {
     await sys.ok('POST', '/api/domains', { name: 'c.scope.test' });
     const token = await cli('tokens', 'create', '--name', 'admin of c', '--domain', 'c.scope.test');

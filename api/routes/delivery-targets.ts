@@ -73,7 +73,7 @@ export function deliveryTargetRoutes({ pool, keyring, workflows, networkPolicy }
     return target;
   };
 
-  // Targets are shared: a token limited to some domains sees those they deliver through, and changes none.
+  // Targets are shared: a token limited to some domains sees those its domains deliver through, and changes none.
   app.use('/:id/*', ownedById(pool, 'deliveryTarget'));
   const shared = unscopedOnly('changing delivery targets');
 

@@ -13,6 +13,7 @@ import {
   type ExternalAccount,
   type ExternalAccountSettings,
 } from '../../db/external-accounts';
+import { idsInScope } from '../../db/domain-scope';
 import { backlogOf } from '../../db/held-messages';
 import { inTransaction } from '../../db/pool';
 import { resetIndex } from '../../db/uid-index';
@@ -103,6 +104,36 @@ export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy,
     return account;
   };
 
+  /**
+   * To a token limited to some domains, a forward-to account or delivery target outside them (an
+   * unscoped token's choice) is shown as absent: no id of another domain's object. Saving keeps it.
+   */
+  const foreignHidden = async (c: Context, list: ExternalAccount[]): Promise<(account: ExternalAccount) => ExternalAccount> => {
+    const scope = domainsOf(c);
+    if (scope === null) return (account) => account;
+    const forwards = await idsInScope(
+      pool,
+      'account',
+      list.flatMap((a) => a.forwardToAccountId ?? []),
+      scope,
+    );
+    const targets = await idsInScope(
+      pool,
+      'deliveryTarget',
+      list.flatMap((a) => (a.delivery.mode === 'target' ? [a.delivery.targetId] : [])),
+      scope,
+    );
+    return (account) => ({
+      ...account,
+      forwardToAccountId: account.forwardToAccountId && forwards.has(account.forwardToAccountId) ? account.forwardToAccountId : null,
+      delivery: account.delivery.mode === 'target' && !targets.has(account.delivery.targetId) ? { mode: 'domain' } : account.delivery,
+    });
+  };
+  const shown = async (c: Context, externalId: string) => {
+    const account = await current(externalId);
+    return view((await foreignHidden(c, [account]))(account));
+  };
+
   app.use('/:id/*', ownedById(pool, 'externalAccount'));
 
   app.get('/', async (c) => {
@@ -111,8 +142,12 @@ export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy,
     if (after === null) throw invalid('cursor', 'is not a cursor this list gave out');
     const { accounts: page, more } = await listExternalAccounts(pool, { ...filter, after, scope: domainsOf(c) });
     const last = page.at(-1)?.account;
+    const hide = await foreignHidden(
+      c,
+      page.map((p) => p.account),
+    );
     return c.json({
-      externalAccounts: page.map(({ account, recorded }) => ({ ...view(account), ...recordedView(recorded) })),
+      externalAccounts: page.map(({ account, recorded }) => ({ ...view(hide(account)), ...recordedView(recorded) })),
       nextCursor: more && last ? encodeCursor(last) : null,
     });
   });
@@ -141,12 +176,12 @@ export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy,
         return 'starting' as const;
       },
     );
-    return c.json({ ...view(await current(created)), workflow }, 201);
+    return c.json({ ...(await shown(c, created)), workflow }, 201);
   });
 
   app.get('/:id', async (c) => {
     const { id: externalId } = parse(id, c.req.param());
-    return c.json(view(await current(externalId)));
+    return c.json(await shown(c, externalId));
   });
 
   app.patch('/:id', async (c) => {
@@ -166,7 +201,7 @@ export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy,
     };
     await accounts(c).save(stored, merged, { password, oauth });
     await workflows.configChanged(externalId);
-    return c.json(view(await current(externalId)));
+    return c.json(await shown(c, externalId));
   });
 
   /** The admin obtained a new refresh token (the provider's consent flow): collection resumes. */
@@ -175,7 +210,7 @@ export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy,
     const { refreshToken } = parse(setRefreshToken, await readJson(c));
     await accounts(c).setRefreshToken(externalId, refreshToken);
     await workflows.configChanged(externalId);
-    return c.json(view(await current(externalId)));
+    return c.json(await shown(c, externalId));
   });
 
   app.delete('/:id', async (c) => {

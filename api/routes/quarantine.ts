@@ -1,5 +1,6 @@
-import { Hono } from 'hono';
-import { discardQuarantined, getHeld, getHeldRaw, listHeld, requeueQuarantined } from '../../db/held-messages';
+import { Hono, type Context } from 'hono';
+import { idsInScope } from '../../db/domain-scope';
+import { discardQuarantined, getHeld, getHeldRaw, listHeld, requeueQuarantined, type HeldMeta } from '../../db/held-messages';
 import type { ApiDeps } from '../deps';
 import { conflict, notFound, parse } from '../http-errors';
 import { heldIdParam, quarantineQuery } from '../schemas';
@@ -18,11 +19,24 @@ export function quarantineRoutes({ pool, workflows }: ApiDeps): Hono {
     return message;
   };
 
+  /**
+   * To a token limited to some domains, the recipients in other domains (of an account that
+   * delivers to every local domain, mimeRecipients.allDomains) are left out.
+   */
+  const shown = async (c: Context, messages: HeldMeta[]): Promise<HeldMeta[]> => {
+    const ids = messages.flatMap((m) => m.recipients.map((r) => r.accountId));
+    const own = await idsInScope(pool, 'account', ids, domainsOf(c));
+    return messages.map((m) => ({ ...m, recipients: m.recipients.filter((r) => own.has(r.accountId)) }));
+  };
+
   app.use('/:id/*', ownedById(pool, 'heldMessage'));
 
-  app.get('/', async (c) => c.json(await listHeld(pool, { ...parse(quarantineQuery, c.req.query()), scope: domainsOf(c) })));
+  app.get('/', async (c) => {
+    const page = await listHeld(pool, { ...parse(quarantineQuery, c.req.query()), scope: domainsOf(c) });
+    return c.json({ ...page, messages: await shown(c, page.messages) });
+  });
 
-  app.get('/:id', async (c) => c.json(await held(parse(heldIdParam, c.req.param()).id)));
+  app.get('/:id', async (c) => c.json((await shown(c, [await held(parse(heldIdParam, c.req.param()).id)]))[0]));
 
   app.get('/:id/raw', messagesRead, async (c) => {
     const { id } = parse(heldIdParam, c.req.param());
@@ -37,7 +51,7 @@ export function quarantineRoutes({ pool, workflows }: ApiDeps): Hono {
     const message = await held(id);
     if (!(await requeueQuarantined(pool, id))) throw conflict('the message is not in quarantine: it is already waiting for a retry');
     await workflows.connectNow(message.externalAccountId);
-    return c.json(await held(id), 202);
+    return c.json((await shown(c, [await held(id)]))[0], 202);
   });
 
   app.delete('/:id', async (c) => {
