@@ -70,7 +70,7 @@ ensure_test_tls() {
 OTHER_SERVER_PACKAGES_cyrus="cyrus-common cyrus-imapd cyrus-pop3d sasl2-bin"
 OTHER_SERVER_PACKAGES_courier="courier-base courier-imap courier-pop courier-authdaemon courier-authlib courier-authlib-userdb"
 # the libraries they link that a Dovecot test machine lacks; installing them removes nothing
-OTHER_SERVER_LIBRARIES="libpcre3 libxapian30 libical3 libidn12 libcourier-unicode4 libltdl7 libgamin0"
+OTHER_SERVER_LIBRARIES="libpcre3 libxapian30 libical3 libidn12 libjansson4 libcourier-unicode4 libltdl7 libgamin0"
 other_server_root() { printf '%s/%s/root' "$CACHE_DIR" "$1"; }
 
 # Downloads and unpacks NAME's packages (cyrus or courier) once; the stamp names what is unpacked.
