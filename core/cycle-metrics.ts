@@ -5,7 +5,7 @@
 
 /**
  * Upper bounds (seconds) of the cycle-duration histogram's buckets; a last one, +Inf, follows.
- * cycle_metrics.duration_buckets (migration 012) holds one count per bucket in this order.
+ * cycle_metrics.duration_buckets (migration 013) holds one count per bucket in this order.
  */
 export const DURATION_BUCKETS = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800] as const;
 
