@@ -25,9 +25,21 @@ interface Listed {
   size: number;
 }
 
+/** A command the server refused (-ERR) as null; any other failure (network, silence) still throws. */
+async function refusedAsNull<T>(answer: Promise<T>): Promise<T | null> {
+  try {
+    return await answer;
+  } catch (err) {
+    if (err instanceof MailpullError && err.kind === 'protocol') return null;
+    throw err;
+  }
+}
+
 class Pop3Session implements MailSession {
   private byUid = new Map<string, Listed>();
   private listed: ServerMessage[] | null = null;
+  /** the server answered TOP with -ERR: the delete check retrieves whole messages instead */
+  private topRefused = false;
 
   constructor(
     private readonly client: Pop3Client,
@@ -150,10 +162,13 @@ class Pop3Session implements MailSession {
 
   private async isDelivered(number: number, ref: RemovableRef): Promise<boolean> {
     if (!ref.headerHash) return true; // recorded before header hashes were: size and UIDL only
-    if (headerSectionHash(await this.client.top(number), HEADER_KEEP_BYTES) === ref.headerHash) return true;
+    const headers = this.topRefused ? null : await refusedAsNull(this.client.top(number));
+    // TOP is optional (RFC 1939): a server without it is asked for the whole message instead
+    if (headers === null) this.topRefused = true;
+    else if (headerSectionHash(headers, HEADER_KEEP_BYTES) === ref.headerHash) return true;
     if (!ref.contentHash) return false;
-    const got = await this.client.retrieve(number, this.maxMessageBytes, this.drainBytes);
-    return got.raw !== null && createHash('sha256').update(got.raw).digest('hex') === ref.contentHash;
+    const got = await refusedAsNull(this.client.retrieve(number, this.maxMessageBytes, this.drainBytes));
+    return got !== null && got.raw !== null && createHash('sha256').update(got.raw).digest('hex') === ref.contentHash;
   }
 
   commit(): Promise<void> {

@@ -53,6 +53,19 @@ describe('POP3 UIDLs reused over time, shared, or missing from one listing (scri
     assert.deepEqual(await sys.storedMessages(owner.id), [first, second]);
   });
 
+  test('a server without TOP: a delivered message is checked by its whole content, then deleted', async () => {
+    const { server, owner, create } = await setUp('no-top', 'immediately', { top: false });
+    const first = message('u7', 'no-top-1');
+    server.mailbox.push(first);
+    const external = await create();
+    const cycle = await sys.waitForCycles(external.id, 1);
+    assert.equal(cycle.lastError, null);
+    assert.equal(cycle.lastRun?.delivered, 1);
+    assert.equal(cycle.lastRun?.removed, 1);
+    assert.equal(server.mailbox.length, 0);
+    assert.deepEqual(await sys.storedMessages(owner.id), [first]);
+  });
+
   test('a kept message replaced under its UIDL by one of another size: delivered, and only then deleted', async () => {
     const { server, owner, create } = await setUp('replaced', 'never');
     const first = message('u2', 'first');
