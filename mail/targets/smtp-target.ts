@@ -114,15 +114,20 @@ export function smtpTarget(target: StoredDeliveryTarget, timeoutMs: number, netw
   };
 
   return {
-    // The pool sends up to maxConnections parcels at once.
-    deliver: (parcels, onAnswer) =>
-      Promise.all(
-        parcels.map(async (parcel, i) => {
-          const outcomes = await send(parcel);
-          await onAnswer(i, outcomes);
-          return outcomes;
-        }),
-      ),
+    // One parcel per pooled connection at a time, and a connection takes its next parcel only once
+    // the last one's answer is recorded: a crash can then send again at most the parcels in flight.
+    deliver: async (parcels, onAnswer) => {
+      const outcomes: Map<string, RecipientOutcome>[] = new Array<Map<string, RecipientOutcome>>(parcels.length);
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        for (let i = next++; i < parcels.length; i = next++) {
+          outcomes[i] = await send(parcels[i]);
+          await onAnswer(i, outcomes[i]);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(target.maxConnections, parcels.length)) }, lane));
+      return outcomes;
+    },
     close: () => transporter.close(),
   };
 }
