@@ -199,13 +199,20 @@ export async function connectImap(
   );
   // Errors also arrive as events; without a listener an 'error' event would end the process. A
   // socket timeout outside IDLE is one: the connection is given up, and its commands fail.
+  // connect() does not always settle once the connection is closed under it (a server silent
+  // during login): logging in ends with the silence as soon as it is declared.
+  let declareSilence: (silence: PeerSilenceError) => void = () => undefined;
+  const silenced = new Promise<never>((_, reject) => (declareSilence = reject));
+  silenced.catch(() => undefined);
   client.on('error', (err: unknown) => {
     if ((err as ImapflowError | null)?.code !== 'ETIMEOUT' || silences.has(client)) return;
-    silences.set(client, new PeerSilenceError(client.peer, client.step, socketTimeout));
+    const silence = new PeerSilenceError(client.peer, client.step, socketTimeout);
+    silences.set(client, silence);
     client.close();
+    declareSilence(silence);
   });
   try {
-    await client.connect();
+    await Promise.race([client.connect(), silenced]);
   } catch (err) {
     client.close();
     const error = imapError(err, options.timeoutMs, client);
