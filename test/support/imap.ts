@@ -1,4 +1,4 @@
-import { ImapFlow } from 'imapflow';
+import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { testEnv } from './env';
 import type { DovecotUser } from './dovecot';
 
@@ -9,17 +9,12 @@ export interface RemoteMessage {
   internalDate: Date;
 }
 
-/** A plain IMAP connection to the test Dovecot as the user: the test's view of the remote side. */
-export async function withImap<T>(user: DovecotUser, work: (client: ImapFlow) => Promise<T>): Promise<T> {
-  const client = new ImapFlow({
-    host: '127.0.0.1',
-    port: testEnv.imapPort(),
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user: user.name, pass: user.password },
-    logger: false,
-    disableAutoIdle: true,
-  });
+/** A session with the options given (logged in, no IDLE), logged out after the work. */
+export async function withImapSession<T>(
+  options: Pick<ImapFlowOptions, 'port' | 'secure' | 'doSTARTTLS' | 'tls' | 'auth'>,
+  work: (client: ImapFlow) => Promise<T>,
+): Promise<T> {
+  const client = new ImapFlow({ host: '127.0.0.1', logger: false, disableAutoIdle: true, ...options });
   client.on('error', () => undefined);
   await client.connect();
   try {
@@ -28,6 +23,10 @@ export async function withImap<T>(user: DovecotUser, work: (client: ImapFlow) =>
     await client.logout().catch(() => client.close());
   }
 }
+
+/** A plain IMAP connection to the test Dovecot as the user: the test's view of the remote side. */
+export const withImap = <T>(user: DovecotUser, work: (client: ImapFlow) => Promise<T>): Promise<T> =>
+  withImapSession({ port: testEnv.imapPort(), secure: false, doSTARTTLS: false, auth: { user: user.name, pass: user.password } }, work);
 
 /** Appends messages with flags and INTERNALDATE, creating the folder if needed. */
 export async function appendMessages(

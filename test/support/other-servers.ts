@@ -2,10 +2,11 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { Pop3Client } from '../../mail/pop3-client';
 import type { DovecotUser } from './dovecot';
 import { testEnv } from './env';
+import { withImapSession } from './imap';
 import { buildMessage, textOfSize } from './messages';
 
 const SCRIPTS = path.resolve(__dirname, '../../../scripts');
@@ -71,24 +72,8 @@ export async function addOtherUser(server: OtherServer, prefix: string): Promise
 }
 
 /** An IMAP session as the user (STARTTLS, the server's CA checked): the test's view of the remote side. */
-export async function withOtherImap<T>(server: OtherServer, user: DovecotUser, work: (client: ImapFlow) => Promise<T>): Promise<T> {
-  const client = new ImapFlow({
-    host: '127.0.0.1',
-    port: server.imapPort,
-    secure: false,
-    tls: { ca: server.ca },
-    auth: { user: user.name, pass: user.password },
-    logger: false,
-    disableAutoIdle: true,
-  });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.logout().catch(() => client.close());
-  }
-}
+export const withOtherImap = <T>(server: OtherServer, user: DovecotUser, work: (client: ImapFlow) => Promise<T>): Promise<T> =>
+  withImapSession({ port: server.imapPort, secure: false, tls: { ca: server.ca }, auth: { user: user.name, pass: user.password } }, work);
 
 /** Appends messages to a folder (its full server path, such as "INBOX.Work"), creating it if needed. */
 export async function appendToOther(
