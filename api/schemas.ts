@@ -8,9 +8,14 @@ import { isAddress, isDomainName, isHost } from './text-checks';
  * Every string is bounded first: a longer one fails at once (abort), before trimming, patterns or
  * refinements look at it. Patterns are single character classes or literals, which run in linear
  * time; what needs more is a function of text-checks.ts, and the document keeps the equivalent
- * pattern for clients (test/unit/text-checks.test.ts compares them).
+ * pattern for clients (test/unit/text-checks.test.ts compares them). No string holds NUL:
+ * PostgreSQL's text cannot store it, and a query with one fails in the database, not in the check.
  */
-const text = (max: number) => z.string().max(max, { abort: true });
+const text = (max: number) =>
+  z
+    .string()
+    .max(max, { abort: true })
+    .refine((s) => !s.includes('\0'), { message: 'must not contain NUL', abort: true });
 
 /** A whole number in a query string: digits only, bounded first (Number() reads any run of spaces as 0). */
 export const queryInt = (min: number, max: number, fallback: number) =>

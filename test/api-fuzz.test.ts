@@ -66,22 +66,37 @@ describe('requests generated from the served OpenAPI document', () => {
         [account.id, raw, raw.length],
       )
     ).rows[0].id;
-    const held = (
-      await pool.query<{ id: string }>(
-        `INSERT INTO held_messages (external_account_id, source_folder, source_uidvalidity, source_uid, delivery_generation, local_folder,
-                                    raw, size, content_hash, internal_date, envelope_from, state, reason, quarantined_at)
-         VALUES ($1, '', '', 'held', 0, 'INBOX', $2, $3, 'hash', now(), 'sender@remote.test', 'quarantined', '550 refused', now())
-         RETURNING id::text`,
-        [external.id, raw, raw.length],
-      )
-    ).rows[0].id;
-    await pool.query("INSERT INTO held_recipients (held_message_id, account_id, state, response) VALUES ($1, $2, 'rejected', '550')", [
-      held,
-      account.id,
-    ]);
+    // quarantined messages of an owner no generated request names, several of them: a DELETE of the
+    // owner, or a discard of every one before the first retry, would leave retry nothing but 404s
+    const keeper = await sys.ok('POST', '/api/accounts', { address: `keeper@${domainName}` });
+    const keeperRemote = await sys.ok('POST', '/api/external-accounts', {
+      ownerAccountId: keeper.id,
+      name: `keeper ${round}`,
+      host: '127.0.0.1',
+      username: 'k',
+      password: 'p',
+      enabled: false,
+    });
+    const held: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const id = (
+        await pool.query<{ id: string }>(
+          `INSERT INTO held_messages (external_account_id, source_folder, source_uidvalidity, source_uid, delivery_generation, local_folder,
+                                      raw, size, content_hash, internal_date, envelope_from, state, reason, quarantined_at)
+           VALUES ($1, '', '', $4, 0, 'INBOX', $2, $3, 'hash', now(), 'sender@remote.test', 'quarantined', '550 refused', now())
+           RETURNING id::text`,
+          [keeperRemote.id, raw, raw.length, `held${i}`],
+        )
+      ).rows[0].id;
+      await pool.query("INSERT INTO held_recipients (held_message_id, account_id, state, response) VALUES ($1, $2, 'rejected', '550')", [
+        id,
+        keeper.id,
+      ]);
+      held.push(id);
+    }
     return {
       uuids: [domain.id, empty.id, account.id, spareAccount.id, target.id, spareTarget.id, external.id, oauth.id, hook.id, spareHook.id],
-      numericIds: [message, held],
+      numericIds: [message, ...held],
       account: account.id,
       domainName,
       byKind: {
@@ -90,7 +105,7 @@ describe('requests generated from the served OpenAPI document', () => {
         '/api/delivery-targets/': [target.id, spareTarget.id],
         '/api/external-accounts/': [external.id, oauth.id],
         '/api/webhooks/': [hook.id, spareHook.id],
-        '/api/quarantine/': [held],
+        '/api/quarantine/': held,
         messageId: [message],
       },
     };
