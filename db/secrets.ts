@@ -33,7 +33,9 @@ const TARGET_SECRETS: SecretTable = {
 };
 // a webhook's key signs what mailpull sends; it is never sent anywhere
 const WEBHOOK_SECRETS: SecretTable = { table: 'webhook_secrets', ownerColumn: 'webhook_id', owner: 'webhook', bound: false };
-const ALL_TABLES = [ACCOUNT_SECRETS, TARGET_SECRETS, WEBHOOK_SECRETS];
+// an installation's OAuth app: its client secret goes to the app's token endpoint only
+const APP_SECRETS: SecretTable = { table: 'oauth_app_secrets', ownerColumn: 'provider', owner: 'oauth_app', bound: true };
+const ALL_TABLES = [ACCOUNT_SECRETS, TARGET_SECRETS, WEBHOOK_SECRETS, APP_SECRETS];
 
 interface Row {
   owner_id: string;
@@ -180,6 +182,23 @@ export async function loadTargetPassword(
 ): Promise<{ password: string | null; misbound: boolean }> {
   const { opened, misbound } = await loadFrom(db, keyring, TARGET_SECRETS, targetId, () => binding);
   return { password: opened.password ?? null, misbound: misbound.length > 0 };
+}
+
+/** Seals and stores an OAuth app's client secret, bound to its token endpoint and client id; null removes it. */
+export async function saveAppClientSecret(
+  db: Queryable,
+  keyring: Keyring,
+  provider: string,
+  clientSecret: string | null,
+  binding: string,
+): Promise<void> {
+  await saveIn(db, keyring, APP_SECRETS, provider, { client_secret: clientSecret }, () => binding);
+}
+
+/** An OAuth app's client secret if it is bound to `binding` (the token endpoint and client id it is about to go to). */
+export async function loadAppClientSecret(db: Queryable, keyring: Keyring, provider: string, binding: string): Promise<string | null> {
+  const { opened } = await loadFrom(db, keyring, APP_SECRETS, provider, () => binding);
+  return opened.client_secret ?? null;
 }
 
 /** Seals and stores the key a webhook's deliveries are signed with. */

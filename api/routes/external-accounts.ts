@@ -21,6 +21,8 @@ import type { ApiDeps } from '../deps';
 import { externalAccountService } from '../external-account-service';
 import { ApiError, conflict, invalid, notFound, parse, readJson } from '../http-errors';
 import { decodeCursor, encodeCursor } from '../list-cursor';
+import type {
+  signInAccountFields} from '../schemas';
 import {
   createExternalAccount,
   deleteExternalAccountQuery as deleteQuery,
@@ -44,6 +46,23 @@ type ApiDeliveryTarget = string | null;
 const toDelivery = (t: ApiDeliveryTarget): DeliveryChoice =>
   t === null ? { mode: 'domain' } : t === 'store' ? { mode: 'store' } : { mode: 'target', targetId: t };
 const fromDelivery = (d: DeliveryChoice): ApiDeliveryTarget => (d.mode === 'domain' ? null : d.mode === 'store' ? 'store' : d.targetId);
+
+/** A new account's settings from the fields of a create (the secrets apart). */
+export function newAccountSettings(
+  input: z.infer<typeof signInAccountFields>,
+  authMethod: ExternalAccountSettings['authMethod'],
+): ExternalAccountSettings {
+  const { intervalMinutes, deletePolicy: policy, port, deliveryTarget, ...rest } = input;
+  return {
+    ...rest,
+    authMethod,
+    port: port ?? defaultPort(input.protocol, input.tlsMode),
+    intervalSeconds: intervalMinutes * 60,
+    deletePolicy: toPolicy(policy),
+    oauth: null,
+    delivery: toDelivery(deliveryTarget),
+  };
+}
 
 /** The API view: secrets are never shown, only whether each is set. */
 function view(account: ExternalAccount) {
@@ -156,16 +175,8 @@ export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy,
     const input = parse(createExternalAccount, await readJson(c));
     checkSizeLimit(input.maxMessageBytes);
     await accounts(c).requireAccount('ownerAccountId', input.ownerAccountId);
-    const { intervalMinutes, deletePolicy: policy, port, password, oauth, deliveryTarget, ...rest } = input;
-    const settings: ExternalAccountSettings = {
-      ...rest,
-      port: port ?? defaultPort(input.protocol, input.tlsMode),
-      intervalSeconds: intervalMinutes * 60,
-      deletePolicy: toPolicy(policy),
-      oauth: null,
-      delivery: toDelivery(deliveryTarget),
-    };
-    const created = await accounts(c).save(null, settings, { password, oauth });
+    const { password, oauth, authMethod, ...fields } = input;
+    const created = await accounts(c).save(null, newAccountSettings(fields, authMethod), { password, oauth });
     // The account is saved: without Temporal now, the worker's reconciler starts its workflow later.
     const workflow = await workflows.configChanged(created).then(
       () => 'started' as const,
