@@ -21,8 +21,7 @@ import type { ApiDeps } from '../deps';
 import { externalAccountService } from '../external-account-service';
 import { ApiError, conflict, invalid, notFound, parse, readJson } from '../http-errors';
 import { decodeCursor, encodeCursor } from '../list-cursor';
-import type {
-  signInAccountFields} from '../schemas';
+import type { signInAccountFields } from '../schemas';
 import {
   createExternalAccount,
   deleteExternalAccountQuery as deleteQuery,
