@@ -1,4 +1,5 @@
 import type { AccountLabels, AccountState } from '../core/account-state';
+import type { AccountStatus } from '../core/account-status';
 import type { DeletePolicy } from '../core/delete-policy';
 import type { DeliveryChoice } from '../core/delivery-routing';
 import type { OAuthProvider } from '../core/oauth';
@@ -11,7 +12,6 @@ import type { Queryable } from './pool';
 import { loadSecrets, secretsSet, type SecretName, type Secrets } from './secrets';
 import type { Keyring } from '../secrets/keyring';
 import type { MailboxEndpoint } from '../core/mailbox-endpoint';
-import type { AccountStatus } from '../workflows/definitions';
 
 /** Where XOAUTH2 access tokens come from; the client secret and the tokens are secrets, stored apart. */
 export interface OAuthSettings {
