@@ -3,8 +3,7 @@ import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { classifyError, MailpullError } from '../core/errors';
 import type { NetworkPolicy } from '../core/network-policy';
-import { readTokenAnswer } from '../core/oauth';
-import type { OAuthSettings } from '../db/external-accounts';
+import { readTokenAnswer, type OAuthSettings } from '../core/oauth';
 import { checkHost, urlHost } from './guarded-connect';
 
 export interface FreshToken {

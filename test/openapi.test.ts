@@ -18,7 +18,7 @@ import { tryLockAccount } from '../db/account-lock';
 import type { Account } from '../db/accounts';
 import { insertApiToken, type TokenRights } from '../db/api-tokens';
 import type { AuditEntry } from '../db/audit-log';
-import type { DeliveryTarget } from '../db/delivery-targets';
+import type { DeliveryTarget } from '../core/delivery-target';
 import type { Domain } from '../db/domains';
 import type { HeldMeta } from '../db/held-messages';
 import { claimIdempotencyKey } from '../db/idempotency-keys';

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import http from 'node:http';
 import { ImapFlow } from 'imapflow';
 import { parseNetworkPolicy } from '../core/network-policy';
-import type { StoredDeliveryTarget } from '../db/delivery-targets';
+import type { StoredDeliveryTarget } from '../core/delivery-target';
 import { checkHost, connectChecked } from '../mail/guarded-connect';
 import { Pop3Client } from '../mail/pop3-client';
 import { TargetClients } from '../mail/targets/target-clients';

@@ -9,9 +9,8 @@ import {
   touchTarget,
   updateTarget,
   settingsOf,
-  type DeliveryTarget,
-  type DeliveryTargetSettings,
 } from '../../db/delivery-targets';
+import type { DeliveryTarget, DeliveryTargetSettings } from '../../core/delivery-target';
 import { decideSocketPath } from '../../core/network-policy';
 import { TARGET_REBIND_MESSAGE, targetPasswordBinding } from '../../core/secret-binding';
 import { defaultPort } from '../../core/tls-decision';
