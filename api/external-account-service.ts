@@ -15,7 +15,7 @@ import {
 import { inTransaction, type Pool } from '../db/pool';
 import { saveSecrets, SECRET_NAMES, secretsSet, type SecretName } from '../db/secrets';
 import { resetIndex } from '../db/uid-index';
-import { screenHost, urlHost } from '../mail/guarded-connect';
+import { screenHost, urlHost } from '../core/guarded-connect';
 import type { Keyring } from '../secrets/keyring';
 import { conflict, invalid, notFound } from './http-errors';
 import { resolveOAuth } from './oauth-settings';

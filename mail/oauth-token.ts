@@ -4,7 +4,7 @@ import type { LookupFunction } from 'node:net';
 import { classifyError, MailpullError } from '../core/errors';
 import type { NetworkPolicy } from '../core/network-policy';
 import { readTokenAnswer, type OAuthSettings } from '../core/oauth';
-import { checkHost, urlHost } from './guarded-connect';
+import { checkHost, urlHost } from '../core/guarded-connect';
 
 export interface FreshToken {
   accessToken: string;

@@ -8,7 +8,7 @@ import http from 'node:http';
 import { ImapFlow } from 'imapflow';
 import { parseNetworkPolicy } from '../core/network-policy';
 import type { StoredDeliveryTarget } from '../core/delivery-target';
-import { checkHost, connectChecked } from '../mail/guarded-connect';
+import { checkHost, connectChecked } from '../core/guarded-connect';
 import { Pop3Client } from '../mail/pop3-client';
 import { TargetClients } from '../mail/targets/target-clients';
 import type { Parcel } from '../mail/targets/target-client';

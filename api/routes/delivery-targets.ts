@@ -14,7 +14,7 @@ import type { DeliveryTarget, DeliveryTargetSettings } from '../../core/delivery
 import { decideSocketPath } from '../../core/network-policy';
 import { TARGET_REBIND_MESSAGE, targetPasswordBinding } from '../../core/secret-binding';
 import { defaultPort } from '../../core/tls-decision';
-import { screenHost } from '../../mail/guarded-connect';
+import { screenHost } from '../../core/guarded-connect';
 import { accountsHoldingMessages } from '../../db/held-messages';
 import { inTransaction } from '../../db/pool';
 import { saveTargetPassword } from '../../db/secrets';

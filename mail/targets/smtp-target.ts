@@ -6,7 +6,7 @@ import { peerAddress } from '../../core/errors';
 import type { NetworkPolicy } from '../../core/network-policy';
 import { defaultPort } from '../../core/tls-decision';
 import type { StoredDeliveryTarget } from '../../core/delivery-target';
-import { connectChecked } from '../guarded-connect';
+import { connectChecked } from '../../core/guarded-connect';
 import type { Parcel, TargetClient } from './target-client';
 
 interface SmtpFailure {
