@@ -21,7 +21,7 @@ export default tseslint.config(
   },
   {
     // Tests read JSON answers whose shape they assert on.
-    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'testkit/**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

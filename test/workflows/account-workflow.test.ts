@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { authBackoffMs } from '../../core/auth-backoff';
 import type { AccountStatus } from '../../core/account-status';
 import { connectNowSignal } from '../../workflows/definitions';
-import { waitFor } from '../support/env';
+import { waitFor } from '../../testkit/env';
 import { batch, heldSummary, listed, schedule } from '../support/summaries';
 import { startTimeSkipping, statusOf, StubActivities, waitForStatus, withAccountWorkflow } from '../support/workflow-env';
 

@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { chown, mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { addUser, type DovecotUser } from '../test/support/dovecot';
-import { testEnv } from '../test/support/env';
-import { freezePostgres, freezeTemporal, killWorker, restartDovecot, restartPostgres, restartTemporal } from '../test/support/faults';
-import { textOfSize } from '../test/support/messages';
-import { TestSystem } from '../test/support/system';
-import { startProxy, type TcpProxy } from '../test/support/tcp-proxy';
-import type { WorkerProcess } from '../test/support/worker-process';
+import { addUser, type DovecotUser } from './dovecot';
+import { testEnv } from './env';
+import { freezePostgres, freezeTemporal, killWorker, restartDovecot, restartPostgres, restartTemporal } from './faults';
+import { textOfSize } from './messages';
+import { TestSystem } from './system';
+import { startProxy, type TcpProxy } from './tcp-proxy';
+import type { WorkerProcess } from './worker-process';
 
 export type FaultKind =
   | 'kill-worker'
