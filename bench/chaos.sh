@@ -14,4 +14,4 @@ source "$(dirname "$0")/../scripts/lib.sh"
 # fsync on: the restarts must find what was committed, as in production
 start_bench_servers chaos --test "${MAILPULL_TEST_PORT_BASE:-40000}"
 cd "$ROOT"
-node dist/testkit/chaos.js
+node dist/bench/chaos.js
