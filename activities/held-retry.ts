@@ -1,3 +1,4 @@
+import type { DeliveryBacklog, HeldSummary } from '../core/account-status';
 import { deliveryRetryDelayMs, dispositionOf, HOLD_LIMIT_DAYS, HOLD_LIMIT_MS, type RecipientOutcome } from '../core/delivery-outcome';
 import { classifyError } from '../core/errors';
 import { addTally, emptyTally, type Tally } from '../core/tally';
@@ -8,7 +9,6 @@ import { inTransaction } from '../db/pool';
 import { markHeldDone } from '../db/uid-index';
 import { commitOutcomes, isTransient, reasonOf, sendToTargets, type DeliveryDeps, type Item } from './deliver';
 import { heartbeating } from './heartbeat';
-import type { DeliveryBacklog, HeldSummary } from './index';
 
 /*
  * Held messages, tried again. A target that answers "later" (or cannot be reached) leaves the

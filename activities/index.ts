@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { accountStateOf } from '../core/account-state';
+import type { AccountStatus, BatchSummary, DeleteSummary, DeliveryBacklog, HeldSummary, ListSummary } from '../core/account-status';
 import { selectForDeletion } from '../core/delete-policy';
 import { messageKey, type BatchLimits, type ServerMessage } from '../core/download-plan';
 import { classifyError, MailpullError } from '../core/errors';
@@ -8,8 +9,8 @@ import { missingFoldersWarning } from '../core/folder-selection';
 import { log } from '../core/log';
 import { sizeMismatchNote } from '../core/retrieved-size';
 import { headerSectionHash } from '../core/pop3-identity';
-import { addTally, emptyTally, type Tally } from '../core/tally';
-import { tlsWarning, type TlsOutcome } from '../core/tls-decision';
+import { addTally, emptyTally } from '../core/tally';
+import { tlsWarning } from '../core/tls-decision';
 import { withAccountLock } from '../db/account-lock';
 import { saveAccountStatus } from '../db/account-status';
 import { countFinishedCycle } from '../db/cycle-metrics';
@@ -42,7 +43,6 @@ import { HEADER_KEEP_BYTES } from '../mail/pop3-client';
 import type { MailSource } from '../mail/source';
 import type { TargetClients } from '../mail/targets/target-clients';
 import type { Keyring } from '../secrets/keyring';
-import type { AccountStatus } from '../workflows/definitions';
 import { withAccountSession } from './account-session';
 import { createCredentials } from './credentials';
 import { arrived, deliverIsolated, type ArrivedMessage } from './deliver';
@@ -73,53 +73,6 @@ export interface ActivityDeps {
   webhooks: WebhookTiming;
   /** which addresses the token endpoints, the IMAP servers watched for push and webhook URLs may have */
   networkPolicy: NetworkPolicy;
-}
-
-export interface ListSummary {
-  tls: TlsOutcome;
-  /** why the connection counts as insecure, if it does */
-  tlsWarning: string | null;
-  onServer: number;
-  /** messages on the server mailpull had never seen before */
-  newOnServer: number;
-  /** undelivered messages that will be downloaded */
-  pending: number;
-  /** undelivered messages over the size limit, left on the server */
-  tooLarge: number;
-  /** undelivered messages given up after repeated failed downloads, left on the server */
-  skipped: number;
-  /** IMAP folders whose UIDVALIDITY changed since the last cycle */
-  resyncedFolders: string[];
-  /** set when folders the account collects are missing on the server */
-  folderWarning: string | null;
-}
-
-/** Messages downloaded but not yet taken by a delivery target, and those in quarantine. */
-export interface DeliveryBacklog {
-  backlog: number;
-  quarantined: number;
-  /** when the earliest pending one is tried again */
-  nextAttemptAt: string | null;
-}
-
-export interface BatchSummary extends Tally {
-  /** what a target answered, or why processing failed, for the last message not delivered */
-  deliveryError: string | null;
-  bytes: number;
-  /** messages still to download after this batch */
-  remaining: number;
-  backlog: DeliveryBacklog;
-}
-
-export interface HeldSummary extends Tally {
-  deliveryError: string | null;
-  /** a target could not be reached at all (absent from summaries of older histories) */
-  targetDown?: boolean;
-  backlog: DeliveryBacklog;
-}
-
-export interface DeleteSummary {
-  removed: number;
 }
 
 /** IDLE needs a connection per folder; beyond this many folders the schedule covers the rest. */

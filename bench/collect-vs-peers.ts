@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { addUser, caCertificate, countOnServer, type DovecotUser } from '../test/support/dovecot';
-import { testEnv } from '../test/support/env';
-import { buildMessage, textOfSize } from '../test/support/messages';
-import { TestSystem } from '../test/support/system';
+import { addUser, caCertificate, countOnServer, type DovecotUser } from '../testkit/dovecot';
+import { testEnv } from '../testkit/env';
+import { buildMessage, textOfSize } from '../testkit/messages';
+import { TestSystem } from '../testkit/system';
 import { fillMaildir, realisticCorpus } from './corpus';
 import { rawImap, rawPop3 } from './raw-loops';
 

@@ -1,5 +1,14 @@
 export type OAuthProvider = 'google' | 'microsoft' | 'custom';
 
+/** Where XOAUTH2 access tokens come from; the client secret and the tokens are secrets, stored apart. */
+export interface OAuthSettings {
+  provider: OAuthProvider;
+  tokenEndpoint: string;
+  clientId: string;
+  /** sent with each refresh when set (Microsoft wants it; Google keeps the consented scope) */
+  scope: string | null;
+}
+
 /** Token endpoints and scopes of the providers most admins collect from; `custom` takes any endpoint. */
 export const OAUTH_PRESETS: Record<Exclude<OAuthProvider, 'custom'>, { tokenEndpoint: string; scope: string | null }> = {
   // Google keeps the scope granted at consent (https://mail.google.com/); a refresh sends none.

@@ -1,7 +1,8 @@
 import type { AccountLabels, AccountState } from '../core/account-state';
+import type { AccountStatus } from '../core/account-status';
 import type { DeletePolicy } from '../core/delete-policy';
 import type { DeliveryChoice } from '../core/delivery-routing';
-import type { OAuthProvider } from '../core/oauth';
+import type { OAuthProvider, OAuthSettings } from '../core/oauth';
 import type { FolderSelection } from '../core/folder-selection';
 import type { ReceiveTimeSource } from '../core/receive-time';
 import { accountSecretBinding } from '../core/secret-binding';
@@ -11,16 +12,6 @@ import type { Queryable } from './pool';
 import { loadSecrets, secretsSet, type SecretName, type Secrets } from './secrets';
 import type { Keyring } from '../secrets/keyring';
 import type { MailboxEndpoint } from '../core/mailbox-endpoint';
-import type { AccountStatus } from '../workflows/definitions';
-
-/** Where XOAUTH2 access tokens come from; the client secret and the tokens are secrets, stored apart. */
-export interface OAuthSettings {
-  provider: OAuthProvider;
-  tokenEndpoint: string;
-  clientId: string;
-  /** sent with each refresh when set (Microsoft wants it; Google keeps the consented scope) */
-  scope: string | null;
-}
 
 /** Where and how to log in, and what to do with the mail: everything but the secrets. */
 export interface ExternalAccountSettings extends Omit<MailboxEndpoint, 'secret' | 'maxMessageBytes'> {

@@ -6,7 +6,7 @@ import { decideUpgrade, STARTTLS_REFUSED, type TlsMode, type TlsOutcome } from '
 import { redactCommand } from '../secrets/redact';
 import type { ConnectionSettings, Credentials } from '../core/mailbox-endpoint';
 import type { NetworkPolicy } from '../core/network-policy';
-import { checkHost } from './guarded-connect';
+import { checkHost } from '../core/guarded-connect';
 import { secureContextFor } from './tls-context';
 
 export interface ImapConnectOptions {

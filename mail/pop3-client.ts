@@ -29,7 +29,7 @@ export interface Pop3ConnectOptions {
   timeoutMs: number;
   /** receives each command (credentials masked) and each status line, for a protocol trace */
   trace?: (line: string) => void;
-  /** where `host` leads: the addresses the network policy checked (see guarded-connect.ts); else the system resolver */
+  /** where `host` leads: the addresses the network policy checked (see core/guarded-connect.ts); else the system resolver */
   lookup?: net.LookupFunction;
 }
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { addUser, saveMessages } from './support/dovecot';
-import { sleep, testEnv, waitFor } from './support/env';
-import { buildMessage, textOfSize } from './support/messages';
-import { useTestSystem } from './support/system';
-import { startProxy, type TcpProxy } from './support/tcp-proxy';
+import { addUser, saveMessages } from '../testkit/dovecot';
+import { sleep, testEnv, waitFor } from '../testkit/env';
+import { buildMessage, textOfSize } from '../testkit/messages';
+import { useTestSystem } from '../testkit/system';
+import { startProxy, type TcpProxy } from '../testkit/tcp-proxy';
 
 describe('Connect Now', () => {
   const sys = useTestSystem();

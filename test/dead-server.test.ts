@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { waitFor } from './support/env';
-import { useTestSystem } from './support/system';
-import { unusedPort } from './support/ports';
+import { waitFor } from '../testkit/env';
+import { useTestSystem } from '../testkit/system';
+import { unusedPort } from '../testkit/ports';
 
 describe('a dead mail server', () => {
   const sys = useTestSystem();

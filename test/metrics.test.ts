@@ -5,12 +5,12 @@ import { insertApiToken } from '../db/api-tokens';
 import { countFinishedCycle } from '../db/cycle-metrics';
 import { newApiToken } from '../secrets/api-token';
 import { domainWithTarget } from './support/delivered';
-import { addUser, saveMessages } from './support/dovecot';
-import { waitFor } from './support/env';
-import { buildMessage, textOfSize } from './support/messages';
-import { unusedPort } from './support/ports';
+import { addUser, saveMessages } from '../testkit/dovecot';
+import { waitFor } from '../testkit/env';
+import { buildMessage, textOfSize } from '../testkit/messages';
+import { unusedPort } from '../testkit/ports';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink';
-import { TestSystem } from './support/system';
+import { TestSystem } from '../testkit/system';
 
 /** Prometheus text → sample name with labels (as written) → value. */
 function samples(text: string): Map<string, number> {

@@ -10,10 +10,10 @@ import { parseNetworkPolicy } from '../core/network-policy';
 import { insertApiToken } from '../db/api-tokens';
 import { newApiToken } from '../secrets/api-token';
 import { webhookDeliveryWorkflowId } from '../workflows/webhook-delivery';
-import { addUser, saveMessages } from './support/dovecot';
-import { waitFor } from './support/env';
-import { buildMessage } from './support/messages';
-import { useTestSystem, type TestSystem } from './support/system';
+import { addUser, saveMessages } from '../testkit/dovecot';
+import { waitFor } from '../testkit/env';
+import { buildMessage } from '../testkit/messages';
+import { useTestSystem, type TestSystem } from '../testkit/system';
 import { Receiver, signatureVerifies } from './support/webhook-receiver';
 
 const ALL_EVENTS = ['mail.delivered', 'message.quarantined', 'account.failing', 'account.reauthorization_needed'];

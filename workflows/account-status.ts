@@ -1,7 +1,6 @@
-import type { BatchSummary, DeliveryBacklog, HeldSummary, ListSummary } from '../activities';
+import type { AccountStatus, BatchSummary, DeliveryBacklog, Failure, HeldSummary, ListSummary, RunSummary } from '../core/account-status';
 import { authBackoffMs } from '../core/auth-backoff';
 import { addTally, emptyTally, handledIn } from '../core/tally';
-import type { AccountStatus, Failure, RunSummary } from './definitions';
 
 /**
  * The account workflow's bookkeeping, apart from its control flow: what each step's summary

@@ -14,6 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { AccountStatus, Failure, RunSummary } from '../core/account-status';
 import { accountStateOf, type AccountLabels, type AccountState } from '../core/account-state';
 import type { ErrorKind } from '../core/errors';
 import { scheduledWaitMs } from '../core/run-jitter';
@@ -34,16 +35,7 @@ import {
   pushModeFor,
   startRun,
 } from './account-status';
-import {
-  configChangedSignal,
-  connectNowSignal,
-  statusQuery,
-  stopSignal,
-  type AccountStatus,
-  type ExternalAccountWorkflowInput,
-  type Failure,
-  type RunSummary,
-} from './definitions';
+import { configChangedSignal, connectNowSignal, statusQuery, stopSignal, type ExternalAccountWorkflowInput } from './definitions';
 import { memoDiffers, searchAttributeChanges } from './search-attributes';
 import { announceStatus } from './webhook-delivery';
 

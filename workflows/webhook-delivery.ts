@@ -2,8 +2,8 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ActivityFailure, ParentClosePolicy, TimeoutFailure, patched, proxyActivities, startChild, uuid4 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { accountStateOf, type AccountState } from '../core/account-state';
+import type { AccountStatus } from '../core/account-status';
 import { webhookEventsOf } from '../core/webhook-events';
-import type { AccountStatus } from './definitions';
 
 const { dispatchWebhookEvents, giveUpWebhookDelivery } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',

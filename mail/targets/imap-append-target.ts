@@ -3,7 +3,7 @@ import { outcomeOfAppendFailure, type RecipientOutcome } from '../../core/delive
 import { classifyError } from '../../core/errors';
 import type { NetworkPolicy } from '../../core/network-policy';
 import { defaultPort } from '../../core/tls-decision';
-import type { StoredDeliveryTarget } from '../../db/delivery-targets';
+import type { StoredDeliveryTarget } from '../../core/delivery-target';
 import { connectImap } from '../imap-connect';
 import { allRecipients, type OnAnswer, type Parcel, type TargetClient } from './target-client';
 

@@ -1,5 +1,5 @@
 import type { NetworkPolicy } from '../../core/network-policy';
-import type { StoredDeliveryTarget } from '../../db/delivery-targets';
+import type { StoredDeliveryTarget } from '../../core/delivery-target';
 import { imapAppendTarget } from './imap-append-target';
 import { smtpTarget } from './smtp-target';
 import type { TargetClient } from './target-client';

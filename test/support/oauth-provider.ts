@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { testEnv } from './env';
+import { testEnv } from '../../testkit/env';
 
 interface Grant {
   username: string;

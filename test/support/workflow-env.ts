@@ -4,11 +4,12 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import type { Activities } from '../../activities';
+import type { AccountStatus } from '../../core/account-status';
 import { idleTaskQueue } from '../../core/task-queues';
 import { WORKFLOW_BUNDLE } from '../../worker/bundle';
-import { statusQuery, stopSignal, workflowIdFor, type AccountStatus } from '../../workflows/definitions';
+import { statusQuery, stopSignal, workflowIdFor } from '../../workflows/definitions';
 import type { externalAccountWorkflow } from '../../workflows/external-account';
-import { waitFor } from './env';
+import { waitFor } from '../../testkit/env';
 import { batch, heldSummary, listed, schedule } from './summaries';
 
 /** Temporal's time-skipping test server, started by the tests from the launcher scripts/test-server.sh prints. */

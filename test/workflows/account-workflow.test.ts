@@ -4,8 +4,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { authBackoffMs } from '../../core/auth-backoff';
-import { connectNowSignal, type AccountStatus } from '../../workflows/definitions';
-import { waitFor } from '../support/env';
+import type { AccountStatus } from '../../core/account-status';
+import { connectNowSignal } from '../../workflows/definitions';
+import { waitFor } from '../../testkit/env';
 import { batch, heldSummary, listed, schedule } from '../support/summaries';
 import { startTimeSkipping, statusOf, StubActivities, waitForStatus, withAccountWorkflow } from '../support/workflow-env';
 

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { configChangedSignal, connectNowSignal, stopSignal } from '../../workflows/definitions';
-import { waitFor } from '../support/env';
+import { waitFor } from '../../testkit/env';
 import { batch, heldSummary, inactiveSchedule, listed, schedule } from '../support/summaries';
 import { StubActivities, waitForStatus, withAccountWorkflow } from '../support/workflow-env';
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Pop3Client } from '../../mail/pop3-client';
+import { Pop3Client } from '../mail/pop3-client';
 import { testEnv, waitFor } from './env';
 
 const run = promisify(execFile);
