@@ -1,6 +1,6 @@
 import { h } from './dom';
 import { session } from './session';
-import type { ErrorBody, ListedExternalAccount } from './types';
+import type { ErrorBody, ExternalAccountList, ExternalAccountListItem } from './types';
 
 /** A refusal by the API, with its answer: the status and the field at fault. */
 export class ApiFailure extends Error {
@@ -49,16 +49,13 @@ export async function download(path: string, filename: string): Promise<void> {
 }
 
 /** Every external account, page after page: the API answers at most 1,000 per request. */
-export async function listExternalAccounts(): Promise<ListedExternalAccount[]> {
-  const all: ListedExternalAccount[] = [];
+export async function listExternalAccounts(): Promise<ExternalAccountListItem[]> {
+  const all: ExternalAccountListItem[] = [];
   let cursor: string | null = null;
   do {
     const query = new URLSearchParams({ limit: '1000' });
     if (cursor) query.set('cursor', cursor);
-    const page: { externalAccounts: ListedExternalAccount[]; nextCursor: string | null } = await api(
-      'GET',
-      `/api/external-accounts?${query.toString()}`,
-    );
+    const page = await api<ExternalAccountList>('GET', `/api/external-accounts?${query.toString()}`);
     all.push(...page.externalAccounts);
     cursor = page.nextCursor;
   } while (cursor);

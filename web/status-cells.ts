@@ -1,19 +1,20 @@
 /** An external account's status as table cells: phase and progress, last run, the problem, next run. */
 import { badge, h, time } from './dom';
 import { session } from './session';
-import type { ListedExternalAccount, Status } from './types';
+import type { ExternalAccountListItem, Status } from './types';
 
 /** The phases in which a cycle runs: their accounts are asked for their status every second. */
 export const ACTIVE = new Set(['starting', 'listing', 'downloading', 'deleting']);
 const PHASE_TONE: Record<string, string> = { waiting: 'ok', disabled: 'off', reauthorization_needed: 'warn', stopped: 'off' };
 
 /** The recorded status in the live status's shape, until the live query for that account answers. */
-export function recordedAsStatus(recorded: NonNullable<ListedExternalAccount['recordedStatus']>): Status {
+export function recordedAsStatus(recorded: NonNullable<ExternalAccountListItem['recordedStatus']>): Status {
   return {
     phase: recorded.phase,
     disabledReason: null,
     progress: null,
     tlsWarning: null,
+    folderWarning: null,
     lastRun: recorded.lastRun,
     lastError: recorded.lastError,
     nextRunAt: recorded.nextRunAt,

@@ -4,7 +4,7 @@ import { action, enabledBadge, h, main, table } from '../dom';
 import { field, form, input, valueOf } from '../forms';
 import { every } from '../polling';
 import { canWrite } from '../session';
-import type { Account, Domain } from '../types';
+import type { AccountList, DomainList } from '../types';
 
 export function domainsScreen(): void {
   const domainList = h('div');
@@ -12,8 +12,8 @@ export function domainsScreen(): void {
   const write = canWrite();
   const load = async (): Promise<void> => {
     const [{ domains }, { accounts }] = await Promise.all([
-      api<{ domains: Domain[] }>('GET', '/api/domains'),
-      api<{ accounts: Account[] }>('GET', '/api/accounts'),
+      api<DomainList>('GET', '/api/domains'),
+      api<AccountList>('GET', '/api/accounts'),
     ]);
     const toggle = (kind: 'domains' | 'accounts', item: { id: string; enabled: boolean }) =>
       write

@@ -2,7 +2,7 @@
 import { api } from '../api';
 import { flash, h, main, type Child } from '../dom';
 import { field, form, input, select, valueOf } from '../forms';
-import type { Account, ExternalAccount } from '../types';
+import type { AccountList, CreatedExternalAccount, ExternalAccount } from '../types';
 
 export function externalForm(id: string | null): void {
   const editing = id !== null;
@@ -10,7 +10,7 @@ export function externalForm(id: string | null): void {
   void (async () => {
     const [current, local] = await Promise.all([
       id ? api<ExternalAccount>('GET', `/api/external-accounts/${id}`) : Promise.resolve(null),
-      api<{ accounts: Account[] }>('GET', '/api/accounts'),
+      api<AccountList>('GET', '/api/accounts'),
     ]);
     const policy = current?.deletePolicy ?? 'never';
     const policyMode = typeof policy === 'string' ? policy : 'afterDays';
@@ -124,7 +124,7 @@ export function externalForm(id: string | null): void {
           await api('PATCH', `/api/external-accounts/${current.id}`, patch);
           flash(`${String(values.name)} saved`);
         } else {
-          const created = await api<ExternalAccount>('POST', '/api/external-accounts', {
+          const created = await api<CreatedExternalAccount>('POST', '/api/external-accounts', {
             ...values,
             ownerAccountId: valueOf(f, 'ownerAccountId'),
             protocol: valueOf(f, 'protocol'),

@@ -3,7 +3,7 @@ import { api, download } from '../api';
 import { action, h, main, size, table, time } from '../dom';
 import { every } from '../polling';
 import { canReadMessages } from '../session';
-import type { Account, StoredMessage } from '../types';
+import type { Account, MessagePage } from '../types';
 
 export function messagesScreen(accountId: string): void {
   const PAGE = 50;
@@ -14,8 +14,7 @@ export function messagesScreen(accountId: string): void {
   const load = async (): Promise<void> => {
     const account = await api<Account>('GET', `/api/accounts/${accountId}`);
     title.textContent = `Messages of ${account.address}`;
-    const page = (at: number) =>
-      api<{ total: number; messages: StoredMessage[] }>('GET', `/api/accounts/${accountId}/messages?limit=${PAGE}&offset=${at}`);
+    const page = (at: number) => api<MessagePage>('GET', `/api/accounts/${accountId}/messages?limit=${PAGE}&offset=${at}`);
     let at = offset ?? 0;
     let result = await page(at);
     if (offset === null && result.total > PAGE) result = await page((at = result.total - PAGE));

@@ -4,7 +4,7 @@ import { action, badge, flash, h, main } from '../dom';
 import { every } from '../polling';
 import { canWrite } from '../session';
 import { ACTIVE, recordedAsStatus, statusCells, temporalLink } from '../status-cells';
-import type { Account, ExternalAccount, Status } from '../types';
+import type { AccountList, ExternalAccount, ResetIndexResult, Status } from '../types';
 
 export function overviewScreen(): void {
   let accounts: ExternalAccount[] = [];
@@ -83,7 +83,7 @@ export function overviewScreen(): void {
                 )
               )
                 return;
-              const { forgotten } = await api<{ forgotten: number }>('POST', `/api/external-accounts/${account.id}/reset-index`, {
+              const { forgotten } = await api<ResetIndexResult>('POST', `/api/external-accounts/${account.id}/reset-index`, {
                 force: false,
               });
               flash(`${account.name}: index reset, ${forgotten} message(s) forgotten`);
@@ -126,7 +126,7 @@ export function overviewScreen(): void {
   const refresh = async (): Promise<void> => {
     const now = Date.now();
     if (now - listedAt > 10_000) {
-      const [list, local] = await Promise.all([listExternalAccounts(), api<{ accounts: Account[] }>('GET', '/api/accounts')]);
+      const [list, local] = await Promise.all([listExternalAccounts(), api<AccountList>('GET', '/api/accounts')]);
       accounts = list.sort((a, b) => a.name.localeCompare(b.name));
       // Rows not yet asked live show the recorded status, so a long list is filled at once.
       for (const a of list) {

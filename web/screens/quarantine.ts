@@ -4,7 +4,7 @@ import { action, flash, h, main, size, table, time } from '../dom';
 import { select } from '../forms';
 import { every } from '../polling';
 import { canReadMessages, canWrite } from '../session';
-import type { HeldMessage } from '../types';
+import type { HeldPage } from '../types';
 
 export function quarantineScreen(externalId: string | undefined): void {
   let state = 'quarantined';
@@ -21,7 +21,7 @@ export function quarantineScreen(externalId: string | undefined): void {
     const query = new URLSearchParams({ state, limit: '200' });
     if (externalId) query.set('externalAccountId', externalId);
     const [held, externals] = await Promise.all([
-      api<{ total: number; messages: HeldMessage[] }>('GET', `/api/quarantine?${query.toString()}`),
+      api<HeldPage>('GET', `/api/quarantine?${query.toString()}`),
       names.size ? null : listExternalAccounts(),
     ]);
     if (externals) names = new Map(externals.map((e) => [e.id, e.name]));
