@@ -27,7 +27,7 @@ const PRODUCT = Object.keys(RANKS);
 const folders = (names) => `^(${names.join('|')})/`;
 
 const downwardOnly = PRODUCT.map((layer) => {
-  const notBelow = PRODUCT.filter((other) => other !== layer && RANKS[other] >= RANKS[layer]);
+  const notBelow = PRODUCT.filter((other) => other !== layer && RANKS[other] >= RANKS[layer] && !(layer === 'cli' && other === 'api'));
   return {
     name: `${layer}-imports-downward`,
     comment: `${layer}/ imports only from layers below it (${PRODUCT.filter((o) => RANKS[o] < RANKS[layer]).join(', ') || 'none'})`,
@@ -46,6 +46,13 @@ module.exports = {
       severity: 'error',
       from: { path: folders(['workflows']) },
       to: { path: folders(['secrets', 'db', 'mail', 'activities']), dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'cli-only-types-from-api',
+      comment: 'the CLI is a client of the API: it reads answers through the types the API infers from its schemas',
+      severity: 'error',
+      from: { path: folders(['cli']) },
+      to: { path: folders(['api']), dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'api-not-worker-side',

@@ -31,4 +31,27 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
     },
   },
+  {
+    // The admin page is bundled for the browser: from outside web/ it takes types (api/response-types.ts), never code.
+    files: ['web/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(?!\\./)', allowTypeImports: true, message: 'the page imports only types from outside web/' }] },
+      ],
+    },
+  },
+  {
+    files: ['web/screens/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^(?!\\./|\\.\\./(?!\\.\\./))', allowTypeImports: true, message: 'the page imports only types from outside web/' },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -22,6 +22,9 @@ const TREE: Record<string, string> = {
   'workflows/flow.ts': 'import type { act } from "../activities/act";\nexport type Flow = typeof act;',
   'workflows/runs-io.ts': 'import { act } from "../activities/act";\nexport const w = act;',
   'api/uses-mail.ts': 'import { m } from "../mail/uses-db";\nexport const r = m;',
+  'api/answers.ts': 'export type Answer = { id: string };\nexport const route = "/api";',
+  'cli/reads-answers.ts': 'import type { Answer } from "../api/answers";\nexport const seen: Answer[] = [];',
+  'cli/runs-api.ts': 'import { route } from "../api/answers";\nexport const c = route;',
   'web/page.ts': 'import { rows } from "../db/rows";\nexport const p = rows;',
   'testkit/kit.ts': 'import { rows } from "../db/rows";\nexport const kit = rows;',
   'testkit/uses-test.ts': 'import { t } from "../test/t.test";\nexport const k = t;',
@@ -54,6 +57,7 @@ test('the layer rules of npm run lint refuse each upward import and each cycle, 
     assert.equal(failed.code, found.length, failed.stdout);
     assert.deepEqual(found, [
       'api-not-worker-side: api/uses-mail.ts → mail/uses-db.ts',
+      'cli-only-types-from-api: cli/runs-api.ts → api/answers.ts',
       'db-imports-downward: db/upward.ts → workflows/flow.ts',
       'mail-imports-downward: mail/uses-db.ts → db/rows.ts',
       'no-circular: core/cycle-a.ts → core/cycle-b.ts',
