@@ -393,20 +393,20 @@ export async function loadActiveness(db: Queryable, id: string): Promise<Activen
     interval_seconds: number;
     push: boolean;
     reauthorization_reason: string | null;
-    name: string;
-    owner: string;
+    owner_account_id: string;
+    domain_id: string;
     host: string;
     protocol: 'pop3' | 'imap';
   }>(
     `SELECT e.enabled AS e, a.enabled AS a, d.enabled AS d, e.interval_seconds, e.protocol = 'imap' AND e.push AS push,
-            e.reauthorization_reason, e.name, a.address AS owner, e.host, e.protocol
+            e.reauthorization_reason, a.id AS owner_account_id, d.id AS domain_id, e.host, e.protocol
        FROM external_accounts e JOIN accounts a ON a.id = e.owner_account_id JOIN domains d ON d.id = a.domain_id
       WHERE e.id = $1`,
     [id],
   );
   const row = rows[0];
   if (!row) return { state: 'gone' };
-  const labels: AccountLabels = { name: row.name, owner: row.owner, host: row.host, protocol: row.protocol };
+  const labels: AccountLabels = { ownerAccountId: row.owner_account_id, domainId: row.domain_id, host: row.host, protocol: row.protocol };
   const reason = !row.e ? 'external account disabled' : !row.a ? 'owner account disabled' : !row.d ? 'owner domain disabled' : null;
   if (reason) return { state: 'inactive', cause: 'disabled', reason, intervalSeconds: row.interval_seconds, labels };
   if (row.reauthorization_reason) {

@@ -47,7 +47,7 @@ describe('Connect Now', () => {
     assert.equal((await sys.storedMessages(owner.id)).length, 20);
 
     const history = await sys.history(external.id);
-    const listings = history.events?.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'listNew');
-    assert.equal(listings?.length, 2, 'two listing activities in the workflow history');
+    const listings = history.events?.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'startCycle');
+    assert.equal(listings?.length, 2, 'two cycles, each one listing activity, in the workflow history');
   });
 });

@@ -34,7 +34,7 @@ describe('a long-running account workflow', () => {
     const last = firstHistory.events?.[firstHistory.events.length - 1];
     assert.ok(last?.workflowExecutionContinuedAsNewEventAttributes, 'the first run ended by continuing as new');
     const cyclesInFirstRun = firstHistory.events?.filter(
-      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'listNew',
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'startCycle',
     ).length;
 
     const later = await waitFor('a cycle in the new run', async () => {

@@ -19,7 +19,7 @@ describe('a dead mail server', () => {
     });
 
     const retrying = await waitFor('the status to show a retry', async () => (await sys.status(external.id)).retrying);
-    assert.equal(retrying.activity, 'listNew');
+    assert.equal(retrying.activity, 'startCycle');
     assert.ok(retrying.attempt >= 2);
     assert.equal(retrying.lastError.kind, 'network');
     assert.match(retrying.lastError.message, /ECONNREFUSED/);

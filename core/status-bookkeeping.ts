@@ -1,9 +1,11 @@
-import type { AccountStatus, BatchSummary, DeliveryBacklog, Failure, HeldSummary, ListSummary, RunSummary } from '../core/account-status';
-import { authBackoffMs } from '../core/auth-backoff';
-import { addTally, emptyTally, handledIn } from '../core/tally';
+import type { AccountStatus, BatchSummary, DeliveryBacklog, Failure, HeldSummary, ListSummary, RunSummary } from './account-status';
+import { authBackoffMs } from './auth-backoff';
+import { scheduledWaitMs } from './run-jitter';
+import { addTally, emptyTally, handledIn } from './tally';
 
 /**
- * The account workflow's bookkeeping, apart from its control flow: what each step's summary
+ * The account workflow's bookkeeping, apart from its control flow (the activities that end a cycle
+ * use it too, so the status they record is the one the workflow takes over): what each step's summary
  * changes in the status the API shows and in the run being recorded. Pure: times come in as
  * arguments, so it is deterministic in a workflow and testable without one.
  */
@@ -151,4 +153,44 @@ export const nextWaitMs = (status: AccountStatus, intervalMs: number): number =>
 export function pushModeFor(status: AccountStatus, active: boolean, push: boolean): 'off' | 'paused' | 'on' {
   if (!active || !push) return 'off';
   return status.lastRun?.outcome === 'failed' ? 'paused' : 'on';
+}
+
+/** Why an account does not collect: disabled, or waiting for a new OAuth2 grant. */
+export function noteInactive(status: AccountStatus, cause: 'disabled' | 'reauthorization', reason: string): void {
+  status.phase = cause === 'reauthorization' ? 'reauthorization_needed' : 'disabled';
+  status.disabledReason = reason;
+}
+
+/** When a cycle's times fall: its start and end (ISO), and the interval it waits on (ms). */
+export interface CycleClock {
+  startedAt: string;
+  finishedAt: string;
+  intervalMs: number;
+}
+
+/** The next cycle: the scheduled wait counted from the cycle's start, or the authentication backoff. */
+export function noteNextRun(status: AccountStatus, accountId: string, { startedAt, finishedAt, intervalMs }: CycleClock): void {
+  const end = Date.parse(finishedAt);
+  const wait = nextWaitMs(status, scheduledWaitMs(accountId, intervalMs, end - Date.parse(startedAt)));
+  status.nextRunAt = new Date(end + wait).toISOString();
+}
+
+/**
+ * The end of a cycle that found nothing to download and nothing held: what the listing showed,
+ * what the delete policy removed, and the wait for the next one.
+ */
+export function noteQuietCycle(status: AccountStatus, accountId: string, listed: ListSummary, removed: number, clock: CycleClock): void {
+  status.disabledReason = null;
+  const run = startRun(clock.startedAt);
+  noteListing(status, run, listed, clock.finishedAt);
+  noteRemoved(status, run, removed);
+  noteCycleDone(status, accountId, run, null, clock);
+}
+
+/** The end of any cycle: failed (with why) or done, counted, and the wait for the next one. */
+export function noteCycleDone(status: AccountStatus, accountId: string, run: RunSummary, failure: Failure | null, clock: CycleClock): void {
+  if (failure) noteCycleFailed(status, run, failure, clock.intervalMs, clock.finishedAt);
+  finishRun(status, run, clock.finishedAt);
+  noteCycleEnded(status);
+  noteNextRun(status, accountId, clock);
 }
