@@ -105,7 +105,9 @@ export async function scriptedImap(options: ScriptedImapOptions): Promise<Script
       }
       case 'LIST':
       case 'LSUB':
-        for (const f of state.folders) socket.write(`* ${verb} (${f.attributes.join(' ')}) "/" ${quoted(f.path)}\r\n`);
+        // LIST "" "": the hierarchy delimiter and root (RFC 3501 §6.3.8), what imapflow asks without NAMESPACE
+        if (rest === '"" ""') socket.write(`* ${verb} (\\Noselect) "/" ""\r\n`);
+        else for (const f of state.folders) socket.write(`* ${verb} (${f.attributes.join(' ')}) "/" ${quoted(f.path)}\r\n`);
         return ok();
       case 'EXAMINE':
       case 'SELECT': {
