@@ -6,6 +6,7 @@ import { messageKey, type BatchLimits, type ServerMessage } from '../core/downlo
 import { classifyError, MailpullError } from '../core/errors';
 import type { NetworkPolicy } from '../core/network-policy';
 import { missingFoldersWarning } from '../core/folder-selection';
+import { providerForHost, watchedFolderLimit } from '../core/providers';
 import { log } from '../core/log';
 import { sizeMismatchNote } from '../core/retrieved-size';
 import { headerSectionHash } from '../core/pop3-identity';
@@ -86,8 +87,6 @@ export interface ActivityDeps {
   networkPolicy: NetworkPolicy;
 }
 
-/** IDLE needs a connection per folder; beyond this many folders the schedule covers the rest. */
-const MAX_WATCHED_FOLDERS = 10;
 /**
  * A download activity takes further batches on its session for this long: fewer logins, and the
  * workflow still sees progress (each activity's summary) this often.
@@ -381,7 +380,8 @@ export function createActivities({
             timeoutMs: push.timeoutMs,
             networkPolicy,
             maxIdleMs: push.idleRestartMs,
-            maxFolders: MAX_WATCHED_FOLDERS,
+            // IDLE needs a connection per folder; beyond the limit the schedule covers the rest
+            maxFolders: watchedFolderLimit(providerForHost(account.host)),
             signal: controller.signal,
           }),
         );

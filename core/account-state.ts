@@ -7,7 +7,7 @@ export type AccountState = (typeof ACCOUNT_STATES)[number];
 
 export interface StateInputs {
   phase: string;
-  lastRun: { outcome: 'ok' | 'failed' | 'skipped' } | null;
+  lastRun: { outcome: 'ok' | 'failed' | 'skipped' | 'deferred' } | null;
   delivery: { backlog: number; lastError: unknown };
 }
 

@@ -13,7 +13,8 @@ export type Phase = 'starting' | 'waiting' | 'disabled' | 'reauthorization_neede
 export interface RunSummary extends Tally {
   startedAt: string;
   finishedAt: string;
-  outcome: 'ok' | 'failed' | 'skipped';
+  /** skipped: the account was disabled meanwhile; deferred: the provider asked to wait (see providerWait) */
+  outcome: 'ok' | 'failed' | 'skipped' | 'deferred';
   onServer: number;
   /** messages on the server mailpull had never seen before */
   newOnServer: number;
@@ -57,6 +58,11 @@ export interface AccountStatus {
   disabledReason: string | null;
   /** authentication failures in a row, and the wait they earned (the interval, doubling, at most a day) */
   authBackoff: { failures: number; delaySeconds: number } | null;
+  /**
+   * the provider asked mailpull to wait (a daily download limit, a throttling answer), in words
+   * naming until when; cleared by the next cycle that completes
+   */
+  providerWait: { message: string; at: string } | null;
   /** messages delivered in the running cycle, of those it found to download */
   progress: { done: number; total: number } | null;
   /** how the last connection was protected */

@@ -15,8 +15,12 @@ export interface DeliveryTargetSettings {
   allowInvalidCertificates: boolean;
   /** SMTP AUTH user, or the IMAP login */
   username: string | null;
-  /** IMAP: log in as each recipient with the username's master rights, or into the username's own mailbox */
-  imapLogin: 'master' | 'user' | null;
+  /**
+   * IMAP: log in as each recipient with the username's master rights, into the username's own
+   * mailbox, or (oauth) as each recipient with the XOAUTH2 login its local account links
+   * (db/append-logins.ts)
+   */
+  imapLogin: 'master' | 'user' | 'oauth' | null;
   /** pooled connections at most */
   maxConnections: number;
 }

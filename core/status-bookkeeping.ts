@@ -16,6 +16,7 @@ export function initialStatus(externalAccountId: string, carried?: AccountStatus
     phase: 'starting',
     disabledReason: null,
     authBackoff: null,
+    providerWait: null,
     progress: null,
     tls: null,
     tlsWarning: null,
@@ -111,6 +112,7 @@ export function noteRemoved(status: AccountStatus, run: RunSummary, removed: num
   status.counts.removed += removed;
   status.lastError = null;
   status.authBackoff = null;
+  status.providerWait = null;
 }
 
 /** A cycle that failed: an authentication failure earns a growing wait; a disabled account just skipped it. */
@@ -121,6 +123,12 @@ export function noteCycleFailed(status: AccountStatus, run: RunSummary, failure:
   }
   if (failure.kind === 'inactive') {
     run.outcome = 'skipped';
+    return;
+  }
+  // the provider asked to wait: not a failure, and the status says until when
+  if (failure.kind === 'throttled') {
+    run.outcome = 'deferred';
+    status.providerWait = { message: failure.message, at };
     return;
   }
   run.outcome = 'failed';
@@ -147,12 +155,13 @@ export const nextWaitMs = (status: AccountStatus, intervalMs: number): number =>
   status.authBackoff ? status.authBackoff.delaySeconds * 1000 : intervalMs;
 
 /**
- * IMAP push for the next wait. After a failed cycle only the schedule retries: new mail that a
- * failing cycle cannot take would otherwise wake the account again at once, in a loop.
+ * IMAP push for the next wait. After a failed cycle (or one the provider deferred) only the
+ * schedule retries: new mail that such a cycle cannot take would otherwise wake the account again
+ * at once, in a loop.
  */
 export function pushModeFor(status: AccountStatus, active: boolean, push: boolean): 'off' | 'paused' | 'on' {
   if (!active || !push) return 'off';
-  return status.lastRun?.outcome === 'failed' ? 'paused' : 'on';
+  return status.lastRun?.outcome === 'failed' || status.lastRun?.outcome === 'deferred' ? 'paused' : 'on';
 }
 
 /** Why an account does not collect: disabled, or waiting for a new OAuth2 grant. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
-import { classifyError, MailpullError, PeerSilenceError } from '../core/errors';
+import { classifyError, MailpullError, PeerSilenceError, providerBackoff } from '../core/errors';
 import { xoauth2Response } from '../core/oauth';
 import { apopTimestamp, capaKeywords, parseListing } from '../core/pop3-replies';
 import { pop3RefusalKind, pop3ResponseCode } from '../core/protocol-codes';
@@ -45,6 +45,8 @@ function stepOf(line: string): string {
 
 /** RFC 2449/3206 response codes decide whether a refusal is about the credentials, passing or for good. */
 function refusal(text: string, duringLogin: boolean): MailpullError {
+  const backoff = providerBackoff(text, null, new Date());
+  if (backoff) return backoff;
   const kind = pop3RefusalKind(pop3ResponseCode(text), duringLogin);
   const what = { auth: 'authentication failed', busy: 'server refused for now', permanent: 'server refused for good' } as Partial<
     Record<typeof kind, string>

@@ -21,6 +21,7 @@ import type { ApiDeps } from '../deps';
 import { externalAccountService } from '../external-account-service';
 import { ApiError, conflict, invalid, notFound, parse, readJson } from '../http-errors';
 import { decodeCursor, encodeCursor } from '../list-cursor';
+import { withProviderPreset } from '../provider-presets';
 import {
   createExternalAccount,
   deleteExternalAccountQuery as deleteQuery,
@@ -153,7 +154,7 @@ export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy,
   });
 
   app.post('/', async (c) => {
-    const input = parse(createExternalAccount, await readJson(c));
+    const input = parse(createExternalAccount, withProviderPreset(await readJson(c)));
     checkSizeLimit(input.maxMessageBytes);
     await accounts(c).requireAccount('ownerAccountId', input.ownerAccountId);
     const { intervalMinutes, deletePolicy: policy, port, password, oauth, deliveryTarget, ...rest } = input;
