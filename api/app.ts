@@ -21,6 +21,7 @@ import { appendLoginRoutes } from './routes/append-logins';
 import { deliveryTargetRoutes } from './routes/delivery-targets';
 import { domainRoutes } from './routes/domains';
 import { externalAccountRoutes } from './routes/external-accounts';
+import { oauthCallbackRoute, oauthRoutes } from './routes/oauth';
 import { quarantineRoutes } from './routes/quarantine';
 import { webhookRoutes } from './routes/webhooks';
 import { unscopedOnly } from './token-scope';
@@ -69,6 +70,9 @@ export function createApp(
     }),
   );
   app.use(adminPage());
+  const oauth = { ...deps, publicUrl: deps.publicUrl ?? null, receivers: deps.oauthReceivers };
+  // the provider sends the browser back here, without an API token: the state names the sign-in
+  app.route('/', oauthCallbackRoute(oauth));
   // every account's counts: a token not limited to some domains, unless MAILPULL_METRICS_PUBLIC
   const metricsAccess: MiddlewareHandler = options.metricsPublic
     ? (_c, next) => next()
@@ -97,6 +101,7 @@ export function createApp(
   app.route('/api/quarantine', quarantineRoutes(deps));
   app.route('/api/audit', auditRoutes(deps.pool));
   app.route('/api/webhooks', webhookRoutes(deps));
+  app.route('/api/oauth', oauthRoutes(oauth));
 
   const allowed = methodsAllowed(app);
   app.notFound((c) => {

@@ -7,6 +7,7 @@ import { createPool } from '../db/pool';
 import { resealSecrets } from '../db/secrets';
 import { loadKeyring } from '../secrets/keyring';
 import { createApp } from './app';
+import { oauthApps } from './oauth-service';
 import { createWorkflowControl } from './workflow-control';
 
 async function main(): Promise<void> {
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
   const pool = createPool(config.databaseUrl);
   await migrate(pool);
   await resealSecrets(pool, keyring, { onlyLegacy: true });
+  await oauthApps({ pool, keyring, networkPolicy: config.networkPolicy }).applyEnvironment(config.oauthApps);
   const connection = await Connection.connect({ address: config.temporalAddress });
   const app = createApp(
     {
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
         maxMessageBytes: config.maxMessageBytes,
       },
       networkPolicy: config.networkPolicy,
+      publicUrl: config.publicUrl,
       adminUi: { temporalUiUrl: config.temporalUiUrl, temporalNamespace: config.temporalNamespace },
     },
     (line) => log.error(line),

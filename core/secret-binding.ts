@@ -70,6 +70,9 @@ export function accountSecretBinding(name: AccountSecretName, server: BoundServe
   }
 }
 
+/** What a client secret is bound to: the token endpoint and client id (an account's own, or an installation's OAuth app's). */
+export const clientSecretBinding = (oauth: BoundTokenEndpoint): string => canonical(tokenParts(oauth));
+
 /** What a delivery target's sealed password is bound to. */
 export const targetPasswordBinding = (t: BoundTarget): string =>
   canonical([t.kind, t.host, t.port, t.socketPath, t.tlsMode, caHash(t.tlsCa), t.allowInvalidCertificates, t.username]);

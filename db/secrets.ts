@@ -35,7 +35,9 @@ const TARGET_SECRETS: SecretTable = {
 const APPEND_SECRETS: SecretTable = { table: 'append_login_secrets', ownerColumn: 'account_id', owner: 'append_login', bound: true };
 // a webhook's key signs what mailpull sends; it is never sent anywhere
 const WEBHOOK_SECRETS: SecretTable = { table: 'webhook_secrets', ownerColumn: 'webhook_id', owner: 'webhook', bound: false };
-const ALL_TABLES = [ACCOUNT_SECRETS, TARGET_SECRETS, APPEND_SECRETS, WEBHOOK_SECRETS];
+// an installation's OAuth app: its client secret goes to the app's token endpoint only
+const APP_SECRETS: SecretTable = { table: 'oauth_app_secrets', ownerColumn: 'provider', owner: 'oauth_app', bound: true };
+const ALL_TABLES = [ACCOUNT_SECRETS, TARGET_SECRETS, APPEND_SECRETS, WEBHOOK_SECRETS, APP_SECRETS];
 
 interface Row {
   owner_id: string;
@@ -207,6 +209,23 @@ export async function loadAppendSecrets(
 ): Promise<{ secrets: AppendSecrets; misbound: AppendSecretName[] }> {
   const { opened, misbound } = await loadFrom(db, keyring, APPEND_SECRETS, accountId, (name) => binding(name as AppendSecretName));
   return { secrets: opened, misbound: misbound as AppendSecretName[] };
+}
+
+/** Seals and stores an OAuth app's client secret, bound to its token endpoint and client id; null removes it. */
+export async function saveAppClientSecret(
+  db: Queryable,
+  keyring: Keyring,
+  provider: string,
+  clientSecret: string | null,
+  binding: string,
+): Promise<void> {
+  await saveIn(db, keyring, APP_SECRETS, provider, { client_secret: clientSecret }, () => binding);
+}
+
+/** An OAuth app's client secret if it is bound to `binding` (the token endpoint and client id it is about to go to). */
+export async function loadAppClientSecret(db: Queryable, keyring: Keyring, provider: string, binding: string): Promise<string | null> {
+  const { opened } = await loadFrom(db, keyring, APP_SECRETS, provider, () => binding);
+  return opened.client_secret ?? null;
 }
 
 /** Seals and stores the key a webhook's deliveries are signed with. */

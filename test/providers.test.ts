@@ -199,7 +199,7 @@ describe('IMAP APPEND with XOAUTH2 into a mailbox that only accepts OAuth2 (Dove
     assert.equal(await mailboxCount(mailbox), 0);
     assert.equal(await countOnServer(isp), 2, 'still on the ISP server');
 
-    const refreshToken = provider.grant(mailbox.name);
+    const refreshToken = await provider.grant(mailbox.name);
     const linked = await sys.ok('PUT', `/api/accounts/${owner.id}/append-login`, {
       deliveryTargetId: targetId,
       username: mailbox.name,

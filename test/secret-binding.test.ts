@@ -215,7 +215,7 @@ describe('a secret goes only where it was given', () => {
     const user = await addUser('bo');
     await saveMessages(user, [buildMessage({ subject: 'first' })]);
     const owner = await sys.localAccount('owner@binding-oauth.test');
-    const refreshToken = provider.grant(user.name);
+    const refreshToken = await provider.grant(user.name);
     const account = await sys.imapAccount(owner, user, {
       password: undefined,
       authMethod: 'xoauth2',

@@ -172,7 +172,7 @@ describe('secrets at rest and in logs', () => {
     const [pop3User, oauthUser, wrongUser] = [await addUser('lp'), await addUser('lo'), await addUser('lw')];
     for (const user of [pop3User, oauthUser, wrongUser]) await saveMessages(user, [buildMessage()]);
     const owner = await sys.localAccount('logs@secrets.test');
-    const refreshToken = provider.grant(oauthUser.name);
+    const refreshToken = await provider.grant(oauthUser.name);
     const wrongPassword = `wrong-${wrongUser.password}`;
     const common = { ownerAccountId: owner.id, host: '127.0.0.1', tlsMode: 'detect', tlsCa: await caCertificate() };
     const created = await Promise.all([
