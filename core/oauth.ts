@@ -28,11 +28,6 @@ export function accessTokenUsable(token: string | undefined, expiresAt: Date | n
   return !!token && expiresAt !== null && expiresAt.getTime() - now.getTime() > REFRESH_MARGIN_MS;
 }
 
-/** The SASL XOAUTH2 initial response (Google's and Microsoft's format), base64. */
-export function xoauth2Response(user: string, accessToken: string): string {
-  return Buffer.from(`user=${user}\x01auth=Bearer ${accessToken}\x01\x01`).toString('base64');
-}
-
 export type TokenAnswer =
   | { ok: true; accessToken: string; expiresInSeconds: number; refreshToken: string | null }
   | { ok: false; kind: 'reauth' | 'config' | 'network' | 'protocol'; message: string };

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { classifyError, MailpullError, PeerSilenceError, providerBackoff } from '../core/errors';
-import { xoauth2Response } from '../core/oauth';
+import { xoauth2Response } from './xoauth2';
 import { apopTimestamp, capaKeywords, parseListing } from '../core/pop3-replies';
 import { pop3RefusalKind, pop3ResponseCode } from '../core/protocol-codes';
 import { redactCommand } from '../secrets/redact';
