@@ -29,12 +29,12 @@ import {
 import type { Pool } from '../db/pool';
 import { inTransaction } from '../db/pool';
 import { loadAppClientSecret, saveAppClientSecret } from '../db/secrets';
-import { screenHost, urlHost } from '../mail/guarded-connect';
-import { appClient, consentUrl, discoverEndpoints, exchangeCode, startDevice, type FlowOptions, type Grant } from '../mail/oauth-flow';
+import { screenHost, urlHost } from '../core/guarded-connect';
+import { appClient, consentUrl, discoverEndpoints, exchangeCode, startDevice, type FlowOptions, type Grant } from './oauth-flow';
 import type { Keyring } from '../secrets/keyring';
 import { externalAccountService } from './external-account-service';
 import { conflict, invalid, notFound } from './http-errors';
-import { newAccountSettings } from './routes/external-accounts';
+import { newAccountSettings } from './external-account-fields';
 import type { createSignIn, saveOAuthApp as saveAppSchema, signInAccountFields } from './schemas';
 import type { WorkflowControl } from './workflow-control';
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ACCOUNT_STATES } from '../core/account-state';
 import { MAX_STORED_MESSAGE_BYTES } from '../core/config';
+import { PROVIDER_NAMES } from '../core/providers';
 import { DEFAULT_RECIPIENT_HEADERS } from '../core/recipients';
 import { isAddress, isDomainName, isHost } from './text-checks';
 
@@ -180,6 +181,10 @@ const externalAccountFields = {
 
 export const createExternalAccount = z.strictObject({
   ...externalAccountFields,
+  provider: z.enum(PROVIDER_NAMES).optional().meta({
+    description:
+      'a provider preset (GET /api/providers): fills host, port, tlsMode, authMethod, oauth.provider and, for folders mode "all", the folders left out; fields given win',
+  }),
   enabled: externalAccountFields.enabled.default(true),
   protocol: externalAccountFields.protocol.default('pop3'),
   port: externalAccountFields.port.optional(),
@@ -202,6 +207,18 @@ export const createExternalAccount = z.strictObject({
 });
 
 export const setRefreshToken = z.strictObject({ refreshToken: oauthFields.refreshToken });
+
+/** A local account's own mailbox behind an IMAP target with imapLogin "oauth": the login and a new grant. */
+export const setAppendLogin = z.strictObject({
+  deliveryTargetId: uuid,
+  username: protocolSafe(320),
+  oauth: z.strictObject({
+    ...oauthFields,
+    tokenEndpoint: oauthFields.tokenEndpoint.optional(),
+    clientSecret: oauthFields.clientSecret.optional(),
+    scope: oauthFields.scope.optional(),
+  }),
+});
 
 export const resetIndex = z.strictObject({ force: z.boolean().default(false) });
 
@@ -255,7 +272,7 @@ const deliveryTargetFields = {
   allowInvalidCertificates: z.boolean(),
   username: protocolSafe(320).nullable(),
   password: protocolSafe(1024).nullable(),
-  imapLogin: z.enum(['master', 'user']).nullable(),
+  imapLogin: z.enum(['master', 'user', 'oauth']).nullable(),
   maxConnections: z.number().int().min(1).max(50),
 };
 
@@ -281,14 +298,22 @@ export function deliveryTargetProblem(t: {
   host: string | null;
   socketPath: string | null;
   username: string | null;
-  imapLogin: 'master' | 'user' | null;
+  imapLogin: 'master' | 'user' | 'oauth' | null;
   passwordSet: boolean;
 }): { field: string; message: string } | null {
   if (t.socketPath !== null && t.kind !== 'lmtp') return { field: 'socketPath', message: 'a unix socket is for LMTP only' };
   if ((t.host === null) === (t.socketPath === null)) {
     return { field: 'host', message: 'give either host (and port) or, for LMTP, socketPath' };
   }
-  if (t.kind === 'imap') {
+  if (t.kind === 'imap' && t.imapLogin === 'oauth') {
+    if (t.username !== null || t.passwordSet) {
+      return {
+        field: t.username !== null ? 'username' : 'password',
+        message:
+          'imapLogin "oauth" logs in as each recipient with its own APPEND login (PUT /api/accounts/{id}/append-login); the target has none',
+      };
+    }
+  } else if (t.kind === 'imap') {
     if (!t.username) return { field: 'username', message: 'IMAP APPEND needs a login (a master user, or the mailbox user)' };
     if (!t.passwordSet) return { field: 'password', message: 'IMAP APPEND needs the password of its login' };
   } else if (t.imapLogin !== null) {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { addUser, logLinesFor, saveMessages, type DovecotUser } from './support/dovecot';
-import { sleep, waitFor } from './support/env';
-import { buildMessage } from './support/messages';
+import { addUser, logLinesFor, saveMessages, type DovecotUser } from '../testkit/dovecot';
+import { sleep, waitFor } from '../testkit/env';
+import { buildMessage } from '../testkit/messages';
 import { OAuthProvider } from './support/oauth-provider';
-import { useTestSystem } from './support/system';
+import { useTestSystem } from '../testkit/system';
 
 /** Logins Dovecot saw for the user with XOAUTH2: accepted and refused. */
 async function xoauth2Logins(user: DovecotUser): Promise<{ ok: number; failed: number }> {

@@ -1,10 +1,7 @@
 import { Hono, type Context } from 'hono';
-import type { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../core/config';
-import type { DeletePolicy } from '../../core/delete-policy';
 import { log } from '../../core/log';
-import type { DeliveryChoice } from '../../core/delivery-routing';
-import { defaultPort, portAfterChange } from '../../core/tls-decision';
+import { portAfterChange } from '../../core/tls-decision';
 import {
   deleteExternalAccount,
   getExternalAccount,
@@ -21,7 +18,8 @@ import type { ApiDeps } from '../deps';
 import { externalAccountService } from '../external-account-service';
 import { ApiError, conflict, invalid, notFound, parse, readJson } from '../http-errors';
 import { decodeCursor, encodeCursor } from '../list-cursor';
-import type { signInAccountFields } from '../schemas';
+import { withProviderPreset } from '../provider-presets';
+import { fromDelivery, fromPolicy, newAccountSettings, toDelivery, toPolicy } from '../external-account-fields';
 import {
   createExternalAccount,
   deleteExternalAccountQuery as deleteQuery,
@@ -30,38 +28,9 @@ import {
   resetIndex as resetSchema,
   setRefreshToken,
   updateExternalAccount as updateSchema,
-  type deletePolicy,
 } from '../schemas';
 import { domainsOf, ownedById } from '../token-scope';
 import { StatusUnavailableError } from '../workflow-control';
-
-type ApiDeletePolicy = z.infer<typeof deletePolicy>;
-
-const toPolicy = (p: ApiDeletePolicy): DeletePolicy => (typeof p === 'string' ? { mode: p } : { mode: 'afterDays', days: p.afterDays });
-const fromPolicy = (p: DeletePolicy): ApiDeletePolicy => (p.mode === 'afterDays' ? { afterDays: p.days } : p.mode);
-
-/** null: the recipients' domains decide; 'store'; or a delivery target id */
-type ApiDeliveryTarget = string | null;
-const toDelivery = (t: ApiDeliveryTarget): DeliveryChoice =>
-  t === null ? { mode: 'domain' } : t === 'store' ? { mode: 'store' } : { mode: 'target', targetId: t };
-const fromDelivery = (d: DeliveryChoice): ApiDeliveryTarget => (d.mode === 'domain' ? null : d.mode === 'store' ? 'store' : d.targetId);
-
-/** A new account's settings from the fields of a create (the secrets apart). */
-export function newAccountSettings(
-  input: z.infer<typeof signInAccountFields>,
-  authMethod: ExternalAccountSettings['authMethod'],
-): ExternalAccountSettings {
-  const { intervalMinutes, deletePolicy: policy, port, deliveryTarget, ...rest } = input;
-  return {
-    ...rest,
-    authMethod,
-    port: port ?? defaultPort(input.protocol, input.tlsMode),
-    intervalSeconds: intervalMinutes * 60,
-    deletePolicy: toPolicy(policy),
-    oauth: null,
-    delivery: toDelivery(deliveryTarget),
-  };
-}
 
 /** The API view: secrets are never shown, only whether each is set. */
 function view(account: ExternalAccount) {
@@ -171,7 +140,7 @@ export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy,
   });
 
   app.post('/', async (c) => {
-    const input = parse(createExternalAccount, await readJson(c));
+    const input = parse(createExternalAccount, withProviderPreset(await readJson(c)));
     checkSizeLimit(input.maxMessageBytes);
     await accounts(c).requireAccount('ownerAccountId', input.ownerAccountId);
     const { password, oauth, authMethod, ...fields } = input;

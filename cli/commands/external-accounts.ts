@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { CreatedExternalAccount } from '../../api/response-types';
 import { MAX_STORED_MESSAGE_BYTES } from '../../core/config';
 import type { ApiClient } from '../api-client';
 import type { Command, ParsedOptions } from '../command';
@@ -148,7 +149,7 @@ const addCommand: Command = {
       password,
       authMethod: options.flag('apop') ? 'apop' : undefined,
     };
-    const created = await api().post<ExternalAccount>('/api/external-accounts', body);
+    const created = await api().post<CreatedExternalAccount>('/api/external-accounts', body);
     return { json: created, text: `created ${describeExternal(created)}` };
   },
 };

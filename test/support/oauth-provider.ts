@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import * as oidcProvider from 'oidc-provider';
-import { testEnv } from './env';
+import { testEnv } from '../../testkit/env';
 
 type Payload = Record<string, unknown>;
 

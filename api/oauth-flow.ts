@@ -3,7 +3,7 @@ import { MailpullError } from '../core/errors';
 import type { NetworkPolicy } from '../core/network-policy';
 import type { OAuthApp, ProviderEndpoints } from '../core/oauth-apps';
 import { safeText } from '../core/safe-text';
-import { policyFetch } from './policy-fetch';
+import { policyFetch } from '../core/policy-fetch';
 
 /*
  * The sign-in flows (authorization code with PKCE, RFC 8628 device authorization) through

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
-import { MailpullError } from '../core/errors';
-import type { NetworkPolicy } from '../core/network-policy';
+import { MailpullError } from './errors';
+import type { NetworkPolicy } from './network-policy';
 import { checkHost, urlHost } from './guarded-connect';
 
 /** An authorization server's answer (metadata, keys, tokens) is small JSON; more than this is not read. */
