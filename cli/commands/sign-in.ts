@@ -1,52 +1,28 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { OAuthAppList, SignIn, SignInStarted } from '../../api/response-types';
 import type { ApiClient } from '../api-client';
 import type { Command } from '../command';
 import { CommandError, UsageError } from '../errors';
 import { findExternalAccount } from '../resolve';
 import { ACCOUNT_OPTIONS, newAccountBody } from './external-accounts';
 
-interface AppView {
-  provider: string;
-  deviceFlow: boolean;
-}
-
-interface SignInView {
-  id: string;
-  status: 'pending' | 'done' | 'failed' | 'expired';
-  message: string | null;
-  externalAccountId: string | null;
-}
-
-type Started =
-  | {
-      id: string;
-      flow: 'device';
-      userCode: string;
-      verificationUri: string;
-      verificationUriComplete: string | null;
-      intervalSeconds: number;
-      expiresAt: string;
-    }
-  | { id: string; flow: 'loopback'; authorizationUrl: string; expiresAt: string };
+type DeviceStarted = Extract<SignInStarted, { flow: 'device' }>;
+type ConsentStarted = Exclude<SignInStarted, DeviceStarted>;
 
 const PROVIDERS = ['google', 'microsoft', 'custom'] as const;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Device flow: the user signs in elsewhere with the code; the API polls the provider, the CLI polls the API. */
-async function awaitDevice(
-  api: ApiClient,
-  started: Extract<Started, { flow: 'device' }>,
-  progress: (text: string) => void,
-): Promise<SignInView> {
+async function awaitDevice(api: ApiClient, started: DeviceStarted, progress: (text: string) => void): Promise<SignIn> {
   progress(
     `To sign in, open ${started.verificationUri} and enter the code ${started.userCode}` +
       (started.verificationUriComplete ? `\n(or open ${started.verificationUriComplete})` : '') +
       `\nWaiting until ${started.expiresAt} ...`,
   );
   for (;;) {
-    const view = await api.get<SignInView>(`/api/oauth/sessions/${started.id}`);
+    const view = await api.get<SignIn>(`/api/oauth/sessions/${started.id}`);
     if (view.status !== 'pending') return view;
     await sleep(Math.max(1, Math.min(started.intervalSeconds, 5)) * 1000);
   }
@@ -56,9 +32,9 @@ async function awaitDevice(
 async function awaitLoopback(
   api: ApiClient,
   server: http.Server,
-  started: Extract<Started, { flow: 'loopback' }>,
+  started: ConsentStarted,
   progress: (text: string) => void,
-): Promise<SignInView> {
+): Promise<SignIn> {
   progress(
     `To sign in, open this address in a browser on this machine:\n${started.authorizationUrl}\nWaiting until ${started.expiresAt} ...`,
   );
@@ -76,7 +52,7 @@ async function awaitLoopback(
       resolve(url.href);
     });
   });
-  return api.post<SignInView>(`/api/oauth/sessions/${started.id}/callback`, { callbackUrl });
+  return api.post<SignIn>(`/api/oauth/sessions/${started.id}/callback`, { callbackUrl });
 }
 
 export const signInCommand: Command = {
@@ -105,13 +81,13 @@ export const signInCommand: Command = {
     const target = args[0]
       ? { externalAccountId: (await findExternalAccount(api(), args[0])).id }
       : { account: { ...(await newAccountBody(options, api, usage)), protocol: options.string('protocol') ?? 'imap' } };
-    const { apps } = await api().get<{ apps: AppView[] }>('/api/oauth/apps');
+    const { apps } = await api().get<OAuthAppList>('/api/oauth/apps');
     const app = apps.find((a) => a.provider === provider);
     if (!app) throw new CommandError(`no ${provider} OAuth app is configured (mailpull's operations guide: OAuth2 sign-in)`);
 
-    let view: SignInView;
+    let view: SignIn;
     if (app.deviceFlow && !options.flag('loopback')) {
-      const started = await api().post<Started>('/api/oauth/sessions', { provider, flow: 'device', ...target });
+      const started = await api().post<SignInStarted>('/api/oauth/sessions', { provider, flow: 'device', ...target });
       if (started.flow !== 'device') throw new CommandError('the API started another flow than asked');
       view = await awaitDevice(api(), started, progress);
     } else {
@@ -122,7 +98,7 @@ export const signInCommand: Command = {
       });
       try {
         const redirectUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth/callback`;
-        const started = await api().post<Started>('/api/oauth/sessions', { provider, flow: 'loopback', redirectUri, ...target });
+        const started = await api().post<SignInStarted>('/api/oauth/sessions', { provider, flow: 'loopback', redirectUri, ...target });
         if (started.flow !== 'loopback') throw new CommandError('the API started another flow than asked');
         view = await awaitLoopback(api(), server, started, progress);
       } finally {
