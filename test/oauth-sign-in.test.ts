@@ -268,7 +268,8 @@ describe('OAuth2 sign-in against oidc-provider, the account then collecting from
     await page.select('#field-preset', 'gmail');
     assert.equal(await page.$eval('#field-host', (el) => (el as unknown as { value: string }).value), 'imap.gmail.com');
     assert.equal(await page.$eval('#field-port', (el) => (el as unknown as { value: string }).value), '993');
-    await waitForText(page, '.preset-note', /\S/);
+    // no Google app here: the note says so and names the redirect URL to register
+    await waitForText(page, '.preset-note', new RegExp(`No Google OAuth app .*${sys.baseUrl}/oauth/callback`));
     await shot(page, 'web-1-preset-gmail');
     await page.select('#field-preset', '');
 
