@@ -5,7 +5,16 @@ import type { ErrorKind } from '../core/errors';
 import type { WebhookEventName } from '../core/webhook-events';
 import type { Activeness } from '../db/external-accounts';
 import type { AccountStatus, Failure, RunSummary } from '../core/account-status';
-import { backlogIn, noteCycleDone, noteInactive, noteNextRun, noteQuietCycle, noteRemoved, startRun } from '../core/status-bookkeeping';
+import {
+  backlogIn,
+  noteActive,
+  noteCycleDone,
+  noteInactive,
+  noteNextRun,
+  noteQuietCycle,
+  noteRemoved,
+  startRun,
+} from '../core/account-status-reducer';
 import type { DeleteSummary, ListSummary } from '../core/account-status';
 
 /**
@@ -127,7 +136,7 @@ export async function startCycle(steps: CycleSteps, accountId: string, input: Cy
   } catch (err) {
     const failure = finalFailure(err, input.attempts);
     if (failure.kind === 'gone') return { outcome: 'gone' };
-    status.disabledReason = null;
+    noteActive(status);
     noteCycleDone(status, accountId, startRun(startedAt), failure, clock());
   }
   return ended(true);
