@@ -1,5 +1,6 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -9,6 +10,13 @@ import { inactiveSchedule, schedule } from '../support/summaries';
 import { startTimeSkipping, statusOf, StubActivities, waitForStatus, withAccountWorkflow } from '../support/workflow-env';
 
 const HOUR = 3_600_000;
+
+/** The workflow's end; a workflow that goes on fails the test instead of holding up the file. */
+const ended = (handle: WorkflowHandle, what: string): Promise<unknown> =>
+  Promise.race([
+    handle.result(),
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`${what}: the workflow did not end within 20 s`)), 20_000).unref()),
+  ]);
 
 /** How an account workflow stops collecting, starts again and ends, on Temporal's time-skipping test server. */
 describe('account workflow lifecycle', () => {
@@ -47,7 +55,7 @@ describe('account workflow lifecycle', () => {
       if (when === 'before') stubs.impl.loadSchedule = () => Promise.resolve({ state: 'gone', backlog: 0 });
       else stubs.impl.listNew = () => Promise.reject(ApplicationFailure.create({ type: 'gone', message: 'deleted', nonRetryable: true }));
       await withAccountWorkflow(env, stubs, async (handle) => {
-        await handle.result();
+        await ended(handle, `deleted ${when} a cycle`);
         assert.equal((await statusOf(handle)).phase, 'stopped', when);
         assert.equal(stubs.of('listNew').length, when === 'before' ? 0 : 1, when);
         assert.equal(stubs.of('loadSchedule').length, 1, `${when}: the workflow looked no further`);
@@ -60,7 +68,7 @@ describe('account workflow lifecycle', () => {
     await withAccountWorkflow(env, stubs, async (handle) => {
       await waitForStatus(handle, 'the first cycle', (s) => s.counts.cycles === 1 && s.phase === 'waiting');
       await handle.signal(stopSignal);
-      await handle.result();
+      await ended(handle, 'stopped');
       const status = await statusOf(handle);
       assert.equal(status.phase, 'stopped');
       assert.equal(status.counts.cycles, 1);
