@@ -9,6 +9,7 @@ import type {
   RunSummary,
 } from './account-status';
 import { authBackoffMs } from './auth-backoff';
+import { backlogIn, toDownloadIn } from './history-names';
 import { scheduledWaitMs } from './run-jitter';
 import { addTally, emptyTally, handledIn } from './tally';
 
@@ -50,13 +51,6 @@ export function startRun(at: string): RunSummary {
   const zero = { onServer: 0, newOnServer: 0, downloadedBytes: 0, removed: 0, tooLarge: 0, skipped: 0 };
   return { startedAt: at, finishedAt: at, outcome: 'ok', resyncedFolders: [], ...emptyTally(), ...zero };
 }
-
-/**
- * The messages held for a delivery target. Summaries in histories recorded before the names were
- * unified call it `pending` (loadSchedule: `heldPending`); replaying them must read the same.
- */
-export const backlogIn = (b: { backlog?: number; pending?: number; heldPending?: number }): number =>
-  b.backlog ?? b.pending ?? b.heldPending ?? 0;
 
 /** A cycle begins: the rerun a Connect Now queued is this one. */
 export function noteCycleStarted(status: AccountStatus): void {
@@ -160,7 +154,7 @@ export function noteListing(status: AccountStatus, run: RunSummary, listed: List
   run.tooLarge = listed.tooLarge;
   run.skipped = listed.skipped;
   status.phase = 'downloading';
-  status.progress = { done: 0, total: listed.pending };
+  status.progress = { done: 0, total: toDownloadIn(listed) };
 }
 
 /**

@@ -118,8 +118,8 @@ export interface ListSummary {
   onServer: number;
   /** messages on the server mailpull had never seen before */
   newOnServer: number;
-  /** undelivered messages that will be downloaded */
-  pending: number;
+  /** undelivered messages that will be downloaded (`pending` in histories recorded before the name changed: see toDownloadIn) */
+  toDownload: number;
   /** undelivered messages over the size limit, left on the server */
   tooLarge: number;
   /** undelivered messages given up after repeated failed downloads, left on the server */

@@ -20,7 +20,6 @@ import type { ErrorKind } from '../core/errors';
 import { idleTaskQueue } from '../core/task-queues';
 import {
   adoptRecorded,
-  backlogIn,
   finishRun,
   initialStatus,
   noteActive,
@@ -47,6 +46,7 @@ import {
   pushModeFor,
   startRun,
 } from '../core/account-status-reducer';
+import { backlogIn, toDownloadIn, withActiveness } from '../core/history-names';
 import type { CycleSchedule, CycleStart } from '../activities/cycle';
 import { configChangedSignal, connectNowSignal, statusQuery, stopSignal, type ExternalAccountWorkflowInput } from './definitions';
 import { memoUpdate, searchAttributeChanges } from './search-attributes';
@@ -191,7 +191,7 @@ async function collect(account: Account, start: Extract<CycleStart, { outcome: '
     noteListing(status, run, start.listed, now());
     // A target that cannot be reached gets nothing new: the rest stays on the server.
     const targetDown = start.backlog > 0 && (await retryHeld(account, 'all', run, true));
-    let remaining = targetDown ? 0 : start.listed.pending;
+    let remaining = targetDown ? 0 : toDownloadIn(start.listed);
     while (remaining > 0 && !account.stop) remaining = noteBatch(status, run, await steps.downloadBatch(id), remaining, now());
     noteDeleting(status);
   } catch (err) {
@@ -231,12 +231,12 @@ function upsertLabels(account: Account, labels: AccountLabels | undefined): void
 async function stepwiseCycleAndWait(account: Account): Promise<'gone' | 'done'> {
   const { id, status } = account;
   const startedAt = now();
-  const schedule = await loadSchedule(id);
-  if (schedule.state === 'gone') return 'gone';
+  const schedule = withActiveness(await loadSchedule(id));
+  if (schedule.activeness === 'gone') return 'gone';
   account.wake = false;
   noteCycleStarted(status);
   const intervalMs = schedule.intervalSeconds * 1000;
-  const active = schedule.state === 'active';
+  const active = schedule.activeness === 'active';
   if (active) {
     noteActive(status);
     if ((await cycle(account, intervalMs, backlogIn(schedule))) === 'gone') return 'gone';
@@ -275,7 +275,7 @@ async function cycle(account: Account, intervalMs: number, backlog: number): Pro
     noteListingStarted(status);
     const listed = await steps.listNew(id);
     noteListing(status, run, listed, now());
-    let remaining = targetDown ? 0 : listed.pending;
+    let remaining = targetDown ? 0 : toDownloadIn(listed);
     while (remaining > 0 && !account.stop) remaining = noteBatch(status, run, await steps.downloadBatch(id), remaining, now());
     noteDeleting(status);
     noteRemoved(status, run, (await steps.applyDeletePolicy(id)).removed);

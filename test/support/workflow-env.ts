@@ -79,7 +79,7 @@ export class StubActivities {
       loadSchedule: (id) => steps.loadSchedule(id),
       list: async (id, deleteIfQuiet) => {
         const listed = await steps.listNew(id);
-        const removed = deleteIfQuiet && listed.pending === 0 ? (await steps.applyDeletePolicy(id)).removed : 0;
+        const removed = deleteIfQuiet && listed.toDownload === 0 ? (await steps.applyDeletePolicy(id)).removed : 0;
         return { listed, removed };
       },
       applyDeletePolicy: (id) => steps.applyDeletePolicy(id),

@@ -3,7 +3,6 @@ import { describe, test } from 'node:test';
 import { addTally, emptyTally, handledIn } from '../../core/tally';
 import {
   adoptRecorded,
-  backlogIn,
   initialStatus,
   noteBatch,
   noteCycleFailed,
@@ -14,6 +13,7 @@ import {
   noteWatchFailed,
   startRun,
 } from '../../core/account-status-reducer';
+import { backlogIn, toDownloadIn, withActiveness } from '../../core/history-names';
 import { batch, heldSummary, listed } from '../support/summaries';
 
 const AT = '2026-01-01T00:00:00.000Z';
@@ -69,6 +69,14 @@ describe('account status bookkeeping', () => {
     assert.equal(backlogIn({ backlog: 2 }), 2);
     assert.equal(backlogIn({ pending: 3 }), 3);
     assert.equal(backlogIn({ heldPending: 4 }), 4);
+  });
+
+  test('reads the messages to download and the activeness under the names older histories used', () => {
+    assert.equal(toDownloadIn({ ...listed(0), toDownload: undefined, pending: 4 }), 4);
+    assert.equal(toDownloadIn(listed(5)), 5);
+    const recorded = { state: 'gone' } as unknown as { activeness: 'gone' | 'active' };
+    assert.equal(withActiveness(recorded).activeness, 'gone');
+    assert.equal(withActiveness({ activeness: 'active' }).activeness, 'active');
   });
 
   test('a status carried over by continue-as-new keeps its counts and gains fields added since', () => {

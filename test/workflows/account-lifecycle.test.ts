@@ -52,7 +52,7 @@ describe('account workflow lifecycle', () => {
   test('an account deleted before or during a cycle ends its workflow; no login follows', async () => {
     for (const when of ['before', 'during'] as const) {
       const stubs = new StubActivities();
-      if (when === 'before') stubs.impl.loadSchedule = () => Promise.resolve({ state: 'gone', backlog: 0 });
+      if (when === 'before') stubs.impl.loadSchedule = () => Promise.resolve({ activeness: 'gone', backlog: 0 });
       else stubs.impl.listNew = () => Promise.reject(ApplicationFailure.create({ type: 'gone', message: 'deleted', nonRetryable: true }));
       await withAccountWorkflow(env, stubs, async (handle) => {
         await ended(handle, `deleted ${when} a cycle`);

@@ -147,7 +147,7 @@ async function disabledAuthGone(env: TestWorkflowEnvironment): Promise<void> {
         ? inactiveSchedule('the account is disabled', 60)
         : state === 'active'
           ? schedule({ intervalSeconds: 60 })
-          : { state, backlog: 0 },
+          : { activeness: state, backlog: 0 },
     );
   stubs.impl.listNew = () =>
     Promise.reject(ApplicationFailure.create({ type: 'auth', message: 'authentication failed', nonRetryable: true }));
