@@ -36,7 +36,7 @@ import {
   markVanished,
   nextDownloads,
   noteFailure,
-  pendingCounts,
+  downloadCounts,
   recordHeaderHashes,
   recordListing,
   saveFolderListings,
@@ -182,7 +182,7 @@ export function createActivities({
             const pop3 = account.protocol === 'pop3';
             const folders = pop3 ? [''] : listing.folders.map((f) => f.folder);
             await markVanished(pool, accountId, folders, recorded.messages, pop3);
-            const counts = await pendingCounts(pool, accountId, sizeLimit(account));
+            const counts = await downloadCounts(pool, accountId, sizeLimit(account));
             return {
               tls: mail.tls,
               tlsWarning: tlsWarning(mail.tls, account.allowInvalidCertificates),
@@ -194,7 +194,7 @@ export function createActivities({
             };
           },
         );
-        return { listed, removed: deleteIfQuiet && listed.pending === 0 ? await deleteDue(mail, account) : 0 };
+        return { listed, removed: deleteIfQuiet && listed.toDownload === 0 ? await deleteDue(mail, account) : 0 };
       }),
     );
 
@@ -321,7 +321,7 @@ export function createActivities({
             ...tally,
             deliveryError,
             bytes,
-            remaining: (await pendingCounts(pool, accountId, limit)).pending,
+            remaining: (await downloadCounts(pool, accountId, limit)).toDownload,
             backlog: await backlog(accountId),
           };
         }),
@@ -371,7 +371,7 @@ export function createActivities({
         const account = await getStoredExternalAccount(pool, keyring, accountId);
         if (!account || account.protocol !== 'imap' || !account.push) return 'off';
         const activeness = await loadActiveness(pool, accountId);
-        if (activeness.state !== 'active') return 'off';
+        if (activeness.activeness !== 'active') return 'off';
         const context = Context.current();
         const controller = new AbortController();
         const cursors = await loadCursors(pool, accountId);
