@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import { Connection } from '@temporalio/client';
 import { loadConfig } from '../core/config';
 import { log, nameProcess } from '../core/log';
+import { connectTemporal } from '../core/temporal-connection';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
 import { resealSecrets } from '../db/secrets';
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
   const pool = createPool(config.databaseUrl);
   await migrate(pool);
   await resealSecrets(pool, keyring, { onlyLegacy: true });
-  const connection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await connectTemporal(config, (options) => Connection.connect(options));
   const app = createApp(
     {
       pool,

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { createActivities } from '../activities';
 import { loadConfig, loadLogSettings } from '../core/config';
 import { log, nameProcess, temporalLogger } from '../core/log';
+import { connectTemporal } from '../core/temporal-connection';
 import { idleTaskQueue } from '../core/task-queues';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
   const lockPool = createPool(config.databaseUrl, { max: config.maxActivities });
   await migrate(pool);
   await resealSecrets(pool, keyring, { onlyLegacy: true });
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const connection = await connectTemporal(config, (options) => NativeConnection.connect(options));
   await ensureSearchAttributes(connection.operatorService, config.temporalNamespace);
   const targets = new TargetClients(config.socketTimeoutMs, config.networkPolicy);
   const activities = createActivities({

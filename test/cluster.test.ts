@@ -1,0 +1,133 @@
+// test-file-timeout-ms: 900000
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { clusterEnv, makePki, startCluster, stopCluster, type TestPki } from './support/cluster';
+import { addUser, countOnServer, saveMessages } from './support/dovecot';
+import { testEnv, waitFor } from './support/env';
+import { buildMessage, textOfSize } from './support/messages';
+import { TestSystem } from './support/system';
+import { startProxy, type TcpProxy } from './support/tcp-proxy';
+import { startWorker, type WorkerProcess } from './support/worker-process';
+
+const digest = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+const TRACED = { MAILPULL_PROTOCOL_TRACE: '1', MAILPULL_COMMIT_MESSAGES: '5' };
+const retrs = (worker: WorkerProcess): number =>
+  worker
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('C: RETR ')).length;
+
+/**
+ * The production engine: the Temporal server built from Go source, on PostgreSQL, set up by the
+ * project's scripts (schema job, namespace job) with mutual TLS on its frontend; two workers and
+ * the API reach it with a client certificate through the TEMPORAL_TLS_* settings.
+ */
+describe('the Temporal server on PostgreSQL, mutual TLS, two workers', () => {
+  let dir: string;
+  let pki: TestPki;
+  let otherPki: TestPki;
+  let temporalEnv: Record<string, string>;
+  let sys: TestSystem;
+  let second: WorkerProcess;
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'mailpull-cluster-'));
+    [pki, otherPki] = await Promise.all([makePki(dir, 'cluster CA'), makePki(dir, 'another CA')]);
+    await startCluster(testEnv.databaseUrl(), pki);
+    const client = pki.cert('client');
+    temporalEnv = {
+      TEMPORAL_ADDRESS: `127.0.0.1:${clusterEnv.port()}`,
+      TEMPORAL_TLS_CLIENT_CERT_PATH: client.cert,
+      TEMPORAL_TLS_CLIENT_KEY_PATH: client.key,
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.ca,
+    };
+    sys = await TestSystem.start({ temporalEnv, workerEnv: TRACED });
+    second = await startWorker(sys.db.url, sys.taskQueue, { MAILPULL_SECRET_KEY_FILE: sys.keyFile, ...temporalEnv, ...TRACED });
+  });
+  after(async () => {
+    await second?.stop();
+    await sys?.close();
+    await stopCluster();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('POP3 and IMAP accounts collect from Dovecot end to end', async () => {
+    const [popUser, imapUser] = await Promise.all([addUser('clpop'), addUser('climap')]);
+    const popCorpus = Array.from({ length: 12 }, (_, i) => buildMessage({ subject: `pop ${i}`, body: textOfSize(2_000 + i) }));
+    const imapCorpus = Array.from({ length: 12 }, (_, i) => buildMessage({ subject: `imap ${i}`, body: textOfSize(3_000 + i) }));
+    await Promise.all([saveMessages(popUser, popCorpus), saveMessages(imapUser, imapCorpus)]);
+    const owner = await sys.localAccount('owner@cluster.test');
+    const pop = await sys.pop3Account(owner, popUser, { deletePolicy: 'immediately' });
+    const imap = await sys.imapAccount(owner, imapUser);
+
+    const [popStatus, imapStatus] = await Promise.all([sys.waitForCycles(pop.id, 1, 180_000), sys.waitForCycles(imap.id, 1, 180_000)]);
+    assert.equal(popStatus.lastRun?.outcome, 'ok', JSON.stringify(popStatus.lastError));
+    assert.equal(popStatus.lastRun?.delivered, 12);
+    assert.equal(imapStatus.lastRun?.outcome, 'ok', JSON.stringify(imapStatus.lastError));
+    assert.equal(imapStatus.lastRun?.delivered, 12);
+    const stored = await sys.storedMessages(owner.id);
+    assert.deepEqual(stored.map(digest).sort(), [...popCorpus, ...imapCorpus].map(digest).sort(), 'each message stored once, byte for byte');
+    assert.equal(await countOnServer(popUser), 0, 'POP3: removed once delivered');
+    assert.equal(await countOnServer(imapUser), 12, 'IMAP: left on the server');
+    // the workflow's history lives in the server's PostgreSQL database
+    const history = await sys.history(pop.id);
+    assert.ok((history.events ?? []).length > 0);
+  });
+
+  test('a worker killed (SIGKILL) mid-cycle: the other finishes it, every message stored exactly once', async () => {
+    const proxy: TcpProxy = await startProxy(testEnv.pop3Port(), 10);
+    try {
+      const user = await addUser('clkill');
+      const corpus = Array.from({ length: 30 }, () => buildMessage({ body: textOfSize(100_000) }));
+      await saveMessages(user, corpus);
+      const owner = await sys.localAccount('owner@cluster-kill.test');
+      const external = await sys.pop3Account(owner, user, { port: proxy.port, deletePolicy: 'immediately' });
+
+      const workers = [sys.worker!, second];
+      const running = await waitFor('a worker downloading', () => workers.find((w) => retrs(w) >= 5), 120_000, 20);
+      const other = workers.find((w) => w !== running)!;
+      const otherBefore = retrs(other);
+      await running.kill();
+      assert.ok((await sys.storedMessages(owner.id)).length < 30, 'killed mid-cycle');
+      proxy.delayMs = 0;
+
+      const status = await sys.waitForCycles(external.id, 1, 240_000);
+      assert.equal(status.lastRun?.outcome, 'ok', JSON.stringify(status.lastError));
+      assert.ok(retrs(other) > otherBefore, 'the surviving worker downloaded the rest');
+      const stored = await sys.storedMessages(owner.id);
+      assert.equal(stored.length, 30, 'every message exactly once');
+      assert.deepEqual(stored.map(digest).sort(), corpus.map(digest).sort());
+      assert.equal(await countOnServer(user), 0);
+      assert.equal(proxy.maxActive, 1, 'at most one mail session of the account at any moment');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('without a client certificate, or with one from another CA, the worker stops and says why', async () => {
+    const attempt = async (env: Record<string, string>): Promise<string> => {
+      const failed = await startWorker(sys.db.url, sys.taskQueue, { MAILPULL_SECRET_KEY_FILE: sys.keyFile, ...env }).then(
+        async (w) => {
+          await w.stop();
+          return null;
+        },
+        (err: Error) => err.message,
+      );
+      assert.ok(failed, `the worker started with ${JSON.stringify(env)}`);
+      return failed;
+    };
+    const { TEMPORAL_TLS_CLIENT_CERT_PATH: _cert, TEMPORAL_TLS_CLIENT_KEY_PATH: _key, ...noClientCert } = temporalEnv;
+    assert.match(await attempt(noClientCert), /requires a client certificate.*TEMPORAL_TLS_CLIENT_CERT_PATH/);
+    const stranger = otherPki.cert('client');
+    assert.match(
+      await attempt({ ...temporalEnv, TEMPORAL_TLS_CLIENT_CERT_PATH: stranger.cert, TEMPORAL_TLS_CLIENT_KEY_PATH: stranger.key }),
+      /refused the client certificate .*not signed by a CA the server trusts/,
+    );
+    const { TEMPORAL_TLS_SERVER_CA_CERT_PATH: _ca, ...noServerCa } = temporalEnv;
+    assert.match(await attempt(noServerCa), /not signed by a CA this machine trusts: set TEMPORAL_TLS_SERVER_CA_CERT_PATH/);
+    assert.match(await attempt({ TEMPORAL_ADDRESS: temporalEnv.TEMPORAL_ADDRESS }), /plaintext.*set TEMPORAL_TLS=true/);
+  });
+});
