@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { checkServerIdentity, connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import type { TemporalSettings } from './config';
 import { TemporalConnectionError } from './errors';
 
@@ -11,6 +13,7 @@ export interface TemporalConnectOptions {
     clientCertPair?: { crt: Buffer; key: Buffer };
   };
   apiKey?: string;
+  metadata?: Record<string, string>;
 }
 
 function readPem(variable: string, file: string, what: 'CERTIFICATE' | 'PRIVATE KEY'): Buffer {
@@ -21,7 +24,8 @@ function readPem(variable: string, file: string, what: 'CERTIFICATE' | 'PRIVATE 
     throw new TemporalConnectionError(`${variable}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
   const text = content.toString('latin1');
-  if (!text.includes('-----BEGIN') || !text.includes(what)) throw new TemporalConnectionError(`${variable}: ${file} holds no PEM ${what.toLowerCase()}`);
+  if (!text.includes('-----BEGIN') || !text.includes(what))
+    throw new TemporalConnectionError(`${variable}: ${file} holds no PEM ${what.toLowerCase()}`);
   return content;
 }
 
@@ -45,9 +49,15 @@ export function temporalConnectOptions(settings: TemporalSettings): TemporalConn
           }),
       },
     }),
-    ...(settings.temporalApiKey !== null && { apiKey: settings.temporalApiKey }),
+    // Temporal Cloud's regional API-key endpoints route each call by this header
+    ...(settings.temporalApiKey !== null && {
+      apiKey: settings.temporalApiKey,
+      metadata: { 'temporal-namespace': settings.temporalNamespace },
+    }),
   };
 }
+
+const SPEAKS_TLS = 'the server completed a TLS handshake';
 
 const CAUSES: { pattern: RegExp; explain: (s: TemporalSettings) => string }[] = [
   {
@@ -74,11 +84,20 @@ const CAUSES: { pattern: RegExp; explain: (s: TemporalSettings) => string }[] = 
     explain: () => "the server's certificate does not carry the address's host name: set TEMPORAL_TLS_SERVER_NAME to a name it carries",
   },
   {
-    pattern: /invalid ?content ?type|corrupt ?message|wrong version number|http\/1|InvalidMessage/i,
+    pattern: new RegExp(SPEAKS_TLS),
+    explain: () => 'the server speaks TLS: set TEMPORAL_TLS=true (and the TEMPORAL_TLS_* files it needs)',
+  },
+  {
+    pattern: /invalid ?content ?type|corrupt ?message|wrong version number|InvalidMessage/i,
+    explain: () => 'the server does not speak TLS there: unset TEMPORAL_TLS and the TEMPORAL_TLS_* variables, or check the address',
+  },
+  {
+    // a TLS server reading a plaintext HTTP/2 preface closes the connection without a word
+    pattern: /broken ?pipe|connection reset|ECONNRESET|h2 protocol error|unexpected end of file|\beof\b/i,
     explain: (s) =>
       s.temporalTls
-        ? 'the server does not speak TLS there: unset the TEMPORAL_TLS_* variables, or check the address'
-        : 'the connection was closed during the first exchange: if the server speaks TLS, set TEMPORAL_TLS=true (and the TEMPORAL_TLS_* files it needs)',
+        ? 'the server closed the connection during the first exchange: check the address and the server log'
+        : 'the server closed the connection during the first exchange: if it speaks TLS, set TEMPORAL_TLS=true (and the TEMPORAL_TLS_* files it needs)',
   },
   {
     pattern: /unauthenticated|permission ?denied|unauthorized|invalid api key/i,
@@ -93,18 +112,68 @@ const CAUSES: { pattern: RegExp; explain: (s: TemporalSettings) => string }[] = 
   },
 ];
 
+const detailOf = (err: unknown): string =>
+  err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}` : String(err);
+
 /**
  * Why connecting failed, in an admin's words, with the setting to change. The SDK's own message
- * (a transport error from its TLS library) follows in brackets for the details.
+ * (a transport error from its TLS library) and what a TLS handshake of our own met (`handshake`,
+ * see tlsHandshakeProblem) follow in brackets for the details; the SDK's message is read first.
  */
-export function explainTemporalConnectFailure(err: unknown, settings: TemporalSettings): string {
-  const detail = err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}` : String(err);
-  const cause = CAUSES.find((c) => c.pattern.test(detail));
+export function explainTemporalConnectFailure(err: unknown, settings: TemporalSettings, handshake: string | null = null): string {
+  const detail = detailOf(err);
+  const cause =
+    CAUSES.find((c) => c.pattern.test(detail)) ?? (handshake === null ? undefined : CAUSES.find((c) => c.pattern.test(handshake)));
   const tlsWord = settings.temporalTls ? (settings.temporalTls.clientCertPath ? 'mutual TLS' : 'TLS') : 'plaintext';
+  const details = handshake === null ? detail : `${detail}; our own TLS handshake: ${handshake}`;
   return (
     `cannot connect to Temporal at ${settings.temporalAddress} (${tlsWord}): ` +
-    `${cause ? cause.explain(settings) : 'see the details'} [${detail.replace(/\s+/g, ' ').slice(0, 500)}]`
+    `${cause ? cause.explain(settings) : 'see the details'} [${details.replace(/\s+/g, ' ').slice(0, 600)}]`
   );
+}
+
+const HANDSHAKE_TIMEOUT_MS = 5_000;
+/** how long after its handshake a TLS 1.3 server takes to refuse the client's certificate */
+const ALERT_WAIT_MS = 1_000;
+
+/**
+ * The gRPC client of the API reports a refused TLS connection only as "Failed to connect before the
+ * deadline": a TLS handshake of our own with the same settings tells why — the server's alert
+ * (certificate required, unknown CA), its certificate's fault, or, on a plaintext setting, that
+ * the server speaks TLS. null: the handshake met nothing to report.
+ */
+export async function tlsHandshakeProblem(settings: TemporalSettings, options: TemporalConnectOptions): Promise<string | null> {
+  const colon = settings.temporalAddress.lastIndexOf(':');
+  const host = settings.temporalAddress.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(settings.temporalAddress.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port)) return null;
+  const tlsSettings = settings.temporalTls;
+  const name = tlsSettings?.serverName ?? host;
+  return new Promise((resolve) => {
+    const socket = tlsConnect({
+      host,
+      port,
+      ...(isIP(name) === 0 && { servername: name }),
+      ALPNProtocols: ['h2'],
+      // plaintext settings: is a TLS server there at all?
+      rejectUnauthorized: tlsSettings !== null,
+      ...(tlsSettings?.serverName && { checkServerIdentity: (_: string, cert: PeerCertificate) => checkServerIdentity(name, cert) }),
+      ca: options.tls?.serverRootCACertificate,
+      cert: options.tls?.clientCertPair?.crt,
+      key: options.tls?.clientCertPair?.key,
+    });
+    const finish = (problem: string | null): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(problem);
+    };
+    const timer = setTimeout(() => finish(null), HANDSHAKE_TIMEOUT_MS);
+    socket.once('error', (err: Error) => finish(err.message));
+    socket.once('secureConnect', () => {
+      if (tlsSettings === null) finish(SPEAKS_TLS);
+      else setTimeout(() => finish(null), ALERT_WAIT_MS);
+    });
+  });
 }
 
 /** Connects with the settings; a failure becomes a TemporalConnectionError whose message names the cause and the setting. */
@@ -113,6 +182,8 @@ export async function connectTemporal<T>(settings: TemporalSettings, connect: (o
   try {
     return await connect(options);
   } catch (err) {
-    throw new TemporalConnectionError(explainTemporalConnectFailure(err, settings), { cause: err });
+    const known = CAUSES.some((c) => c.pattern.test(detailOf(err)));
+    const handshake = known ? null : await tlsHandshakeProblem(settings, options);
+    throw new TemporalConnectionError(explainTemporalConnectFailure(err, settings, handshake), { cause: err });
   }
 }

@@ -20,6 +20,16 @@ until "$cli" operator cluster health >/dev/null 2>&1; do
 done
 "$cli" operator namespace describe -n "$namespace" >/dev/null 2>&1 ||
   "$cli" operator namespace create -n "$namespace" --retention 7d
+# a new namespace reaches the services' caches within some seconds
+tries=0
+until "$cli" operator search-attribute list -n "$namespace" >/dev/null 2>&1; do
+  tries=$((tries + 1))
+  if [ "$tries" -ge 60 ]; then
+    "$cli" operator search-attribute list -n "$namespace"
+    exit 1
+  fi
+  sleep 1
+done
 for name in $MAILPULL_SEARCH_ATTRIBUTES; do
   "$cli" operator search-attribute list -n "$namespace" | grep -qw "$name" ||
     "$cli" operator search-attribute create -n "$namespace" --name "$name" --type Keyword

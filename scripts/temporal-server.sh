@@ -37,9 +37,14 @@ start() {
     "$FRONTEND_MEMBERSHIP_PORT" "$HISTORY_MEMBERSHIP_PORT" "$MATCHING_MEMBERSHIP_PORT" "$WORKER_MEMBERSHIP_PORT"; do
     port_free "$p" "the Temporal server"
   done
-  # the image renders the same template; the server renders it itself when told so in its first lines
+  # The image renders this template with dockerize (.Env.NAME, `default VALUE FALLBACK`); the server
+  # renders a file marked enable-template itself, with sprig's functions (env "NAME", `default
+  # FALLBACK VALUE`): the same template, rewritten to that syntax.
   mkdir -p "$dir/config"
-  { echo '# enable-template'; cat "$TEMPORAL_SERVER_DIR/config/config_template.yaml"; } > "$dir/config/docker.yaml"
+  { echo '# enable-template'
+    perl -pe 's/default \.Env\.([A-Z0-9_]+) ("[^"]*"|\$[A-Za-z_]+)/default $2 (env "$1")/g; s/\.Env\.([A-Z0-9_]+)/(env "$1")/g' \
+      "$TEMPORAL_SERVER_DIR/config/config_template.yaml"
+  } > "$dir/config/docker.yaml"
   cp "$TEMPORAL_SERVER_DIR/config/dynamicconfig.yaml" "$dir/config/dynamicconfig.yaml"
   export DYNAMIC_CONFIG_FILE_PATH="$dir/config/dynamicconfig.yaml"
   # the namespace job talks to the frontend like any client (scripts/temporal-namespace.sh)
@@ -62,8 +67,14 @@ start() {
     { log "Temporal's schema job failed (see $dir/temporal-server.log)"; tail -n 5 "$dir/temporal-server.log" >&2; exit 1; }
   "$TEMPORAL_SERVER_DIR/temporal-server" --root "$dir" --config config --env docker --allow-no-auth start \
     >>"$dir/temporal-server.log" 2>&1 &
-  echo $! > "$dir/temporal-server.pid"
-  wait_for_port "$port" "the Temporal server" 600
+  local pid=$!
+  echo "$pid" > "$dir/temporal-server.pid"
+  for _ in $(seq 600); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || { log "the Temporal server stopped (see $dir/temporal-server.log)"; tail -n 5 "$dir/temporal-server.log" >&2; exit 1; }
+    sleep 0.2
+  done
+  wait_for_port "$port" "the Temporal server" 1
   TEMPORAL_CLI="$TEMPORAL_BIN" TEMPORAL_NAMESPACE=default MAILPULL_SEARCH_ATTRIBUTES="$MAILPULL_SEARCH_ATTRIBUTES" \
     sh "$ROOT/scripts/temporal-namespace.sh" >>"$dir/temporal-server.log" 2>&1 ||
     { log "Temporal's namespace job failed (see $dir/temporal-server.log)"; tail -n 5 "$dir/temporal-server.log" >&2; exit 1; }

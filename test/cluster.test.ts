@@ -4,17 +4,22 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { clusterEnv, makePki, startCluster, stopCluster, type TestPki } from './support/cluster';
 import { addUser, countOnServer, saveMessages } from './support/dovecot';
 import { testEnv, waitFor } from './support/env';
 import { buildMessage, textOfSize } from './support/messages';
+import { unusedPort } from './support/ports';
 import { TestSystem } from './support/system';
 import { startProxy, type TcpProxy } from './support/tcp-proxy';
 import { startWorker, type WorkerProcess } from './support/worker-process';
 
 const digest = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const TRACED = { MAILPULL_PROTOCOL_TRACE: '1', MAILPULL_COMMIT_MESSAGES: '5' };
+const API_MAIN = path.resolve(__dirname, '../api/main.js');
+const without = (env: Record<string, string>, ...names: string[]): Record<string, string> =>
+  Object.fromEntries(Object.entries(env).filter(([name]) => !names.includes(name)));
 const retrs = (worker: WorkerProcess): number =>
   worker
     .output()
@@ -43,6 +48,7 @@ describe('the Temporal server on PostgreSQL, mutual TLS, two workers', () => {
       TEMPORAL_TLS_CLIENT_CERT_PATH: client.cert,
       TEMPORAL_TLS_CLIENT_KEY_PATH: client.key,
       TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.ca,
+      TEMPORAL_TLS_SERVER_NAME: 'localhost',
     };
     sys = await TestSystem.start({ temporalEnv, workerEnv: TRACED });
     second = await startWorker(sys.db.url, sys.taskQueue, { MAILPULL_SECRET_KEY_FILE: sys.keyFile, ...temporalEnv, ...TRACED });
@@ -69,7 +75,11 @@ describe('the Temporal server on PostgreSQL, mutual TLS, two workers', () => {
     assert.equal(imapStatus.lastRun?.outcome, 'ok', JSON.stringify(imapStatus.lastError));
     assert.equal(imapStatus.lastRun?.delivered, 12);
     const stored = await sys.storedMessages(owner.id);
-    assert.deepEqual(stored.map(digest).sort(), [...popCorpus, ...imapCorpus].map(digest).sort(), 'each message stored once, byte for byte');
+    assert.deepEqual(
+      stored.map(digest).sort(),
+      [...popCorpus, ...imapCorpus].map(digest).sort(),
+      'each message stored once, byte for byte',
+    );
     assert.equal(await countOnServer(popUser), 0, 'POP3: removed once delivered');
     assert.equal(await countOnServer(imapUser), 12, 'IMAP: left on the server');
     // the workflow's history lives in the server's PostgreSQL database
@@ -107,7 +117,7 @@ describe('the Temporal server on PostgreSQL, mutual TLS, two workers', () => {
     }
   });
 
-  test('without a client certificate, or with one from another CA, the worker stops and says why', async () => {
+  test('without a client certificate, or with one from another CA, the worker stops and says why', async (t) => {
     const attempt = async (env: Record<string, string>): Promise<string> => {
       const failed = await startWorker(sys.db.url, sys.taskQueue, { MAILPULL_SECRET_KEY_FILE: sys.keyFile, ...env }).then(
         async (w) => {
@@ -117,17 +127,51 @@ describe('the Temporal server on PostgreSQL, mutual TLS, two workers', () => {
         (err: Error) => err.message,
       );
       assert.ok(failed, `the worker started with ${JSON.stringify(env)}`);
+      t.diagnostic(failed.split('\n').find((line) => line.includes('cannot connect')) ?? failed);
       return failed;
     };
-    const { TEMPORAL_TLS_CLIENT_CERT_PATH: _cert, TEMPORAL_TLS_CLIENT_KEY_PATH: _key, ...noClientCert } = temporalEnv;
+    const noClientCert = without(temporalEnv, 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH');
     assert.match(await attempt(noClientCert), /requires a client certificate.*TEMPORAL_TLS_CLIENT_CERT_PATH/);
     const stranger = otherPki.cert('client');
     assert.match(
       await attempt({ ...temporalEnv, TEMPORAL_TLS_CLIENT_CERT_PATH: stranger.cert, TEMPORAL_TLS_CLIENT_KEY_PATH: stranger.key }),
       /refused the client certificate .*not signed by a CA the server trusts/,
     );
-    const { TEMPORAL_TLS_SERVER_CA_CERT_PATH: _ca, ...noServerCa } = temporalEnv;
+    const noServerCa = without(temporalEnv, 'TEMPORAL_TLS_SERVER_CA_CERT_PATH');
     assert.match(await attempt(noServerCa), /not signed by a CA this machine trusts: set TEMPORAL_TLS_SERVER_CA_CERT_PATH/);
-    assert.match(await attempt({ TEMPORAL_ADDRESS: temporalEnv.TEMPORAL_ADDRESS }), /plaintext.*set TEMPORAL_TLS=true/);
+    assert.match(
+      await attempt({ TEMPORAL_ADDRESS: temporalEnv.TEMPORAL_ADDRESS }),
+      /\(plaintext\): .*if it speaks TLS, set TEMPORAL_TLS=true/,
+    );
+  });
+
+  test('the API process: with the client certificate it serves, without one it stops and says why', async () => {
+    const api = async (env: Record<string, string>): Promise<{ code: number | null; output: string; health: number | null }> => {
+      const port = await unusedPort();
+      const child = spawn(process.execPath, [API_MAIN], {
+        env: { ...process.env, DATABASE_URL: sys.db.url, MAILPULL_SECRET_KEY_FILE: sys.keyFile, API_PORT: String(port), ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      await waitFor('the API to listen or stop', () => output.includes('listening') || child.exitCode !== null, 60_000);
+      if (!output.includes('listening')) return { code: await exited, output, health: null };
+      const health = (await fetch(`http://127.0.0.1:${port}/health`)).status;
+      child.kill('SIGTERM');
+      return { code: await exited, output, health };
+    };
+    const served = await api(temporalEnv);
+    assert.equal(served.health, 200, served.output);
+    const refused = await api(without(temporalEnv, 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH'));
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.output,
+      /mailpull api failed: cannot connect to Temporal at 127\.0\.0\.1:\d+ \(TLS\): the server requires a client certificate/,
+    );
+    const plaintext = await api({ TEMPORAL_ADDRESS: temporalEnv.TEMPORAL_ADDRESS });
+    assert.equal(plaintext.code, 1);
+    assert.match(plaintext.output, /\(plaintext\): the server speaks TLS: set TEMPORAL_TLS=true/);
   });
 });

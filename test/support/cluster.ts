@@ -39,24 +39,62 @@ export async function makePki(dir: string, name: string): Promise<TestPki> {
   await mkdir(base, { recursive: true });
   const file = (f: string): string => path.join(base, f);
   const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl(['req', '-x509', ...key, '-days', '2', '-subj', `/CN=${name}`, '-keyout', file('ca.key'), '-out', file('ca.pem'),
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  await openssl([
+    'req',
+    '-x509',
+    ...key,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name}`,
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.pem'),
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   const sign = async (leaf: string, subject: string, extensions: string): Promise<void> => {
     await openssl(['req', ...key, '-subj', subject, '-keyout', file(`${leaf}.key`), '-out', file(`${leaf}.csr`)]);
     await writeFile(file(`${leaf}.ext`), extensions);
-    await openssl(['x509', '-req', '-in', file(`${leaf}.csr`), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial',
-      '-days', '2', '-extfile', file(`${leaf}.ext`), '-out', file(`${leaf}.pem`)]);
+    await openssl([
+      'x509',
+      '-req',
+      '-in',
+      file(`${leaf}.csr`),
+      '-CA',
+      file('ca.pem'),
+      '-CAkey',
+      file('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      file(`${leaf}.ext`),
+      '-out',
+      file(`${leaf}.pem`),
+    ]);
   };
-  await sign('server', '/CN=localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n');
+  await sign(
+    'server',
+    '/CN=localhost',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n',
+  );
   await sign('client', '/CN=mailpull worker', 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n');
   return { dir: base, ca: file('ca.pem'), cert: (leaf) => ({ cert: file(`${leaf}.pem`), key: file(`${leaf}.key`) }) };
 }
 
 /** Starts the Temporal server with the project's script: schema job, server with mutual TLS (the PKI's CA), namespace job. */
 export async function startCluster(databaseUrl: string, pki: TestPki): Promise<void> {
-  await run('bash', [path.join(ROOT, 'scripts/temporal-server.sh'), 'start', clusterEnv.dir(), String(clusterEnv.port()), databaseUrl, pki.dir], {
-    timeout: 600_000,
-  });
+  await run(
+    'bash',
+    [path.join(ROOT, 'scripts/temporal-server.sh'), 'start', clusterEnv.dir(), String(clusterEnv.port()), databaseUrl, pki.dir],
+    {
+      timeout: 600_000,
+    },
+  );
 }
 
 export async function stopCluster(): Promise<void> {

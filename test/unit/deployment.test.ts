@@ -79,7 +79,12 @@ describe('configuration and deployment files agree', () => {
       assert.ok(exported.has(name), `${name} is set by the script too`);
     }
     assert.ok(exported.has('BIND_ON_IP'));
-    assert.deepEqual(Object.keys(compose.services['temporal-schema'].environment).sort(), Object.keys(compose.services.temporal.environment).filter((n) => n !== 'BIND_ON_IP').sort());
+    assert.deepEqual(
+      Object.keys(compose.services['temporal-schema'].environment).sort(),
+      Object.keys(compose.services.temporal.environment)
+        .filter((n) => n !== 'BIND_ON_IP')
+        .sort(),
+    );
   });
 
   test('docs/configuration.md documents every variable', () => {
