@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
-import { deliveryRetryDelayMs, dispositionOf, type RecipientOutcome } from '../core/delivery-outcome';
+import { deliveryRetryDelayMs, dispositionOf, nextAttemptAt, type RecipientOutcome } from '../core/delivery-outcome';
 import { classifyError, type ErrorKind } from '../core/errors';
 import { routeRecipients } from '../core/delivery-routing';
 import { envelopeSender } from '../core/envelope';
@@ -385,7 +385,7 @@ export async function deliverGroup(
           ...item,
           state: disposition === 'held' ? 'pending' : 'quarantined',
           reason: outcome.lastReason,
-          nextAttemptAt: new Date(now + deliveryRetryDelayMs(1, deps.retryBaseMs)),
+          nextAttemptAt: nextAttemptAt(outcomes, now, deliveryRetryDelayMs(1, deps.retryBaseMs)),
           recipients: remaining,
         });
       }

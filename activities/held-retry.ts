@@ -1,4 +1,12 @@
-import { deliveryRetryDelayMs, dispositionOf, HOLD_LIMIT_DAYS, HOLD_LIMIT_MS, type RecipientOutcome } from '../core/delivery-outcome';
+import type { DeliveryBacklog, HeldSummary } from '../core/account-status';
+import {
+  deliveryRetryDelayMs,
+  dispositionOf,
+  HOLD_LIMIT_DAYS,
+  HOLD_LIMIT_MS,
+  nextAttemptAt,
+  type RecipientOutcome,
+} from '../core/delivery-outcome';
 import { classifyError } from '../core/errors';
 import { addTally, emptyTally, type Tally } from '../core/tally';
 import { acceptedKey, acceptedRecipients } from '../db/deliveries';
@@ -8,7 +16,6 @@ import { inTransaction } from '../db/pool';
 import { markHeldDone } from '../db/uid-index';
 import { commitOutcomes, isTransient, reasonOf, sendToTargets, type DeliveryDeps, type Item } from './deliver';
 import { heartbeating } from './heartbeat';
-import type { DeliveryBacklog, HeldSummary } from './index';
 
 /*
  * Held messages, tried again. A target that answers "later" (or cannot be reached) leaves the
@@ -95,7 +102,7 @@ async function deliverHeld(deps: DeliveryDeps, account: StoredExternalAccount, h
   return inTransaction(deps.pool, async (tx) => {
     const outcome: HeldOutcome = { ...emptyTally(), lastReason: null, targetDown };
     for (const [i, h] of held.entries()) {
-      const nextAttemptAt = new Date(now + deliveryRetryDelayMs(h.attempts + 1, deps.retryBaseMs));
+      const backoffMs = deliveryRetryDelayMs(h.attempts + 1, deps.retryBaseMs);
       await tx.query('SAVEPOINT held');
       try {
         const result = await commitOutcomes(tx, items[i], sent[i]);
@@ -113,7 +120,7 @@ async function deliverHeld(deps: DeliveryDeps, account: StoredExternalAccount, h
         await recordHeldAttempt(tx, h.id, {
           state: disposition === 'held' ? 'pending' : 'quarantined',
           reason,
-          nextAttemptAt,
+          nextAttemptAt: nextAttemptAt(outcomes, now, backoffMs),
           recipients: disposition === 'delivered' ? [] : remaining,
         });
         if (disposition !== 'held') await markHeldDone(tx, account.id, h.ref);
@@ -132,7 +139,7 @@ async function deliverHeld(deps: DeliveryDeps, account: StoredExternalAccount, h
         await recordHeldAttempt(tx, h.id, {
           state: expired ? 'quarantined' : 'pending',
           reason: outcome.lastReason,
-          nextAttemptAt,
+          nextAttemptAt: new Date(now + backoffMs),
           recipients: h.recipients.filter((r) => !taken(r.accountId)).map((r) => (expired ? { ...r, state: 'rejected' as const } : r)),
         });
         outcome[expired ? 'quarantined' : 'failed']++;

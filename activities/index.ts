@@ -1,15 +1,17 @@
 import { Context } from '@temporalio/activity';
 import { accountStateOf } from '../core/account-state';
-import { selectForDeletion } from '../core/delete-policy';
+import type { AccountStatus, BatchSummary, DeleteSummary, DeliveryBacklog, HeldSummary, ListSummary } from '../core/account-status';
+import { selectForDeletion, type DeletePolicy } from '../core/delete-policy';
 import { messageKey, type BatchLimits, type ServerMessage } from '../core/download-plan';
 import { classifyError, MailpullError } from '../core/errors';
 import type { NetworkPolicy } from '../core/network-policy';
 import { missingFoldersWarning } from '../core/folder-selection';
+import { providerForHost, watchedFolderLimit } from '../core/providers';
 import { log } from '../core/log';
 import { sizeMismatchNote } from '../core/retrieved-size';
 import { headerSectionHash } from '../core/pop3-identity';
-import { addTally, emptyTally, type Tally } from '../core/tally';
-import { tlsWarning, type TlsOutcome } from '../core/tls-decision';
+import { addTally, emptyTally } from '../core/tally';
+import { tlsWarning } from '../core/tls-decision';
 import { withAccountLock } from '../db/account-lock';
 import { saveAccountStatus } from '../db/account-status';
 import { countFinishedCycle } from '../db/cycle-metrics';
@@ -21,6 +23,8 @@ import {
   type StoredExternalAccount,
 } from '../db/external-accounts';
 import { backlogOf } from '../db/held-messages';
+import { subscribedWebhooks } from '../db/webhooks';
+import { WEBHOOK_EVENTS } from '../core/webhook-events';
 import type { Pool } from '../db/pool';
 import {
   loadCursors,
@@ -39,12 +43,20 @@ import {
 } from '../db/uid-index';
 import { watchForNewMail, type WatchOutcome } from '../mail/imap-watch';
 import { HEADER_KEEP_BYTES } from '../mail/pop3-client';
-import type { MailSource } from '../mail/source';
+import type { MailSession, MailSource } from '../mail/source';
 import type { TargetClients } from '../mail/targets/target-clients';
 import type { Keyring } from '../secrets/keyring';
-import type { AccountStatus } from '../workflows/definitions';
 import { withAccountSession } from './account-session';
 import { createCredentials } from './credentials';
+import {
+  finishCycle,
+  startCycle,
+  type CycleFinish,
+  type CycleFinishInput,
+  type CycleStart,
+  type CycleStartInput,
+  type CycleSteps,
+} from './cycle';
 import { arrived, deliverIsolated, type ArrivedMessage } from './deliver';
 import { retryHeld } from './held-retry';
 import { typedFailures } from './failure';
@@ -75,55 +87,6 @@ export interface ActivityDeps {
   networkPolicy: NetworkPolicy;
 }
 
-export interface ListSummary {
-  tls: TlsOutcome;
-  /** why the connection counts as insecure, if it does */
-  tlsWarning: string | null;
-  onServer: number;
-  /** messages on the server mailpull had never seen before */
-  newOnServer: number;
-  /** undelivered messages that will be downloaded */
-  pending: number;
-  /** undelivered messages over the size limit, left on the server */
-  tooLarge: number;
-  /** undelivered messages given up after repeated failed downloads, left on the server */
-  skipped: number;
-  /** IMAP folders whose UIDVALIDITY changed since the last cycle */
-  resyncedFolders: string[];
-  /** set when folders the account collects are missing on the server */
-  folderWarning: string | null;
-}
-
-/** Messages downloaded but not yet taken by a delivery target, and those in quarantine. */
-export interface DeliveryBacklog {
-  backlog: number;
-  quarantined: number;
-  /** when the earliest pending one is tried again */
-  nextAttemptAt: string | null;
-}
-
-export interface BatchSummary extends Tally {
-  /** what a target answered, or why processing failed, for the last message not delivered */
-  deliveryError: string | null;
-  bytes: number;
-  /** messages still to download after this batch */
-  remaining: number;
-  backlog: DeliveryBacklog;
-}
-
-export interface HeldSummary extends Tally {
-  deliveryError: string | null;
-  /** a target could not be reached at all (absent from summaries of older histories) */
-  targetDown?: boolean;
-  backlog: DeliveryBacklog;
-}
-
-export interface DeleteSummary {
-  removed: number;
-}
-
-/** IDLE needs a connection per folder; beyond this many folders the schedule covers the rest. */
-const MAX_WATCHED_FOLDERS = 10;
 /**
  * A download activity takes further batches on its session for this long: fewer logins, and the
  * workflow still sees progress (each activity's summary) this often.
@@ -170,15 +133,98 @@ export function createActivities({
     return { backlog: b.backlog, quarantined: b.quarantined, nextAttemptAt: b.nextAttemptAt?.toISOString() ?? null };
   };
 
+  /** What the policy removes now, of the messages the index holds (delivered ones only). */
+  const dueForDeletion = async (accountId: string, policy: DeletePolicy) => {
+    const index = await loadIndex(pool, accountId);
+    return { index, due: selectForDeletion([...index.values()], index, policy, new Date()) };
+  };
+
+  /**
+   * Removes what the policy allows on an open session. A POP3 message listed under a delivered
+   * UIDL but not removed is another message that took the UIDL over (its size or header section
+   * differs): the delivered one is marked gone, so the next listing collects the newcomer.
+   */
+  const deleteDue = async (mail: MailSession, account: StoredExternalAccount): Promise<number> => {
+    const { due } = await dueForDeletion(account.id, account.deletePolicy);
+    if (due.length === 0) return 0;
+    const { removed, replaced } = await heartbeating(
+      () => ({ stage: 'deleting' }),
+      async () => {
+        const listed = account.protocol === 'pop3' ? await mail.present(due) : [];
+        const done = await mail.remove(due);
+        const gone = new Set(done.map(messageKey));
+        return { removed: done, replaced: listed.filter((m) => !gone.has(messageKey(m))) };
+      },
+    );
+    await markRemoved(pool, account.id, [...removed, ...replaced]);
+    return removed.length;
+  };
+
+  const applyDeletePolicy = (accountId: string): Promise<DeleteSummary> =>
+    typedFailures(async () => {
+      const stored = await getExternalAccountSettings(pool, accountId);
+      // touch nothing, not even a login, when nothing is due
+      if (!stored || (await dueForDeletion(accountId, stored.deletePolicy)).due.length === 0) return { removed: 0 };
+      return { removed: await session(accountId, deleteDue) };
+    });
+
+  const list = (accountId: string, deleteIfQuiet: boolean): Promise<{ listed: ListSummary; removed: number }> =>
+    typedFailures(() =>
+      session(accountId, async (mail, account) => {
+        const stage = { stage: 'listing' };
+        const listed: ListSummary = await heartbeating(
+          () => stage,
+          async () => {
+            const listing = await mail.list(await loadCursors(pool, accountId));
+            stage.stage = 'recording';
+            const recorded = await recordListing(pool, accountId, listing.messages);
+            const resynced = await saveFolderListings(pool, accountId, listing.folders);
+            const pop3 = account.protocol === 'pop3';
+            const folders = pop3 ? [''] : listing.folders.map((f) => f.folder);
+            await markVanished(pool, accountId, folders, recorded.messages, pop3);
+            const counts = await pendingCounts(pool, accountId, sizeLimit(account));
+            return {
+              tls: mail.tls,
+              tlsWarning: tlsWarning(mail.tls, account.allowInvalidCertificates),
+              onServer: listing.messages.length,
+              newOnServer: recorded.inserted,
+              ...counts,
+              resyncedFolders: resynced,
+              folderWarning: missingFoldersWarning(listing.missingFolders),
+            };
+          },
+        );
+        return { listed, removed: deleteIfQuiet && listed.pending === 0 ? await deleteDue(mail, account) : 0 };
+      }),
+    );
+
+  const recordStatus = (accountId: string, status: AccountStatus): Promise<void> =>
+    typedFailures(async () => {
+      await saveAccountStatus(pool, accountId, accountStateOf(status), status);
+      // a new lastRun: counted for /metrics and logged, once however often this is retried
+      const cycle = await countFinishedCycle(pool, accountId, status);
+      if (cycle) log[cycle.outcome === 'failed' ? 'warn' : 'info'](cycle, 'cycle finished');
+    });
+
+  const cycleSteps: CycleSteps = {
+    async loadSchedule(accountId) {
+      return { ...(await loadActiveness(pool, accountId)), backlog: (await backlogOf(pool, accountId)).backlog };
+    },
+    list,
+    applyDeletePolicy,
+    recordStatus,
+    async subscribedEvents() {
+      const webhooks = await subscribedWebhooks(pool, WEBHOOK_EVENTS);
+      return [...new Set(webhooks.flatMap((w) => w.events))];
+    },
+  };
+
   return {
     ...createWebhookActivities({ pool, keyring, timing: webhooks, networkPolicy }),
 
     /** Whether the account may collect now, and how many messages it holds for a delivery target. */
     async loadSchedule(accountId: string): Promise<Activeness & { backlog: number }> {
-      return typedFailures(async () => ({
-        ...(await loadActiveness(pool, accountId)),
-        backlog: (await backlogOf(pool, accountId)).backlog,
-      }));
+      return typedFailures(() => cycleSteps.loadSchedule(accountId));
     },
 
     /**
@@ -186,33 +232,7 @@ export function createActivities({
      * once per cycle; the downloads that follow work from the index.
      */
     async listNew(accountId: string): Promise<ListSummary> {
-      return typedFailures(() =>
-        session(accountId, async (mail, account) => {
-          const stage = { stage: 'listing' };
-          return heartbeating(
-            () => stage,
-            async () => {
-              const listing = await mail.list(await loadCursors(pool, accountId));
-              stage.stage = 'recording';
-              const recorded = await recordListing(pool, accountId, listing.messages);
-              const resynced = await saveFolderListings(pool, accountId, listing.folders);
-              const pop3 = account.protocol === 'pop3';
-              const folders = pop3 ? [''] : listing.folders.map((f) => f.folder);
-              await markVanished(pool, accountId, folders, recorded.messages, pop3);
-              const counts = await pendingCounts(pool, accountId, sizeLimit(account));
-              return {
-                tls: mail.tls,
-                tlsWarning: tlsWarning(mail.tls, account.allowInvalidCertificates),
-                onServer: listing.messages.length,
-                newOnServer: recorded.inserted,
-                ...counts,
-                resyncedFolders: resynced,
-                folderWarning: missingFoldersWarning(listing.missingFolders),
-              };
-            },
-          );
-        }),
-      );
+      return (await list(accountId, false)).listed;
     },
 
     /**
@@ -323,41 +343,22 @@ export function createActivities({
     },
 
     /**
-     * Removes from the server what the delete policy allows: delivered messages only. A POP3
-     * message listed under a delivered UIDL but not removed is another message that took the
-     * UIDL over (its size or header section differs): the delivered one is marked gone, so the
-     * next listing collects the newcomer.
+     * Removes from the server what the delete policy allows: delivered messages only. Logs in only
+     * when the index holds a message the policy removes now.
      */
-    async applyDeletePolicy(accountId: string): Promise<DeleteSummary> {
-      return typedFailures(async () => {
-        const stored = await getExternalAccountSettings(pool, accountId);
-        if (stored?.deletePolicy.mode === 'never') return { removed: 0 }; // touch nothing, not even a login
-        const { removed, replaced } = await session(accountId, async (mail, account) =>
-          heartbeating(
-            () => ({ stage: 'deleting' }),
-            async () => {
-              const index = await loadIndex(pool, accountId);
-              const due = selectForDeletion([...index.values()], index, account.deletePolicy, new Date());
-              const listed = account.protocol === 'pop3' ? await mail.present(due) : [];
-              const done = await mail.remove(due);
-              const gone = new Set(done.map(messageKey));
-              return { removed: done, replaced: listed.filter((m) => !gone.has(messageKey(m))) };
-            },
-          ),
-        );
-        await markRemoved(pool, accountId, [...removed, ...replaced]);
-        return { removed: removed.length };
-      });
-    },
+    applyDeletePolicy,
 
     /** Keeps the status the workflow reports in Postgres, for lists and filters over many accounts. */
-    async recordStatus(accountId: string, status: AccountStatus): Promise<void> {
-      return typedFailures(async () => {
-        await saveAccountStatus(pool, accountId, accountStateOf(status), status);
-        // a new lastRun: counted for /metrics and logged, once however often this is retried
-        const cycle = await countFinishedCycle(pool, accountId, status);
-        if (cycle) log[cycle.outcome === 'failed' ? 'warn' : 'info'](cycle, 'cycle finished');
-      });
+    recordStatus,
+
+    /** The first activity of every cycle, and often the only one (activities/cycle.ts). */
+    async startCycle(accountId: string, input: CycleStartInput): Promise<CycleStart> {
+      return typedFailures(() => startCycle(cycleSteps, accountId, input));
+    },
+
+    /** The last activity of a cycle that had work: deletes what the policy allows, records the status. */
+    async finishCycle(accountId: string, input: CycleFinishInput): Promise<CycleFinish> {
+      return typedFailures(() => finishCycle(cycleSteps, accountId, input));
     },
 
     /**
@@ -379,7 +380,8 @@ export function createActivities({
             timeoutMs: push.timeoutMs,
             networkPolicy,
             maxIdleMs: push.idleRestartMs,
-            maxFolders: MAX_WATCHED_FOLDERS,
+            // IDLE needs a connection per folder; beyond the limit the schedule covers the rest
+            maxFolders: watchedFolderLimit(providerForHost(account.host)),
             signal: controller.signal,
           }),
         );

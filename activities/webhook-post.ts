@@ -3,7 +3,7 @@ import https from 'node:https';
 import { MailpullError } from '../core/errors';
 import type { NetworkPolicy } from '../core/network-policy';
 import { safeText } from '../core/safe-text';
-import { checkHost, urlHost, type CheckedHost, type Resolver } from '../mail/guarded-connect';
+import { checkHost, urlHost, type CheckedHost, type Resolver } from '../core/guarded-connect';
 
 export interface WebhookRequest {
   url: string;

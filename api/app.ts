@@ -13,12 +13,15 @@ import { apiDocsRoutes } from './docs-routes';
 import { ApiError } from './http-errors';
 import { idempotentCreates } from './idempotency';
 import { metricsHandler } from './metrics';
+import { providerList } from './provider-presets';
 import { methodsAllowed } from './method-not-allowed';
 import { logRequests } from './request-log';
 import { accountRoutes } from './routes/accounts';
+import { appendLoginRoutes } from './routes/append-logins';
 import { deliveryTargetRoutes } from './routes/delivery-targets';
 import { domainRoutes } from './routes/domains';
 import { externalAccountRoutes } from './routes/external-accounts';
+import { oauthCallbackRoute, oauthRoutes } from './routes/oauth';
 import { quarantineRoutes } from './routes/quarantine';
 import { webhookRoutes } from './routes/webhooks';
 import { unscopedOnly } from './token-scope';
@@ -67,6 +70,9 @@ export function createApp(
     }),
   );
   app.use(adminPage());
+  const oauth = { ...deps, publicUrl: deps.publicUrl ?? null, receivers: deps.oauthReceivers };
+  // the provider sends the browser back here, without an API token: the state names the sign-in
+  app.route('/', oauthCallbackRoute(oauth));
   // every account's counts: a token not limited to some domains, unless MAILPULL_METRICS_PUBLIC
   const metricsAccess: MiddlewareHandler = options.metricsPublic
     ? (_c, next) => next()
@@ -86,13 +92,16 @@ export function createApp(
     return c.json(token);
   });
   app.get('/api/ui-config', (c) => c.json(adminUi));
+  app.get('/api/providers', (c) => c.json({ providers: providerList() }));
   app.route('/api/domains', domainRoutes(deps));
   app.route('/api/accounts', accountRoutes(deps));
+  app.route('/api/accounts', appendLoginRoutes(deps));
   app.route('/api/external-accounts', externalAccountRoutes(deps));
   app.route('/api/delivery-targets', deliveryTargetRoutes(deps));
   app.route('/api/quarantine', quarantineRoutes(deps));
   app.route('/api/audit', auditRoutes(deps.pool));
   app.route('/api/webhooks', webhookRoutes(deps));
+  app.route('/api/oauth', oauthRoutes(oauth));
 
   const allowed = methodsAllowed(app);
   app.notFound((c) => {

@@ -1,3 +1,4 @@
+import type { OAuthDeps } from './oauth-service';
 import type { NetworkPolicy } from '../core/network-policy';
 import type { Pool } from '../db/pool';
 import type { Keyring } from '../secrets/keyring';
@@ -21,4 +22,8 @@ export interface ApiDeps {
   limits: ApiLimits;
   /** hosts and sockets the worker would refuse are refused at creation already (400 naming the field) */
   networkPolicy: NetworkPolicy;
+  /** the API's address as browsers reach it (MAILPULL_PUBLIC_URL): the OAuth redirect URI; unset: the address a request came to */
+  publicUrl?: string | null;
+  /** what completes a sign-in for a local account's own provider mailbox (none: such sign-ins are refused) */
+  oauthReceivers?: OAuthDeps['receivers'];
 }

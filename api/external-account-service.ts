@@ -1,6 +1,7 @@
 import { sameMailbox } from '../core/mailbox-identity';
 import { rebindMessage, rebinding, SECRET_FIELDS } from '../core/secret-binding';
 import type { NetworkPolicy } from '../core/network-policy';
+import type { OAuthSettings } from '../core/oauth';
 import { isInScope, type DomainScope } from '../db/domain-scope';
 import {
   getExternalAccountSettings,
@@ -10,12 +11,11 @@ import {
   setReauthorization,
   updateExternalAccount,
   type ExternalAccountSettings,
-  type OAuthSettings,
 } from '../db/external-accounts';
 import { inTransaction, type Pool } from '../db/pool';
 import { saveSecrets, SECRET_NAMES, secretsSet, type SecretName } from '../db/secrets';
 import { resetIndex } from '../db/uid-index';
-import { screenHost, urlHost } from '../mail/guarded-connect';
+import { screenHost, urlHost } from '../core/guarded-connect';
 import type { Keyring } from '../secrets/keyring';
 import { conflict, invalid, notFound } from './http-errors';
 import { resolveOAuth } from './oauth-settings';

@@ -8,6 +8,7 @@ import { createPool } from '../db/pool';
 import { resealSecrets } from '../db/secrets';
 import { loadKeyring } from '../secrets/keyring';
 import { createApp } from './app';
+import { oauthApps } from './oauth-service';
 import { createWorkflowControl } from './workflow-control';
 
 async function main(): Promise<void> {
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   const pool = createPool(config.databaseUrl);
   await migrate(pool);
   await resealSecrets(pool, keyring, { onlyLegacy: true });
+  await oauthApps({ pool, keyring, networkPolicy: config.networkPolicy }).applyEnvironment(config.oauthApps);
   const connection = await connectTemporal(config, (options) => Connection.connect(options));
   const app = createApp(
     {
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
         maxMessageBytes: config.maxMessageBytes,
       },
       networkPolicy: config.networkPolicy,
+      publicUrl: config.publicUrl,
       adminUi: { temporalUiUrl: config.temporalUiUrl, temporalNamespace: config.temporalNamespace },
     },
     (line) => log.error(line),

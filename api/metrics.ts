@@ -5,7 +5,7 @@ import { loadCurrentGauges, loadCycleCounters, type CycleCounters } from '../db/
 import type { Pool } from '../db/pool';
 
 const PROTOCOLS = ['pop3', 'imap'];
-const OUTCOMES = ['ok', 'failed', 'skipped'];
+const OUTCOMES = ['ok', 'failed', 'skipped', 'deferred'];
 
 /** Adds up a counter over the rows, per label set; every `keys` combination is present, at 0 if no row has it. */
 function sumBy(
@@ -67,7 +67,7 @@ export async function renderMetrics(pool: Pool): Promise<string> {
     },
     {
       name: 'mailpull_cycles_total',
-      help: 'Finished collection cycles, by outcome: ok, failed, or skipped (the account was disabled meanwhile).',
+      help: 'Finished collection cycles, by outcome: ok, failed, skipped (the account was disabled meanwhile), or deferred (the provider asked to wait).',
       type: 'counter',
       samples: sumBy(
         rows,

@@ -1,5 +1,4 @@
-import { OAUTH_PRESETS } from '../core/oauth';
-import type { OAuthSettings } from '../db/external-accounts';
+import { OAUTH_PRESETS, type OAuthSettings } from '../core/oauth';
 import type { OAuthInput } from './schemas';
 
 /**

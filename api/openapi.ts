@@ -59,6 +59,7 @@ const body = {
   createExternalAccount: requestBody('CreateExternalAccount', req.createExternalAccount),
   updateExternalAccount: requestBody('UpdateExternalAccount', req.updateExternalAccount),
   setRefreshToken: requestBody('SetRefreshToken', req.setRefreshToken),
+  setAppendLogin: requestBody('SetAppendLogin', req.setAppendLogin),
   resetIndex: requestBody('ResetIndex', req.resetIndex),
   createDeliveryTarget: requestBody('CreateDeliveryTarget', req.createDeliveryTarget),
   updateDeliveryTarget: requestBody('UpdateDeliveryTarget', req.updateDeliveryTarget),
@@ -125,6 +126,16 @@ const ROUTES: RouteDoc[] = [
     tag: 'Service',
     summary: "Where the Temporal Web UI is, for the admin page's links to each workflow",
     responses: { 200: ok(res.uiConfig) },
+  },
+  {
+    method: 'get',
+    path: '/api/providers',
+    operationId: 'listProviders',
+    tag: 'Service',
+    summary: 'The provider presets an external account can start from ("provider" on create)',
+    description:
+      'Hosts, ports, TLS, auth method and OAuth2 scopes of Gmail, Microsoft 365, Yahoo, AOL, iCloud and GMX, and what mailpull does about their limits.',
+    responses: { 200: ok(res.providerList) },
   },
 
   {
@@ -244,6 +255,40 @@ const ROUTES: RouteDoc[] = [
     needs: 'messagesRead',
     params: req.messageParams,
     responses: { 200: rfc822('the message') },
+  },
+
+  {
+    method: 'get',
+    path: '/api/accounts/:id/append-login',
+    operationId: 'getAppendLogin',
+    tag: 'Accounts',
+    summary: "The account's own mailbox for IMAP targets with imapLogin oauth",
+    params: id,
+    responses: { 200: ok(res.appendLogin) },
+  },
+  {
+    method: 'put',
+    path: '/api/accounts/:id/append-login',
+    operationId: 'setAppendLogin',
+    tag: 'Accounts',
+    summary: "Link the account's own mailbox (XOAUTH2) for IMAP APPEND",
+    description:
+      'An IMAP target with imapLogin "oauth" logs in as each recipient with the login its local account links here: the user and an ' +
+      "OAuth2 grant (refresh token; endpoint and scope default from the provider). The tokens are sealed bound to the target's server, " +
+      'the user and the token endpoint and client; setting it again replaces the grant and clears "reauthorization needed". Messages ' +
+      'held for the account go out at their next attempt.',
+    params: id,
+    body: body.setAppendLogin,
+    responses: { 200: ok(res.appendLogin) },
+  },
+  {
+    method: 'delete',
+    path: '/api/accounts/:id/append-login',
+    operationId: 'deleteAppendLogin',
+    tag: 'Accounts',
+    summary: "Unlink the account's own mailbox",
+    params: id,
+    responses: { 204: noContent('unlinked') },
   },
 
   {

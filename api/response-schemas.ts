@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROVIDER_NAMES } from '../core/providers';
 import { ACCOUNT_STATES } from '../core/account-state';
 
 /**
@@ -73,6 +74,56 @@ export const uiConfig = named(
   z.object({
     temporalUiUrl: z.string().nullable().meta({ description: 'MAILPULL_TEMPORAL_UI_URL; null: not configured' }),
     temporalNamespace: z.string(),
+  }),
+);
+
+export const appendLogin = named(
+  'AppendLogin',
+  z.object({
+    accountId: uuid,
+    deliveryTargetId: uuid,
+    username: z.string(),
+    oauth: z.object({
+      provider: z.enum(['google', 'microsoft', 'custom']),
+      tokenEndpoint: z.string(),
+      clientId: z.string(),
+      scope: z.string().nullable(),
+      clientSecretSet: z.boolean(),
+      refreshTokenSet: z.boolean(),
+      accessTokenExpiresAt: timestamp.nullable(),
+    }),
+    reauthorizationReason: z
+      .string()
+      .nullable()
+      .meta({ description: 'set when the provider revoked the grant: messages for the account are held until it is linked again' }),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }),
+  'A local account\'s own mailbox behind an IMAP target with imapLogin "oauth"; secrets are never shown',
+);
+
+const serverPreset = z.object({ host: z.string(), port: z.number().int(), tlsMode: z.enum(['detect', 'starttls', 'direct', 'disabled']) });
+export const providerList = named(
+  'ProviderList',
+  z.object({
+    providers: z.array(
+      z.object({
+        name: z.enum(PROVIDER_NAMES),
+        label: z.string(),
+        imap: serverPreset,
+        pop3: serverPreset.nullable().meta({ description: 'null: the provider offers no POP3' }),
+        authMethod: z.enum(['password', 'xoauth2']),
+        oauthProvider: z.enum(['google', 'microsoft']).nullable(),
+        scopes: z.array(z.string()),
+        excludeFolders: z.array(z.string()).meta({ description: 'left out of folders mode "all" unless the account says otherwise' }),
+        maxImapConnections: z
+          .number()
+          .int()
+          .nullable()
+          .meta({ description: "the provider's limit on simultaneous IMAP connections per user" }),
+        note: z.string().meta({ description: 'what the admin must do at the provider first' }),
+      }),
+    ),
   }),
 );
 
@@ -198,6 +249,7 @@ const failure = z.object({
     'protocol',
     'busy',
     'database',
+    'throttled',
     'internal',
     'unknown',
   ]),
@@ -208,7 +260,7 @@ const failure = z.object({
 const runSummary = z.object({
   startedAt: timestamp,
   finishedAt: timestamp,
-  outcome: z.enum(['ok', 'failed', 'skipped']),
+  outcome: z.enum(['ok', 'failed', 'skipped', 'deferred']),
   onServer: count,
   newOnServer: count,
   downloadedBytes: count,
@@ -230,6 +282,10 @@ export const accountStatus = named(
     phase: z.enum(['starting', 'waiting', 'disabled', 'reauthorization_needed', 'listing', 'downloading', 'deleting', 'stopped']),
     disabledReason: z.string().nullable(),
     authBackoff: z.object({ failures: count, delaySeconds: count }).nullable(),
+    providerWait: z
+      .object({ message: z.string(), at: timestamp })
+      .nullable()
+      .meta({ description: 'the provider asked mailpull to wait (a daily download limit, a throttling answer): until when, and why' }),
     progress: z.object({ done: count, total: count }).nullable(),
     tls: z.enum(['implicit', 'starttls', 'plaintext']).nullable(),
     tlsWarning: z.string().nullable(),
@@ -296,7 +352,7 @@ export const deliveryTarget = named(
     allowInvalidCertificates: z.boolean(),
     username: z.string().nullable(),
     passwordSet: z.boolean(),
-    imapLogin: z.enum(['master', 'user']).nullable(),
+    imapLogin: z.enum(['master', 'user', 'oauth']).nullable(),
     maxConnections: z.number().int(),
     createdAt: timestamp,
     updatedAt: timestamp,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ACCOUNT_STATES } from '../core/account-state';
 import { MAX_STORED_MESSAGE_BYTES } from '../core/config';
+import { PROVIDER_NAMES } from '../core/providers';
 import { DEFAULT_RECIPIENT_HEADERS } from '../core/recipients';
 import { isAddress, isDomainName, isHost } from './text-checks';
 
@@ -180,6 +181,10 @@ const externalAccountFields = {
 
 export const createExternalAccount = z.strictObject({
   ...externalAccountFields,
+  provider: z.enum(PROVIDER_NAMES).optional().meta({
+    description:
+      'a provider preset (GET /api/providers): fills host, port, tlsMode, authMethod, oauth.provider and, for folders mode "all", the folders left out; fields given win',
+  }),
   enabled: externalAccountFields.enabled.default(true),
   protocol: externalAccountFields.protocol.default('pop3'),
   port: externalAccountFields.port.optional(),
@@ -202,6 +207,18 @@ export const createExternalAccount = z.strictObject({
 });
 
 export const setRefreshToken = z.strictObject({ refreshToken: oauthFields.refreshToken });
+
+/** A local account's own mailbox behind an IMAP target with imapLogin "oauth": the login and a new grant. */
+export const setAppendLogin = z.strictObject({
+  deliveryTargetId: uuid,
+  username: protocolSafe(320),
+  oauth: z.strictObject({
+    ...oauthFields,
+    tokenEndpoint: oauthFields.tokenEndpoint.optional(),
+    clientSecret: oauthFields.clientSecret.optional(),
+    scope: oauthFields.scope.optional(),
+  }),
+});
 
 export const resetIndex = z.strictObject({ force: z.boolean().default(false) });
 
@@ -255,7 +272,7 @@ const deliveryTargetFields = {
   allowInvalidCertificates: z.boolean(),
   username: protocolSafe(320).nullable(),
   password: protocolSafe(1024).nullable(),
-  imapLogin: z.enum(['master', 'user']).nullable(),
+  imapLogin: z.enum(['master', 'user', 'oauth']).nullable(),
   maxConnections: z.number().int().min(1).max(50),
 };
 
@@ -281,14 +298,22 @@ export function deliveryTargetProblem(t: {
   host: string | null;
   socketPath: string | null;
   username: string | null;
-  imapLogin: 'master' | 'user' | null;
+  imapLogin: 'master' | 'user' | 'oauth' | null;
   passwordSet: boolean;
 }): { field: string; message: string } | null {
   if (t.socketPath !== null && t.kind !== 'lmtp') return { field: 'socketPath', message: 'a unix socket is for LMTP only' };
   if ((t.host === null) === (t.socketPath === null)) {
     return { field: 'host', message: 'give either host (and port) or, for LMTP, socketPath' };
   }
-  if (t.kind === 'imap') {
+  if (t.kind === 'imap' && t.imapLogin === 'oauth') {
+    if (t.username !== null || t.passwordSet) {
+      return {
+        field: t.username !== null ? 'username' : 'password',
+        message:
+          'imapLogin "oauth" logs in as each recipient with its own APPEND login (PUT /api/accounts/{id}/append-login); the target has none',
+      };
+    }
+  } else if (t.kind === 'imap') {
     if (!t.username) return { field: 'username', message: 'IMAP APPEND needs a login (a master user, or the mailbox user)' };
     if (!t.passwordSet) return { field: 'password', message: 'IMAP APPEND needs the password of its login' };
   } else if (t.imapLogin !== null) {
@@ -317,3 +342,42 @@ export const externalAccountListQuery = z.object({
   /** nextCursor of the page before */
   cursor: text(2048).optional(),
 });
+
+/** An installation's OAuth app (PUT /api/oauth/apps/:provider). */
+export const oauthProviderParam = z.object({ provider: oauthFields.provider });
+
+export const saveOAuthApp = z.strictObject({
+  clientId: oauthFields.clientId,
+  /** omitted: the stored one is kept (while the client id and endpoints stay); null: a public client */
+  clientSecret: oauthFields.clientSecret.optional(),
+  /** Microsoft only: "common" (default), "organizations" or a tenant id */
+  tenant: text(100)
+    .regex(/^[A-Za-z0-9.-]+$/, 'must be a tenant id or domain, "common" or "organizations"')
+    .optional(),
+  /** custom only: the authorization server's issuer; its metadata names the endpoints */
+  issuer: tokenEndpoint.optional(),
+  /** what a sign-in asks for; default from the provider (custom: "openid offline_access") */
+  scope: oauthFields.scope.optional(),
+});
+
+/** The new external account a sign-in creates: the fields of a create, without the secrets and the auth method. */
+export const signInAccountFields = createExternalAccount.omit({ password: true, oauth: true, authMethod: true });
+
+export const createSignIn = z.strictObject({
+  provider: oauthFields.provider,
+  /** browser: the admin page, back to /oauth/callback; loopback: the CLI's own redirect URI; device: RFC 8628 */
+  flow: z.enum(['browser', 'loopback', 'device']).default('browser'),
+  /** the token is for this external account (Reconnect) … */
+  externalAccountId: uuid.optional(),
+  /** … or for a new one, created with these fields once the provider has answered … */
+  account: signInAccountFields.optional(),
+  /** … or for this local account's own mailbox at the provider, where its mail is delivered */
+  localAccountId: uuid.optional(),
+  /** browser flow: the path on mailpull the browser returns to, with ?oauth=done|failed */
+  returnTo: text(500).optional(),
+  /** loopback flow: http://127.0.0.1:PORT/PATH, where the CLI waits for the provider's redirect */
+  redirectUri: text(500).optional(),
+});
+
+/** The CLI hands on the provider's redirect to its loopback address. */
+export const completeSignIn = z.strictObject({ callbackUrl: text(8000) });

@@ -1,13 +1,7 @@
 import { Client, WorkflowNotFoundError, isGrpcDeadlineError, type Connection } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/workflow';
-import {
-  configChangedSignal,
-  connectNowSignal,
-  statusQuery,
-  stopSignal,
-  workflowIdFor,
-  type AccountStatus,
-} from '../workflows/definitions';
+import type { AccountStatus } from '../core/account-status';
+import { configChangedSignal, connectNowSignal, statusQuery, stopSignal, workflowIdFor } from '../workflows/definitions';
 import type { externalAccountWorkflow } from '../workflows/external-account';
 import { externalAccountIdsUnder } from '../db/external-accounts';
 import type { Queryable } from '../db/pool';

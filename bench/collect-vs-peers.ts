@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { addUser, caCertificate, countOnServer, type DovecotUser } from '../test/support/dovecot';
-import { testEnv } from '../test/support/env';
-import { buildMessage, textOfSize } from '../test/support/messages';
-import { TestSystem } from '../test/support/system';
+import { addUser, caCertificate, countOnServer, type DovecotUser } from '../testkit/dovecot';
+import { costOf, cycleCost, cyclesOf, type CycleCost } from '../testkit/engine-cost';
+import { testEnv, waitFor } from '../testkit/env';
+import { buildMessage, textOfSize } from '../testkit/messages';
+import { TestSystem } from '../testkit/system';
 import { fillMaildir, realisticCorpus } from './corpus';
 import { rawImap, rawPop3 } from './raw-loops';
 
@@ -50,17 +51,34 @@ async function mailpull(protocol: Protocol, user: DovecotUser, sink?: DovecotUse
       owner = await sys.localAccount(`bench-${protocol}@bench.test`);
     }
     let delivered: number | undefined;
+    let externalId = '';
     const seconds = await timed(async () => {
       const external = protocol === 'pop3' ? await sys.pop3Account(owner, user) : await sys.imapAccount(owner, user);
+      externalId = external.id;
       delivered = (await sys.waitForCycles(external.id, 1, 30 * 60_000)).lastRun?.delivered;
     });
     if (delivered !== COUNT) throw new Error(`mailpull (${protocol}) delivered ${delivered} of ${COUNT}`);
+    engineCost = await costPerCycle(sys, externalId);
     const inSink = sink ? await countOnServer(sink) : COUNT;
     if (inSink !== COUNT) throw new Error(`mailpull (${protocol}) left ${inSink} of ${COUNT} in the LMTP sink`);
     return seconds;
   } finally {
     await sys.close();
   }
+}
+
+/** What Temporal billed the last mailpull row: printed beside its msg/s. */
+let engineCost: string | null = null;
+
+/** The collecting cycle's actions and workflow tasks (from its history), then an idle cycle's after Connect Now. */
+async function costPerCycle(sys: TestSystem, externalId: string): Promise<string> {
+  const ended = async (n: number) =>
+    waitFor(`cycle ${n} to end in a wait`, async () => cyclesOf((await sys.history(externalId)).events ?? [])[n - 1], 60_000, 100);
+  const collecting = costOf(await ended(1));
+  await sys.ok('POST', `/api/external-accounts/${externalId}/connect-now`, undefined, 202);
+  const idle = cycleCost(await ended(2));
+  const cost = (c: CycleCost) => `${c.actions} actions ${c.workflowTasks} wft`;
+  return `first cycle: ${cost(collecting)} (${collecting.activities.filter((a) => a === 'downloadBatch').length} batches), idle: ${cost(idle)}`;
 }
 
 /** Dovecot's MDA: writes into the recipient's Maildir and fsyncs, a process per message. */
@@ -210,7 +228,9 @@ class Table {
   async add(name: string, role: Role, work: () => Promise<number>): Promise<void> {
     const seconds = await work();
     this.rows.push({ name, seconds, role });
-    console.log(line(name, seconds, this.bytes));
+    const cost = engineCost ? `  ${engineCost}` : '';
+    engineCost = null;
+    console.log(line(name, seconds, this.bytes) + cost);
   }
 
   verdict(goalOfRaw: number): void {

@@ -1,6 +1,6 @@
 import { chown, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildMessage, textOfSize } from '../test/support/messages';
+import { buildMessage, textOfSize } from '../testkit/messages';
 
 /** Deterministic pseudo-random numbers, so every run collects the same mailbox. */
 function prng(seed: number): () => number {

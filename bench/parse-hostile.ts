@@ -1,7 +1,7 @@
 /**
  * Milliseconds the per-message parse pipeline (parseHeaders, the content hash, summarize,
  * candidateAddresses, envelopeSender, receiveTime: what delivery reads from every message) takes
- * on each hostile message of test/support/hostile-corpus.ts (the pathological header and MIME
+ * on each hostile message of testkit/hostile-corpus.ts (the pathological header and MIME
  * structure shapes at 1 MB, a 32 MiB body line). Each message runs in a child process with a time limit,
  * so a parser that freezes shows as "> limit" instead of holding the bench.
  *   node dist/bench/parse-hostile.js [limit-seconds]
@@ -13,7 +13,7 @@ import { parseHeaders } from '../core/headers';
 import { summarize } from '../core/message-summary';
 import { receiveTime } from '../core/receive-time';
 import { DEFAULT_RECIPIENT_HEADERS, candidateAddresses } from '../core/recipients';
-import { hostileCorpus } from '../test/support/hostile-corpus';
+import { hostileCorpus } from '../testkit/hostile-corpus';
 
 const ROUNDS = 3;
 

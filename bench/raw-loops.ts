@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import type { DovecotUser } from '../test/support/dovecot';
+import type { DovecotUser } from '../testkit/dovecot';
 
 /**
  * The wire's limit for one client on this machine: the simplest loops that move every message

@@ -4,13 +4,13 @@ import { appendFile, chown, mkdir, readFile, rename, writeFile } from 'node:fs/p
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { DovecotUser } from '../test/support/dovecot';
-import { testEnv, waitFor } from '../test/support/env';
-import { writeMaildir } from '../test/support/maildir';
-import { unusedPort } from '../test/support/ports';
-import { TestSystem } from '../test/support/system';
+import type { DovecotUser } from '../testkit/dovecot';
+import { testEnv, waitFor } from '../testkit/env';
+import { writeMaildir } from '../testkit/maildir';
+import { unusedPort } from '../testkit/ports';
+import { TestSystem } from '../testkit/system';
 import { workflowIdFor } from '../workflows/definitions';
-import { bucketQuantile, bucketsBetween, histogram, parsePrometheus, percentile, type Sample } from './scale-metrics';
+import { bucketQuantile, bucketsBetween, histogram, parsePrometheus, percentile, type Sample } from '../testkit/scale-metrics';
 import { startSampler, summarize } from './scale-sampler';
 
 /**

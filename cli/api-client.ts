@@ -1,11 +1,8 @@
+import type { ErrorAnswer } from '../api/response-types';
 import { CommandError } from './errors';
 
-/** The API's error answer: a code, a message naming the field, and the field. */
-interface ApiErrorBody {
-  error?: string;
-  message?: string;
-  field?: string;
-}
+/** The API's error answer (a code, a message naming the field, the field), as far as the answer has one. */
+type ApiErrorBody = Partial<ErrorAnswer>;
 
 /** An answer other than 2xx, with the API's own message. */
 export class ApiRequestError extends CommandError {

@@ -1,44 +1,24 @@
+import type {
+  Account,
+  AccountList,
+  Domain,
+  DomainList,
+  ExternalAccount,
+  ExternalAccountList,
+  ExternalAccountListItem,
+} from '../api/response-types';
 import type { ApiClient } from './api-client';
 import { CommandError } from './errors';
 
-export interface Domain {
-  id: string;
-  name: string;
-  enabled: boolean;
-  deliveryTargetId: string | null;
-}
-
-export interface Account {
-  id: string;
-  domainId: string;
-  address: string;
-  enabled: boolean;
-}
-
-export interface ExternalAccount {
-  id: string;
-  ownerAccountId: string;
-  name: string;
-  enabled: boolean;
-  protocol: string;
-  host: string;
-  port: number;
-  tlsMode: string;
-  username: string;
-  /** what the account's workflow reported last; 'new' before its first report */
-  state: string;
-  [key: string]: unknown;
-}
+export type { Account, Domain, ExternalAccount, ExternalAccountListItem };
 
 /** Every external account the query selects, page after page. */
-export async function listExternalAccounts(api: ApiClient, query: Record<string, string> = {}): Promise<ExternalAccount[]> {
-  const all: ExternalAccount[] = [];
+export async function listExternalAccounts(api: ApiClient, query: Record<string, string> = {}): Promise<ExternalAccountListItem[]> {
+  const all: ExternalAccountListItem[] = [];
   let cursor: string | null = null;
   do {
     const params = new URLSearchParams({ ...query, limit: '1000', ...(cursor ? { cursor } : {}) });
-    const page: { externalAccounts: ExternalAccount[]; nextCursor: string | null } = await api.get(
-      `/api/external-accounts?${params.toString()}`,
-    );
+    const page: ExternalAccountList = await api.get(`/api/external-accounts?${params.toString()}`);
     all.push(...page.externalAccounts);
     cursor = page.nextCursor;
   } while (cursor);
@@ -62,12 +42,12 @@ function pick<T extends { id: string }>(items: T[], key: string, nameOf: (t: T) 
 
 export async function findDomain(api: ApiClient, key: string): Promise<Domain> {
   if (isUuid(key)) return api.get<Domain>(`/api/domains/${key}`);
-  return pick((await api.get<{ domains: Domain[] }>('/api/domains')).domains, key, (d) => d.name, 'domain');
+  return pick((await api.get<DomainList>('/api/domains')).domains, key, (d) => d.name, 'domain');
 }
 
 export async function findAccount(api: ApiClient, key: string): Promise<Account> {
   if (isUuid(key)) return api.get<Account>(`/api/accounts/${key}`);
-  return pick((await api.get<{ accounts: Account[] }>('/api/accounts')).accounts, key, (a) => a.address, 'account');
+  return pick((await api.get<AccountList>('/api/accounts')).accounts, key, (a) => a.address, 'account');
 }
 
 export async function findExternalAccount(api: ApiClient, key: string): Promise<ExternalAccount> {

@@ -7,7 +7,7 @@ export type AccountState = (typeof ACCOUNT_STATES)[number];
 
 export interface StateInputs {
   phase: string;
-  lastRun: { outcome: 'ok' | 'failed' | 'skipped' } | null;
+  lastRun: { outcome: 'ok' | 'failed' | 'skipped' | 'deferred' } | null;
   delivery: { backlog: number; lastError: unknown };
 }
 
@@ -20,11 +20,13 @@ export function accountStateOf(status: StateInputs): AccountState {
   return 'ok';
 }
 
-/** What an operator knows an account by; shown in the Temporal UI instead of the bare id. */
+/**
+ * What an operator finds an account by in the Temporal UI, instead of the bare id: ids and the
+ * server, never an address or a name (search attributes and the memo are not encrypted).
+ */
 export interface AccountLabels {
-  name: string;
-  /** the owner's address */
-  owner: string;
+  ownerAccountId: string;
+  domainId: string;
   host: string;
   protocol: 'pop3' | 'imap';
 }

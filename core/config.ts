@@ -47,7 +47,28 @@ export const CONFIG_VARIABLES = [
   'MAILPULL_METRICS_PUBLIC',
   'MAILPULL_LOG_LEVEL',
   'MAILPULL_LOG_FORMAT',
+  'MAILPULL_PUBLIC_URL',
+  'MAILPULL_OAUTH_GOOGLE_CLIENT_ID',
+  'MAILPULL_OAUTH_GOOGLE_CLIENT_SECRET',
+  'MAILPULL_OAUTH_MICROSOFT_CLIENT_ID',
+  'MAILPULL_OAUTH_MICROSOFT_CLIENT_SECRET',
+  'MAILPULL_OAUTH_MICROSOFT_TENANT',
+  'MAILPULL_OAUTH_CUSTOM_ISSUER',
+  'MAILPULL_OAUTH_CUSTOM_CLIENT_ID',
+  'MAILPULL_OAUTH_CUSTOM_CLIENT_SECRET',
+  'MAILPULL_OAUTH_CUSTOM_SCOPE',
 ] as const;
+
+/** An OAuth app given by MAILPULL_OAUTH_<PROVIDER>_* variables; the API stores it at start. */
+export interface EnvOAuthApp {
+  provider: 'google' | 'microsoft' | 'custom';
+  clientId: string;
+  /** null: a public client */
+  clientSecret: string | null;
+  tenant?: string;
+  issuer?: string;
+  scope?: string;
+}
 
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
 
@@ -123,6 +144,10 @@ export interface Config extends TemporalSettings {
   temporalUiUrl: string | null;
   /** GET /metrics answers without a token */
   metricsPublic: boolean;
+  /** the API as browsers reach it, for the OAuth redirect URI (…/oauth/callback); null: the address each request came to */
+  publicUrl: string | null;
+  /** OAuth apps set by the environment */
+  oauthApps: EnvOAuthApp[];
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -227,6 +252,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         '(scripts/start.sh generates a key file for the embedded default; make a key with scripts/mailpull.sh keys generate)',
     );
   }
+  const oauthApp = (provider: EnvOAuthApp['provider'], prefix: string, extra: Partial<EnvOAuthApp>): EnvOAuthApp[] => {
+    const clientId = read(`${prefix}_CLIENT_ID` as ConfigVariable);
+    if (!clientId) return [];
+    return [{ provider, clientId, clientSecret: read(`${prefix}_CLIENT_SECRET` as ConfigVariable) ?? null, ...extra }];
+  };
+  const customIssuer = read('MAILPULL_OAUTH_CUSTOM_ISSUER');
+  if (read('MAILPULL_OAUTH_CUSTOM_CLIENT_ID') && !customIssuer)
+    throw new Error('MAILPULL_OAUTH_CUSTOM_CLIENT_ID needs MAILPULL_OAUTH_CUSTOM_ISSUER');
+  const oauthApps = [
+    ...oauthApp('google', 'MAILPULL_OAUTH_GOOGLE', {}),
+    ...oauthApp('microsoft', 'MAILPULL_OAUTH_MICROSOFT', { tenant: read('MAILPULL_OAUTH_MICROSOFT_TENANT') }),
+    ...oauthApp('custom', 'MAILPULL_OAUTH_CUSTOM', { issuer: customIssuer, scope: read('MAILPULL_OAUTH_CUSTOM_SCOPE') }),
+  ];
   return {
     databaseUrl,
     ...loadTemporalSettings(env),
@@ -267,6 +305,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     temporalUiUrl: httpUrl('MAILPULL_TEMPORAL_UI_URL'),
     metricsPublic: isOn(read('MAILPULL_METRICS_PUBLIC')),
+    publicUrl: httpUrl('MAILPULL_PUBLIC_URL'),
+    oauthApps,
     protocolTrace: isOn(read('MAILPULL_PROTOCOL_TRACE')),
     secretKeys: keyFile ? { kind: 'file', path: keyFile } : { kind: 'env', value: keyValue ?? '' },
   };

@@ -13,7 +13,7 @@ export interface CycleInputs {
   lastRun: {
     startedAt: string;
     finishedAt: string;
-    outcome: 'ok' | 'failed' | 'skipped';
+    outcome: 'ok' | 'failed' | 'skipped' | 'deferred';
     // a run summary carried over from an older workflow history may lack some counts
     delivered?: number;
     recognized?: number;
@@ -28,7 +28,7 @@ export interface CycleInputs {
 export interface FinishedCycle {
   /** names the run: an account's counters include each run once, however often it is reported */
   run: string;
-  outcome: 'ok' | 'failed' | 'skipped';
+  outcome: 'ok' | 'failed' | 'skipped' | 'deferred';
   startedAt: string;
   durationSeconds: number;
   /** index into DURATION_BUCKETS, or its length for +Inf */

@@ -1,3 +1,5 @@
+import { providerBackoff } from './errors';
+
 /**
  * What a delivery target answered for one recipient of one message, and what mailpull does about
  * it: delivered; temporary (retried with backoff, the message stays on the remote server); or
@@ -7,7 +9,8 @@ export type RecipientOutcome =
   | { status: 'delivered'; response: string }
   // unreachable: no answer about the message at all (a refused connection, a timeout, a failed
   // login or TLS at the target): every other message would meet the same
-  | { status: 'temporary'; response: string; unreachable?: true }
+  // retryAt: the target said when to try again (an upload limit), later than the usual backoff
+  | { status: 'temporary'; response: string; unreachable?: true; retryAt?: string }
   | { status: 'permanent'; response: string };
 
 /**
@@ -40,8 +43,12 @@ const TEMPORARY_IMAP_CODES = new Set([
 
 export function outcomeOfAppendFailure(
   failure: { serverResponse: true; responseCode: string | undefined; text: string } | { serverResponse: false; text: string },
+  now = new Date(),
 ): RecipientOutcome {
   if (!failure.serverResponse) return { status: 'temporary', response: failure.text, unreachable: true };
+  // an upload limit (Gmail: "Account exceeded bandwidth limits", [OVERQUOTA]) lifts by itself: the message waits for it
+  const limit = providerBackoff(failure.text, failure.responseCode ?? null, now);
+  if (limit) return { status: 'temporary', response: failure.text, retryAt: limit.until.toISOString() };
   const code = failure.responseCode?.toUpperCase();
   if (code && TEMPORARY_IMAP_CODES.has(code)) return { status: 'temporary', response: failure.text };
   return { status: 'permanent', response: failure.text };
@@ -52,6 +59,12 @@ const RETRY_MAX_MS = 30 * 60_000;
 /** Wait before the next attempt of a held message after `attempts` failed ones: the base doubling, at most 30 min. */
 export const deliveryRetryDelayMs = (attempts: number, baseMs: number): number =>
   Math.min(baseMs * 2 ** Math.max(0, attempts - 1), Math.max(RETRY_MAX_MS, baseMs));
+
+/** When a held message is tried again: after the backoff, and not before any time a target asked for. */
+export function nextAttemptAt(outcomes: readonly RecipientOutcome[], now: number, backoffMs: number): Date {
+  const asked = outcomes.map((o) => (o.status === 'temporary' && o.retryAt ? Date.parse(o.retryAt) : 0));
+  return new Date(Math.max(now + backoffMs, ...asked.filter((t) => Number.isFinite(t))));
+}
 
 /** What happens to a message once every recipient has an outcome. */
 export type MessageDisposition = 'delivered' | 'held' | 'quarantined';

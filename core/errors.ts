@@ -16,9 +16,11 @@ export type ErrorKind =
   | 'protocol' // the server answered something we did not expect
   | 'busy' // not now: another session holds the account, or the server says so (IN-USE, SYS/TEMP, UNAVAILABLE)
   | 'database' // Postgres is restarting, unreachable or out of resources, or a transaction must be retried
+  | 'throttled' // the provider asks mailpull to wait (a daily download limit, a throttling answer): not a failure, nothing retried before then
   | 'internal';
 
-const PERMANENT: ReadonlySet<ErrorKind> = new Set(['auth', 'reauth', 'tls', 'config', 'gone', 'inactive', 'permanent']);
+// 'throttled' is not retried within the cycle: the provider said when to come back, and the cycle ends until then.
+const PERMANENT: ReadonlySet<ErrorKind> = new Set(['auth', 'reauth', 'tls', 'config', 'gone', 'inactive', 'permanent', 'throttled']);
 
 /** The remote message an error is about, so failures can be counted per message. */
 export interface MessageErrorRef {
@@ -78,6 +80,66 @@ export class PeerSilenceError extends MailpullError {
 
 export const isRetryable = (kind: ErrorKind): boolean => !PERMANENT.has(kind);
 
+/** The provider asked to wait: nothing is collected from the account before `until`. */
+export class ThrottledError extends MailpullError {
+  constructor(
+    readonly until: Date,
+    message: string,
+  ) {
+    super('throttled', message);
+  }
+}
+
+const DAY_MS = 24 * 60 * 60_000;
+
+/** The longest wait a throttling answer can impose; a larger suggestion is a server's mistake. */
+const MAX_SUGGESTED_BACKOFF_MS = DAY_MS;
+
+/** The first run of at most 10 digits after `from` in `text`, or null. */
+function numberAfter(text: string, from: number): number | null {
+  let i = from;
+  while (i < text.length && text.charCodeAt(i) === 0x20) i++;
+  let end = i;
+  while (end < text.length && end - i < 10 && text.charCodeAt(end) >= 0x30 && text.charCodeAt(end) <= 0x39) end++;
+  return end > i ? Number(text.slice(i, end)) : null;
+}
+
+/**
+ * A provider's "not now" in a server answer, with when to come back, or null. Gmail's daily
+ * download limit ("Account exceeded bandwidth limits", or the response code OVERQUOTA while
+ * collecting) lifts within a day: mailpull waits until the same time tomorrow. Microsoft's
+ * "Request is throttled. Suggested Backoff Time: N milliseconds" is waited out for N ms.
+ * `text` is the server's answer (at most its first 300 characters are read).
+ */
+export function providerBackoff(text: string, responseCode: string | null, now: Date): ThrottledError | null {
+  const said = text.slice(0, 300);
+  const lower = said.toLowerCase();
+  const at = (ms: number): Date => new Date(now.getTime() + ms);
+  const marker = 'suggested backoff time:';
+  const suggested = lower.indexOf(marker);
+  if (lower.includes('request is throttled') || suggested !== -1) {
+    const ms = suggested === -1 ? null : numberAfter(said, suggested + marker.length);
+    const wait = Math.min(Math.max(ms ?? 60_000, 1_000), MAX_SUGGESTED_BACKOFF_MS);
+    const until = at(wait);
+    return new ThrottledError(
+      until,
+      `the server throttles this mailbox ("${said}"); mailpull waits as it asks and collects again after ${until.toISOString()} (this is not a failure)`,
+    );
+  }
+  if (
+    lower.includes('exceeded bandwidth limits') ||
+    lower.includes('exceeded command or bandwidth limits') ||
+    responseCode?.toUpperCase() === 'OVERQUOTA'
+  ) {
+    const until = at(DAY_MS);
+    return new ThrottledError(
+      until,
+      `the mailbox reached its provider's daily download limit ("${said}"); mailpull pauses this account and collects again after ${until.toISOString()}. Nothing is lost: the mail stays on the server until then`,
+    );
+  }
+  return null;
+}
+
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -134,7 +196,8 @@ export function classifyError(err: unknown): { kind: ErrorKind; message: string;
 
 /** The error, typed, naming the message it happened with (kind and message unchanged). */
 export function withRef(err: unknown, ref: MessageErrorRef): MailpullError {
-  if (err instanceof MailpullError && err.ref) return err;
+  // a provider's "wait" is about the mailbox, never the message being fetched
+  if ((err instanceof MailpullError && err.ref) || err instanceof ThrottledError) return err;
   const { kind, message } = classifyError(err);
   return new MailpullError(kind, message, { cause: err, ref });
 }

@@ -2,7 +2,7 @@
 export type FolderSelection =
   | { mode: 'inbox' }
   | { mode: 'list'; names: string[] }
-  /** every selectable folder except those named (by path or special-use such as \Trash) */
+  /** every selectable folder except those named (by path or special-use such as \Trash) and those holding copies */
   | { mode: 'all'; exclude: string[] };
 
 export interface RemoteFolder {
@@ -17,6 +17,15 @@ export interface RemoteFolder {
 const isInbox = (path: string): boolean => path.toUpperCase() === 'INBOX';
 const samePath = (a: string, b: string): boolean => a === b || (isInbox(a) && isInbox(b));
 const selectable = (folder: RemoteFolder): boolean => !folder.flags.some((f) => /^\\(noselect|nonexistent)$/i.test(f));
+
+/**
+ * Virtual folders whose messages are copies of messages in other folders (RFC 6154 \All and
+ * \Flagged, RFC 8457 \Important: Gmail's "All Mail", "Starred" and "Important"): collecting
+ * every folder must not collect each message again from them. Named in a list, they are collected.
+ */
+const COPY_HOLDERS: ReadonlySet<string> = new Set(['\\all', '\\flagged', '\\important']);
+const holdsCopies = (folder: RemoteFolder): boolean =>
+  [folder.specialUse, ...folder.flags].some((use) => use !== null && COPY_HOLDERS.has(use.toLowerCase()));
 
 /**
  * The folders to collect, in server order. Named folders that do not exist are returned in
@@ -43,6 +52,7 @@ export function selectFolders(
     return { collect, missing };
   }
   const excluded = (f: RemoteFolder): boolean =>
+    holdsCopies(f) ||
     selection.exclude.some((x) =>
       x.startsWith('\\')
         ? f.specialUse?.toLowerCase() === x.toLowerCase()

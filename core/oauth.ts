@@ -1,5 +1,14 @@
 export type OAuthProvider = 'google' | 'microsoft' | 'custom';
 
+/** Where XOAUTH2 access tokens come from; the client secret and the tokens are secrets, stored apart. */
+export interface OAuthSettings {
+  provider: OAuthProvider;
+  tokenEndpoint: string;
+  clientId: string;
+  /** sent with each refresh when set (Microsoft wants it; Google keeps the consented scope) */
+  scope: string | null;
+}
+
 /** Token endpoints and scopes of the providers most admins collect from; `custom` takes any endpoint. */
 export const OAUTH_PRESETS: Record<Exclude<OAuthProvider, 'custom'>, { tokenEndpoint: string; scope: string | null }> = {
   // Google keeps the scope granted at consent (https://mail.google.com/); a refresh sends none.
@@ -17,11 +26,6 @@ export const REFRESH_MARGIN_MS = 5 * 60_000;
 /** Whether the stored access token can be used for a login now. */
 export function accessTokenUsable(token: string | undefined, expiresAt: Date | null, now: Date): boolean {
   return !!token && expiresAt !== null && expiresAt.getTime() - now.getTime() > REFRESH_MARGIN_MS;
-}
-
-/** The SASL XOAUTH2 initial response (Google's and Microsoft's format), base64. */
-export function xoauth2Response(user: string, accessToken: string): string {
-  return Buffer.from(`user=${user}\x01auth=Bearer ${accessToken}\x01\x01`).toString('base64');
 }
 
 export type TokenAnswer =

@@ -70,6 +70,9 @@ export function accountSecretBinding(name: AccountSecretName, server: BoundServe
   }
 }
 
+/** What a client secret is bound to: the token endpoint and client id (an account's own, or an installation's OAuth app's). */
+export const clientSecretBinding = (oauth: BoundTokenEndpoint): string => canonical(tokenParts(oauth));
+
 /** What a delivery target's sealed password is bound to. */
 export const targetPasswordBinding = (t: BoundTarget): string =>
   canonical([t.kind, t.host, t.port, t.socketPath, t.tlsMode, caHash(t.tlsCa), t.allowInvalidCertificates, t.username]);
@@ -125,4 +128,28 @@ export function rebinding(
     required: moved.filter((name) => name !== 'oauth_access_token'),
     dropped: moved.filter((name) => name === 'oauth_access_token'),
   };
+}
+
+/** The secrets of a local account's APPEND login (its own mailbox behind an OAuth2 APPEND target). */
+export type AppendSecretName = 'oauth_client_secret' | 'oauth_refresh_token' | 'oauth_access_token';
+
+/** The APPEND target a login's tokens go to: where it is, not whose login it uses. */
+const targetServerParts = (t: BoundTarget): Part[] => [
+  t.kind,
+  t.host,
+  t.port,
+  t.socketPath,
+  t.tlsMode,
+  caHash(t.tlsCa),
+  t.allowInvalidCertificates,
+];
+
+/**
+ * What a sealed APPEND login secret is bound to: a client secret to the token endpoint; a refresh
+ * and an access token to the token endpoint and to the target's server and the login's user, so
+ * re-pointing the target or the login needs a new sign-in.
+ */
+export function appendSecretBinding(name: AppendSecretName, target: BoundTarget, username: string, oauth: BoundTokenEndpoint): string {
+  if (name === 'oauth_client_secret') return canonical(tokenParts(oauth));
+  return canonical([...targetServerParts(target), username, ...tokenParts(oauth)]);
 }

@@ -1,36 +1,10 @@
 import { MailpullError } from '../core/errors';
 import { misboundMessage, targetPasswordBinding } from '../core/secret-binding';
-import type { TlsMode } from '../core/tls-decision';
+import type { DeliveryTarget, DeliveryTargetSettings, StoredDeliveryTarget } from '../core/delivery-target';
 import type { Keyring } from '../secrets/keyring';
 import { inDomains, type DomainScope } from './domain-scope';
 import type { Queryable } from './pool';
 import { loadTargetPassword } from './secrets';
-
-export type TargetKind = 'lmtp' | 'smtp' | 'imap';
-
-/** A mail server mailpull delivers into: everything but the password. */
-export interface DeliveryTargetSettings {
-  name: string;
-  kind: TargetKind;
-  /** host and port, or (LMTP only) a unix socket path */
-  host: string | null;
-  port: number | null;
-  socketPath: string | null;
-  tlsMode: TlsMode;
-  tlsCa: string | null;
-  allowInvalidCertificates: boolean;
-  /** SMTP AUTH user, or the IMAP login */
-  username: string | null;
-  /** IMAP: log in as each recipient with the username's master rights, or into the username's own mailbox */
-  imapLogin: 'master' | 'user' | null;
-  /** pooled connections at most */
-  maxConnections: number;
-}
-
-export type DeliveryTarget = DeliveryTargetSettings & { id: string; passwordSet: boolean; createdAt: Date; updatedAt: Date };
-
-/** A target as the activities use it: password opened; updatedAt tells a pooled client it is stale. */
-export type StoredDeliveryTarget = DeliveryTarget & { password: string | null };
 
 export const settingsOf = (t: DeliveryTarget): DeliveryTargetSettings => ({
   name: t.name,

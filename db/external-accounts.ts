@@ -1,7 +1,8 @@
 import type { AccountLabels, AccountState } from '../core/account-state';
+import type { AccountStatus } from '../core/account-status';
 import type { DeletePolicy } from '../core/delete-policy';
 import type { DeliveryChoice } from '../core/delivery-routing';
-import type { OAuthProvider } from '../core/oauth';
+import type { OAuthProvider, OAuthSettings } from '../core/oauth';
 import type { FolderSelection } from '../core/folder-selection';
 import type { ReceiveTimeSource } from '../core/receive-time';
 import { accountSecretBinding } from '../core/secret-binding';
@@ -11,16 +12,6 @@ import type { Queryable } from './pool';
 import { loadSecrets, secretsSet, type SecretName, type Secrets } from './secrets';
 import type { Keyring } from '../secrets/keyring';
 import type { MailboxEndpoint } from '../core/mailbox-endpoint';
-import type { AccountStatus } from '../workflows/definitions';
-
-/** Where XOAUTH2 access tokens come from; the client secret and the tokens are secrets, stored apart. */
-export interface OAuthSettings {
-  provider: OAuthProvider;
-  tokenEndpoint: string;
-  clientId: string;
-  /** sent with each refresh when set (Microsoft wants it; Google keeps the consented scope) */
-  scope: string | null;
-}
 
 /** Where and how to log in, and what to do with the mail: everything but the secrets. */
 export interface ExternalAccountSettings extends Omit<MailboxEndpoint, 'secret' | 'maxMessageBytes'> {
@@ -402,20 +393,20 @@ export async function loadActiveness(db: Queryable, id: string): Promise<Activen
     interval_seconds: number;
     push: boolean;
     reauthorization_reason: string | null;
-    name: string;
-    owner: string;
+    owner_account_id: string;
+    domain_id: string;
     host: string;
     protocol: 'pop3' | 'imap';
   }>(
     `SELECT e.enabled AS e, a.enabled AS a, d.enabled AS d, e.interval_seconds, e.protocol = 'imap' AND e.push AS push,
-            e.reauthorization_reason, e.name, a.address AS owner, e.host, e.protocol
+            e.reauthorization_reason, a.id AS owner_account_id, d.id AS domain_id, e.host, e.protocol
        FROM external_accounts e JOIN accounts a ON a.id = e.owner_account_id JOIN domains d ON d.id = a.domain_id
       WHERE e.id = $1`,
     [id],
   );
   const row = rows[0];
   if (!row) return { state: 'gone' };
-  const labels: AccountLabels = { name: row.name, owner: row.owner, host: row.host, protocol: row.protocol };
+  const labels: AccountLabels = { ownerAccountId: row.owner_account_id, domainId: row.domain_id, host: row.host, protocol: row.protocol };
   const reason = !row.e ? 'external account disabled' : !row.a ? 'owner account disabled' : !row.d ? 'owner domain disabled' : null;
   if (reason) return { state: 'inactive', cause: 'disabled', reason, intervalSeconds: row.interval_seconds, labels };
   if (row.reauthorization_reason) {

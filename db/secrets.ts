@@ -1,4 +1,5 @@
 import { MailpullError } from '../core/errors';
+import type { AppendSecretName } from '../core/secret-binding';
 import type { Keyring } from '../secrets/keyring';
 import { open, seal, type SecretKey } from '../secrets/secret-box';
 import type { Queryable } from './pool';
@@ -31,9 +32,12 @@ const TARGET_SECRETS: SecretTable = {
   owner: 'delivery_target',
   bound: true,
 };
+const APPEND_SECRETS: SecretTable = { table: 'append_login_secrets', ownerColumn: 'account_id', owner: 'append_login', bound: true };
 // a webhook's key signs what mailpull sends; it is never sent anywhere
 const WEBHOOK_SECRETS: SecretTable = { table: 'webhook_secrets', ownerColumn: 'webhook_id', owner: 'webhook', bound: false };
-const ALL_TABLES = [ACCOUNT_SECRETS, TARGET_SECRETS, WEBHOOK_SECRETS];
+// an installation's OAuth app: its client secret goes to the app's token endpoint only
+const APP_SECRETS: SecretTable = { table: 'oauth_app_secrets', ownerColumn: 'provider', owner: 'oauth_app', bound: true };
+const ALL_TABLES = [ACCOUNT_SECRETS, TARGET_SECRETS, APPEND_SECRETS, WEBHOOK_SECRETS, APP_SECRETS];
 
 interface Row {
   owner_id: string;
@@ -180,6 +184,48 @@ export async function loadTargetPassword(
 ): Promise<{ password: string | null; misbound: boolean }> {
   const { opened, misbound } = await loadFrom(db, keyring, TARGET_SECRETS, targetId, () => binding);
   return { password: opened.password ?? null, misbound: misbound.length > 0 };
+}
+
+/** The secrets of a local account's APPEND login (core/secret-binding.ts: AppendSecretName). */
+export type AppendSecrets = Partial<Record<AppendSecretName, string>>;
+
+/** Seals and stores a local account's APPEND login secrets, each bound to where it may be sent; a null removes one. */
+export async function saveAppendSecrets(
+  db: Queryable,
+  keyring: Keyring,
+  accountId: string,
+  secrets: Partial<Record<AppendSecretName, string | null>>,
+  binding: (name: AppendSecretName) => string,
+): Promise<void> {
+  await saveIn(db, keyring, APPEND_SECRETS, accountId, secrets, (name) => binding(name as AppendSecretName));
+}
+
+/** A local account's APPEND login secrets bound to `binding`, opened; those bound elsewhere only named. */
+export async function loadAppendSecrets(
+  db: Queryable,
+  keyring: Keyring,
+  accountId: string,
+  binding: (name: AppendSecretName) => string,
+): Promise<{ secrets: AppendSecrets; misbound: AppendSecretName[] }> {
+  const { opened, misbound } = await loadFrom(db, keyring, APPEND_SECRETS, accountId, (name) => binding(name as AppendSecretName));
+  return { secrets: opened, misbound: misbound as AppendSecretName[] };
+}
+
+/** Seals and stores an OAuth app's client secret, bound to its token endpoint and client id; null removes it. */
+export async function saveAppClientSecret(
+  db: Queryable,
+  keyring: Keyring,
+  provider: string,
+  clientSecret: string | null,
+  binding: string,
+): Promise<void> {
+  await saveIn(db, keyring, APP_SECRETS, provider, { client_secret: clientSecret }, () => binding);
+}
+
+/** An OAuth app's client secret if it is bound to `binding` (the token endpoint and client id it is about to go to). */
+export async function loadAppClientSecret(db: Queryable, keyring: Keyring, provider: string, binding: string): Promise<string | null> {
+  const { opened } = await loadFrom(db, keyring, APP_SECRETS, provider, () => binding);
+  return opened.client_secret ?? null;
 }
 
 /** Seals and stores the key a webhook's deliveries are signed with. */

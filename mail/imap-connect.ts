@@ -1,12 +1,12 @@
 import { AuthenticationFailure, ImapFlow } from 'imapflow';
 import net from 'node:net';
-import { classifyError, MailpullError, PeerSilenceError, type Peer } from '../core/errors';
+import { classifyError, MailpullError, PeerSilenceError, providerBackoff, type Peer } from '../core/errors';
 import { imapRefusalKind } from '../core/protocol-codes';
 import { decideUpgrade, STARTTLS_REFUSED, type TlsMode, type TlsOutcome } from '../core/tls-decision';
 import { redactCommand } from '../secrets/redact';
 import type { ConnectionSettings, Credentials } from '../core/mailbox-endpoint';
 import type { NetworkPolicy } from '../core/network-policy';
-import { checkHost } from './guarded-connect';
+import { checkHost } from '../core/guarded-connect';
 import { secureContextFor } from './tls-context';
 
 export interface ImapConnectOptions {
@@ -83,6 +83,8 @@ interface ImapflowError {
   code?: string;
   tlsFailed?: boolean;
   message?: string;
+  /** ETHROTTLE: how long imapflow already waited of the server's suggested backoff */
+  throttleWaited?: number;
 }
 
 const AUTH_SETUP_FAILURES: Record<string, string> = {
@@ -118,10 +120,18 @@ export function imapError(err: unknown, timeoutMs: number, client?: ImapFlow): M
   if (e.code === 'NoConnection' || e.code === 'EConnectionClosed' || e.code?.startsWith('ClosedAfterConnect')) {
     return new MailpullError('network', `${duringLogin ? 'during login: ' : ''}${e.message ?? 'the IMAP connection closed'}`);
   }
-  if (e.code === 'ETHROTTLE') return new MailpullError('busy', 'the IMAP server throttles this client');
+  if (e.code === 'ETHROTTLE') {
+    // imapflow waited part of the suggested time already, holding the connection: the wait counts from the answer
+    const answeredAt = new Date(Date.now() - (e.throttleWaited ?? 0));
+    return providerBackoff(e.responseText ?? '', null, answeredAt) ?? new MailpullError('busy', 'the IMAP server throttles this client');
+  }
   if (e.code === 'LiteralTooLarge' || e.code === 'LineTooLarge' || e.code === 'ResponseTooLarge') {
     return new MailpullError('protocol', `the IMAP server sent more than asked: ${e.message ?? e.code}`, { cause: err });
   }
+  const said = e.responseText ?? (typeof e.response === 'string' ? e.response : '');
+  const backoff =
+    e.responseStatus || err instanceof AuthenticationFailure ? providerBackoff(said, e.serverResponseCode || null, new Date()) : null;
+  if (backoff) return backoff;
   if (e.responseStatus === 'NO' || e.responseStatus === 'BAD') {
     const code = e.serverResponseCode || null;
     const kind = imapRefusalKind(e.responseStatus, code, duringLogin);

@@ -3,9 +3,8 @@ import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { classifyError, MailpullError } from '../core/errors';
 import type { NetworkPolicy } from '../core/network-policy';
-import { readTokenAnswer } from '../core/oauth';
-import type { OAuthSettings } from '../db/external-accounts';
-import { checkHost, urlHost } from './guarded-connect';
+import { readTokenAnswer, type OAuthSettings } from '../core/oauth';
+import { checkHost, urlHost } from '../core/guarded-connect';
 
 export interface FreshToken {
   accessToken: string;

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
-import { classifyError, MailpullError, PeerSilenceError } from '../core/errors';
-import { xoauth2Response } from '../core/oauth';
+import { classifyError, MailpullError, PeerSilenceError, providerBackoff } from '../core/errors';
+import { xoauth2Response } from './xoauth2';
 import { apopTimestamp, capaKeywords, parseListing } from '../core/pop3-replies';
 import { pop3RefusalKind, pop3ResponseCode } from '../core/protocol-codes';
 import { redactCommand } from '../secrets/redact';
@@ -29,7 +29,7 @@ export interface Pop3ConnectOptions {
   timeoutMs: number;
   /** receives each command (credentials masked) and each status line, for a protocol trace */
   trace?: (line: string) => void;
-  /** where `host` leads: the addresses the network policy checked (see guarded-connect.ts); else the system resolver */
+  /** where `host` leads: the addresses the network policy checked (see core/guarded-connect.ts); else the system resolver */
   lookup?: net.LookupFunction;
 }
 
@@ -45,6 +45,8 @@ function stepOf(line: string): string {
 
 /** RFC 2449/3206 response codes decide whether a refusal is about the credentials, passing or for good. */
 function refusal(text: string, duringLogin: boolean): MailpullError {
+  const backoff = providerBackoff(text, null, new Date());
+  if (backoff) return backoff;
   const kind = pop3RefusalKind(pop3ResponseCode(text), duringLogin);
   const what = { auth: 'authentication failed', busy: 'server refused for now', permanent: 'server refused for good' } as Partial<
     Record<typeof kind, string>

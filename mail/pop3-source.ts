@@ -5,7 +5,7 @@ import { MailpullError, withRef } from '../core/errors';
 import { capaOffers } from '../core/pop3-replies';
 import { retrievedSizeMismatch } from '../core/retrieved-size';
 import { decideUpgrade, STARTTLS_REFUSED, type TlsOutcome } from '../core/tls-decision';
-import { checkHost } from './guarded-connect';
+import { checkHost } from '../core/guarded-connect';
 import { headerSectionHash } from '../core/pop3-identity';
 import { DEFAULT_DRAIN_BYTES, HEADER_KEEP_BYTES, Pop3Client } from './pop3-client';
 import type { Fetched, Listing, MailSession, MailSource, RemovableRef } from './source';

@@ -5,8 +5,9 @@
 #   scripts/dovecot.sh restart DIR stops and starts it again (sessions cut, mail kept)
 # Ports come from DOVECOT_POP3_PORT, DOVECOT_POP3S_PORT, DOVECOT_IMAP_PORT, DOVECOT_IMAPS_PORT,
 # DOVECOT_LMTP_PORT. Users are lines appended to DIR/passwd by the tests. XOAUTH2 tokens are checked
-# by OAuth2 introspection (RFC 7662) at http://127.0.0.1:DOVECOT_OAUTH2_PORT/introspect, which the
-# OAuth2 tests serve. Delivery tests use: the master user in DIR/master-users (IMAP APPEND as any
+# by OAuth2 introspection (RFC 7662) at http://127.0.0.1:DOVECOT_OAUTH2_PORT/token/introspection, the
+# OAuth2 tests' authorization server (oidc-provider), as client DIR/oauth2-introspection-client
+# (id:secret); the token's "sub" is the user. Delivery tests use: the master user in DIR/master-users (IMAP APPEND as any
 # user), per-user quota rules as passwd-file extra fields (userdb_quota_rule=…), and
 # DIR/quota-full.conf ("quota_full_tempfail = yes|no", read at start and on "doveadm reload").
 set -euo pipefail
@@ -27,11 +28,13 @@ start() {
   [ -f "$dir/master-users" ] || echo "mailpull-master:{PLAIN}$(openssl rand -hex 12)" > "$dir/master-users"
   [ -f "$dir/quota-full.conf" ] || echo "quota_full_tempfail = no" > "$dir/quota-full.conf"
   ensure_test_tls "$dir/tls"
+  # the client Dovecot introspects with (HTTP Basic), registered at the tests' authorization server
+  [ -f "$dir/oauth2-introspection-client" ] || echo "dovecot:$(openssl rand -hex 16)" > "$dir/oauth2-introspection-client"
   cat > "$dir/dovecot-oauth2.conf.ext" <<CONF
 introspection_mode = post
-introspection_url = http://127.0.0.1:$oauth2/introspect
+introspection_url = http://$(cat "$dir/oauth2-introspection-client")@127.0.0.1:$oauth2/token/introspection
 force_introspection = yes
-username_attribute = username
+username_attribute = sub
 active_attribute = active
 active_value = true
 CONF

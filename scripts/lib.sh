@@ -7,7 +7,7 @@ TEMPORAL_CLI_VERSION="v1.5.1"
 TEMPORAL_SERVER_VERSION="1.29.1"
 TEMPORAL_UI_VERSION="2.42.1"
 # the account workflow's search attributes (workflows/search-attributes.ts), all of type Keyword
-MAILPULL_SEARCH_ATTRIBUTES="MailpullName MailpullOwner MailpullHost MailpullProtocol MailpullState"
+MAILPULL_SEARCH_ATTRIBUTES="MailpullOwnerId MailpullDomainId MailpullHost MailpullProtocol MailpullState"
 TEMPORAL_BIN="$CACHE_DIR/temporal-$TEMPORAL_CLI_VERSION/temporal"
 # The Temporal server of that version as production runs it, built from its Go module source by
 # scripts/setup.sh (--cluster, --test): temporal-server, temporal-sql-tool, and from the module the

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { workflowIdFor } from '../workflows/definitions';
-import { addUser, saveMessages } from './support/dovecot';
-import { waitFor } from './support/env';
-import { buildMessage } from './support/messages';
-import { useTestSystem, type TestSystem } from './support/system';
+import { addUser, saveMessages } from '../testkit/dovecot';
+import { waitFor } from '../testkit/env';
+import { buildMessage } from '../testkit/messages';
+import { useTestSystem, type TestSystem } from '../testkit/system';
 
 interface Listed {
   id: string;
@@ -39,7 +39,7 @@ async function found(sys: TestSystem, query: string, expected: string[]): Promis
 describe('account state kept in Postgres and on the workflow', () => {
   const sys = useTestSystem();
 
-  test('the list filters by state in one query and pages; the Temporal UI finds accounts by name, owner, host and state', async () => {
+  test('the list filters by state in one query and pages; the Temporal UI finds accounts by owner, domain, host and state, never by a name', async () => {
     const owner = await sys.localAccount('alice@state.test');
     const good = await Promise.all(
       [1, 2].map(async (i) => {
@@ -94,19 +94,30 @@ describe('account state kept in Postgres and on the workflow', () => {
     assert.equal(badCursor.status, 400);
     assert.equal(badCursor.body.field, 'cursor');
 
-    // what the Temporal UI's search box does
-    await found(sys, `MailpullName = "alice's ISP mailbox"`, [good[0].id]);
+    // what the Temporal UI's search box does: ids, the server and the state, no names
+    const domainId = (await sys.ok('GET', `/api/accounts/${owner.id}`)).domainId;
+    await found(sys, `MailpullHost = "127.0.0.1" AND MailpullOwnerId = "${owner.id}" AND MailpullProtocol = "pop3"`, [
+      ...good.map((e) => e.id),
+      disabled.id,
+    ]);
     await found(
       sys,
-      `MailpullOwner = "alice@state.test" AND MailpullState = "failing"`,
+      `MailpullOwnerId = "${owner.id}" AND MailpullState = "failing"`,
       failing.map((e) => e.id),
     );
-    await found(sys, `MailpullOwner = "alice@state.test" AND MailpullState = "disabled" AND MailpullProtocol = "pop3"`, [disabled.id]);
-    const described = await sys.client.workflow.getHandle(workflowIdFor(good[0].id)).describe();
-    assert.deepEqual(described.memo, { name: "alice's ISP mailbox", owner: 'alice@state.test', host: '127.0.0.1', protocol: 'pop3' });
+    await found(sys, `MailpullDomainId = "${domainId}" AND MailpullState = "disabled" AND MailpullProtocol = "pop3"`, [disabled.id]);
 
-    // a renamed account is found by its new name
-    await sys.ok('PATCH', `/api/external-accounts/${good[1].id}`, { name: 'renamed mailbox' });
-    await found(sys, 'MailpullName = "renamed mailbox"', [good[1].id]);
+    // search attributes and the memo are not encrypted: no address, no name in them
+    await sys.ok('PATCH', `/api/external-accounts/${good[1].id}`, { name: 'Alice Liddell' });
+    await sys.ok('POST', `/api/external-accounts/${good[1].id}/connect-now`, undefined, 202);
+    await sys.waitForCycles(good[1].id, 2);
+    for (const account of [...good, ...failing, disabled]) {
+      const described = await sys.client.workflow.getHandle(workflowIdFor(account.id)).describe();
+      const visible = JSON.stringify({ memo: described.memo, attributes: described.typedSearchAttributes.getAll() });
+      for (const personal of ['alice', 'Alice Liddell', 'state.test', 'ISP mailbox', 'wrong password', 'switched off', 'good 2']) {
+        assert.ok(!visible.includes(personal), `${account.id}: "${personal}" in ${visible}`);
+      }
+      assert.deepEqual(described.memo, { ownerAccountId: owner.id, domainId, host: '127.0.0.1', protocol: account.protocol });
+    }
   });
 });

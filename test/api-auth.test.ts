@@ -9,7 +9,7 @@ import { PUBLIC_DOCS_ROUTES } from '../api/docs-routes';
 import { openApiDocument } from '../api/openapi';
 import { insertApiToken } from '../db/api-tokens';
 import { newApiToken } from '../secrets/api-token';
-import { useTestSystem } from './support/system';
+import { useTestSystem } from '../testkit/system';
 
 const CLI = path.resolve(__dirname, '../cli/main.js');
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

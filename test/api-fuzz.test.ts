@@ -3,7 +3,7 @@ import { before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { SpecChecker, type Spec } from './support/openapi-checker';
 import { RequestGenerator, type ApiDocument } from './support/openapi-requests';
-import { useTestSystem } from './support/system';
+import { useTestSystem } from '../testkit/system';
 
 const MISSING = '00000000-0000-4000-8000-000000000000';
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { before, describe, test } from 'node:test';
 import type { Schema } from './support/openapi-requests';
-import { useTestSystem } from './support/system';
+import { useTestSystem } from '../testkit/system';
 
 const MISSING = '00000000-0000-4000-8000-000000000000';
 /** The API's body limit in the tests and in production (MAILPULL_API_MAX_BODY_BYTES's default). */

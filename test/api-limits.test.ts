@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { describe, test } from 'node:test';
-import { useTestSystem, type TestSystem } from './support/system';
+import { useTestSystem, type TestSystem } from '../testkit/system';
 
 /** GET path with this Authorization from a loopback address of our choice (all of 127/8 is loopback). */
 function getFrom(sys: TestSystem, from: string, path: string, token: string, agent: http.Agent): Promise<number> {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { workflowIdFor } from '../workflows/definitions';
-import { addUser } from './support/dovecot';
-import { waitFor } from './support/env';
-import { useTestSystem } from './support/system';
+import { addUser } from '../testkit/dovecot';
+import { waitFor } from '../testkit/env';
+import { useTestSystem } from '../testkit/system';
 
 describe('HTTP API', () => {
   const sys = useTestSystem();

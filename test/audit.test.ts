@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { useTestSystem } from './support/system';
+import { useTestSystem } from '../testkit/system';
 
 describe('the audit log', () => {
   const sys = useTestSystem({ worker: false });

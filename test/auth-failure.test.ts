@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { workflowIdFor } from '../workflows/definitions';
-import { addUser, logLinesFor, saveMessages, type DovecotUser } from './support/dovecot';
-import { sleep } from './support/env';
-import { buildMessage } from './support/messages';
-import { useTestSystem } from './support/system';
+import { addUser, logLinesFor, saveMessages, type DovecotUser } from '../testkit/dovecot';
+import { sleep } from '../testkit/env';
+import { buildMessage } from '../testkit/messages';
+import { useTestSystem } from '../testkit/system';
 
 const failedLogins = async (user: DovecotUser): Promise<Date[]> =>
   (await logLinesFor(user)).filter((l) => l.includes('Password mismatch')).map((l) => new Date(l.slice(0, 26).replace(' ', 'T') + 'Z'));

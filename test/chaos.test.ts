@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { chaosFailures, FAULT_KINDS, formatReport, runChaos } from '../bench/chaos';
+import { chaosFailures, FAULT_KINDS, formatReport, runChaos } from '../testkit/chaos';
 
 // The short form of `npm run chaos`: 10 accounts, 400 messages, a minute of faults of every kind.
 test('chaos: worker kills, Postgres, Temporal and Dovecot restarts, Postgres and Temporal stopped, transfers cut: nothing lost, duplicated or removed early', async () => {

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { COMMANDS } from '../cli/commands';
-import { addUser, saveMessages } from './support/dovecot';
-import { testEnv, waitFor } from './support/env';
-import { buildMessage } from './support/messages';
-import { TestSystem } from './support/system';
+import { addUser, saveMessages } from '../testkit/dovecot';
+import { testEnv, waitFor } from '../testkit/env';
+import { buildMessage } from '../testkit/messages';
+import { TestSystem } from '../testkit/system';
 
 const CLI = path.resolve(__dirname, '../cli/main.js');
 

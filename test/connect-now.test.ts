@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { addUser, saveMessages } from './support/dovecot';
-import { sleep, testEnv, waitFor } from './support/env';
-import { buildMessage, textOfSize } from './support/messages';
-import { useTestSystem } from './support/system';
-import { startProxy, type TcpProxy } from './support/tcp-proxy';
+import { addUser, saveMessages } from '../testkit/dovecot';
+import { sleep, testEnv, waitFor } from '../testkit/env';
+import { buildMessage, textOfSize } from '../testkit/messages';
+import { useTestSystem } from '../testkit/system';
+import { startProxy, type TcpProxy } from '../testkit/tcp-proxy';
 
 describe('Connect Now', () => {
   const sys = useTestSystem();
@@ -47,7 +47,7 @@ describe('Connect Now', () => {
     assert.equal((await sys.storedMessages(owner.id)).length, 20);
 
     const history = await sys.history(external.id);
-    const listings = history.events?.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'listNew');
-    assert.equal(listings?.length, 2, 'two listing activities in the workflow history');
+    const listings = history.events?.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'startCycle');
+    assert.equal(listings?.length, 2, 'two cycles, each one listing activity, in the workflow history');
   });
 });

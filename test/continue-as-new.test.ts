@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { workflowIdFor } from '../workflows/definitions';
-import { addUser, saveMessages } from './support/dovecot';
-import { waitFor } from './support/env';
-import { buildMessage } from './support/messages';
-import { useTestSystem } from './support/system';
+import { addUser, saveMessages } from '../testkit/dovecot';
+import { waitFor } from '../testkit/env';
+import { buildMessage } from '../testkit/messages';
+import { useTestSystem } from '../testkit/system';
 
 describe('a long-running account workflow', () => {
   const sys = useTestSystem();
@@ -34,7 +34,7 @@ describe('a long-running account workflow', () => {
     const last = firstHistory.events?.[firstHistory.events.length - 1];
     assert.ok(last?.workflowExecutionContinuedAsNewEventAttributes, 'the first run ended by continuing as new');
     const cyclesInFirstRun = firstHistory.events?.filter(
-      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'listNew',
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'startCycle',
     ).length;
 
     const later = await waitFor('a cycle in the new run', async () => {

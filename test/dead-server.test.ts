@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { waitFor } from './support/env';
-import { useTestSystem } from './support/system';
-import { unusedPort } from './support/ports';
+import { waitFor } from '../testkit/env';
+import { useTestSystem } from '../testkit/system';
+import { unusedPort } from '../testkit/ports';
 
 describe('a dead mail server', () => {
   const sys = useTestSystem();
@@ -19,7 +19,7 @@ describe('a dead mail server', () => {
     });
 
     const retrying = await waitFor('the status to show a retry', async () => (await sys.status(external.id)).retrying);
-    assert.equal(retrying.activity, 'listNew');
+    assert.equal(retrying.activity, 'startCycle');
     assert.ok(retrying.attempt >= 2);
     assert.equal(retrying.lastError.kind, 'network');
     assert.match(retrying.lastError.message, /ECONNREFUSED/);

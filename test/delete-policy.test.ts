@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { addUser, countOnServer, pop3Login, saveMessages, type DovecotUser } from './support/dovecot';
-import { buildMessage, textOfSize } from './support/messages';
-import { useTestSystem } from './support/system';
+import { addUser, countOnServer, pop3Login, saveMessages, type DovecotUser } from '../testkit/dovecot';
+import { buildMessage, textOfSize } from '../testkit/messages';
+import { useTestSystem } from '../testkit/system';
 
 async function serverUids(user: DovecotUser): Promise<string[]> {
   const client = await pop3Login(user);

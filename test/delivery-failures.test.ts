@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { deliveredCounts, domainWithTarget } from './support/delivered';
-import { addUser, countOnServer, mailboxCount, readByPop3, saveMessages, setQuota, setQuotaFullTempfail } from './support/dovecot';
-import { sleep, testEnv, waitFor } from './support/env';
-import { buildMessage, textOfSize } from './support/messages';
+import { addUser, countOnServer, mailboxCount, readByPop3, saveMessages, setQuota, setQuotaFullTempfail } from '../testkit/dovecot';
+import { sleep, testEnv, waitFor } from '../testkit/env';
+import { buildMessage, textOfSize } from '../testkit/messages';
 import { startSmtpSink } from './support/smtp-sink';
-import { useTestSystem } from './support/system';
-import { startProxy } from './support/tcp-proxy';
+import { useTestSystem } from '../testkit/system';
+import { startProxy } from '../testkit/tcp-proxy';
 
 describe('delivery failures: nothing lost, nothing duplicated, nothing deleted before acceptance', () => {
   // held messages are offered again after 1 s, 2 s, 4 s … instead of 30 s, 60 s …

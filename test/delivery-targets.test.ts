@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { domainWithTarget, deliveredCounts } from './support/delivered';
-import { addUser, countOnServer, lmtpSocketPath, masterUser, readByPop3, saveMessages, type DovecotUser } from './support/dovecot';
-import { testEnv } from './support/env';
+import { addUser, countOnServer, lmtpSocketPath, masterUser, readByPop3, saveMessages, type DovecotUser } from '../testkit/dovecot';
+import { testEnv } from '../testkit/env';
 import { appendMessages, readFolder } from './support/imap';
-import { mixedCorpus } from './support/messages';
-import { useTestSystem } from './support/system';
+import { mixedCorpus } from '../testkit/messages';
+import { useTestSystem } from '../testkit/system';
 
 describe('delivery into Dovecot: LMTP over TCP and a unix socket, IMAP APPEND', () => {
   const sys = useTestSystem();

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { addUser, countOnServer, logLinesFor, saveMessages } from './support/dovecot';
-import { sleep, waitFor } from './support/env';
-import { buildMessage } from './support/messages';
-import { useTestSystem } from './support/system';
+import { addUser, countOnServer, logLinesFor, saveMessages } from '../testkit/dovecot';
+import { sleep, waitFor } from '../testkit/env';
+import { buildMessage } from '../testkit/messages';
+import { useTestSystem } from '../testkit/system';
 
 describe('disabled means disabled', () => {
   const sys = useTestSystem();

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { deliveredCounts, domainWithTarget } from './support/delivered';
-import { addUser, countOnServer, mailboxCount, pop3Login, readByPop3, type DovecotUser } from './support/dovecot';
-import { testEnv, waitFor } from './support/env';
-import { writeMaildir } from './support/maildir';
-import { useTestSystem } from './support/system';
-import { startProxy } from './support/tcp-proxy';
+import { addUser, countOnServer, mailboxCount, pop3Login, readByPop3, type DovecotUser } from '../testkit/dovecot';
+import { testEnv, waitFor } from '../testkit/env';
+import { writeMaildir } from '../testkit/maildir';
+import { useTestSystem } from '../testkit/system';
+import { startProxy } from '../testkit/tcp-proxy';
 
 async function uidls(user: DovecotUser): Promise<string[]> {
   const client = await pop3Login(user);

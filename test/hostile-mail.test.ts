@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { addUser, countOnServer, readByPop3 } from './support/dovecot';
-import { waitFor } from './support/env';
-import { LOCAL_ACCOUNTS, hostileCorpus } from './support/hostile-corpus';
-import { writeMaildir } from './support/maildir';
-import { useTestSystem } from './support/system';
+import { addUser, countOnServer, readByPop3 } from '../testkit/dovecot';
+import { waitFor } from '../testkit/env';
+import { LOCAL_ACCOUNTS, hostileCorpus } from '../testkit/hostile-corpus';
+import { writeMaildir } from '../testkit/maildir';
+import { useTestSystem } from '../testkit/system';
 
 const REPORT = 'event loop: max delay ';
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { deliveredCounts, domainWithTarget } from './support/delivered';
-import { addUser, countOnServer, readByPop3, saveMessages, type DovecotUser } from './support/dovecot';
-import { sleep, testEnv, waitFor } from './support/env';
-import { buildMessage, textOfSize } from './support/messages';
-import { useTestSystem } from './support/system';
-import { startProxy, type StallPlan, type TcpProxy } from './support/tcp-proxy';
+import { addUser, countOnServer, readByPop3, saveMessages, type DovecotUser } from '../testkit/dovecot';
+import { sleep, testEnv, waitFor } from '../testkit/env';
+import { buildMessage, textOfSize } from '../testkit/messages';
+import { useTestSystem } from '../testkit/system';
+import { startProxy, type StallPlan, type TcpProxy } from '../testkit/tcp-proxy';
 
 /**
  * Longer than the activities' heartbeat timeout (20 s), as the 60 s default is: the server's

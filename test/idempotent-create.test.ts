@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { addUser, caCertificate, saveMessages } from './support/dovecot';
-import { testEnv, waitFor } from './support/env';
-import { startTemporal, stopTemporal } from './support/faults';
-import { buildMessage } from './support/messages';
-import { useTestSystem } from './support/system';
+import { addUser, caCertificate, saveMessages } from '../testkit/dovecot';
+import { testEnv, waitFor } from '../testkit/env';
+import { startTemporal, stopTemporal } from '../testkit/faults';
+import { buildMessage } from '../testkit/messages';
+import { useTestSystem } from '../testkit/system';
 
 const keyed = (key: string): Record<string, string> => ({ 'Idempotency-Key': key });
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { workflowIdFor } from '../workflows/definitions';
-import { addUser, saveMessages } from './support/dovecot';
-import { waitFor } from './support/env';
-import { buildMessage } from './support/messages';
-import { useTestSystem } from './support/system';
+import { addUser, saveMessages } from '../testkit/dovecot';
+import { waitFor } from '../testkit/env';
+import { buildMessage } from '../testkit/messages';
+import { useTestSystem } from '../testkit/system';
 
 /** Started: 2, only scheduled: 1 (temporal.api.enums.v1.PendingActivityState). */
 const STARTED = 2;

@@ -7,11 +7,11 @@ import { describe, test } from 'node:test';
 import type { ServerMessage } from '../core/download-plan';
 import { createImapSource } from '../mail/imap-source';
 import type { Fetched, MailSession } from '../mail/source';
-import { addUser, mailboxCount, saveMessages, type DovecotUser } from './support/dovecot';
-import { testEnv } from './support/env';
+import { addUser, mailboxCount, saveMessages, type DovecotUser } from '../testkit/dovecot';
+import { testEnv } from '../testkit/env';
 import { appendMessages } from './support/imap';
-import { buildMessage, textOfSize } from './support/messages';
-import { loopbackPolicy } from './support/network-policy';
+import { buildMessage, textOfSize } from '../testkit/messages';
+import { loopbackPolicy } from '../testkit/network-policy';
 import type { MailboxEndpoint } from '../core/mailbox-endpoint';
 
 const run = promisify(execFile);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { addUser } from './support/dovecot';
+import { addUser } from '../testkit/dovecot';
 import { appendMessages, readFolder } from './support/imap';
-import { buildMessage, textOfSize } from './support/messages';
-import { useTestSystem } from './support/system';
+import { buildMessage, textOfSize } from '../testkit/messages';
+import { useTestSystem } from '../testkit/system';
 
 const day = (n: number): Date => new Date(Date.UTC(2025, 0, n, 8, 30, 0));
 const FLAG_CYCLE = [[], ['\\Seen'], ['\\Flagged'], ['\\Seen', '\\Answered'], ['$Important']];

@@ -4,7 +4,7 @@ import { describe, test, type TestContext } from 'node:test';
 import type { ServerMessage } from '../core/download-plan';
 import type { MailboxEndpoint } from '../core/mailbox-endpoint';
 import { createImapSource } from '../mail/imap-source';
-import { loopbackPolicy } from './support/network-policy';
+import { loopbackPolicy } from '../testkit/network-policy';
 import { rejection } from './support/rejection';
 import { lineServer } from './support/scripted-pop3';
 

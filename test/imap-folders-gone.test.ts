@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { addUser, mailboxCount } from './support/dovecot';
+import { addUser, mailboxCount } from '../testkit/dovecot';
 import { appendMessages, readFolder, withImap } from './support/imap';
-import { buildMessage, textOfSize } from './support/messages';
-import { useTestSystem } from './support/system';
+import { buildMessage, textOfSize } from '../testkit/messages';
+import { useTestSystem } from '../testkit/system';
 
 /**
  * A folder's messages stay pending while over the account's size limit: raising the limit after

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { addUser, dropImapSessions, logLinesFor, saveMessages, type DovecotUser } from './support/dovecot';
-import { waitFor } from './support/env';
-import { buildMessage } from './support/messages';
-import { useTestSystem } from './support/system';
+import { addUser, dropImapSessions, logLinesFor, saveMessages, type DovecotUser } from '../testkit/dovecot';
+import { waitFor } from '../testkit/env';
+import { buildMessage } from '../testkit/messages';
+import { useTestSystem } from '../testkit/system';
 
 const imapLogins = async (user: DovecotUser): Promise<number> =>
   (await logLinesFor(user)).filter((l) => l.includes('imap-login: Info: Login:')).length;

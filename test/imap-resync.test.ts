@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { addUser, countOnServer, saveMessages } from './support/dovecot';
+import { addUser, countOnServer, saveMessages } from '../testkit/dovecot';
 import { appendMessages, withImap } from './support/imap';
-import { buildMessage } from './support/messages';
-import { useTestSystem } from './support/system';
+import { buildMessage } from '../testkit/messages';
+import { useTestSystem } from '../testkit/system';
 
 describe('UIDVALIDITY changes and index resets', () => {
   const sys = useTestSystem();

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { addUser, countOnServer, saveMessages } from './support/dovecot';
-import { waitFor } from './support/env';
-import { buildMessage } from './support/messages';
-import { TestSystem } from './support/system';
+import { addUser, countOnServer, saveMessages } from '../testkit/dovecot';
+import { waitFor } from '../testkit/env';
+import { buildMessage } from '../testkit/messages';
+import { TestSystem } from '../testkit/system';
 
 describe('one message the store refuses (Dovecot, Postgres)', () => {
   let sys: TestSystem;

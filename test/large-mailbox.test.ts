@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, test } from 'node:test';
-import { addUser, mailboxCount } from './support/dovecot';
-import { writeMaildir } from './support/maildir';
-import { useTestSystem } from './support/system';
+import { addUser, mailboxCount } from '../testkit/dovecot';
+import { writeMaildir } from '../testkit/maildir';
+import { useTestSystem } from '../testkit/system';
 
 const IMAP_MESSAGES = 20_000;
 const POP3_MESSAGES = 100_000;

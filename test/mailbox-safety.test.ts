@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { addUser, countOnServer, pop3Login, readByPop3, saveMessages, type DovecotUser } from './support/dovecot';
-import { waitFor } from './support/env';
-import { writeMaildir } from './support/maildir';
-import { useTestSystem } from './support/system';
+import { addUser, countOnServer, pop3Login, readByPop3, saveMessages, type DovecotUser } from '../testkit/dovecot';
+import { waitFor } from '../testkit/env';
+import { writeMaildir } from '../testkit/maildir';
+import { useTestSystem } from '../testkit/system';
 
 /** Same length for both mailboxes, different content: only the UIDL and size could mistake one for the other. */
 const lettered =

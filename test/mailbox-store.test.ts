@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { storeMessages, type StoredMessageInput } from '../db/mailbox-store';
 import { inTransaction } from '../db/pool';
-import { useTestSystem } from './support/system';
+import { useTestSystem } from '../testkit/system';
 
 describe('the built-in store, many messages at once (PostgreSQL)', () => {
   const sys = useTestSystem({ worker: false });

@@ -5,12 +5,12 @@ import { insertApiToken } from '../db/api-tokens';
 import { countFinishedCycle } from '../db/cycle-metrics';
 import { newApiToken } from '../secrets/api-token';
 import { domainWithTarget } from './support/delivered';
-import { addUser, saveMessages } from './support/dovecot';
-import { waitFor } from './support/env';
-import { buildMessage, textOfSize } from './support/messages';
-import { unusedPort } from './support/ports';
+import { addUser, saveMessages } from '../testkit/dovecot';
+import { waitFor } from '../testkit/env';
+import { buildMessage, textOfSize } from '../testkit/messages';
+import { unusedPort } from '../testkit/ports';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink';
-import { TestSystem } from './support/system';
+import { TestSystem } from '../testkit/system';
 
 /** Prometheus text → sample name with labels (as written) → value. */
 function samples(text: string): Map<string, number> {
@@ -77,7 +77,7 @@ describe('Prometheus metrics: the API counts cycles from Postgres, the worker se
     assert.equal((await sys.status(wrong.id)).lastError?.kind, 'auth');
     assert.equal((await sys.status(refused.id)).lastRun?.quarantined, 1);
 
-    // recordStatus runs right after the cycle, before the wait
+    // the cycle's last activity records its status, before the wait
     const after = await waitFor('four counted cycles', async () => {
       const m = await scrape();
       const cycles = [...m].filter(([name]) => name.startsWith('mailpull_cycles_total')).reduce((n, [, v]) => n + v, 0);
@@ -156,10 +156,10 @@ describe('Prometheus metrics: the API counts cycles from Postgres, the worker se
             name.startsWith(prefix) && name.includes(`task_queue="${sys.taskQueue}"`) && name.includes(`activity_type="${activity}"`),
         )
         .reduce((n, [, v]) => n + v, 0);
-    assert.equal(sdkCount('temporal_activity_execution_latency_count', 'listNew'), 4, 'one listing per account');
+    assert.equal(sdkCount('temporal_activity_execution_latency_count', 'startCycle'), 4, 'one listing per account, none retried');
     assert.equal(sdkCount('temporal_activity_execution_latency_count', 'downloadBatch'), 3, 'one batch per account that logged in');
-    assert.equal(sdkCount('temporal_activity_execution_failed', 'listNew'), 1, 'the wrong password failed once, not retried');
-    assert.equal(sdkCount('temporal_activity_execution_latency_count', 'recordStatus'), 4, 'one status record per account');
+    assert.equal(sdkCount('temporal_activity_execution_failed', 'startCycle'), 0, 'the wrong password ended its cycle, recorded');
+    assert.equal(sdkCount('temporal_activity_execution_latency_count', 'finishCycle'), 3, 'one status record per account with mail');
   });
 
   test('a cycle reported again, or twice at once, is counted once', async () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { contentKeys } from '../core/content-key';
-import { buildMessage } from './support/messages';
+import { buildMessage } from '../testkit/messages';
 import { scriptedPop3, type ScriptedPop3 } from './support/scripted-pop3';
-import { useTestSystem } from './support/system';
+import { useTestSystem } from '../testkit/system';
 
 describe('content keys', () => {
   test('differ by headers and size, and tell identical messages apart by order', () => {

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { refreshAccessToken } from '../mail/oauth-token';
-import { loopbackPolicy } from './support/network-policy';
+import { loopbackPolicy } from '../testkit/network-policy';
 import { rejection } from './support/rejection';
 
 async function listen(handler: http.RequestListener): Promise<{ server: http.Server; url: string }> {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { addUser, logLinesFor, saveMessages, type DovecotUser } from './support/dovecot';
-import { sleep, waitFor } from './support/env';
-import { buildMessage } from './support/messages';
+import { addUser, logLinesFor, saveMessages, type DovecotUser } from '../testkit/dovecot';
+import { sleep, waitFor } from '../testkit/env';
+import { buildMessage } from '../testkit/messages';
 import { OAuthProvider } from './support/oauth-provider';
-import { useTestSystem } from './support/system';
+import { useTestSystem } from '../testkit/system';
 
 /** Logins Dovecot saw for the user with XOAUTH2: accepted and refused. */
 async function xoauth2Logins(user: DovecotUser): Promise<{ ok: number; failed: number }> {
@@ -47,7 +47,7 @@ describe('OAuth2 (XOAUTH2) against Dovecot with an oauth2 passdb', () => {
       const user = await addUser('oa');
       await saveMessages(user, [buildMessage({ subject: 'one' }), buildMessage({ subject: 'two' })]);
       const requestsBefore = provider.tokenRequests;
-      const { owner, external } = await oauthAccount(protocol, user, provider.grant(user.name));
+      const { owner, external } = await oauthAccount(protocol, user, await provider.grant(user.name));
       assert.equal(external.passwordSet, false);
       assert.deepEqual(
         { refreshTokenSet: (external.oauth as any).refreshTokenSet, clientSecretSet: (external.oauth as any).clientSecretSet },
@@ -93,12 +93,12 @@ describe('OAuth2 (XOAUTH2) against Dovecot with an oauth2 passdb', () => {
   test('a revoked refresh token: "reauthorization needed", no further logins, until a new refresh token is set', async () => {
     const user = await addUser('ob');
     await saveMessages(user, [buildMessage({ subject: 'before' })]);
-    const refreshToken = provider.grant(user.name);
+    const refreshToken = await provider.grant(user.name);
     const { owner, external } = await oauthAccount('imap', user, refreshToken);
     await sys.waitForCycles(external.id, 1);
     assert.equal((await sys.storedMessages(owner.id)).length, 1);
 
-    provider.revoke(refreshToken);
+    await provider.revoke(refreshToken);
     provider.invalidateAccessTokens();
     await sys.ok('POST', `/api/external-accounts/${external.id}/connect-now`, undefined, 202);
     const failed = await sys.waitForCycles(external.id, 2);
@@ -123,7 +123,7 @@ describe('OAuth2 (XOAUTH2) against Dovecot with an oauth2 passdb', () => {
     assert.equal(provider.tokenRequests, requests, 'no refresh attempt at the provider');
     assert.equal((await sys.storedMessages(owner.id)).length, 1);
 
-    const renewed = provider.grant(user.name);
+    const renewed = await provider.grant(user.name);
     const cycles = (await sys.status(external.id)).counts.cycles;
     const after = await sys.ok('PUT', `/api/external-accounts/${external.id}/oauth/refresh-token`, { refreshToken: renewed }, 200);
     assert.equal(after.reauthorizationReason, null);

@@ -18,19 +18,19 @@ import { tryLockAccount } from '../db/account-lock';
 import type { Account } from '../db/accounts';
 import { insertApiToken, type TokenRights } from '../db/api-tokens';
 import type { AuditEntry } from '../db/audit-log';
-import type { DeliveryTarget } from '../db/delivery-targets';
+import type { DeliveryTarget } from '../core/delivery-target';
 import type { Domain } from '../db/domains';
 import type { HeldMeta } from '../db/held-messages';
 import { claimIdempotencyKey } from '../db/idempotency-keys';
 import type { StoredMessageMeta } from '../db/mailbox-store';
 import type { Webhook, WebhookDelivery } from '../db/webhooks';
 import { newApiToken } from '../secrets/api-token';
-import { addUser, caCertificate, saveMessages } from './support/dovecot';
-import { testEnv, waitFor } from './support/env';
-import { buildMessage } from './support/messages';
+import { addUser, caCertificate, saveMessages } from '../testkit/dovecot';
+import { testEnv, waitFor } from '../testkit/env';
+import { buildMessage } from '../testkit/messages';
 import { startSmtpSink } from './support/smtp-sink';
 import { SpecChecker, type Spec } from './support/openapi-checker';
-import { useTestSystem, type ApiResponse, type TestSystem } from './support/system';
+import { useTestSystem, type ApiResponse, type TestSystem } from '../testkit/system';
 
 // The response schemas describe what the routes return once JSON-encoded; tsc fails here when they drift apart.
 type Json<T> = T extends Date ? string : T extends (infer U)[] ? Json<U>[] : T extends object ? { [K in keyof T]: Json<T[K]> } : T;

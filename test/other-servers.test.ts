@@ -4,9 +4,9 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { MailboxEndpoint } from '../core/mailbox-endpoint';
 import { watchForNewMail } from '../mail/imap-watch';
-import type { DovecotUser } from './support/dovecot';
-import { buildMessage } from './support/messages';
-import { testNetworkPolicy } from './support/network-policy';
+import type { DovecotUser } from '../testkit/dovecot';
+import { buildMessage } from '../testkit/messages';
+import { testNetworkPolicy } from '../testkit/network-policy';
 import {
   addOtherUser,
   appendToOther,
@@ -18,7 +18,7 @@ import {
   withOtherImap,
   type OtherServer,
 } from './support/other-servers';
-import { useTestSystem } from './support/system';
+import { useTestSystem } from '../testkit/system';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const CYCLE_MS = 300_000;

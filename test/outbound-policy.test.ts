@@ -7,16 +7,16 @@ import { after, before, describe, test } from 'node:test';
 import http from 'node:http';
 import { ImapFlow } from 'imapflow';
 import { parseNetworkPolicy } from '../core/network-policy';
-import type { StoredDeliveryTarget } from '../db/delivery-targets';
-import { checkHost, connectChecked } from '../mail/guarded-connect';
+import type { StoredDeliveryTarget } from '../core/delivery-target';
+import { checkHost, connectChecked } from '../core/guarded-connect';
 import { Pop3Client } from '../mail/pop3-client';
 import { TargetClients } from '../mail/targets/target-clients';
 import type { Parcel } from '../mail/targets/target-client';
 import { domainWithTarget } from './support/delivered';
-import { addUser, lmtpSocketPath, mailboxCount, saveMessages } from './support/dovecot';
-import { buildMessage } from './support/messages';
-import { loopbackPolicy, TEST_ALLOWED_NETWORKS } from './support/network-policy';
-import { useTestSystem } from './support/system';
+import { addUser, lmtpSocketPath, mailboxCount, saveMessages } from '../testkit/dovecot';
+import { buildMessage } from '../testkit/messages';
+import { loopbackPolicy, TEST_ALLOWED_NETWORKS } from '../testkit/network-policy';
+import { useTestSystem } from '../testkit/system';
 
 /** A listener that counts the connections reaching it and closes each at once. */
 interface Trap {

@@ -5,9 +5,9 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { before, describe, test, type TestContext } from 'node:test';
 import { Pop3Client, type Pop3ConnectOptions } from '../mail/pop3-client';
-import { addUser, caCertificate, saveMessages, type DovecotUser } from './support/dovecot';
-import { testEnv } from './support/env';
-import { buildMessage, mixedCorpus } from './support/messages';
+import { addUser, caCertificate, saveMessages, type DovecotUser } from '../testkit/dovecot';
+import { testEnv } from '../testkit/env';
+import { buildMessage, mixedCorpus } from '../testkit/messages';
 import { lineServer, type LineServer } from './support/scripted-pop3';
 import { rejection } from './support/rejection';
 

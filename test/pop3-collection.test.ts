@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { addUser, countOnServer, saveMessages } from './support/dovecot';
-import { mixedCorpus } from './support/messages';
-import { useTestSystem } from './support/system';
+import { addUser, countOnServer, saveMessages } from '../testkit/dovecot';
+import { mixedCorpus } from '../testkit/messages';
+import { useTestSystem } from '../testkit/system';
 
 describe('POP3 collection end to end (Dovecot, Temporal, Postgres)', () => {
   const sys = useTestSystem();

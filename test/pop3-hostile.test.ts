@@ -3,7 +3,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { HEADER_KEEP_BYTES, LISTING_MAX_LINES, Pop3Client } from '../mail/pop3-client';
 import { createPop3Source } from '../mail/pop3-source';
 import type { Fetched, MailSession } from '../mail/source';
-import { loopbackPolicy } from './support/network-policy';
+import { loopbackPolicy } from '../testkit/network-policy';
 import { lineServer, scriptedPop3, type ScriptedPop3Options } from './support/scripted-pop3';
 import { rejection } from './support/rejection';
 import type { MailboxEndpoint } from '../core/mailbox-endpoint';

@@ -3,9 +3,9 @@ import { describe, test, type TestContext } from 'node:test';
 import type { MailboxEndpoint } from '../core/mailbox-endpoint';
 import { createPop3Source } from '../mail/pop3-source';
 import type { Fetched, MailSession } from '../mail/source';
-import { buildMessage, textOfSize } from './support/messages';
+import { buildMessage, textOfSize } from '../testkit/messages';
 import { lineServer } from './support/scripted-pop3';
-import { loopbackPolicy } from './support/network-policy';
+import { loopbackPolicy } from '../testkit/network-policy';
 import { rejection } from './support/rejection';
 
 const stuffed = (body: Buffer): string => body.toString('latin1').replace(/^\./gm, '..').concat('.\r\n');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { scriptedPop3, type ScriptedPop3, type ScriptedPop3Options } from './support/scripted-pop3';
-import { useTestSystem } from './support/system';
+import { useTestSystem } from '../testkit/system';
 
 /** A message whose UIDL the scripted server takes from its X-Uidl header; same-length tags, same sizes. */
 const message = (uidl: string, tag: string): Buffer =>

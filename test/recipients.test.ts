@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseHeaders } from '../core/headers';
-import { addUser, saveMessages } from './support/dovecot';
-import { buildMessage } from './support/messages';
-import { useTestSystem } from './support/system';
+import { addUser, saveMessages } from '../testkit/dovecot';
+import { buildMessage } from '../testkit/messages';
+import { useTestSystem } from '../testkit/system';
 
 describe('delivery to recipients found in MIME headers', () => {
   const sys = useTestSystem();

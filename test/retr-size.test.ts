@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, describe, test } from 'node:test';
-import { buildMessage } from './support/messages';
+import { buildMessage } from '../testkit/messages';
 import { scriptedPop3, type ScriptedPop3 } from './support/scripted-pop3';
-import { useTestSystem } from './support/system';
+import { useTestSystem } from '../testkit/system';
 
 const CRLF = '\r\n';
 const has8bitHeaders = (m: Buffer): boolean => m.subarray(0, m.indexOf(`${CRLF}${CRLF}`)).some((b) => b > 0x7f);

@@ -5,8 +5,8 @@ import { before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createApp } from '../api/app';
 import { PUBLIC_DOCS_ROUTES } from '../api/docs-routes';
-import { loopbackPolicy } from './support/network-policy';
-import { useTestSystem } from './support/system';
+import { loopbackPolicy } from '../testkit/network-policy';
+import { useTestSystem } from '../testkit/system';
 
 const CLI = path.resolve(__dirname, '../cli/main.js');
 const run = promisify(execFile);

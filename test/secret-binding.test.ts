@@ -18,12 +18,12 @@ import { resealSecrets, type SecretName } from '../db/secrets';
 import { loadKeyring } from '../secrets/keyring';
 import { seal } from '../secrets/secret-box';
 import { domainWithTarget } from './support/delivered';
-import { addUser, masterUser, saveMessages } from './support/dovecot';
-import { testEnv, waitFor } from './support/env';
-import { buildMessage } from './support/messages';
+import { addUser, masterUser, saveMessages } from '../testkit/dovecot';
+import { testEnv, waitFor } from '../testkit/env';
+import { buildMessage } from '../testkit/messages';
 import { OAuthProvider } from './support/oauth-provider';
 import { carries, startRecordingListener, type RecordingListener } from './support/recording-listener';
-import { useTestSystem } from './support/system';
+import { useTestSystem } from '../testkit/system';
 
 const CLI = path.resolve(__dirname, '../cli/main.js');
 const MISBOUND = 'the stored password was given for another server; enter it again';
@@ -215,7 +215,7 @@ describe('a secret goes only where it was given', () => {
     const user = await addUser('bo');
     await saveMessages(user, [buildMessage({ subject: 'first' })]);
     const owner = await sys.localAccount('owner@binding-oauth.test');
-    const refreshToken = provider.grant(user.name);
+    const refreshToken = await provider.grant(user.name);
     const account = await sys.imapAccount(owner, user, {
       password: undefined,
       authMethod: 'xoauth2',

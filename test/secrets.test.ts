@@ -5,13 +5,13 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { parseKeys } from '../secrets/keyring';
-import { addUser, caCertificate, saveMessages } from './support/dovecot';
-import { testEnv, waitFor } from './support/env';
-import { buildMessage } from './support/messages';
+import { addUser, caCertificate, saveMessages } from '../testkit/dovecot';
+import { testEnv, waitFor } from '../testkit/env';
+import { buildMessage } from '../testkit/messages';
 import { OAuthProvider } from './support/oauth-provider';
-import { unusedPort } from './support/ports';
-import { TEST_ALLOWED_NETWORKS } from './support/network-policy';
-import { useTestSystem } from './support/system';
+import { unusedPort } from '../testkit/ports';
+import { TEST_ALLOWED_NETWORKS } from '../testkit/network-policy';
+import { useTestSystem } from '../testkit/system';
 import { Receiver, signatureVerifies } from './support/webhook-receiver';
 
 const CLI = path.resolve(__dirname, '../cli/main.js');
@@ -172,7 +172,7 @@ describe('secrets at rest and in logs', () => {
     const [pop3User, oauthUser, wrongUser] = [await addUser('lp'), await addUser('lo'), await addUser('lw')];
     for (const user of [pop3User, oauthUser, wrongUser]) await saveMessages(user, [buildMessage()]);
     const owner = await sys.localAccount('logs@secrets.test');
-    const refreshToken = provider.grant(oauthUser.name);
+    const refreshToken = await provider.grant(oauthUser.name);
     const wrongPassword = `wrong-${wrongUser.password}`;
     const common = { ownerAccountId: owner.id, host: '127.0.0.1', tlsMode: 'detect', tlsCa: await caCertificate() };
     const created = await Promise.all([

@@ -3,9 +3,9 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { MAX_STORED_MESSAGE_BYTES } from '../core/config';
-import { addUser, countOnServer, saveMessages } from './support/dovecot';
-import { buildMessage, textOfSize } from './support/messages';
-import { useTestSystem } from './support/system';
+import { addUser, countOnServer, saveMessages } from '../testkit/dovecot';
+import { buildMessage, textOfSize } from '../testkit/messages';
+import { useTestSystem } from '../testkit/system';
 
 const GLOBAL = 100_000;
 

@@ -1,12 +1,12 @@
 // test-file-timeout-ms: 720000
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { addUser, countOnServer, saveMessages } from './support/dovecot';
-import { testEnv, waitFor } from './support/env';
-import { freezePostgres, freezeTemporal } from './support/faults';
-import { buildMessage, textOfSize } from './support/messages';
-import { useTestSystem } from './support/system';
-import { startProxy, type TcpProxy } from './support/tcp-proxy';
+import { addUser, countOnServer, saveMessages } from '../testkit/dovecot';
+import { testEnv, waitFor } from '../testkit/env';
+import { freezePostgres, freezeTemporal } from '../testkit/faults';
+import { buildMessage, textOfSize } from '../testkit/messages';
+import { useTestSystem } from '../testkit/system';
+import { startProxy, type TcpProxy } from '../testkit/tcp-proxy';
 
 /** As long as the issue asks: a server that hangs for a minute, not one that restarts. */
 const STOP_MS = 60_000;

@@ -7,9 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { generateKey } from '../secrets/secret-box';
-import { createTestDatabase, type TestDatabase } from './support/database';
-import { testEnv, waitFor } from './support/env';
-import { unusedPort } from './support/ports';
+import { createTestDatabase, type TestDatabase } from '../testkit/database';
+import { testEnv, waitFor } from '../testkit/env';
+import { unusedPort } from '../testkit/ports';
 
 const DIST = path.resolve(__dirname, '..');
 

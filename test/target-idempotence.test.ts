@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { deliveredCounts, domainWithTarget } from './support/delivered';
-import { addUser, countOnServer, mailboxCount, readByPop3, saveMessages } from './support/dovecot';
-import { sleep, testEnv, waitFor } from './support/env';
-import { buildMessage } from './support/messages';
+import { addUser, countOnServer, mailboxCount, readByPop3, saveMessages } from '../testkit/dovecot';
+import { sleep, testEnv, waitFor } from '../testkit/env';
+import { buildMessage } from '../testkit/messages';
 import { startSmtpSink } from './support/smtp-sink';
-import { useTestSystem, type TestSystem } from './support/system';
-import { startProxy } from './support/tcp-proxy';
+import { useTestSystem, type TestSystem } from '../testkit/system';
+import { startProxy } from '../testkit/tcp-proxy';
 
 /** A real refusal by the database of one message's copy in the built-in store, as bytes it cannot take would be. */
 async function refusePoisonInStore(sys: TestSystem): Promise<() => Promise<void>> {

@@ -5,12 +5,12 @@ import type { TlsMode } from '../core/tls-decision';
 import { createImapSource } from '../mail/imap-source';
 import { createPop3Source } from '../mail/pop3-source';
 import type { MailSource } from '../mail/source';
-import { addUser, caCertificate, saveMessages, type DovecotUser } from './support/dovecot';
-import { testEnv } from './support/env';
-import { buildMessage } from './support/messages';
-import { loopbackPolicy } from './support/network-policy';
+import { addUser, caCertificate, saveMessages, type DovecotUser } from '../testkit/dovecot';
+import { testEnv } from '../testkit/env';
+import { buildMessage } from '../testkit/messages';
+import { loopbackPolicy } from '../testkit/network-policy';
 import { lineServer } from './support/scripted-pop3';
-import { useTestSystem } from './support/system';
+import { useTestSystem } from '../testkit/system';
 import type { MailboxEndpoint } from '../core/mailbox-endpoint';
 
 const TIMEOUT_MS = 2_000;

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { addUser, countOnServer, saveMessages } from './support/dovecot';
-import { testEnv, waitFor } from './support/env';
-import { buildMessage, textOfSize } from './support/messages';
-import { TestSystem } from './support/system';
-import { startProxy, type TcpProxy } from './support/tcp-proxy';
-import { startWorker, type WorkerProcess } from './support/worker-process';
+import { addUser, countOnServer, saveMessages } from '../testkit/dovecot';
+import { testEnv, waitFor } from '../testkit/env';
+import { buildMessage, textOfSize } from '../testkit/messages';
+import { TestSystem } from '../testkit/system';
+import { startProxy, type TcpProxy } from '../testkit/tcp-proxy';
+import { startWorker, type WorkerProcess } from '../testkit/worker-process';
 
 const digest = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const TRACED = { MAILPULL_PROTOCOL_TRACE: '1', MAILPULL_COMMIT_MESSAGES: '5' };

@@ -8,11 +8,11 @@ import { launch, type Browser, type Page } from 'puppeteer-core';
 import { createApp } from '../api/app';
 import { createWorkflowControl } from '../api/workflow-control';
 import { loadKeyring } from '../secrets/keyring';
-import { addUser, caCertificate, saveMessages, type DovecotUser } from './support/dovecot';
-import { testEnv, waitFor } from './support/env';
-import { buildMessage, textOfSize } from './support/messages';
-import { TestSystem } from './support/system';
-import { loopbackPolicy } from './support/network-policy';
+import { addUser, caCertificate, saveMessages, type DovecotUser } from '../testkit/dovecot';
+import { testEnv, waitFor } from '../testkit/env';
+import { buildMessage, textOfSize } from '../testkit/messages';
+import { TestSystem } from '../testkit/system';
+import { loopbackPolicy } from '../testkit/network-policy';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TEMPORAL_UI = 'http://temporal-ui.test:8233';

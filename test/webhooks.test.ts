@@ -10,10 +10,11 @@ import { parseNetworkPolicy } from '../core/network-policy';
 import { insertApiToken } from '../db/api-tokens';
 import { newApiToken } from '../secrets/api-token';
 import { webhookDeliveryWorkflowId } from '../workflows/webhook-delivery';
-import { addUser, saveMessages } from './support/dovecot';
-import { waitFor } from './support/env';
-import { buildMessage } from './support/messages';
-import { useTestSystem, type TestSystem } from './support/system';
+import { addUser, saveMessages } from '../testkit/dovecot';
+import { costOf, cyclesOf } from '../testkit/engine-cost';
+import { waitFor } from '../testkit/env';
+import { buildMessage } from '../testkit/messages';
+import { useTestSystem, type TestSystem } from '../testkit/system';
 import { Receiver, signatureVerifies } from './support/webhook-receiver';
 
 const ALL_EVENTS = ['mail.delivered', 'message.quarantined', 'account.failing', 'account.reauthorization_needed'];
@@ -42,12 +43,8 @@ async function connectionTrap(host: string): Promise<{ url: string; connections:
 async function settled(sys: TestSystem, accountId: string, cycles: number): Promise<string[]> {
   await sys.waitForCycles(accountId, cycles);
   return waitFor(`the workflow waiting after cycle ${cycles}`, async () => {
-    const { events } = await sys.history(accountId);
-    const steps = (events ?? [])
-      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? (e.timerStartedEventAttributes ? 'timer' : null))
-      .filter((s): s is string => s !== null && s !== undefined);
-    const records = steps.filter((s) => s === 'recordStatus').length;
-    return records >= cycles && steps.slice(steps.lastIndexOf('recordStatus')).includes('timer') ? steps : null;
+    const ended = cyclesOf((await sys.history(accountId)).events ?? []);
+    return ended.length >= cycles ? ended.flatMap((cycle) => costOf(cycle).activities) : null;
   });
 }
 

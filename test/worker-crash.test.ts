@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { addUser, countOnServer, saveMessages } from './support/dovecot';
-import { testEnv, waitFor } from './support/env';
-import { buildMessage, textOfSize } from './support/messages';
-import { useTestSystem } from './support/system';
-import { startProxy, type TcpProxy } from './support/tcp-proxy';
+import { addUser, countOnServer, saveMessages } from '../testkit/dovecot';
+import { testEnv, waitFor } from '../testkit/env';
+import { buildMessage, textOfSize } from '../testkit/messages';
+import { useTestSystem } from '../testkit/system';
+import { startProxy, type TcpProxy } from '../testkit/tcp-proxy';
 
 const digest = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 

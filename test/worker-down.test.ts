@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { addUser, saveMessages } from './support/dovecot';
-import { buildMessage } from './support/messages';
-import { useTestSystem } from './support/system';
+import { addUser, saveMessages } from '../testkit/dovecot';
+import { buildMessage } from '../testkit/messages';
+import { useTestSystem } from '../testkit/system';
 
 describe('no worker running', () => {
   const sys = useTestSystem({ worker: false });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { addUser, saveMessages } from './support/dovecot';
-import { waitFor } from './support/env';
-import { buildMessage } from './support/messages';
-import { TestSystem } from './support/system';
-import { unusedPort } from './support/ports';
+import { addUser, saveMessages } from '../testkit/dovecot';
+import { waitFor } from '../testkit/env';
+import { buildMessage } from '../testkit/messages';
+import { TestSystem } from '../testkit/system';
+import { unusedPort } from '../testkit/ports';
 
 describe("the worker's Temporal SDK metrics", () => {
   let sys: TestSystem;

@@ -1,5 +1,6 @@
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
+import { createAppendCredentials } from '../activities/append-credentials';
 import { createActivities } from '../activities';
 import { loadConfig, loadLogSettings } from '../core/config';
 import { log, nameProcess, temporalLogger } from '../core/log';
@@ -39,7 +40,11 @@ async function main(): Promise<void> {
   await resealSecrets(pool, keyring, { onlyLegacy: true });
   const connection = await connectTemporal(config, (options) => NativeConnection.connect(options));
   await ensureSearchAttributes(connection.operatorService, config.temporalNamespace);
-  const targets = new TargetClients(config.socketTimeoutMs, config.networkPolicy);
+  const targets = new TargetClients(
+    config.socketTimeoutMs,
+    config.networkPolicy,
+    createAppendCredentials({ pool, keyring, timeoutMs: config.socketTimeoutMs, networkPolicy: config.networkPolicy }),
+  );
   const activities = createActivities({
     pool,
     lockPool,

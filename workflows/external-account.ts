@@ -14,6 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { AccountStatus, Failure, RunSummary } from '../core/account-status';
 import { accountStateOf, type AccountLabels, type AccountState } from '../core/account-state';
 import type { ErrorKind } from '../core/errors';
 import { scheduledWaitMs } from '../core/run-jitter';
@@ -24,6 +25,7 @@ import {
   initialStatus,
   nextWaitMs,
   noteBatch,
+  noteCycleDone,
   noteCycleEnded,
   noteCycleFailed,
   noteHeldRetry,
@@ -33,19 +35,11 @@ import {
   noteRunRequested,
   pushModeFor,
   startRun,
-} from './account-status';
-import {
-  configChangedSignal,
-  connectNowSignal,
-  statusQuery,
-  stopSignal,
-  type AccountStatus,
-  type ExternalAccountWorkflowInput,
-  type Failure,
-  type RunSummary,
-} from './definitions';
-import { memoDiffers, searchAttributeChanges } from './search-attributes';
-import { announceStatus } from './webhook-delivery';
+} from '../core/status-bookkeeping';
+import type { CycleSchedule, CycleStart } from '../activities/cycle';
+import { configChangedSignal, connectNowSignal, statusQuery, stopSignal, type ExternalAccountWorkflowInput } from './definitions';
+import { memoUpdate, searchAttributeChanges } from './search-attributes';
+import { announceStatus, announceSubscribed } from './webhook-delivery';
 
 const { loadSchedule, recordStatus } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -54,10 +48,11 @@ const { loadSchedule, recordStatus } = proxyActivities<Activities>({
 
 // Network trouble is retried a few times within the cycle; after that the cycle fails, the
 // status says why, and the next interval tries again. Permanent failures (auth) are not retried.
+const STEP_ATTEMPTS = 5;
 const steps = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '20 seconds',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: STEP_ATTEMPTS },
 });
 
 // IMAP IDLE runs until new mail, the end of the interval (cancelled) or a permanent failure;
@@ -73,6 +68,8 @@ const idleWatch = () =>
   });
 
 const MIN_HELD_WAIT_MS = 5_000;
+/** Until a schedule was loaded, a cycle that could not load one is tried again this soon. */
+const FALLBACK_INTERVAL_MS = 60_000;
 
 const now = (): string => new Date().toISOString();
 
@@ -93,6 +90,8 @@ interface Account {
   pushUnsupported: boolean;
   /** the state of the last published status, which webhook events compare with; null: none yet */
   state: AccountState | null;
+  /** the interval the last schedule named; used when a cycle could not even load it */
+  intervalMs: number;
 }
 
 /** One long-running workflow per external account: cycles never overlap. */
@@ -100,7 +99,7 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
   const id = input.externalAccountId;
   const status = initialStatus(id, input.status);
   const state = input.status ? accountStateOf(status) : null;
-  const account: Account = { id, status, wake: false, stop: false, pushUnsupported: false, state };
+  const account: Account = { id, status, wake: false, stop: false, pushUnsupported: false, state, intervalMs: FALLBACK_INTERVAL_MS };
   setHandler(statusQuery, () => status);
   const requestRun = (): void => {
     account.wake = true;
@@ -116,33 +115,136 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
   });
 
   while (!account.stop) {
-    const startedAt = Date.now();
-    const schedule = await loadSchedule(id);
-    if (schedule.state === 'gone') break;
-    account.wake = false;
-    status.rerunQueued = false;
-    const intervalMs = schedule.intervalSeconds * 1000;
-    const active = schedule.state === 'active';
-    if (active) {
-      status.disabledReason = null;
-      if ((await cycle(account, intervalMs, backlogIn(schedule))) === 'gone') break;
-      noteCycleEnded(status);
-    } else {
-      status.phase = schedule.cause === 'reauthorization' ? 'reauthorization_needed' : 'disabled';
-      status.disabledReason = schedule.reason;
-    }
-    const nextRunAt = Date.now() + nextWaitMs(status, scheduledWaitMs(id, intervalMs, Date.now() - startedAt));
-    status.nextRunAt = new Date(nextRunAt).toISOString();
-    await publishStatus(account, schedule.labels);
-    account.state = await announceStatus(id, account.state, status, active);
-    await waitRetryingHeld(account, nextRunAt - Date.now(), pushModeFor(status, active, active && schedule.push), active);
-    status.nextRunAt = null;
+    // histories recorded before the cycle was folded into one activity replay the steps they ran
+    const cycled = patched('one-activity-cycle') ? await cycleAndWait(account) : await stepwiseCycleAndWait(account);
+    if (cycled === 'gone') break;
     if (workflowInfo().continueAsNewSuggested && !account.stop) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof externalAccountWorkflow>({ externalAccountId: id, status });
     }
   }
   status.phase = 'stopped';
+}
+
+/**
+ * One cycle and the wait after it. The common case, nothing new and nothing held, is one activity
+ * (startCycle: schedule, login, listing, delete policy, status record) and the timer; a cycle with
+ * mail adds one activity per download batch and one to finish (finishCycle). A search attribute,
+ * the memo or a webhook dispatch costs an action only when a value changed or a webhook listens.
+ */
+async function cycleAndWait(account: Account): Promise<'gone' | 'done'> {
+  const { id, status } = account;
+  const startedAt = now();
+  account.wake = false;
+  status.rerunQueued = false;
+  if (status.phase !== 'disabled' && status.phase !== 'reauthorization_needed') status.phase = 'listing';
+  let schedule: CycleSchedule & { active: boolean };
+  try {
+    const start = await steps.startCycle(id, { status, startedAt, attempts: STEP_ATTEMPTS });
+    if (start.outcome === 'gone') return 'gone';
+    if (start.outcome === 'ended') {
+      adopt(account, start.status);
+      schedule = start;
+    } else {
+      schedule = { ...start, active: true };
+      if ((await collect(account, start, startedAt)) === 'gone') return 'gone';
+    }
+  } catch (err) {
+    // the activity itself could not run (a worker lost again and again): the cycle failed
+    const failure = failureOf(err);
+    if (failure.kind === 'gone') return 'gone';
+    await recordFailure(account, startRun(startedAt), failure, startedAt, account.intervalMs);
+    schedule = { intervalSeconds: account.intervalMs / 1000, push: false, subscribed: [], active: true };
+  }
+  account.intervalMs = schedule.intervalSeconds * 1000;
+  upsertLabels(account, schedule.labels);
+  account.state = await announceSubscribed(id, account.state, status, schedule.active, schedule.subscribed);
+  const nextRunAt = status.nextRunAt ? Date.parse(status.nextRunAt) : Date.now() + account.intervalMs;
+  const pushMode = pushModeFor(status, schedule.active, schedule.active && schedule.push);
+  await waitRetryingHeld(account, nextRunAt - Date.now(), pushMode, schedule.active, true);
+  status.nextRunAt = null;
+  return 'done';
+}
+
+/** The status an activity recorded becomes the workflow's; a Connect Now meanwhile still counts. */
+function adopt(account: Account, recorded: AccountStatus): void {
+  const { rerunQueued, authBackoff } = account.status;
+  Object.assign(account.status, recorded);
+  if (account.wake) Object.assign(account.status, { rerunQueued, authBackoff });
+}
+
+/** The work of a cycle the listing found some for: held messages, then downloads in batches; then finishCycle. */
+async function collect(account: Account, start: Extract<CycleStart, { outcome: 'work' }>, startedAt: string): Promise<'gone' | 'done'> {
+  const { id, status } = account;
+  const intervalMs = start.intervalSeconds * 1000;
+  const run = startRun(startedAt);
+  let failure: Failure | null = null;
+  status.disabledReason = null;
+  try {
+    noteListing(status, run, start.listed, now());
+    // A target that cannot be reached gets nothing new: the rest stays on the server.
+    const targetDown = start.backlog > 0 && (await retryHeld(account, 'all', run, true));
+    let remaining = targetDown ? 0 : start.listed.pending;
+    while (remaining > 0 && !account.stop) remaining = noteBatch(status, run, await steps.downloadBatch(id), remaining, now());
+    status.phase = 'deleting';
+  } catch (err) {
+    failure = failureOf(err);
+    if (failure.kind === 'gone') return 'gone';
+  } finally {
+    status.progress = null;
+  }
+  try {
+    const finish = await steps.finishCycle(id, { status, run, startedAt, intervalMs, failure, attempts: STEP_ATTEMPTS });
+    if (finish.outcome === 'gone') return 'gone';
+    adopt(account, finish.status);
+  } catch (err) {
+    const failed = failureOf(err);
+    if (failed.kind === 'gone') return 'gone';
+    await recordFailure(account, run, failure ?? failed, startedAt, intervalMs);
+  }
+  return 'done';
+}
+
+/** A cycle whose last activity failed for good: ended here, its status recorded on its own. */
+async function recordFailure(account: Account, run: RunSummary, failure: Failure, startedAt: string, intervalMs: number): Promise<void> {
+  noteCycleDone(account.status, account.id, run, failure, { startedAt, finishedAt: now(), intervalMs });
+  await recordStatus(account.id, account.status);
+}
+
+/** The account's labels and state on the workflow (the Temporal UI's search and its page), where they changed. */
+function upsertLabels(account: Account, labels: AccountLabels | undefined): void {
+  if (!labels) return;
+  const changes = searchAttributeChanges(workflowInfo().typedSearchAttributes, labels, accountStateOf(account.status));
+  if (changes.length > 0) upsertSearchAttributes(changes);
+  const memo = memoUpdate(workflowInfo().memo, labels);
+  if (memo) upsertMemo(memo);
+}
+
+/** One cycle as histories recorded before 'one-activity-cycle' ran it: an activity per step. */
+async function stepwiseCycleAndWait(account: Account): Promise<'gone' | 'done'> {
+  const { id, status } = account;
+  const startedAt = Date.now();
+  const schedule = await loadSchedule(id);
+  if (schedule.state === 'gone') return 'gone';
+  account.wake = false;
+  status.rerunQueued = false;
+  const intervalMs = schedule.intervalSeconds * 1000;
+  const active = schedule.state === 'active';
+  if (active) {
+    status.disabledReason = null;
+    if ((await cycle(account, intervalMs, backlogIn(schedule))) === 'gone') return 'gone';
+    noteCycleEnded(status);
+  } else {
+    status.phase = schedule.cause === 'reauthorization' ? 'reauthorization_needed' : 'disabled';
+    status.disabledReason = schedule.reason;
+  }
+  const nextRunAt = Date.now() + nextWaitMs(status, scheduledWaitMs(id, intervalMs, Date.now() - startedAt));
+  status.nextRunAt = new Date(nextRunAt).toISOString();
+  await publishStatus(account, schedule.labels);
+  account.state = await announceStatus(id, account.state, status, active);
+  await waitRetryingHeld(account, nextRunAt - Date.now(), pushModeFor(status, active, active && schedule.push), active, false);
+  status.nextRunAt = null;
+  return 'done';
 }
 
 /**
@@ -153,10 +255,7 @@ async function publishStatus(account: Account, labels: AccountLabels | undefined
   // histories recorded before the status was published replay without it
   if (!patched('publish-status')) return;
   await recordStatus(account.id, account.status);
-  if (!labels) return;
-  const changes = searchAttributeChanges(workflowInfo().typedSearchAttributes, labels, accountStateOf(account.status));
-  if (changes.length > 0) upsertSearchAttributes(changes);
-  if (memoDiffers(workflowInfo().memo, labels)) upsertMemo({ ...labels });
+  upsertLabels(account, labels);
 }
 
 /**
@@ -168,7 +267,7 @@ async function cycle(account: Account, intervalMs: number, backlog: number): Pro
   const run = startRun(now());
   try {
     // A target that cannot be reached gets nothing new: the rest stays on the server.
-    const targetDown = backlog > 0 && (await retryHeld(account, 'all', run));
+    const targetDown = backlog > 0 && (await retryHeld(account, 'all', run, false));
     status.phase = 'listing';
     const listed = await steps.listNew(id);
     noteListing(status, run, listed, now());
@@ -191,10 +290,10 @@ async function cycle(account: Account, intervalMs: number, backlog: number): Pro
  * Tries the held messages again; true if a target cannot be reached. A message a target that
  * answers still holds does not stop the others (histories recorded before this stopped at any).
  */
-async function retryHeld(account: Account, scope: 'due' | 'all', run: RunSummary | null): Promise<boolean> {
+async function retryHeld(account: Account, scope: 'due' | 'all', run: RunSummary | null, folded: boolean): Promise<boolean> {
   const held = await steps.deliverHeldMessages(account.id, scope);
   noteHeldRetry(account.status, run, held, now());
-  if (scope === 'all' && patched('held-blocks-only-unreachable')) return held.targetDown === true;
+  if (scope === 'all' && (folded || patched('held-blocks-only-unreachable'))) return held.targetDown === true;
   return held.held > 0;
 }
 
@@ -202,7 +301,13 @@ async function retryHeld(account: Account, scope: 'due' | 'all', run: RunSummary
  * Waits like waitForNextRun, and meanwhile tries the held messages whenever they are due. Each
  * wait is at least a few seconds, so a clock apart from the database's cannot spin the loop.
  */
-async function waitRetryingHeld(account: Account, ms: number, pushMode: 'off' | 'paused' | 'on', retry: boolean): Promise<void> {
+async function waitRetryingHeld(
+  account: Account,
+  ms: number,
+  pushMode: 'off' | 'paused' | 'on',
+  retry: boolean,
+  folded: boolean,
+): Promise<void> {
   const { status } = account;
   const deadline = Date.now() + ms;
   for (;;) {
@@ -212,7 +317,7 @@ async function waitRetryingHeld(account: Account, ms: number, pushMode: 'off' | 
     await waitForNextRun(account, retryAt - Date.now(), pushMode);
     if (account.wake || account.stop) return;
     try {
-      await retryHeld(account, 'due', null);
+      await retryHeld(account, 'due', null, folded);
     } catch (err) {
       noteHeldRetryFailed(status, failureOf(err), Date.now());
     }

@@ -2,8 +2,8 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ActivityFailure, ParentClosePolicy, TimeoutFailure, patched, proxyActivities, startChild, uuid4 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { accountStateOf, type AccountState } from '../core/account-state';
-import { webhookEventsOf } from '../core/webhook-events';
-import type { AccountStatus } from './definitions';
+import type { AccountStatus } from '../core/account-status';
+import { webhookEventsOf, type WebhookEventDraft, type WebhookEventName } from '../core/webhook-events';
 
 const { dispatchWebhookEvents, giveUpWebhookDelivery } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -40,16 +40,39 @@ export async function announceStatus(
   const events = webhookEventsOf({ previous, current, status, cycleRan });
   // histories recorded before webhooks replay without them
   if (events.length === 0 || !patched('webhooks')) return current;
+  await dispatch(accountId, events);
+  return current;
+}
+
+/**
+ * Like announceStatus, for cycles whose first activity reported which events any webhook takes:
+ * events nobody takes are not dispatched, so a cycle without them costs no activity.
+ */
+export async function announceSubscribed(
+  accountId: string,
+  previous: AccountState | null,
+  status: AccountStatus,
+  cycleRan: boolean,
+  subscribed: readonly WebhookEventName[],
+): Promise<AccountState> {
+  const current = accountStateOf(status);
+  const events = webhookEventsOf({ previous, current, status, cycleRan }).filter((e) => subscribed.includes(e.event));
+  if (events.length > 0) await dispatch(accountId, events);
+  return current;
+}
+
+/** Records the events' deliveries and starts a workflow for each. */
+async function dispatch(accountId: string, events: WebhookEventDraft[]): Promise<void> {
   const at = new Date().toISOString();
-  const dispatch = await dispatchWebhookEvents(
+  const dispatched = await dispatchWebhookEvents(
     accountId,
     events.map((e) => ({ id: uuid4(), at, ...e })),
   );
   await Promise.all(
-    dispatch.deliveryIds.map((deliveryId) =>
+    dispatched.deliveryIds.map((deliveryId) =>
       startChild(webhookDeliveryWorkflow, {
         workflowId: webhookDeliveryWorkflowId(deliveryId),
-        args: [{ deliveryId, retryMs: dispatch.retryMs, timeoutMs: dispatch.timeoutMs }],
+        args: [{ deliveryId, retryMs: dispatched.retryMs, timeoutMs: dispatched.timeoutMs }],
         parentClosePolicy: ParentClosePolicy.ABANDON,
       }).catch((err: unknown) => {
         // started before (the same events dispatched again after a reset): it is on its way
@@ -57,7 +80,6 @@ export async function announceStatus(
       }),
     ),
   );
-  return current;
 }
 
 /**

@@ -9,13 +9,12 @@ import {
   touchTarget,
   updateTarget,
   settingsOf,
-  type DeliveryTarget,
-  type DeliveryTargetSettings,
 } from '../../db/delivery-targets';
+import type { DeliveryTarget, DeliveryTargetSettings } from '../../core/delivery-target';
 import { decideSocketPath } from '../../core/network-policy';
 import { TARGET_REBIND_MESSAGE, targetPasswordBinding } from '../../core/secret-binding';
 import { defaultPort } from '../../core/tls-decision';
-import { screenHost } from '../../mail/guarded-connect';
+import { screenHost } from '../../core/guarded-connect';
 import { accountsHoldingMessages } from '../../db/held-messages';
 import { inTransaction } from '../../db/pool';
 import { saveTargetPassword } from '../../db/secrets';

@@ -1,10 +1,7 @@
 import { Hono, type Context } from 'hono';
-import type { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../core/config';
-import type { DeletePolicy } from '../../core/delete-policy';
 import { log } from '../../core/log';
-import type { DeliveryChoice } from '../../core/delivery-routing';
-import { defaultPort, portAfterChange } from '../../core/tls-decision';
+import { portAfterChange } from '../../core/tls-decision';
 import {
   deleteExternalAccount,
   getExternalAccount,
@@ -21,6 +18,8 @@ import type { ApiDeps } from '../deps';
 import { externalAccountService } from '../external-account-service';
 import { ApiError, conflict, invalid, notFound, parse, readJson } from '../http-errors';
 import { decodeCursor, encodeCursor } from '../list-cursor';
+import { withProviderPreset } from '../provider-presets';
+import { fromDelivery, fromPolicy, newAccountSettings, toDelivery, toPolicy } from '../external-account-fields';
 import {
   createExternalAccount,
   deleteExternalAccountQuery as deleteQuery,
@@ -29,21 +28,9 @@ import {
   resetIndex as resetSchema,
   setRefreshToken,
   updateExternalAccount as updateSchema,
-  type deletePolicy,
 } from '../schemas';
 import { domainsOf, ownedById } from '../token-scope';
 import { StatusUnavailableError } from '../workflow-control';
-
-type ApiDeletePolicy = z.infer<typeof deletePolicy>;
-
-const toPolicy = (p: ApiDeletePolicy): DeletePolicy => (typeof p === 'string' ? { mode: p } : { mode: 'afterDays', days: p.afterDays });
-const fromPolicy = (p: DeletePolicy): ApiDeletePolicy => (p.mode === 'afterDays' ? { afterDays: p.days } : p.mode);
-
-/** null: the recipients' domains decide; 'store'; or a delivery target id */
-type ApiDeliveryTarget = string | null;
-const toDelivery = (t: ApiDeliveryTarget): DeliveryChoice =>
-  t === null ? { mode: 'domain' } : t === 'store' ? { mode: 'store' } : { mode: 'target', targetId: t };
-const fromDelivery = (d: DeliveryChoice): ApiDeliveryTarget => (d.mode === 'domain' ? null : d.mode === 'store' ? 'store' : d.targetId);
 
 /** The API view: secrets are never shown, only whether each is set. */
 function view(account: ExternalAccount) {
@@ -153,19 +140,11 @@ export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy,
   });
 
   app.post('/', async (c) => {
-    const input = parse(createExternalAccount, await readJson(c));
+    const input = parse(createExternalAccount, withProviderPreset(await readJson(c)));
     checkSizeLimit(input.maxMessageBytes);
     await accounts(c).requireAccount('ownerAccountId', input.ownerAccountId);
-    const { intervalMinutes, deletePolicy: policy, port, password, oauth, deliveryTarget, ...rest } = input;
-    const settings: ExternalAccountSettings = {
-      ...rest,
-      port: port ?? defaultPort(input.protocol, input.tlsMode),
-      intervalSeconds: intervalMinutes * 60,
-      deletePolicy: toPolicy(policy),
-      oauth: null,
-      delivery: toDelivery(deliveryTarget),
-    };
-    const created = await accounts(c).save(null, settings, { password, oauth });
+    const { password, oauth, authMethod, ...fields } = input;
+    const created = await accounts(c).save(null, newAccountSettings(fields, authMethod), { password, oauth });
     // The account is saved: without Temporal now, the worker's reconciler starts its workflow later.
     const workflow = await workflows.configChanged(created).then(
       () => 'started' as const,

@@ -13,7 +13,7 @@ import {
   updateWebhook,
   type Webhook,
 } from '../../db/webhooks';
-import { screenHost, urlHost } from '../../mail/guarded-connect';
+import { screenHost, urlHost } from '../../core/guarded-connect';
 import { tokenOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, conflict, invalid, notFound, parse, readJson } from '../http-errors';

@@ -1,3 +1,4 @@
+import type { AccountList } from '../../api/response-types';
 import type { Command } from '../command';
 import { table, yesNo } from '../output';
 import { findAccount, findDomain, type Account } from '../resolve';
@@ -29,7 +30,7 @@ export const accountCommands: Command[] = [
     async run({ options, api }) {
       const domainKey = options.string('domain');
       const query = domainKey ? `?domainId=${(await findDomain(api(), domainKey)).id}` : '';
-      const { accounts } = await api().get<{ accounts: Account[] }>(`/api/accounts${query}`);
+      const { accounts } = await api().get<AccountList>(`/api/accounts${query}`);
       const text = table(accounts, [
         ['ID', (a) => a.id],
         ['ADDRESS', (a) => a.address],

@@ -1,15 +1,6 @@
+import type { AuditPage } from '../../api/response-types';
 import type { Command } from '../command';
 import { table } from '../output';
-
-interface AuditEntry {
-  id: string;
-  at: string;
-  tokenId: string;
-  action: string;
-  object: string;
-  fields: string[];
-  status: number;
-}
 
 export const auditCommands: Command[] = [
   {
@@ -28,9 +19,7 @@ export const auditCommands: Command[] = [
       if (limit !== undefined) params.set('limit', String(limit));
       if (offset !== undefined) params.set('offset', String(offset));
       const query = params.toString();
-      const page = await api().get<{ total: number; entries: AuditEntry[]; limit: number; offset: number }>(
-        `/api/audit${query ? `?${query}` : ''}`,
-      );
+      const page = await api().get<AuditPage>(`/api/audit${query ? `?${query}` : ''}`);
       const rows = table(page.entries, [
         ['AT', (e) => e.at],
         ['TOKEN', (e) => e.tokenId],

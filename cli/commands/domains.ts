@@ -1,3 +1,4 @@
+import type { DomainList } from '../../api/response-types';
 import type { Command } from '../command';
 import { table, yesNo } from '../output';
 import { findDomain, type Domain } from '../resolve';
@@ -38,7 +39,7 @@ export const domainCommands: Command[] = [
     summary: 'Lists the local domains.',
     needs: 'api',
     async run({ api }) {
-      const { domains } = await api().get<{ domains: Domain[] }>('/api/domains');
+      const { domains } = await api().get<DomainList>('/api/domains');
       const text = table(domains, [
         ['ID', (d) => d.id],
         ['NAME', (d) => d.name],

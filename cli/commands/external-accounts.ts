@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { CreatedExternalAccount } from '../../api/response-types';
 import { MAX_STORED_MESSAGE_BYTES } from '../../core/config';
 import type { Command, ParsedOptions } from '../command';
 import { CommandError, UsageError } from '../errors';
@@ -131,7 +132,7 @@ const addCommand: Command = {
     };
     const owner = await findAccount(api(), options.string('owner') ?? '');
     const body = { ownerAccountId: owner.id, ...settings };
-    const created = await api().post<ExternalAccount>('/api/external-accounts', body);
+    const created = await api().post<CreatedExternalAccount>('/api/external-accounts', body);
     return { json: created, text: `created ${describeExternal(created)}` };
   },
 };

@@ -1,3 +1,4 @@
+import type { AccountList, CreatedExternalAccount } from '../../api/response-types';
 import type { ApiClient } from '../api-client';
 import type { Command, CommandInput } from '../command';
 import { CommandError } from '../errors';
@@ -7,7 +8,7 @@ import { fromGetmailrc } from '../import/from-getmail';
 import { parseGetmailrc } from '../import/getmailrc';
 import { RcSyntaxError, type ExternalAccountDraft, type ImportEntry, type ImportPlan, type Unsupported } from '../import/plan';
 import type { Output } from '../output';
-import type { Account, ExternalAccount } from '../resolve';
+import type { Account } from '../resolve';
 import { readTextFile } from './external-accounts';
 
 interface EntryResult {
@@ -69,7 +70,7 @@ async function create(
     return { id: null, owner: null, error: `no local account ${entry.owners.join(' or ')}; create it first (mailpull accounts add)` };
   try {
     const tlsCa = entry.tlsCaFile === null ? undefined : readTextFile(entry.tlsCaFile);
-    const created = await api.post<ExternalAccount>('/api/external-accounts', {
+    const created = await api.post<CreatedExternalAccount>('/api/external-accounts', {
       ...entry.account,
       ownerAccountId: owner.id,
       ...(tlsCa ? { tlsCa } : {}),
@@ -86,7 +87,7 @@ async function runImport(plan: ImportPlan, { options, api }: CommandInput): Prom
   const results: EntryResult[] = [];
   let accounts = new Map<string, Account>();
   if (!dryRun && plan.entries.some((e) => !e.problem)) {
-    const list = (await api().get<{ accounts: Account[] }>('/api/accounts')).accounts;
+    const list = (await api().get<AccountList>('/api/accounts')).accounts;
     accounts = new Map(list.map((a) => [a.address.toLowerCase(), a]));
   }
   for (const entry of plan.entries) {

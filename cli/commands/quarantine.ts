@@ -1,19 +1,8 @@
+import type { HeldMessage, HeldPage } from '../../api/response-types';
 import type { Command } from '../command';
 import { CommandError } from '../errors';
 import { fields, table } from '../output';
 import { findExternalAccount } from '../resolve';
-
-interface Held {
-  id: string;
-  externalAccountId: string;
-  subject: string | null;
-  from: string | null;
-  size: number;
-  state: string;
-  reason: string;
-  attempts: number;
-  [key: string]: unknown;
-}
 
 const HELD = { name: 'ID', required: true };
 
@@ -42,7 +31,7 @@ export const quarantineCommands: Command[] = [
       const offset = options.integer('offset', 0, Number.MAX_SAFE_INTEGER);
       if (limit !== undefined) params.set('limit', String(limit));
       if (offset !== undefined) params.set('offset', String(offset));
-      const page = await api().get<{ total: number; messages: Held[] }>(`/api/quarantine?${params.toString()}`);
+      const page = await api().get<HeldPage>(`/api/quarantine?${params.toString()}`);
       const rows = table(page.messages, [
         ['ID', (m) => m.id],
         ['EXTERNAL ACCOUNT', (m) => m.externalAccountId],
@@ -61,7 +50,7 @@ export const quarantineCommands: Command[] = [
     args: [HELD],
     needs: 'api',
     async run({ args, api }) {
-      const message = await api().get<Held>(`/api/quarantine/${heldId(args[0])}`);
+      const message = await api().get<HeldMessage>(`/api/quarantine/${heldId(args[0])}`);
       return { json: message, text: fields(message) };
     },
   },
@@ -71,7 +60,7 @@ export const quarantineCommands: Command[] = [
     args: [HELD],
     needs: 'api',
     async run({ args, api }) {
-      const message = await api().post<Held>(`/api/quarantine/${heldId(args[0])}/retry`);
+      const message = await api().post<HeldMessage>(`/api/quarantine/${heldId(args[0])}/retry`);
       return { json: message, text: `message ${message.id} is waiting for delivery again` };
     },
   },

@@ -1,29 +1,21 @@
+import type { AccountStatus } from '../../api/response-types';
 import type { ApiClient } from '../api-client';
 import { ApiRequestError } from '../api-client';
 import type { Command } from '../command';
 import { display, fields, table } from '../output';
-import { findExternalAccount, listExternalAccounts, type ExternalAccount } from '../resolve';
-
-interface Status {
-  phase: string;
-  progress: { done: number; total: number } | null;
-  lastRun: { finishedAt: string; outcome: string; delivered: number } | null;
-  lastError: { kind: string; message: string; at: string } | null;
-  nextRunAt: string | null;
-  counts: { cycles: number; delivered: number; quarantined: number };
-}
+import { findExternalAccount, listExternalAccounts, type ExternalAccountListItem } from '../resolve';
 
 /** The workflow's status, or why there is none (no workflow, no worker). */
-async function statusOf(api: ApiClient, id: string): Promise<Status | { unavailable: string }> {
+async function statusOf(api: ApiClient, id: string): Promise<AccountStatus | { unavailable: string }> {
   try {
-    return await api.get<Status>(`/api/external-accounts/${id}/status`);
+    return await api.get<AccountStatus>(`/api/external-accounts/${id}/status`);
   } catch (err) {
     if (err instanceof ApiRequestError && err.status === 503) return { unavailable: err.body.message ?? 'unavailable' };
     throw err;
   }
 }
 
-const lastRunText = (s: Status): string =>
+const lastRunText = (s: AccountStatus): string =>
   s.lastRun ? `${s.lastRun.finishedAt} ${s.lastRun.outcome}, ${s.lastRun.delivered} delivered` : '-';
 
 export const statusCommands: Command[] = [
@@ -39,7 +31,7 @@ export const statusCommands: Command[] = [
         return { json: status, text: `${account.name} (${account.id})\n${fields({ ...status })}` };
       }
       const externalAccounts = await listExternalAccounts(api());
-      const rows: { account: ExternalAccount; status: Status | { unavailable: string } }[] = [];
+      const rows: { account: ExternalAccountListItem; status: AccountStatus | { unavailable: string } }[] = [];
       for (const account of externalAccounts) rows.push({ account, status: await statusOf(api(), account.id) });
       const text = table(rows, [
         ['ID', (r) => r.account.id],

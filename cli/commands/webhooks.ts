@@ -1,28 +1,13 @@
+import type { z } from 'zod';
+import type { updatedWebhook, webhookDeliveryList, webhookList } from '../../api/webhook-schemas';
 import { WEBHOOK_EVENTS } from '../../core/webhook-events';
 import type { ApiClient } from '../api-client';
 import type { Command } from '../command';
 import { table, yesNo } from '../output';
 import { deleteCommand, enableCommands, showCommand, type Resource } from './resource';
 
-interface Webhook {
-  id: string;
-  url: string;
-  events: string[];
-  enabled: boolean;
-  secret?: string;
-}
-
-interface WebhookDelivery {
-  id: string;
-  eventId: string;
-  event: string;
-  externalAccountId: string;
-  state: string;
-  attempts: number;
-  lastStatus: number | null;
-  lastError: string | null;
-  createdAt: string;
-}
+/** A webhook as the API answers it; with its signing secret in the answers that show it, once. */
+type Webhook = z.infer<typeof updatedWebhook>;
 
 const WEBHOOK = { name: 'ID', required: true };
 
@@ -64,7 +49,7 @@ export const webhookCommands: Command[] = [
     summary: 'Lists the webhooks.',
     needs: 'api',
     async run({ api }) {
-      const { webhooks } = await api().get<{ webhooks: Webhook[] }>('/api/webhooks');
+      const { webhooks } = await api().get<z.infer<typeof webhookList>>('/api/webhooks');
       const text = table(webhooks, [
         ['ID', (w) => w.id],
         ['URL', (w) => w.url],
@@ -98,7 +83,7 @@ export const webhookCommands: Command[] = [
     async run({ args, options, api }) {
       const limit = options.integer('limit', 1, 200);
       const query = limit === undefined ? '' : `?limit=${limit}`;
-      const { deliveries } = await api().get<{ deliveries: WebhookDelivery[] }>(
+      const { deliveries } = await api().get<z.infer<typeof webhookDeliveryList>>(
         `/api/webhooks/${encodeURIComponent(args[0])}/deliveries${query}`,
       );
       const text = table(deliveries, [

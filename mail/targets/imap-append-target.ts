@@ -1,11 +1,15 @@
 import type { ImapFlow } from 'imapflow';
 import { outcomeOfAppendFailure, type RecipientOutcome } from '../../core/delivery-outcome';
-import { classifyError } from '../../core/errors';
+import { classifyError, MailpullError, type ErrorKind } from '../../core/errors';
+import type { Credentials } from '../../core/mailbox-endpoint';
 import type { NetworkPolicy } from '../../core/network-policy';
 import { defaultPort } from '../../core/tls-decision';
-import type { StoredDeliveryTarget } from '../../db/delivery-targets';
+import type { StoredDeliveryTarget } from '../../core/delivery-target';
 import { connectImap } from '../imap-connect';
-import { allRecipients, type OnAnswer, type Parcel, type TargetClient } from './target-client';
+import { allRecipients, type AppendCredentials, type OnAnswer, type Parcel, type TargetClient } from './target-client';
+
+/** Login failures about one recipient's own login (none linked, revoked, refused), not the target. */
+const ACCOUNT_LOGIN_KINDS: ReadonlySet<ErrorKind> = new Set(['config', 'reauth', 'auth']);
 
 interface AppendError {
   responseStatus?: string;
@@ -39,10 +43,16 @@ async function append(client: ImapFlow, parcel: Parcel): Promise<void> {
 /**
  * IMAP APPEND into local mailboxes, keeping the folder, INTERNALDATE and flags. With a master
  * login one session per recipient (SASL PLAIN authorization id); with a user login one session
- * into that mailbox, which then holds the message for all the parcel's recipients.
+ * into that mailbox, which then holds the message for all the parcel's recipients; with "oauth"
+ * one session per recipient, logged in with XOAUTH2 as the mailbox its local account links.
  */
-export function imapAppendTarget(target: StoredDeliveryTarget, timeoutMs: number, networkPolicy: NetworkPolicy): TargetClient {
-  const login = async (authzid: string | undefined): Promise<ImapFlow> =>
+export function imapAppendTarget(
+  target: StoredDeliveryTarget,
+  timeoutMs: number,
+  networkPolicy: NetworkPolicy,
+  appendCredentials?: AppendCredentials,
+): TargetClient {
+  const connect = async (credentials: Pick<Credentials, 'authMethod' | 'username' | 'authzid' | 'secret'>): Promise<ImapFlow> =>
     (
       await connectImap(
         {
@@ -51,30 +61,48 @@ export function imapAppendTarget(target: StoredDeliveryTarget, timeoutMs: number
           tlsMode: target.tlsMode,
           tlsCa: target.tlsCa,
           allowInvalidCertificates: target.allowInvalidCertificates,
-          authMethod: 'password',
-          username: target.username ?? '',
-          authzid,
-          secret: target.password ?? '',
+          ...credentials,
         },
         { timeoutMs, networkPolicy },
       )
     ).client;
+  const passwordLogin = (authzid: string | undefined) => (): Promise<ImapFlow> =>
+    connect({ authMethod: 'password', username: target.username ?? '', authzid, secret: target.password ?? '' });
+
+  /** The recipient's own XOAUTH2 login; a refused access token is refreshed once. */
+  const oauthLogin = (accountId: string) => async (): Promise<ImapFlow> => {
+    if (!appendCredentials) throw new MailpullError('config', 'this worker has no APPEND logins to use');
+    const withToken = async (fresh: boolean): Promise<ImapFlow> => {
+      const { username, accessToken } = await appendCredentials.accessFor(target, accountId, fresh);
+      return connect({ authMethod: 'xoauth2', username, secret: accessToken });
+    };
+    try {
+      return await withToken(false);
+    } catch (err) {
+      if (!(err instanceof MailpullError) || err.kind !== 'auth') throw err;
+      return withToken(true);
+    }
+  };
 
   /**
    * Appends each parcel once into one mailbox, telling each outcome before the next APPEND; a lost
    * session fails what is left as temporary.
    */
   const appendAll = async (
-    authzid: string | undefined,
+    login: () => Promise<ImapFlow>,
     parcels: readonly Parcel[],
     answered: (k: number, outcome: RecipientOutcome) => Promise<void>,
   ): Promise<RecipientOutcome[]> => {
     const outcomes: RecipientOutcome[] = [];
     let client: ImapFlow;
     try {
-      client = await login(authzid);
+      client = await login();
     } catch (err) {
-      return parcels.map(() => ({ status: 'temporary', response: classifyError(err).message, unreachable: true }));
+      const { kind, message } = classifyError(err);
+      // one recipient's missing or revoked login is not the target's: the others still get theirs
+      if (ACCOUNT_LOGIN_KINDS.has(kind) && target.imapLogin === 'oauth')
+        return parcels.map(() => ({ status: 'temporary', response: message }));
+      return parcels.map(() => ({ status: 'temporary', response: message, unreachable: true }));
     }
     try {
       for (const [k, parcel] of parcels.entries()) {
@@ -99,7 +127,7 @@ export function imapAppendTarget(target: StoredDeliveryTarget, timeoutMs: number
   const deliver = async (parcels: readonly Parcel[], onAnswer: OnAnswer): Promise<Map<string, RecipientOutcome>[]> => {
     const results = parcels.map(() => new Map<string, RecipientOutcome>());
     if (target.imapLogin === 'user') {
-      const outcomes = await appendAll(undefined, parcels, (i, outcome) => onAnswer(i, allRecipients(parcels[i], outcome)));
+      const outcomes = await appendAll(passwordLogin(undefined), parcels, (i, outcome) => onAnswer(i, allRecipients(parcels[i], outcome)));
       return parcels.map((p, i) => allRecipients(p, outcomes[i]));
     }
     const byRecipient = new Map<string, { accountId: string; indexes: number[] }>();
@@ -116,7 +144,7 @@ export function imapAppendTarget(target: StoredDeliveryTarget, timeoutMs: number
       await Promise.all(
         logins.slice(i, i + target.maxConnections).map(async ([address, { accountId, indexes }]) => {
           const outcomes = await appendAll(
-            address,
+            target.imapLogin === 'oauth' ? oauthLogin(accountId) : passwordLogin(address),
             indexes.map((n) => parcels[n]),
             (k, outcome) => onAnswer(indexes[k], new Map([[accountId, outcome]])),
           );

@@ -5,8 +5,8 @@ import { outcomeOfReply, type RecipientOutcome } from '../../core/delivery-outco
 import { peerAddress } from '../../core/errors';
 import type { NetworkPolicy } from '../../core/network-policy';
 import { defaultPort } from '../../core/tls-decision';
-import type { StoredDeliveryTarget } from '../../db/delivery-targets';
-import { connectChecked } from '../guarded-connect';
+import type { StoredDeliveryTarget } from '../../core/delivery-target';
+import { connectChecked } from '../../core/guarded-connect';
 import type { Parcel, TargetClient } from './target-client';
 
 interface SmtpFailure {

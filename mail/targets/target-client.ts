@@ -1,4 +1,5 @@
 import type { RecipientOutcome } from '../../core/delivery-outcome';
+import type { StoredDeliveryTarget } from '../../core/delivery-target';
 
 /** One message for one delivery target, with the recipients that target serves. */
 export interface Parcel {
@@ -29,3 +30,12 @@ export interface TargetClient {
 /** The same outcome for every recipient of a parcel. */
 export const allRecipients = (parcel: Parcel, outcome: RecipientOutcome): Map<string, RecipientOutcome> =>
   new Map(parcel.recipients.map((r) => [r.accountId, outcome]));
+
+/**
+ * The XOAUTH2 logins of local accounts into their own mailboxes, for IMAP targets with imapLogin
+ * "oauth" (db/append-logins.ts). Throws a MailpullError saying why an account has none usable.
+ */
+export interface AppendCredentials {
+  /** the user and an access token for it; `fresh`: mint a new one, the server refused the last */
+  accessFor(target: StoredDeliveryTarget, accountId: string, fresh: boolean): Promise<{ username: string; accessToken: string }>;
+}

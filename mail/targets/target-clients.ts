@@ -1,8 +1,8 @@
 import type { NetworkPolicy } from '../../core/network-policy';
-import type { StoredDeliveryTarget } from '../../db/delivery-targets';
+import type { StoredDeliveryTarget } from '../../core/delivery-target';
 import { imapAppendTarget } from './imap-append-target';
 import { smtpTarget } from './smtp-target';
-import type { TargetClient } from './target-client';
+import type { AppendCredentials, TargetClient } from './target-client';
 
 /**
  * One client (connection pool) per delivery target for the life of the worker, rebuilt when the
@@ -15,6 +15,8 @@ export class TargetClients {
     private readonly timeoutMs: number,
     /** which addresses and unix sockets the targets may have */
     private readonly networkPolicy: NetworkPolicy,
+    /** the local accounts' own logins, for IMAP targets with imapLogin "oauth" */
+    private readonly appendCredentials?: AppendCredentials,
   ) {}
 
   get(target: StoredDeliveryTarget): TargetClient {
@@ -24,7 +26,7 @@ export class TargetClients {
     cached?.client.close();
     const client =
       target.kind === 'imap'
-        ? imapAppendTarget(target, this.timeoutMs, this.networkPolicy)
+        ? imapAppendTarget(target, this.timeoutMs, this.networkPolicy, this.appendCredentials)
         : smtpTarget(target, this.timeoutMs, this.networkPolicy);
     this.clients.set(target.id, { version, client });
     return client;

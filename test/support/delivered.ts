@@ -1,4 +1,4 @@
-import type { TestSystem } from './system';
+import type { TestSystem } from '../../testkit/system';
 
 // What Dovecot's LMTP puts in front of a message it delivers; nothing else may differ.
 const TRACE_HEADERS = /^(?:(?:Return-Path|Delivered-To|Received):[^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*)*$/i;

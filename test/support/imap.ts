@@ -1,6 +1,6 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import { testEnv } from './env';
-import type { DovecotUser } from './dovecot';
+import { testEnv } from '../../testkit/env';
+import type { DovecotUser } from '../../testkit/dovecot';
 
 export interface RemoteMessage {
   uid: number;

@@ -1,93 +1,183 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
-import { testEnv } from './env';
+import path from 'node:path';
+import * as oidcProvider from 'oidc-provider';
+import { testEnv } from '../../testkit/env';
 
-interface Grant {
-  username: string;
-  revoked: boolean;
+type Payload = Record<string, unknown>;
+
+/**
+ * oidc-provider's storage, in memory: every token, grant and session by model. Tests reach in to
+ * expire access tokens at the server (as a provider's own expiry or revocation would).
+ */
+class MemoryStore {
+  static readonly models = new Map<string, Map<string, { payload: Payload; expiresAt: number | null }>>();
+  static readonly saved: { model: string; id: string }[] = [];
+
+  private readonly entries: Map<string, { payload: Payload; expiresAt: number | null }>;
+  constructor(private readonly model: string) {
+    const existing = MemoryStore.models.get(model);
+    this.entries = existing ?? new Map();
+    if (!existing) MemoryStore.models.set(model, this.entries);
+  }
+
+  private live(id: string): Payload | undefined {
+    const entry = this.entries.get(id);
+    if (!entry) return undefined;
+    if (entry.expiresAt !== null && entry.expiresAt < Date.now()) {
+      this.entries.delete(id);
+      return undefined;
+    }
+    return entry.payload;
+  }
+
+  upsert(id: string, payload: Payload, expiresIn: number | undefined): Promise<void> {
+    this.entries.set(id, { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : null });
+    MemoryStore.saved.push({ model: this.model, id });
+    return Promise.resolve();
+  }
+  find(id: string): Promise<Payload | undefined> {
+    return Promise.resolve(this.live(id));
+  }
+  findByUid(uid: string): Promise<Payload | undefined> {
+    for (const [id, entry] of this.entries) if (entry.payload.uid === uid) return Promise.resolve(this.live(id));
+    return Promise.resolve(undefined);
+  }
+  findByUserCode(userCode: string): Promise<Payload | undefined> {
+    for (const [id, entry] of this.entries) if (entry.payload.userCode === userCode) return Promise.resolve(this.live(id));
+    return Promise.resolve(undefined);
+  }
+  consume(id: string): Promise<void> {
+    const entry = this.entries.get(id);
+    if (entry) entry.payload.consumed = Math.floor(Date.now() / 1000);
+    return Promise.resolve();
+  }
+  destroy(id: string): Promise<void> {
+    this.entries.delete(id);
+    return Promise.resolve();
+  }
+  revokeByGrantId(grantId: string): Promise<void> {
+    for (const entries of MemoryStore.models.values()) {
+      for (const [id, entry] of entries) if (entry.payload.grantId === grantId) entries.delete(id);
+    }
+    return Promise.resolve();
+  }
+}
+
+/** The client id and secret Dovecot's oauth2 passdb introspects with (scripts/dovecot.sh writes them). */
+async function dovecotClient(): Promise<{ id: string; secret: string }> {
+  const text = await readFile(path.join(testEnv.dovecotDir(), 'oauth2-introspection-client'), 'utf8');
+  const [id, secret] = text.trim().split(':');
+  return { id, secret };
 }
 
 /**
- * A small OAuth2 provider on loopback: a token endpoint (refresh_token grant, RFC 6749 §6) for
- * mailpull and an introspection endpoint (RFC 7662) for the test Dovecot's oauth2 passdb, on the
- * port Dovecot is configured with.
+ * A real OAuth2 / OpenID Connect authorization server on loopback: oidc-provider (certified),
+ * on the port the test Dovecot introspects tokens at (RFC 7662, as its oauth2 passdb is set up by
+ * scripts/dovecot.sh). Its development sign-in pages accept any login name (the Dovecot user)
+ * with any password; the access tokens it issues name that user (`sub`), which Dovecot checks.
+ * Code flow with PKCE, device authorization (RFC 8628), refresh tokens, revocation.
  */
 export class OAuthProvider {
   readonly clientId = 'mailpull-test-client';
-  readonly clientSecret = `cs-${randomBytes(12).toString('hex')}`;
-  private grants = new Map<string, Grant>();
-  private access = new Map<string, { username: string; valid: boolean }>();
-  /** every access token handed out, for searching logs and history */
-  readonly issued: string[] = [];
+  /** token endpoint requests (every grant type) */
   tokenRequests = 0;
-  introspections = 0;
-  accessTtlSeconds = 3600;
+  readonly scope = 'openid offline_access';
 
-  private constructor(private readonly server: http.Server) {}
+  private constructor(
+    private readonly server: http.Server,
+    readonly provider: oidcProvider.Provider,
+    readonly issuer: string,
+    readonly clientSecret: string,
+  ) {}
 
-  static async start(): Promise<OAuthProvider> {
-    const server = http.createServer();
-    const provider = new OAuthProvider(server);
-    server.on('request', (req, res) => provider.handle(req, res));
+  /** `redirectUris`: where the mailpull client may be sent back to (the test API's /oauth/callback). */
+  static async start(options: { redirectUris?: string[]; accessTtlSeconds?: number } = {}): Promise<OAuthProvider> {
+    const issuer = `http://127.0.0.1:${testEnv.oauth2Port()}`;
+    const dovecot = await dovecotClient();
+    const clientSecret = `cs-${randomBytes(12).toString('hex')}`;
+    const provider = new oidcProvider.Provider(issuer, {
+      adapter: MemoryStore,
+      clients: [
+        {
+          client_id: 'mailpull-test-client',
+          client_secret: clientSecret,
+          redirect_uris: options.redirectUris ?? [`${issuer}/no-redirect`],
+          grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+          response_types: ['code'],
+          token_endpoint_auth_method: 'client_secret_post',
+        },
+        {
+          client_id: dovecot.id,
+          client_secret: dovecot.secret,
+          redirect_uris: [],
+          grant_types: [],
+          response_types: [],
+          token_endpoint_auth_method: 'client_secret_basic',
+        },
+      ],
+      features: {
+        devInteractions: { enabled: true },
+        deviceFlow: { enabled: true },
+        introspection: { enabled: true },
+        revocation: { enabled: true },
+      },
+      scopes: ['openid', 'offline_access'],
+      pkce: { required: () => true },
+      ttl: { AccessToken: options.accessTtlSeconds ?? 3600 },
+      findAccount: (_ctx: unknown, id: string) => Promise.resolve({ accountId: id, claims: () => Promise.resolve({ sub: id }) }),
+      cookies: { keys: [randomBytes(16).toString('hex')] },
+    });
+    const server = http.createServer(provider.callback());
+    const self = new OAuthProvider(server, provider, issuer, clientSecret);
+    provider.use(async (ctx, next) => {
+      if (ctx.path === '/token' && ctx.method === 'POST') self.tokenRequests++;
+      await next();
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(testEnv.oauth2Port(), '127.0.0.1', () => resolve());
     });
-    return provider;
+    return self;
   }
 
   get tokenEndpoint(): string {
-    return `http://127.0.0.1:${testEnv.oauth2Port()}/token`;
+    return `${this.issuer}/token`;
   }
 
-  /** A refresh token for the user, as the provider's consent flow would give the admin. */
-  grant(username: string): string {
-    const token = `rt-${randomBytes(16).toString('hex')}`;
-    this.grants.set(token, { username, revoked: false });
-    return token;
+  /** Every access and refresh token the server handed out, for searching logs and history. */
+  get issued(): string[] {
+    return MemoryStore.saved.filter((s) => s.model === 'AccessToken' || s.model === 'RefreshToken').map((s) => s.id);
   }
 
-  revoke(refreshToken: string): void {
-    const grant = this.grants.get(refreshToken);
-    if (grant) grant.revoked = true;
+  /** A refresh token for the user, as the provider's consent flow would give it (a grant of openid offline_access). */
+  async grant(username: string): Promise<string> {
+    const grant = new this.provider.Grant({ accountId: username, clientId: this.clientId });
+    grant.addOIDCScope(this.scope);
+    const grantId = await grant.save();
+    const client = await this.provider.Client.find(this.clientId);
+    const token = new this.provider.RefreshToken({ accountId: username, client, grantId, scope: this.scope, gty: 'authorization_code' });
+    return token.save();
+  }
+
+  /** Revokes the grant behind a refresh token, and every token of it (the user withdrew consent). */
+  async revoke(refreshToken: string): Promise<void> {
+    const token = (await this.provider.RefreshToken.find(refreshToken)) as { grantId?: string } | undefined;
+    const grant = token?.grantId ? await this.provider.Grant.find(token.grantId) : undefined;
+    if (grant) await grant.destroy();
+    await new MemoryStore('RefreshToken').destroy(refreshToken);
   }
 
   /** Every access token handed out so far stops working at the server (expired or revoked there). */
   invalidateAccessTokens(): void {
-    for (const token of this.access.values()) token.valid = false;
+    MemoryStore.models.get('AccessToken')?.clear();
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      const form = new URLSearchParams(body);
-      const reply = (status: number, json: unknown): void => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(json));
-      };
-      if (req.url === '/introspect') {
-        this.introspections++;
-        const token = this.access.get(form.get('token') ?? '');
-        return reply(200, token?.valid ? { active: true, username: token.username } : { active: false });
-      }
-      if (req.url !== '/token') return reply(404, { error: 'not_found' });
-      this.tokenRequests++;
-      if (form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret) {
-        return reply(401, { error: 'invalid_client' });
-      }
-      const grant = this.grants.get(form.get('refresh_token') ?? '');
-      if (form.get('grant_type') !== 'refresh_token' || !grant || grant.revoked) {
-        return reply(400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
-      }
-      const accessToken = `at-${randomBytes(16).toString('hex')}`;
-      this.access.set(accessToken, { username: grant.username, valid: true });
-      this.issued.push(accessToken);
-      return reply(200, { access_token: accessToken, token_type: 'Bearer', expires_in: this.accessTtlSeconds });
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
     });
   }
 }

@@ -1,7 +1,7 @@
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import assert from 'node:assert/strict';
-import type { ApiResponse } from './system';
+import type { ApiResponse } from '../../testkit/system';
 
 export type Operation = { parameters?: { name: string; in: string }[]; responses: Record<string, ResponseDoc> };
 export type ResponseDoc = { content?: Record<string, unknown>; headers?: Record<string, unknown> };

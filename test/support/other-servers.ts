@@ -4,10 +4,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ImapFlow } from 'imapflow';
 import { Pop3Client } from '../../mail/pop3-client';
-import type { DovecotUser } from './dovecot';
-import { testEnv } from './env';
+import type { DovecotUser } from '../../testkit/dovecot';
+import { testEnv } from '../../testkit/env';
 import { withImapSession } from './imap';
-import { buildMessage, textOfSize } from './messages';
+import { buildMessage, textOfSize } from '../../testkit/messages';
 
 const SCRIPTS = path.resolve(__dirname, '../../../scripts');
 

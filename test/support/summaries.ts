@@ -1,4 +1,4 @@
-import type { BatchSummary, DeliveryBacklog, HeldSummary, ListSummary } from '../../activities';
+import type { BatchSummary, DeliveryBacklog, HeldSummary, ListSummary } from '../../core/account-status';
 import { emptyTally } from '../../core/tally';
 import type { Activeness } from '../../db/external-accounts';
 

@@ -4,11 +4,14 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import type { Activities } from '../../activities';
+import type { AccountStatus } from '../../core/account-status';
+import { finishCycle, startCycle, type CycleFinishInput, type CycleStartInput, type CycleSteps } from '../../activities/cycle';
+import type { WebhookEventName } from '../../core/webhook-events';
 import { idleTaskQueue } from '../../core/task-queues';
 import { WORKFLOW_BUNDLE } from '../../worker/bundle';
-import { statusQuery, stopSignal, workflowIdFor, type AccountStatus } from '../../workflows/definitions';
+import { statusQuery, stopSignal, workflowIdFor } from '../../workflows/definitions';
 import type { externalAccountWorkflow } from '../../workflows/external-account';
-import { waitFor } from './env';
+import { waitFor } from '../../testkit/env';
 import { batch, heldSummary, listed, schedule } from './summaries';
 
 /** Temporal's time-skipping test server, started by the tests from the launcher scripts/test-server.sh prints. */
@@ -28,10 +31,18 @@ export interface Call {
   at: number;
 }
 
-/** The activities of one account as stubs a test replaces one by one; every attempt is logged. */
+type Composed = 'startCycle' | 'finishCycle';
+
+/**
+ * The activities of one account as stubs a test replaces one by one; every attempt is logged.
+ * startCycle and finishCycle are the worker's own composition (activities/cycle.ts) of the
+ * stubbed steps, each step logged under its name.
+ */
 export class StubActivities {
   readonly calls: Call[] = [];
-  impl: Activities = {
+  /** the events any webhook takes */
+  subscribed: WebhookEventName[] = [];
+  impl: Omit<Activities, Composed> = {
     loadSchedule: () => Promise.resolve(schedule()),
     listNew: () => Promise.resolve(listed(0)),
     downloadBatch: () => Promise.resolve(batch()),
@@ -47,13 +58,30 @@ export class StubActivities {
   /** What the worker runs: each call logged, then passed to the current stub. */
   activities(): Activities {
     const logged = {} as Record<Name, (...args: unknown[]) => Promise<unknown>>;
-    for (const name of Object.keys(this.impl) as Name[]) {
+    const log = (name: Name, run: (...args: unknown[]) => Promise<unknown>) => {
       logged[name] = (...args: unknown[]) => {
-        this.calls.push({ name, args, at: Context.current().info.currentAttemptScheduledTimestampMs });
-        return (this.impl[name] as (...a: unknown[]) => Promise<unknown>)(...args);
+        this.calls.push({ name, args: structuredClone(args), at: Context.current().info.currentAttemptScheduledTimestampMs });
+        return run(...args);
       };
+    };
+    for (const name of Object.keys(this.impl) as Exclude<Name, Composed>[]) {
+      log(name, (...args) => (this.impl[name] as (...a: unknown[]) => Promise<unknown>)(...args));
     }
-    return logged as unknown as Activities;
+    const steps = logged as unknown as Activities;
+    const cycleSteps: CycleSteps = {
+      loadSchedule: (id) => steps.loadSchedule(id),
+      list: async (id, deleteIfQuiet) => {
+        const listed = await steps.listNew(id);
+        const removed = deleteIfQuiet && listed.pending === 0 ? (await steps.applyDeletePolicy(id)).removed : 0;
+        return { listed, removed };
+      },
+      applyDeletePolicy: (id) => steps.applyDeletePolicy(id),
+      recordStatus: (id, status) => steps.recordStatus(id, status),
+      subscribedEvents: () => Promise.resolve(this.subscribed),
+    };
+    log('startCycle', (id, input) => startCycle(cycleSteps, id as string, input as CycleStartInput));
+    log('finishCycle', (id, input) => finishCycle(cycleSteps, id as string, input as CycleFinishInput));
+    return steps;
   }
 
   of(name: Name): Call[] {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decodeCursor, encodeCursor } from '../../api/list-cursor';
 import { accountStateOf, type AccountLabels, type StateInputs } from '../../core/account-state';
-import { memoDiffers, SEARCH_ATTRIBUTES, searchAttributeChanges } from '../../workflows/search-attributes';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { memoUpdate, SEARCH_ATTRIBUTES, searchAttributeChanges } from '../../workflows/search-attributes';
 
 const inputs = (more: Partial<StateInputs> = {}): StateInputs => ({
   phase: 'waiting',
@@ -12,7 +13,12 @@ const inputs = (more: Partial<StateInputs> = {}): StateInputs => ({
   ...more,
 });
 
-const labels: AccountLabels = { name: "alice's ISP mailbox", owner: 'alice@example.test', host: 'pop.isp.test', protocol: 'pop3' };
+const labels: AccountLabels = {
+  ownerAccountId: '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b',
+  domainId: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+  host: 'pop.isp.test',
+  protocol: 'pop3',
+};
 
 describe('account state', () => {
   test('disabled and reauthorization come from the phase; a failed cycle or a refusing target is failing', () => {
@@ -31,8 +37,8 @@ describe('account state', () => {
     assert.deepEqual(
       none.map((c) => [c.key.name, c.value]),
       [
-        ['MailpullName', labels.name],
-        ['MailpullOwner', labels.owner],
+        ['MailpullOwnerId', labels.ownerAccountId],
+        ['MailpullDomainId', labels.domainId],
         ['MailpullHost', labels.host],
         ['MailpullProtocol', 'pop3'],
         ['MailpullState', 'ok'],
@@ -45,12 +51,31 @@ describe('account state', () => {
       failing.map((c) => [c.key, c.value]),
       [[SEARCH_ATTRIBUTES.state, 'failing']],
     );
+    const name = defineSearchAttributeKey('MailpullName', SearchAttributeType.KEYWORD);
+    const owner = defineSearchAttributeKey('MailpullOwner', SearchAttributeType.KEYWORD);
+    const older = current.updateCopy([
+      { key: name, value: "alice's ISP mailbox" },
+      { key: owner, value: 'alice@example.test' },
+    ]);
+    assert.deepEqual(
+      searchAttributeChanges(older, labels, 'ok').map((c) => [c.key.name, c.value]),
+      [
+        ['MailpullName', null],
+        ['MailpullOwner', null],
+      ],
+      'the name and address an older version set are removed',
+    );
   });
 
-  test('the memo is rewritten only when a label changed', () => {
-    assert.equal(memoDiffers(undefined, labels), true);
-    assert.equal(memoDiffers({ ...labels }, labels), false);
-    assert.equal(memoDiffers({ ...labels, host: 'old.isp.test' }, labels), true);
+  test('the memo is rewritten only when a label changed, and loses the name and address an older version set', () => {
+    assert.deepEqual(memoUpdate(undefined, labels), { ...labels });
+    assert.equal(memoUpdate({ ...labels }, labels), null);
+    assert.deepEqual(memoUpdate({ ...labels, host: 'old.isp.test' }, labels), { ...labels });
+    assert.deepEqual(memoUpdate({ ...labels, name: "alice's ISP mailbox", owner: 'alice@example.test' }, labels), {
+      ...labels,
+      name: null,
+      owner: null,
+    });
   });
 
   test('list cursors round-trip, and anything else is refused, not thrown', () => {

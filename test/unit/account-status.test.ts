@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { addTally, emptyTally, handledIn } from '../../core/tally';
-import { backlogIn, initialStatus, noteBatch, noteCycleFailed, noteHeldRetry, noteListing, startRun } from '../../workflows/account-status';
+import { backlogIn, initialStatus, noteBatch, noteCycleFailed, noteHeldRetry, noteListing, startRun } from '../../core/status-bookkeeping';
 import { batch, heldSummary, listed } from '../support/summaries';
 
 const AT = '2026-01-01T00:00:00.000Z';

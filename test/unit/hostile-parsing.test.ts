@@ -10,7 +10,7 @@ import { receiveTime } from '../../core/receive-time';
 import { receivedForAddresses } from '../../core/received-for';
 import { DEFAULT_RECIPIENT_HEADERS, MAX_CANDIDATES, candidateAddresses } from '../../core/recipients';
 import { MAX_TEXT_LENGTH } from '../../core/safe-text';
-import { PATHOLOGICAL_SHAPES, hostileCorpus } from '../support/hostile-corpus';
+import { PATHOLOGICAL_SHAPES, hostileCorpus } from '../../testkit/hostile-corpus';
 
 const all = { enabled: true, headers: DEFAULT_RECIPIENT_HEADERS };
 // built once: it holds a 32 MiB message

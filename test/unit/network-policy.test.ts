@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { CONFIG_VARIABLES, loadConfig } from '../../core/config';
 import type { MailpullError } from '../../core/errors';
 import { decideAddress, decideSocketPath, formatIp, parseCidr, parseIp, parseNetworkPolicy, type Cidr } from '../../core/network-policy';
-import { checkHost, checkSocketPath, type Resolver } from '../../mail/guarded-connect';
+import { checkHost, checkSocketPath, type Resolver } from '../../core/guarded-connect';
 
 const none = parseNetworkPolicy({});
 const allowing = (allowedNetworks: string) => parseNetworkPolicy({ allowedNetworks });

@@ -4,8 +4,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { authBackoffMs } from '../../core/auth-backoff';
-import { connectNowSignal, type AccountStatus } from '../../workflows/definitions';
-import { waitFor } from '../support/env';
+import type { AccountStatus } from '../../core/account-status';
+import { connectNowSignal } from '../../workflows/definitions';
+import { waitFor } from '../../testkit/env';
 import { batch, heldSummary, listed, schedule } from '../support/summaries';
 import { startTimeSkipping, statusOf, StubActivities, waitForStatus, withAccountWorkflow } from '../support/workflow-env';
 
@@ -48,7 +49,8 @@ describe('account workflow timing', () => {
       await handle.signal(connectNowSignal);
       await waitFor('a login at once', () => stubs.of('listNew').length === 4);
       assertNear(stubs.of('listNew')[3].at, pressedAt);
-      assert.equal((await statusOf(handle)).authBackoff?.failures, 1, 'the count starts again after Connect Now');
+      // the count starts again after Connect Now
+      await waitForStatus(handle, 'the first failure of a new count', (s) => s.authBackoff?.failures === 1);
     });
   });
 

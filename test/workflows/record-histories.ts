@@ -7,8 +7,9 @@ import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
+import { WEBHOOK_EVENTS } from '../../core/webhook-events';
 import { configChangedSignal, connectNowSignal, stopSignal } from '../../workflows/definitions';
-import { waitFor } from '../support/env';
+import { waitFor } from '../../testkit/env';
 import { batch, heldSummary, inactiveSchedule, listed, schedule } from '../support/summaries';
 import { StubActivities, waitForStatus, withAccountWorkflow } from '../support/workflow-env';
 
@@ -48,6 +49,7 @@ async function save(env: TestWorkflowEnvironment, handle: Handle, name: string):
 
 /** Every webhook event the workflow dispatches gets one delivery, so the histories hold the delivery workflows it starts. */
 function withWebhookDeliveries(stubs: StubActivities): StubActivities {
+  stubs.subscribed = [...WEBHOOK_EVENTS];
   stubs.impl.dispatchWebhookEvents = (_accountId, events) =>
     Promise.resolve({ deliveryIds: events.map((e) => e.id), retryMs: 1000, timeoutMs: 1000 });
   return stubs;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { migrate } from '../../db/migrate';
-import { createPool, type Pool } from '../../db/pool';
+import { migrate } from '../db/migrate';
+import { createPool, type Pool } from '../db/pool';
 import { testEnv } from './env';
 
 export interface TestDatabase {

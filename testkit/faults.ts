@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkerProcess } from './worker-process';
 
-const SCRIPTS = path.resolve(__dirname, '../../../scripts');
+const SCRIPTS = path.resolve(__dirname, '../../scripts');
 
 function dirOf(variable: string): string {
   const value = process.env[variable];

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { parseNetworkPolicy, type NetworkPolicy } from '../../core/network-policy';
+import { parseNetworkPolicy, type NetworkPolicy } from '../core/network-policy';
 import { testEnv } from './env';
 
 /** The test servers all listen on loopback, which production refuses unless told otherwise. */

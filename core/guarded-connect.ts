@@ -1,8 +1,8 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { realpath } from 'node:fs/promises';
 import net from 'node:net';
-import { MailpullError } from '../core/errors';
-import { decideAddress, decideSocketPath, refusalMessage, type NetworkPolicy } from '../core/network-policy';
+import { MailpullError } from './errors';
+import { decideAddress, decideSocketPath, refusalMessage, type NetworkPolicy } from './network-policy';
 
 export interface ResolvedAddress {
   address: string;

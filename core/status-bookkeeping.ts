@@ -1,10 +1,11 @@
-import type { BatchSummary, DeliveryBacklog, HeldSummary, ListSummary } from '../activities';
-import { authBackoffMs } from '../core/auth-backoff';
-import { addTally, emptyTally, handledIn } from '../core/tally';
-import type { AccountStatus, Failure, RunSummary } from './definitions';
+import type { AccountStatus, BatchSummary, DeliveryBacklog, Failure, HeldSummary, ListSummary, RunSummary } from './account-status';
+import { authBackoffMs } from './auth-backoff';
+import { scheduledWaitMs } from './run-jitter';
+import { addTally, emptyTally, handledIn } from './tally';
 
 /**
- * The account workflow's bookkeeping, apart from its control flow: what each step's summary
+ * The account workflow's bookkeeping, apart from its control flow (the activities that end a cycle
+ * use it too, so the status they record is the one the workflow takes over): what each step's summary
  * changes in the status the API shows and in the run being recorded. Pure: times come in as
  * arguments, so it is deterministic in a workflow and testable without one.
  */
@@ -15,6 +16,7 @@ export function initialStatus(externalAccountId: string, carried?: AccountStatus
     phase: 'starting',
     disabledReason: null,
     authBackoff: null,
+    providerWait: null,
     progress: null,
     tls: null,
     tlsWarning: null,
@@ -110,6 +112,7 @@ export function noteRemoved(status: AccountStatus, run: RunSummary, removed: num
   status.counts.removed += removed;
   status.lastError = null;
   status.authBackoff = null;
+  status.providerWait = null;
 }
 
 /** A cycle that failed: an authentication failure earns a growing wait; a disabled account just skipped it. */
@@ -120,6 +123,12 @@ export function noteCycleFailed(status: AccountStatus, run: RunSummary, failure:
   }
   if (failure.kind === 'inactive') {
     run.outcome = 'skipped';
+    return;
+  }
+  // the provider asked to wait: not a failure, and the status says until when
+  if (failure.kind === 'throttled') {
+    run.outcome = 'deferred';
+    status.providerWait = { message: failure.message, at };
     return;
   }
   run.outcome = 'failed';
@@ -146,10 +155,51 @@ export const nextWaitMs = (status: AccountStatus, intervalMs: number): number =>
   status.authBackoff ? status.authBackoff.delaySeconds * 1000 : intervalMs;
 
 /**
- * IMAP push for the next wait. After a failed cycle only the schedule retries: new mail that a
- * failing cycle cannot take would otherwise wake the account again at once, in a loop.
+ * IMAP push for the next wait. After a failed cycle (or one the provider deferred) only the
+ * schedule retries: new mail that such a cycle cannot take would otherwise wake the account again
+ * at once, in a loop.
  */
 export function pushModeFor(status: AccountStatus, active: boolean, push: boolean): 'off' | 'paused' | 'on' {
   if (!active || !push) return 'off';
-  return status.lastRun?.outcome === 'failed' ? 'paused' : 'on';
+  return status.lastRun?.outcome === 'failed' || status.lastRun?.outcome === 'deferred' ? 'paused' : 'on';
+}
+
+/** Why an account does not collect: disabled, or waiting for a new OAuth2 grant. */
+export function noteInactive(status: AccountStatus, cause: 'disabled' | 'reauthorization', reason: string): void {
+  status.phase = cause === 'reauthorization' ? 'reauthorization_needed' : 'disabled';
+  status.disabledReason = reason;
+}
+
+/** When a cycle's times fall: its start and end (ISO), and the interval it waits on (ms). */
+export interface CycleClock {
+  startedAt: string;
+  finishedAt: string;
+  intervalMs: number;
+}
+
+/** The next cycle: the scheduled wait counted from the cycle's start, or the authentication backoff. */
+export function noteNextRun(status: AccountStatus, accountId: string, { startedAt, finishedAt, intervalMs }: CycleClock): void {
+  const end = Date.parse(finishedAt);
+  const wait = nextWaitMs(status, scheduledWaitMs(accountId, intervalMs, end - Date.parse(startedAt)));
+  status.nextRunAt = new Date(end + wait).toISOString();
+}
+
+/**
+ * The end of a cycle that found nothing to download and nothing held: what the listing showed,
+ * what the delete policy removed, and the wait for the next one.
+ */
+export function noteQuietCycle(status: AccountStatus, accountId: string, listed: ListSummary, removed: number, clock: CycleClock): void {
+  status.disabledReason = null;
+  const run = startRun(clock.startedAt);
+  noteListing(status, run, listed, clock.finishedAt);
+  noteRemoved(status, run, removed);
+  noteCycleDone(status, accountId, run, null, clock);
+}
+
+/** The end of any cycle: failed (with why) or done, counted, and the wait for the next one. */
+export function noteCycleDone(status: AccountStatus, accountId: string, run: RunSummary, failure: Failure | null, clock: CycleClock): void {
+  if (failure) noteCycleFailed(status, run, failure, clock.intervalMs, clock.finishedAt);
+  finishRun(status, run, clock.finishedAt);
+  noteCycleEnded(status);
+  noteNextRun(status, accountId, clock);
 }

@@ -12,7 +12,7 @@ export interface WorkerProcess {
   kill(): Promise<void>;
 }
 
-const WORKER_MAIN = path.resolve(__dirname, '../../worker/main.js');
+const WORKER_MAIN = path.resolve(__dirname, '../worker/main.js');
 
 /** Starts the real worker (dist/worker/main.js) as its own process, as production does; it may connect to loopback unless `env` says otherwise. */
 export async function startWorker(databaseUrl: string, taskQueue: string, env: Record<string, string> = {}): Promise<WorkerProcess> {

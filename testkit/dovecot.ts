@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Pop3Client } from '../../mail/pop3-client';
+import { Pop3Client } from '../mail/pop3-client';
 import { testEnv, waitFor } from './env';
 
 const run = promisify(execFile);
@@ -16,10 +16,10 @@ export interface DovecotUser {
 }
 
 /** A new mailbox user on the test Dovecot (passwd-file, plaintext so APOP works). */
-export async function addUser(prefix = 'u'): Promise<DovecotUser> {
+export async function addUser(prefix = 'u', extraFields = ''): Promise<DovecotUser> {
   const user = { name: `${prefix}${randomBytes(5).toString('hex')}`, password: randomBytes(9).toString('base64url') };
-  // empty uid, gid, gecos, home, shell: the userdb's default_fields fill them
-  await appendFile(path.join(testEnv.dovecotDir(), 'passwd'), `${user.name}:{PLAIN}${user.password}::::::\n`);
+  // empty uid, gid, gecos, home, shell: the userdb's default_fields fill them; extra fields (e.g. nologin) after them
+  await appendFile(path.join(testEnv.dovecotDir(), 'passwd'), `${user.name}:{PLAIN}${user.password}::::::${extraFields}\n`);
   // Dovecot checks the passwd-file for changes at most once a second: wait until it knows the user.
   await waitFor(
     `Dovecot to know user ${user.name}`,

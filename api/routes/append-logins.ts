@@ -1,0 +1,80 @@
+import { Hono } from 'hono';
+import { getAccount } from '../../db/accounts';
+import { deleteAppendLogin, getAppendLogin, putAppendLogin, type AppendLogin } from '../../db/append-logins';
+import { getTarget } from '../../db/delivery-targets';
+import { inTransaction } from '../../db/pool';
+import { screenHost, urlHost } from '../../core/guarded-connect';
+import type { ApiDeps } from '../deps';
+import { invalid, notFound, parse, readJson } from '../http-errors';
+import { resolveOAuth } from '../oauth-settings';
+import { idParam, setAppendLogin } from '../schemas';
+import { inScope, ownedById } from '../token-scope';
+
+/** The API view: secrets are never shown, only whether each is set. */
+function view(login: AppendLogin) {
+  const { secretsSet, accessExpiresAt, oauth, ...rest } = login;
+  return {
+    ...rest,
+    oauth: {
+      ...oauth,
+      clientSecretSet: secretsSet.includes('oauth_client_secret'),
+      refreshTokenSet: secretsSet.includes('oauth_refresh_token'),
+      accessTokenExpiresAt: accessExpiresAt,
+    },
+  };
+}
+
+/**
+ * A local account's own mailbox for IMAP APPEND targets with imapLogin "oauth" (Gmail, Microsoft
+ * 365, any IMAP server with XOAUTH2): who logs in and the OAuth2 grant, under /api/accounts/:id.
+ */
+export function appendLoginRoutes({ pool, keyring, networkPolicy }: ApiDeps): Hono {
+  const app = new Hono();
+  const id = idParam('id');
+  app.use('/:id/*', ownedById(pool, 'account'));
+
+  const existing = async (accountId: string): Promise<AppendLogin> => {
+    const login = await getAppendLogin(pool, accountId);
+    if (!login) throw notFound('APPEND login of account', accountId);
+    return login;
+  };
+
+  app.get('/:id/append-login', async (c) => c.json(view(await existing(parse(id, c.req.param()).id))));
+
+  /** Links (or re-links, after a revoked grant) the account's mailbox: held messages go out at their next attempt. */
+  app.put('/:id/append-login', async (c) => {
+    const { id: accountId } = parse(id, c.req.param());
+    if (!(await getAccount(pool, accountId))) throw notFound('account', accountId);
+    const input = parse(setAppendLogin, await readJson(c));
+    const target = await getTarget(pool, input.deliveryTargetId);
+    if (!target || !(await inScope(pool, c, 'deliveryTarget', target.id))) {
+      throw invalid('deliveryTargetId', `delivery target ${input.deliveryTargetId} does not exist`);
+    }
+    if (target.kind !== 'imap' || target.imapLogin !== 'oauth') {
+      throw invalid('deliveryTargetId', 'must be an IMAP target with imapLogin "oauth" (each recipient logs in with its own login)');
+    }
+    const oauth = resolveOAuth(null, input.oauth);
+    if ('field' in oauth) throw invalid(oauth.field, oauth.message);
+    const refused = await screenHost(urlHost(new URL(oauth.tokenEndpoint)), networkPolicy);
+    if (refused) throw invalid('oauth.tokenEndpoint', refused);
+    await inTransaction(pool, (tx) =>
+      putAppendLogin(
+        tx,
+        keyring,
+        accountId,
+        target,
+        { deliveryTargetId: target.id, username: input.username, oauth },
+        { refreshToken: input.oauth.refreshToken, clientSecret: input.oauth.clientSecret ?? null },
+      ),
+    );
+    return c.json(view(await existing(accountId)));
+  });
+
+  app.delete('/:id/append-login', async (c) => {
+    const { id: accountId } = parse(id, c.req.param());
+    if (!(await deleteAppendLogin(pool, accountId))) throw notFound('APPEND login of account', accountId);
+    return c.body(null, 204);
+  });
+
+  return app;
+}
