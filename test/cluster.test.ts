@@ -117,7 +117,7 @@ describe('the Temporal server on PostgreSQL, mutual TLS, two workers', () => {
     }
   });
 
-  test('without a client certificate, or with one from another CA, the worker stops and says why', async (t) => {
+  test('without a client certificate, with one from another CA, or trusting another CA, the worker stops and says why', async (t) => {
     const attempt = async (env: Record<string, string>): Promise<string> => {
       const failed = await startWorker(sys.db.url, sys.taskQueue, { MAILPULL_SECRET_KEY_FILE: sys.keyFile, ...env }).then(
         async (w) => {
@@ -136,6 +136,10 @@ describe('the Temporal server on PostgreSQL, mutual TLS, two workers', () => {
     assert.match(
       await attempt({ ...temporalEnv, TEMPORAL_TLS_CLIENT_CERT_PATH: stranger.cert, TEMPORAL_TLS_CLIENT_KEY_PATH: stranger.key }),
       /refused the client certificate .*not signed by a CA the server trusts/,
+    );
+    assert.match(
+      await attempt({ ...temporalEnv, TEMPORAL_TLS_SERVER_CA_CERT_PATH: otherPki.ca }),
+      /the server's certificate is not signed by the CA in .*another CA\/ca\.pem \(TEMPORAL_TLS_SERVER_CA_CERT_PATH\)/,
     );
     const noServerCa = without(temporalEnv, 'TEMPORAL_TLS_SERVER_CA_CERT_PATH');
     assert.match(await attempt(noServerCa), /not signed by a CA this machine trusts: set TEMPORAL_TLS_SERVER_CA_CERT_PATH/);
