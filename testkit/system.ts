@@ -21,6 +21,7 @@ import { createTestDatabase, type TestDatabase } from './database';
 import { caCertificate, type DovecotUser } from './dovecot';
 import { testEnv, waitFor } from './env';
 import { testNetworkPolicy } from './network-policy';
+import { temporalRetriesSettled } from './faults';
 import { startWorker, type WorkerProcess } from './worker-process';
 
 export interface ApiResponse<T = any> {
@@ -244,6 +245,7 @@ export class TestSystem {
     }
     await this.worker?.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await temporalRetriesSettled();
     await this.connection.close();
     await this.db.drop();
     await rm(path.dirname(this.keyFile), { recursive: true, force: true });
