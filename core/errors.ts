@@ -203,3 +203,14 @@ export function withRef(err: unknown, ref: MessageErrorRef): MailpullError {
   const { kind, message } = classifyError(err);
   return new MailpullError(kind, message, { cause: err, ref });
 }
+
+/**
+ * The worker or the API cannot reach Temporal with its settings (address, TLS, API key): its
+ * message says why in an admin's words and names the setting to change. A process stops on it.
+ */
+export class TemporalConnectionError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TemporalConnectionError';
+  }
+}
