@@ -7,7 +7,16 @@ import { insertHeld, type HeldRecipient } from '../../db/held-messages';
 import { storeMessage, storeMessages, type StoredMessageInput } from '../../db/mailbox-store';
 import { inTransaction } from '../../db/pool';
 import { markDelivered, markDeliveredMany } from '../../db/uid-index';
-import { isTransient, reasonOf, type DeliveryDeps, type DeliveryRecord, type GroupOutcome, type Letter, type SentRecord } from './record';
+import {
+  isTransient,
+  reasonOf,
+  type CommitContext,
+  type DeliveryDeps,
+  type DeliveryRecord,
+  type GroupOutcome,
+  type Letter,
+  type SentRecord,
+} from './record';
 
 /** The database refused the statements written together: each message is written alone instead. */
 class RefusedTogether extends Error {}
@@ -50,15 +59,6 @@ export async function commitRecipients(
     }
   }
   return { newly, remaining, outcomes };
-}
-
-/** What the commit of one group needs beside its records. */
-interface CommitContext {
-  account: StoredExternalAccount;
-  addresses: ReadonlyMap<string, string>;
-  retryBaseMs: number;
-  /** when the targets had answered */
-  now: number;
 }
 
 /** The delivery a recognised copy records: nobody gets it again. */

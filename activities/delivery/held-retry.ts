@@ -17,7 +17,7 @@ import { inTransaction } from '../../db/pool';
 import { markHeldDone } from '../../db/uid-index';
 import { heartbeating } from '../heartbeat';
 import { commitRecipients } from './commit';
-import { isTransient, reasonOf, type DeliveryDeps, type Letter, type SentRecord } from './record';
+import { isTransient, reasonOf, type CommitContext, type DeliveryDeps, type Letter, type SentRecord } from './record';
 import { sendToTargets } from './send';
 
 /*
@@ -40,15 +40,6 @@ export type HeldOutcome = Tally & {
 interface HeldRecord {
   held: HeldMessage;
   letter: Letter;
-}
-
-/** What the commit of the held messages needs beside their records. */
-interface HeldContext {
-  account: StoredExternalAccount;
-  addresses: ReadonlyMap<string, string>;
-  retryBaseMs: number;
-  /** when the targets had answered */
-  now: number;
 }
 
 /**
@@ -115,7 +106,7 @@ async function deliverHeld(deps: DeliveryDeps, account: StoredExternalAccount, h
     },
   }));
   const { sent, addresses } = await sendToTargets(deps, account, records);
-  const context: HeldContext = { account, addresses, retryBaseMs: deps.retryBaseMs, now: Date.now() };
+  const context: CommitContext = { account, addresses, retryBaseMs: deps.retryBaseMs, now: Date.now() };
   const targetDown = sent.some((r) =>
     [...r.routed.values()].some((s) => s.route === 'target' && s.outcome.status === 'temporary' && s.outcome.unreachable),
   );
@@ -136,10 +127,10 @@ async function deliverHeld(deps: DeliveryDeps, account: StoredExternalAccount, h
   });
 }
 
-const backoffOf = (context: HeldContext, held: HeldMessage): number => deliveryRetryDelayMs(held.attempts + 1, context.retryBaseMs);
+const backoffOf = (context: CommitContext, held: HeldMessage): number => deliveryRetryDelayMs(held.attempts + 1, context.retryBaseMs);
 
 /** One held message's attempt, in its savepoint: released, quarantined or held a little longer. */
-async function commitHeld(tx: PoolClient, context: HeldContext, record: SentRecord<HeldRecord>, outcome: HeldOutcome): Promise<void> {
+async function commitHeld(tx: PoolClient, context: CommitContext, record: SentRecord<HeldRecord>, outcome: HeldOutcome): Promise<void> {
   const { held: h } = record;
   const { now, addresses } = context;
   const result = await commitRecipients(tx, record);
@@ -167,7 +158,7 @@ async function commitHeld(tx: PoolClient, context: HeldContext, record: SentReco
 /** A held message whose writes the database refused: it waits alone, but for those a target took just now. */
 async function keepWaiting(
   tx: PoolClient,
-  context: HeldContext,
+  context: CommitContext,
   { held: h, routed }: SentRecord<HeldRecord>,
   outcome: HeldOutcome,
   error: string,

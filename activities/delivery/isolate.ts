@@ -8,7 +8,7 @@ import type { FetchedRaw } from '../../mail/source';
 import { commitGroup } from './commit';
 import { contentHash, type ArrivedMessage } from './facts';
 import { planDeliveries } from './plan';
-import { isTransient, localFolderOf, sourceRef, type DeliveryDeps, type Failure, type GroupOutcome } from './record';
+import { isTransient, localFolderOf, sourceRef, type DeliveryDeps, type GroupOutcome, type MessageFailure } from './record';
 import { sendToTargets } from './send';
 
 /** A message that failed this often on its own is quarantined with its raw bytes. */
@@ -39,7 +39,7 @@ export async function deliverIsolated(
   group: readonly ArrivedMessage[],
 ): Promise<IsolatedOutcome> {
   const total: IsolatedOutcome = { ...emptyTally(), lastReason: null };
-  const failures: Failure[] = [];
+  const failures: MessageFailure[] = [];
   const add = (one: GroupOutcome): void => {
     addTally(total, one);
     total.lastReason = one.lastReason ?? total.lastReason;

@@ -59,7 +59,7 @@ export interface DeliveryRecord {
 export type SentRecord<R> = R & { routed: Map<string, Routed> };
 
 /** A message whose own writes failed, and why. */
-export interface Failure {
+export interface MessageFailure {
   message: ArrivedMessage;
   reason: string;
 }
@@ -69,7 +69,17 @@ export interface GroupOutcome extends Tally {
   /** why the last message held or quarantined was not delivered */
   lastReason: string | null;
   /** messages whose own writes failed (the others were committed): why */
-  failures: Failure[];
+  failures: MessageFailure[];
+}
+
+/** What a commit needs beside its records. */
+export interface CommitContext {
+  account: StoredExternalAccount;
+  /** the recipients' addresses, for the reasons held and quarantined messages show */
+  addresses: ReadonlyMap<string, string>;
+  retryBaseMs: number;
+  /** when the targets had answered */
+  now: number;
 }
 
 /** A downloaded message as this account's current delivery generation records it. */
