@@ -28,7 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     /** The first activity of every cycle, and often the only one (activities/cycle.ts). */
     startCycle: (accountId: string, input: CycleStartInput): Promise<CycleStart> =>
       typedFailures(() => startCycle(steps, accountId, input)),
-    /** Downloads and delivers batches on one session for up to 30 s (histories before that name it for one batch). */
+    /** Downloads and delivers batch after batch on one session for up to 30 s (the name, kept for replay, is older). */
     downloadBatch: (accountId: string): Promise<BatchSummary> =>
       typedFailures(() => context.session(accountId, (mail, account) => downloadAndDeliver(context, mail, account))),
     /** Tries the held messages again, those due or all; needs no remote session, only the account's lock. */
