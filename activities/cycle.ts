@@ -18,7 +18,7 @@ import {
 import type { DeleteSummary, ListSummary } from '../core/account-status';
 
 /**
- * The steps a cycle's activities are made of. The worker's are the real ones (activities/index.ts);
+ * The steps a cycle's activities are made of. The worker's are the real ones (activities/cycle-steps.ts);
  * the workflow tests pass stubs, so the same composition runs under both.
  */
 export interface CycleSteps {
