@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { PROVIDER_NAMES } from '../core/providers';
 import { ACCOUNT_STATES } from '../core/account-state';
+import { FAILURE_KINDS, PHASES, PUSH_PHASES, RUN_OUTCOMES } from '../core/account-status';
+import { TLS_MODES, TLS_OUTCOMES } from '../core/tls-decision';
 
 /**
  * What the API answers, as zod schemas: the OpenAPI document (api/openapi.ts) is generated from
@@ -18,7 +20,7 @@ function named<T extends z.ZodType>(id: string, schema: T, description?: string)
 const timestamp = named('Timestamp', z.iso.datetime(), 'an instant in UTC, ISO 8601');
 const uuid = z.uuid();
 const count = z.number().int().min(0);
-const tlsMode = z.enum(['detect', 'starttls', 'direct', 'disabled']);
+const tlsMode = z.enum(TLS_MODES);
 
 /** `{error, message, field?, issues?}` with the codes one status can carry. */
 const errorBody = (id: string, codes: [string, ...string[]], description: string) =>
@@ -102,7 +104,7 @@ export const appendLogin = named(
   'A local account\'s own mailbox behind an IMAP target with imapLogin "oauth"; secrets are never shown',
 );
 
-const serverPreset = z.object({ host: z.string(), port: z.number().int(), tlsMode: z.enum(['detect', 'starttls', 'direct', 'disabled']) });
+const serverPreset = z.object({ host: z.string(), port: z.number().int(), tlsMode });
 export const providerList = named(
   'ProviderList',
   z.object({
@@ -298,23 +300,7 @@ export const accepted = named('Accepted', z.object({ accepted: z.literal(true) }
 export const resetIndexResult = named('ResetIndexResult', z.object({ forgotten: count, force: z.boolean() }));
 
 const failure = z.object({
-  kind: z.enum([
-    'auth',
-    'reauth',
-    'tls',
-    'config',
-    'gone',
-    'inactive',
-    'permanent',
-    'network',
-    'timeout',
-    'protocol',
-    'busy',
-    'database',
-    'throttled',
-    'internal',
-    'unknown',
-  ]),
+  kind: z.enum(FAILURE_KINDS),
   message: z.string(),
   at: timestamp,
 });
@@ -322,7 +308,7 @@ const failure = z.object({
 const runSummary = z.object({
   startedAt: timestamp,
   finishedAt: timestamp,
-  outcome: z.enum(['ok', 'failed', 'skipped', 'deferred']),
+  outcome: z.enum(RUN_OUTCOMES),
   onServer: count,
   newOnServer: count,
   downloadedBytes: count,
@@ -341,7 +327,7 @@ export const accountStatus = named(
   'AccountStatus',
   z.object({
     externalAccountId: uuid,
-    phase: z.enum(['starting', 'waiting', 'disabled', 'reauthorization_needed', 'listing', 'downloading', 'deleting', 'stopped']),
+    phase: z.enum(PHASES),
     disabledReason: z.string().nullable(),
     authBackoff: z.object({ failures: count, delaySeconds: count }).nullable(),
     providerWait: z
@@ -349,10 +335,10 @@ export const accountStatus = named(
       .nullable()
       .meta({ description: 'the provider asked mailpull to wait (a daily download limit, a throttling answer): until when, and why' }),
     progress: z.object({ done: count, total: count }).nullable(),
-    tls: z.enum(['implicit', 'starttls', 'plaintext']).nullable(),
+    tls: z.enum(TLS_OUTCOMES).nullable(),
     tlsWarning: z.string().nullable(),
     folderWarning: z.string().nullable(),
-    push: z.enum(['off', 'listening', 'unsupported', 'failed', 'paused']),
+    push: z.enum(PUSH_PHASES),
     pushError: failure.nullable(),
     lastPushAt: timestamp.nullable(),
     lastResync: z.object({ folders: z.array(z.string()), at: timestamp }).nullable(),
