@@ -10,6 +10,7 @@ import {
   defaultSignInScope,
   knownEndpoints,
   loopbackRedirectProblem,
+  offersDeviceFlow,
   returnToProblem,
   SIGN_IN_TTL_MS,
   type OAuthApp,
@@ -124,11 +125,10 @@ export function oauthApps({ pool, keyring, networkPolicy }: Pick<OAuthDeps, 'poo
   };
 
   /** What the API shows: the client secret only as whether it is set. */
-  const view = async (app: OAuthApp) => ({
-    ...app,
-    deviceFlow: app.deviceAuthorizationEndpoint !== null,
-    clientSecretSet: (await loadAppClientSecret(pool, keyring, app.provider, clientSecretBinding(app))) !== null,
-  });
+  const view = async (app: OAuthApp) => {
+    const clientSecretSet = (await loadAppClientSecret(pool, keyring, app.provider, clientSecretBinding(app))) !== null;
+    return { ...app, deviceFlow: offersDeviceFlow(app, clientSecretSet), clientSecretSet };
+  };
 
   const remove = async (provider: OAuthProvider): Promise<void> => {
     const stored = await getOAuthApp(pool, provider);
@@ -210,8 +210,11 @@ export function signIns(deps: OAuthDeps) {
     const expiresAt = new Date(Date.now() + SIGN_IN_TTL_MS);
     const client = appClient(app, secret, flowOptions(networkPolicy));
     if (input.flow === 'device') {
-      if (!app.deviceAuthorizationEndpoint) {
-        throw invalid('flow', `the ${app.provider} app offers no device authorization for mail; use the loopback flow`);
+      if (!offersDeviceFlow(app, secret !== null)) {
+        throw invalid(
+          'flow',
+          `the ${app.provider} app offers no device authorization for mail (Microsoft: only an app without a client secret); use the loopback flow`,
+        );
       }
       const device = await startDevice(client, app.scope).catch((err: unknown) => {
         throw invalid('provider', err instanceof Error ? err.message : String(err));

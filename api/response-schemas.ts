@@ -234,6 +234,68 @@ export const createdExternalAccount = named(
   }),
 );
 
+const oauthProvider = z.enum(['google', 'microsoft', 'custom']);
+
+export const oauthAppList = named(
+  'OAuthAppList',
+  z.object({
+    redirectUri: z.string().meta({ description: 'the redirect URI to register at the provider for the browser flow' }),
+    apps: z.array(
+      z.object({
+        provider: oauthProvider,
+        clientId: z.string(),
+        tenant: z.string().nullable(),
+        issuer: z.string().nullable(),
+        authorizationEndpoint: z.string(),
+        tokenEndpoint: z.string(),
+        deviceAuthorizationEndpoint: z.string().nullable(),
+        scope: z.string(),
+        source: z.enum(['api', 'env']),
+        deviceFlow: z.boolean().meta({ description: 'the app offers device authorization (RFC 8628) for mail' }),
+        clientSecretSet: z.boolean(),
+      }),
+    ),
+  }),
+  "The installation's OAuth apps; client secrets are never shown",
+);
+
+export const signInStarted = named(
+  'SignInStarted',
+  z.discriminatedUnion('flow', [
+    z.object({
+      id: uuid,
+      flow: z.literal('device'),
+      userCode: z.string(),
+      verificationUri: z.string(),
+      verificationUriComplete: z.string().nullable(),
+      intervalSeconds: count,
+      expiresAt: timestamp,
+    }),
+    z.object({
+      id: uuid,
+      flow: z.enum(['browser', 'loopback']),
+      authorizationUrl: z.string().meta({ description: "the provider's consent page" }),
+      redirectUri: z.string(),
+      expiresAt: timestamp,
+    }),
+  ]),
+  'A sign-in started: the consent URL (browser, loopback) or the code to enter at the provider (device)',
+);
+
+export const signIn = named(
+  'SignIn',
+  z.object({
+    id: uuid,
+    provider: oauthProvider,
+    flow: z.enum(['browser', 'loopback', 'device']),
+    status: z.enum(['pending', 'done', 'failed', 'expired']),
+    message: z.string().nullable(),
+    externalAccountId: uuid.nullable(),
+    localAccountId: uuid.nullable(),
+    expiresAt: timestamp,
+  }),
+);
+
 export const accepted = named('Accepted', z.object({ accepted: z.literal(true) }));
 export const resetIndexResult = named('ResetIndexResult', z.object({ forgotten: count, force: z.boolean() }));
 

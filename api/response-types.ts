@@ -26,3 +26,7 @@ export type ExternalAccountList = z.infer<typeof res.externalAccountList>;
 export type HeldMessage = z.infer<typeof res.heldMessage>;
 export type HeldPage = z.infer<typeof res.heldPage>;
 export type AuditPage = z.infer<typeof res.auditPage>;
+export type ProviderList = z.infer<typeof res.providerList>;
+export type OAuthAppList = z.infer<typeof res.oauthAppList>;
+export type SignInStarted = z.infer<typeof res.signInStarted>;
+export type SignIn = z.infer<typeof res.signIn>;

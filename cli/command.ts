@@ -27,6 +27,8 @@ export interface CommandInput {
   options: ParsedOptions;
   /** the API client; asking for it checks the URL and the token */
   api: () => ApiClient;
+  /** what a long command tells its user while it runs (standard error; the result goes to standard output) */
+  progress: (text: string) => void;
 }
 
 export interface Command {

@@ -54,7 +54,7 @@ export async function runCli(argv: string[], io: Streams): Promise<number> {
       io.out(commandUsage(command));
       return 0;
     }
-    const output = await command.run({ args: parsed.args, options: parsed.options, api: () => connect(parsed.options) });
+    const output = await command.run({ args: parsed.args, options: parsed.options, api: () => connect(parsed.options), progress: io.err });
     io.out(parsed.options.flag('json') ? JSON.stringify(output.json, null, 2) : output.text);
     return output.failed ? 1 : 0;
   } catch (err) {

@@ -49,6 +49,16 @@ export function knownEndpoints(provider: 'google' | 'microsoft', tenant: string 
   };
 }
 
+/**
+ * Whether a sign-in may use device authorization (RFC 8628) with this app. Entra ID runs the
+ * device flow only for a public client: with a client secret set it refuses the secret the token
+ * requests carry (AADSTS700025), there the CLI uses the loopback redirect instead.
+ */
+export function offersDeviceFlow(app: Pick<OAuthApp, 'provider' | 'deviceAuthorizationEndpoint'>, clientSecretSet: boolean): boolean {
+  if (app.deviceAuthorizationEndpoint === null) return false;
+  return !(app.provider === 'microsoft' && clientSecretSet);
+}
+
 /** What a sign-in asks for when the app names no scope of its own. */
 export function defaultSignInScope(provider: OAuthProvider): string {
   if (provider === 'google') return 'https://mail.google.com/';

@@ -5,12 +5,14 @@
  * as HTML.
  */
 import { onUnauthorized } from './api';
+import { showSignInOutcome } from './oauth';
 import { route, signOut, start } from './router';
 import { signInScreen } from './screens/sign-in';
 import { session } from './session';
 
 onUnauthorized(signOut);
 window.addEventListener('hashchange', route);
+showSignInOutcome();
 if (session.token) {
   start().catch(() => signOut('Sign in again: the saved token was not accepted.'));
 } else {

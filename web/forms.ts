@@ -28,7 +28,7 @@ function clearErrors(form: HTMLFormElement): void {
 }
 
 /** Puts each issue next to its field (a nested path like deletePolicy.afterDays at its first part), the rest at the form. */
-function showErrors(form: HTMLFormElement, err: unknown): void {
+export function showErrors(form: HTMLFormElement, err: unknown): void {
   clearErrors(form);
   const failure = err instanceof ApiFailure ? err : null;
   const issues = failure?.body.issues ?? (failure?.body.field ? [{ field: failure.body.field, message: failure.body.message }] : []);

@@ -3,7 +3,7 @@
  * (api/response-types.ts). The page's one way out of web/, and for types only: nothing of the
  * server is bundled.
  */
-import type { AccountStatus, ErrorAnswer } from '../api/response-types';
+import type { AccountStatus, ErrorAnswer, OAuthAppList, ProviderList } from '../api/response-types';
 
 export type {
   Account,
@@ -16,9 +16,17 @@ export type {
   HeldPage,
   Me,
   MessagePage,
+  OAuthAppList,
+  ProviderList,
   ResetIndexResult,
+  SignInStarted,
   UiConfig,
 } from '../api/response-types';
+
+/** One of the installation's OAuth apps. */
+export type OAuthApp = OAuthAppList['apps'][number];
+/** A provider preset (Gmail, Microsoft 365, ...). */
+export type ProviderPreset = ProviderList['providers'][number];
 
 /** What the overview shows of a status: the live status has it all, the one recorded in the list a part. */
 export type Status = Pick<

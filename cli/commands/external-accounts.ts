@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { CreatedExternalAccount } from '../../api/response-types';
 import { MAX_STORED_MESSAGE_BYTES } from '../../core/config';
+import type { ApiClient } from '../api-client';
 import type { Command, ParsedOptions } from '../command';
 import { CommandError, UsageError } from '../errors';
 import { table, yesNo } from '../output';
@@ -58,80 +59,96 @@ const resource: Resource<ExternalAccount> = {
   describe: describeExternal,
 };
 
+/** The options of a new account's settings, shared by add and sign-in. */
+export const ACCOUNT_OPTIONS: Command['options'] = {
+  owner: { type: 'string', value: 'ACCOUNT', description: 'the local account that receives the mail (address or id); required' },
+  host: { type: 'string', value: 'HOST', description: 'the remote server; required' },
+  username: { type: 'string', value: 'USER', description: 'the remote login; required' },
+  name: { type: 'string', value: 'NAME', description: 'a label (default USER@HOST)' },
+  protocol: { type: 'string', value: 'pop3|imap', description: 'default pop3' },
+  port: { type: 'string', value: 'N', description: 'default from protocol and TLS mode (110, 995, 143, 993)' },
+  tls: {
+    type: 'string',
+    value: 'starttls|detect|direct|disabled',
+    description: 'starttls: STARTTLS/STLS required (recommended); detect: when offered (default); direct: implicit TLS',
+  },
+  'tls-ca-file': { type: 'string', value: 'FILE', description: 'a PEM certificate to trust for this server' },
+  'allow-invalid-certificates': { type: 'boolean', description: "don't check the server's certificate (insecure)" },
+  interval: { type: 'string', value: 'MINUTES', description: 'collect every MINUTES (default 30)' },
+  delete: {
+    type: 'string',
+    value: 'never|immediately|DAYS',
+    description: 'when collected messages are deleted on the server (default never)',
+  },
+  folders: { type: 'string', value: 'inbox|all|A,B', description: 'IMAP folders to collect (default inbox)' },
+  exclude: {
+    type: 'string',
+    value: 'A,B',
+    description: 'with --folders all: folders to leave out (names or \\Trash-style special uses)',
+  },
+  'mirror-folders': { type: 'boolean', description: 'IMAP: keep the folder structure in the local account' },
+  push: { type: 'boolean', description: 'IMAP: collect at once when IDLE reports new mail' },
+  'max-message-bytes': { type: 'string', value: 'N', description: 'leave larger messages on the server' },
+  'mime-recipients': { type: 'boolean', description: 'also deliver to local accounts named in the headers (multidrop)' },
+  disabled: { type: 'boolean', description: 'create it disabled' },
+};
+
+/**
+ * A new account's fields from the options (every option checked before the API is asked
+ * anything), with the owner resolved: the body of a create without its secret.
+ */
+export async function newAccountBody(options: ParsedOptions, api: () => ApiClient, usage: () => string): Promise<Record<string, unknown>> {
+  for (const required of ['owner', 'host', 'username']) {
+    if (!options.string(required)) throw new UsageError(`missing option --${required}`, usage());
+  }
+  const caFile = options.string('tls-ca-file');
+  const maxBytes = options.integer('max-message-bytes', 0, MAX_STORED_MESSAGE_BYTES);
+  const settings = {
+    name: options.string('name') ?? `${options.string('username')}@${options.string('host')}`,
+    host: options.string('host'),
+    username: options.string('username'),
+    enabled: !options.flag('disabled'),
+    protocol: options.oneOf('protocol', ['pop3', 'imap']),
+    port: options.integer('port', 1, 65535),
+    tlsMode: options.oneOf('tls', ['detect', 'starttls', 'direct', 'disabled']),
+    tlsCa: caFile === undefined ? undefined : readTextFile(caFile),
+    allowInvalidCertificates: options.flag('allow-invalid-certificates') || undefined,
+    intervalMinutes: options.integer('interval', 1, 7 * 24 * 60),
+    deletePolicy: deletePolicy(options, usage),
+    folders: folders(options),
+    mirrorFolders: options.flag('mirror-folders') || undefined,
+    push: options.flag('push') || undefined,
+    maxMessageBytes: maxBytes === 0 ? null : maxBytes,
+    mimeRecipients: options.flag('mime-recipients') ? { enabled: true } : undefined,
+  };
+  const owner = await findAccount(api(), options.string('owner') ?? '');
+  return { ownerAccountId: owner.id, ...settings };
+}
+
 const addCommand: Command = {
   words: ['external-accounts', 'add'],
   summary: 'Creates an external account: a remote POP3 or IMAP mailbox collected into a local account.',
   options: {
-    owner: { type: 'string', value: 'ACCOUNT', description: 'the local account that receives the mail (address or id); required' },
-    host: { type: 'string', value: 'HOST', description: 'the remote server; required' },
-    username: { type: 'string', value: 'USER', description: 'the remote login; required' },
+    ...ACCOUNT_OPTIONS,
     password: {
       type: 'string',
       value: 'PASSWORD',
       description: 'the remote password (visible to other local users in ps; prefer --password-file)',
     },
     'password-file': { type: 'string', value: 'FILE', description: 'read the password from FILE ("-": standard input)' },
-    name: { type: 'string', value: 'NAME', description: 'a label (default USER@HOST)' },
-    protocol: { type: 'string', value: 'pop3|imap', description: 'default pop3' },
-    port: { type: 'string', value: 'N', description: 'default from protocol and TLS mode (110, 995, 143, 993)' },
-    tls: {
-      type: 'string',
-      value: 'starttls|detect|direct|disabled',
-      description: 'starttls: STARTTLS/STLS required (recommended); detect: when offered (default); direct: implicit TLS',
-    },
-    'tls-ca-file': { type: 'string', value: 'FILE', description: 'a PEM certificate to trust for this server' },
-    'allow-invalid-certificates': { type: 'boolean', description: "don't check the server's certificate (insecure)" },
     apop: { type: 'boolean', description: 'log in with APOP (POP3)' },
-    interval: { type: 'string', value: 'MINUTES', description: 'collect every MINUTES (default 30)' },
-    delete: {
-      type: 'string',
-      value: 'never|immediately|DAYS',
-      description: 'when collected messages are deleted on the server (default never)',
-    },
-    folders: { type: 'string', value: 'inbox|all|A,B', description: 'IMAP folders to collect (default inbox)' },
-    exclude: {
-      type: 'string',
-      value: 'A,B',
-      description: 'with --folders all: folders to leave out (names or \\Trash-style special uses)',
-    },
-    'mirror-folders': { type: 'boolean', description: 'IMAP: keep the folder structure in the local account' },
-    push: { type: 'boolean', description: 'IMAP: collect at once when IDLE reports new mail' },
-    'max-message-bytes': { type: 'string', value: 'N', description: 'leave larger messages on the server' },
-    'mime-recipients': { type: 'boolean', description: 'also deliver to local accounts named in the headers (multidrop)' },
-    disabled: { type: 'boolean', description: 'create it disabled' },
   },
   needs: 'api',
   async run({ options, api }) {
     const usage = (): string => 'usage: mailpull external-accounts add --owner ACCOUNT --host HOST --username USER [options] (see --help)';
-    for (const required of ['owner', 'host', 'username']) {
-      if (!options.string(required)) throw new UsageError(`missing option --${required}`, usage());
-    }
+    // read before the API is asked anything, like every other option
     const passwordFile = options.string('password-file');
-    const caFile = options.string('tls-ca-file');
-    const maxBytes = options.integer('max-message-bytes', 0, MAX_STORED_MESSAGE_BYTES);
-    // every option is checked before the API is asked anything
-    const settings = {
-      name: options.string('name') ?? `${options.string('username')}@${options.string('host')}`,
-      host: options.string('host'),
-      username: options.string('username'),
-      password: passwordFile !== undefined ? readSecretFile(passwordFile) : options.string('password'),
-      enabled: !options.flag('disabled'),
-      protocol: options.oneOf('protocol', ['pop3', 'imap']),
-      port: options.integer('port', 1, 65535),
-      tlsMode: options.oneOf('tls', ['detect', 'starttls', 'direct', 'disabled']),
-      tlsCa: caFile === undefined ? undefined : readTextFile(caFile),
-      allowInvalidCertificates: options.flag('allow-invalid-certificates') || undefined,
+    const password = passwordFile !== undefined ? readSecretFile(passwordFile) : options.string('password');
+    const body = {
+      ...(await newAccountBody(options, api, usage)),
+      password,
       authMethod: options.flag('apop') ? 'apop' : undefined,
-      intervalMinutes: options.integer('interval', 1, 7 * 24 * 60),
-      deletePolicy: deletePolicy(options, usage),
-      folders: folders(options),
-      mirrorFolders: options.flag('mirror-folders') || undefined,
-      push: options.flag('push') || undefined,
-      maxMessageBytes: maxBytes === 0 ? null : maxBytes,
-      mimeRecipients: options.flag('mime-recipients') ? { enabled: true } : undefined,
     };
-    const owner = await findAccount(api(), options.string('owner') ?? '');
-    const body = { ownerAccountId: owner.id, ...settings };
     const created = await api().post<CreatedExternalAccount>('/api/external-accounts', body);
     return { json: created, text: `created ${describeExternal(created)}` };
   },

@@ -6,6 +6,7 @@ import { domainCommands } from './domains';
 import { externalAccountCommands } from './external-accounts';
 import { importCommands } from './import';
 import { quarantineCommands } from './quarantine';
+import { signInCommand } from './sign-in';
 import { statusCommands } from './status';
 import { webhookCommands } from './webhooks';
 
@@ -13,6 +14,7 @@ export const COMMANDS: readonly Command[] = [
   ...domainCommands,
   ...accountCommands,
   ...externalAccountCommands,
+  signInCommand,
   ...statusCommands,
   ...quarantineCommands,
   ...importCommands,

@@ -146,9 +146,19 @@ export class OAuthProvider {
     return `${this.issuer}/token`;
   }
 
-  /** Every access and refresh token the server handed out, for searching logs and history. */
+  /** Every code, access and refresh token the server handed out, for searching logs, history and answers. */
   get issued(): string[] {
-    return MemoryStore.saved.filter((s) => s.model === 'AccessToken' || s.model === 'RefreshToken').map((s) => s.id);
+    const secret = new Set(['AuthorizationCode', 'DeviceCode', 'AccessToken', 'RefreshToken']);
+    return MemoryStore.saved.filter((s) => secret.has(s.model)).map((s) => s.id);
+  }
+
+  /** Revokes every grant the user gave (consent withdrawn, password changed): their refresh tokens answer invalid_grant. */
+  async revokeUser(username: string): Promise<void> {
+    const grants = [...(MemoryStore.models.get('Grant')?.entries() ?? [])].filter(([, e]) => e.payload.accountId === username);
+    for (const [grantId] of grants) {
+      await new MemoryStore('Grant').revokeByGrantId(grantId);
+      await new MemoryStore('Grant').destroy(grantId);
+    }
   }
 
   /** A refresh token for the user, as the provider's consent flow would give it (a grant of openid offline_access). */

@@ -1,14 +1,17 @@
 /** The external accounts with their live status, polled a few at a time, and what can be done to each. */
 import { ApiFailure, api, listExternalAccounts } from '../api';
 import { action, badge, flash, h, main } from '../dom';
+import { oauthApps, signInAt } from '../oauth';
 import { every } from '../polling';
 import { canWrite } from '../session';
 import { ACTIVE, recordedAsStatus, statusCells, temporalLink } from '../status-cells';
-import type { AccountList, ExternalAccount, ResetIndexResult, Status } from '../types';
+import type { AccountList, ExternalAccount, OAuthApp, ResetIndexResult, Status } from '../types';
 
 export function overviewScreen(): void {
   let accounts: ExternalAccount[] = [];
   let owners = new Map<string, string>();
+  /** the providers with an OAuth app: their accounts can be signed in again */
+  let signInProviders = new Set<OAuthApp['provider']>();
   let listedAt = 0;
   const statuses = new Map<string, { status?: Status; unavailable?: string; at: number }>();
   /** accounts just told to run: polled every second for a while */
@@ -39,6 +42,12 @@ export function overviewScreen(): void {
     const status = entry?.status;
     const write = canWrite();
     const quarantined = status?.delivery.quarantined ?? 0;
+    const grantProvider = account.authMethod === 'xoauth2' ? account.oauth?.provider : undefined;
+    const reconnect =
+      write &&
+      grantProvider !== undefined &&
+      signInProviders.has(grantProvider) &&
+      (status?.phase === 'reauthorization_needed' || (!status && account.reauthorizationReason !== null));
     return h(
       'tr',
       { 'data-id': account.id },
@@ -59,6 +68,7 @@ export function overviewScreen(): void {
       h(
         'td',
         { class: 'row-actions' },
+        reconnect ? action('Reconnect', 'reconnect', () => signInAt(grantProvider, { externalAccountId: account.id }), 'primary') : null,
         write && account.enabled
           ? action('Connect now', 'connect-now', async () => {
               await api('POST', `/api/external-accounts/${account.id}/connect-now`);
@@ -126,7 +136,12 @@ export function overviewScreen(): void {
   const refresh = async (): Promise<void> => {
     const now = Date.now();
     if (now - listedAt > 10_000) {
-      const [list, local] = await Promise.all([listExternalAccounts(), api<AccountList>('GET', '/api/accounts')]);
+      const [list, local, apps] = await Promise.all([
+        listExternalAccounts(),
+        api<AccountList>('GET', '/api/accounts'),
+        canWrite() ? oauthApps() : Promise.resolve(null),
+      ]);
+      signInProviders = new Set(apps?.apps.map((a) => a.provider));
       accounts = list.sort((a, b) => a.name.localeCompare(b.name));
       // Rows not yet asked live show the recorded status, so a long list is filled at once.
       for (const a of list) {

@@ -1,0 +1,39 @@
+/**
+ * Signing in at a provider (OAuth2, the code flow with PKCE): the page asks the API for a sign-in,
+ * leaves for the provider's consent page, and the API's /oauth/callback sends the browser back
+ * here with the outcome in the query.
+ */
+import { api } from './api';
+import { flash } from './dom';
+import type { OAuthApp, OAuthAppList, SignInStarted } from './types';
+
+const NAMES: Record<OAuthApp['provider'], string> = { google: 'Google', microsoft: 'Microsoft', custom: '' };
+
+/** "Sign in with Google", "… with Microsoft"; another authorization server by its host. */
+export function signInLabel(app: OAuthApp): string {
+  if (app.provider !== 'custom') return `Sign in with ${NAMES[app.provider]}`;
+  return `Sign in with ${new URL(app.issuer ?? app.authorizationEndpoint).host}`;
+}
+
+/** The installation's OAuth apps and the redirect URL to register at the providers. */
+export const oauthApps = (): Promise<OAuthAppList> => api<OAuthAppList>('GET', '/api/oauth/apps');
+
+/** What the sign-in is for: an account signed in again (Reconnect), or a new one created once the provider agreed. */
+export type SignInTarget = { externalAccountId: string } | { account: Record<string, unknown> };
+
+/** Starts a sign-in and leaves for the provider; the browser comes back to the overview. */
+export async function signInAt(provider: OAuthApp['provider'], target: SignInTarget): Promise<void> {
+  const started = await api<SignInStarted>('POST', '/api/oauth/sessions', { provider, flow: 'browser', returnTo: '/#/', ...target });
+  if (started.flow === 'device') throw new Error('the API started a device sign-in, not one for the browser');
+  location.assign(started.authorizationUrl);
+}
+
+/** The outcome the callback put in the address (?oauth=done|failed): shown once, then taken out of the address. */
+export function showSignInOutcome(): void {
+  const query = new URLSearchParams(location.search);
+  const outcome = query.get('oauth');
+  if (!outcome) return;
+  history.replaceState(null, '', `${location.pathname}${location.hash}`);
+  if (outcome === 'done') flash('Signed in at the provider: the account collects with the new grant.');
+  else flash(`The sign-in failed: ${query.get('message') ?? 'the provider gave no reason'}`, 'error');
+}
