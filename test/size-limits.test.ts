@@ -70,8 +70,8 @@ describe('message size limits', () => {
     await sys.ok('PATCH', `/api/external-accounts/${external.id}`, { enabled: true });
     const status = await sys.waitForCycles(external.id, 1);
     assert.equal(status.lastRun?.outcome, 'ok', JSON.stringify(status.lastRun));
-    assert.equal(status.lastRun?.tooLarge, 1);
-    assert.equal(status.lastRun?.delivered, 1);
+    assert.equal(status.lastRun?.tooLarge, 1, JSON.stringify(status.lastRun));
+    assert.equal(status.lastRun?.delivered, 1, JSON.stringify(status.lastRun));
     const stored = await sys.ok('GET', `/api/accounts/${owner.id}/messages`);
     assert.deepEqual(
       stored.messages.map((m: { subject: string }) => m.subject),
