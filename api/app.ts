@@ -16,15 +16,15 @@ import { metricsHandler } from './metrics';
 import { providerList } from './provider-presets';
 import { methodsAllowed } from './method-not-allowed';
 import { logRequests } from './request-log';
-import { accountRoutes } from './routes/accounts';
-import { appendLoginRoutes } from './routes/append-logins';
+import { accountRoutes, accounts } from './routes/accounts';
+import { appendLoginRoutes, appendLogins } from './routes/append-logins';
 import { deliveryTargetRoutes } from './routes/delivery-targets';
-import { domainRoutes } from './routes/domains';
+import { domainRoutes, domains } from './routes/domains';
 import { externalAccountRoutes } from './routes/external-accounts';
 import { oauthCallbackRoute, oauthRoutes } from './routes/oauth';
 import { quarantineRoutes } from './routes/quarantine';
 import { webhookRoutes } from './routes/webhooks';
-import { unscopedOnly } from './token-scope';
+import { notLimited, unscopedOnly } from './token-scope';
 
 /** The routes that create an object: each takes an Idempotency-Key (api/idempotency.ts). */
 export const CREATE_PATHS = ['/api/domains', '/api/accounts', '/api/external-accounts', '/api/delivery-targets', '/api/webhooks'];
@@ -76,7 +76,7 @@ export function createApp(
   // every account's counts: a token not limited to some domains, unless MAILPULL_METRICS_PUBLIC
   const metricsAccess: MiddlewareHandler = options.metricsPublic
     ? (_c, next) => next()
-    : every(tokenRequired, unscopedOnly('the metrics of every account'));
+    : every(tokenRequired, unscopedOnly(notLimited('the metrics of every account')));
   app.use('/metrics', metricsAccess);
   app.get('/metrics', metricsHandler(deps.pool));
   // after /health, which load balancers probe without a token, the admin page and /metrics
@@ -93,9 +93,9 @@ export function createApp(
   });
   app.get('/api/ui-config', (c) => c.json(adminUi));
   app.get('/api/providers', (c) => c.json({ providers: providerList() }));
-  app.route('/api/domains', domainRoutes(deps));
-  app.route('/api/accounts', accountRoutes(deps));
-  app.route('/api/accounts', appendLoginRoutes(deps));
+  app.route(domains.mount, domainRoutes(deps));
+  app.route(accounts.mount, accountRoutes(deps));
+  app.route(appendLogins.mount, appendLoginRoutes(deps));
   app.route('/api/external-accounts', externalAccountRoutes(deps));
   app.route('/api/delivery-targets', deliveryTargetRoutes(deps));
   app.route('/api/quarantine', quarantineRoutes(deps));

@@ -1,86 +1,54 @@
-import { PROMETHEUS_CONTENT_TYPE } from '../core/prometheus-text';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import * as res from './response-schemas';
 import * as req from './schemas';
 import * as wh from './webhook-schemas';
+import {
+  conflict,
+  created,
+  fullPath,
+  noContent,
+  ok,
+  requestBody,
+  requestSchemas,
+  rfc822,
+  type Access,
+  type Reply,
+  type RouteContract,
+} from './route-contract';
+import { PROMETHEUS_CONTENT_TYPE } from '../core/prometheus-text';
+import { RESOURCES } from './routes';
 
-type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
-
-interface Reply {
-  description: string;
-  /** the JSON body, a schema of response-schemas.ts; without it and `media`, no body */
-  json?: z.ZodType;
-  /** a raw body of this media type */
-  media?: 'message/rfc822' | typeof PROMETHEUS_CONTENT_TYPE;
-  /** response headers: name → what it says */
-  headers?: Record<string, string>;
-}
-
-/** One route of the app, as the OpenAPI document describes it. */
-interface RouteDoc {
-  method: Method;
-  /** as the app registers it, e.g. /api/domains/:id */
-  path: string;
-  operationId: string;
+/** A route as the document sees it: its full path, its tag and the access rule of its resource and its own. */
+interface RouteDoc extends Omit<RouteContract, 'access'> {
   tag: string;
-  summary: string;
-  description?: string;
-  /** public: no token; admin: an admin token even to read. Otherwise GET takes any token, the rest an admin token. */
   access?: 'public' | 'admin';
-  /** creates an object: takes an Idempotency-Key (api/idempotency.ts) */
-  idempotent?: true;
-  /** what else the token needs: unscoped, not limited to some domains; messagesRead, the messages:read right */
   needs?: 'unscoped' | 'messagesRead';
-  params?: z.ZodObject;
-  query?: z.ZodObject;
-  /** a JSON body: a schema of schemas.ts, named in requestSchemas below */
-  body?: z.ZodType;
-  /**
-   * what the route itself answers; the answers of the middleware (400, 401, 403, 404, 413, 429, 500) are added from the route's
-   * shape. A token limited to some domains gets 404 for every other domain's object, as for a missing one: the 404 of a route
-   * with path parameters.
-   */
-  responses: Record<number, Reply>;
 }
 
-const requestSchemas = z.registry<{ id: string }>();
-function requestBody<T extends z.ZodType>(id: string, schema: T): T {
-  requestSchemas.add(schema, { id });
-  return schema;
-}
-
-const body = {
-  createDomain: requestBody('CreateDomain', req.createDomain),
-  updateDomain: requestBody('UpdateDomain', req.updateDomain),
-  createAccount: requestBody('CreateAccount', req.createAccount),
-  updateAccount: requestBody('UpdateAccount', req.updateAccount),
-  createExternalAccount: requestBody('CreateExternalAccount', req.createExternalAccount),
-  updateExternalAccount: requestBody('UpdateExternalAccount', req.updateExternalAccount),
-  setRefreshToken: requestBody('SetRefreshToken', req.setRefreshToken),
-  setAppendLogin: requestBody('SetAppendLogin', req.setAppendLogin),
-  resetIndex: requestBody('ResetIndex', req.resetIndex),
-  createDeliveryTarget: requestBody('CreateDeliveryTarget', req.createDeliveryTarget),
-  updateDeliveryTarget: requestBody('UpdateDeliveryTarget', req.updateDeliveryTarget),
-  createWebhook: requestBody('CreateWebhook', wh.createWebhook),
-  updateWebhook: requestBody('UpdateWebhook', wh.updateWebhook),
-};
-
-const ok = (json: z.ZodType, description = 'OK'): Reply => ({ json, description });
-const created = (json: z.ZodType): Reply => ({ json, description: 'created' });
-const noContent = (description: string): Reply => ({ description });
-const conflict = (description: string): Reply => ({ json: res.errors.conflict, description });
-const rfc822 = (description: string): Reply => ({ media: 'message/rfc822', description });
 const prometheusText = (description: string): Reply => ({ media: PROMETHEUS_CONTENT_TYPE, description });
-
 const id = req.idParam('id');
 
-/**
- * Every route of the app, one entry each. A route the app registers without an entry here fails
- * test/openapi.test.ts; so does an answer that does not match its entry.
- */
-const ROUTES: RouteDoc[] = [
+/** The access rule as the document names it. */
+function accessOf(rule: Access): Pick<RouteDoc, 'access' | 'needs'> {
+  return {
+    ...(rule.public ? { access: 'public' as const } : rule.admin ? { access: 'admin' as const } : {}),
+    ...(rule.unscoped ? { needs: 'unscoped' as const } : rule.messagesRead ? { needs: 'messagesRead' as const } : {}),
+  };
+}
+
+const documented = (): RouteDoc[] =>
+  RESOURCES.flatMap((resource) =>
+    Object.values(resource.routes).map(({ access, ...route }) => ({
+      ...route,
+      path: fullPath(resource, route),
+      tag: resource.tag.name,
+      ...accessOf({ ...resource.access, ...access }),
+    })),
+  );
+
+const LEGACY: RouteDoc[] = [
   {
     method: 'get',
     path: '/health',
@@ -140,159 +108,6 @@ const ROUTES: RouteDoc[] = [
 
   {
     method: 'get',
-    path: '/api/domains',
-    operationId: 'listDomains',
-    tag: 'Domains',
-    summary: 'The local domains',
-    responses: { 200: ok(res.domainList) },
-  },
-  {
-    method: 'post',
-    path: '/api/domains',
-    operationId: 'createDomain',
-    idempotent: true,
-    tag: 'Domains',
-    summary: 'Create a local domain',
-    needs: 'unscoped',
-    body: body.createDomain,
-    responses: { 201: created(res.domain), 409: conflict('a domain of that name exists') },
-  },
-  {
-    method: 'get',
-    path: '/api/domains/:id',
-    operationId: 'getDomain',
-    tag: 'Domains',
-    summary: 'One domain',
-    params: id,
-    responses: { 200: ok(res.domain) },
-  },
-  {
-    method: 'patch',
-    path: '/api/domains/:id',
-    operationId: 'updateDomain',
-    tag: 'Domains',
-    summary: 'Enable, disable or re-route a domain',
-    description: 'Signals the workflows of its external accounts.',
-    params: id,
-    body: body.updateDomain,
-    responses: { 200: ok(res.domain) },
-  },
-  {
-    method: 'delete',
-    path: '/api/domains/:id',
-    operationId: 'deleteDomain',
-    tag: 'Domains',
-    summary: 'Delete a domain',
-    params: id,
-    responses: { 204: noContent('deleted'), 409: conflict('the domain still has accounts') },
-  },
-
-  {
-    method: 'get',
-    path: '/api/accounts',
-    operationId: 'listAccounts',
-    tag: 'Accounts',
-    summary: 'The local accounts',
-    query: req.accountListQuery,
-    responses: { 200: ok(res.accountList) },
-  },
-  {
-    method: 'post',
-    path: '/api/accounts',
-    operationId: 'createAccount',
-    idempotent: true,
-    tag: 'Accounts',
-    summary: 'Create a local account',
-    description: 'Its domain must exist.',
-    body: body.createAccount,
-    responses: { 201: created(res.account), 409: conflict('an account of that address exists') },
-  },
-  {
-    method: 'get',
-    path: '/api/accounts/:id',
-    operationId: 'getAccount',
-    tag: 'Accounts',
-    summary: 'One account',
-    params: id,
-    responses: { 200: ok(res.account) },
-  },
-  {
-    method: 'patch',
-    path: '/api/accounts/:id',
-    operationId: 'updateAccount',
-    tag: 'Accounts',
-    summary: 'Enable or disable an account',
-    description: 'Signals the workflows of the external accounts it owns.',
-    params: id,
-    body: body.updateAccount,
-    responses: { 200: ok(res.account) },
-  },
-  {
-    method: 'delete',
-    path: '/api/accounts/:id',
-    operationId: 'deleteAccount',
-    tag: 'Accounts',
-    summary: 'Delete an account',
-    params: id,
-    responses: { 204: noContent('deleted'), 409: conflict('the account owns external accounts') },
-  },
-  {
-    method: 'get',
-    path: '/api/accounts/:id/messages',
-    operationId: 'listMessages',
-    tag: 'Accounts',
-    summary: "The messages in an account's built-in store",
-    params: id,
-    query: req.listQuery,
-    responses: { 200: ok(res.messagePage) },
-  },
-  {
-    method: 'get',
-    path: '/api/accounts/:id/messages/:messageId/raw',
-    operationId: 'getRawMessage',
-    tag: 'Accounts',
-    summary: 'A stored message, byte for byte',
-    needs: 'messagesRead',
-    params: req.messageParams,
-    responses: { 200: rfc822('the message') },
-  },
-
-  {
-    method: 'get',
-    path: '/api/accounts/:id/append-login',
-    operationId: 'getAppendLogin',
-    tag: 'Accounts',
-    summary: "The account's own mailbox for IMAP targets with imapLogin oauth",
-    params: id,
-    responses: { 200: ok(res.appendLogin) },
-  },
-  {
-    method: 'put',
-    path: '/api/accounts/:id/append-login',
-    operationId: 'setAppendLogin',
-    tag: 'Accounts',
-    summary: "Link the account's own mailbox (XOAUTH2) for IMAP APPEND",
-    description:
-      'An IMAP target with imapLogin "oauth" logs in as each recipient with the login its local account links here: the user and an ' +
-      "OAuth2 grant (refresh token; endpoint and scope default from the provider). The tokens are sealed bound to the target's server, " +
-      'the user and the token endpoint and client; setting it again replaces the grant and clears "reauthorization needed". Messages ' +
-      'held for the account go out at their next attempt.',
-    params: id,
-    body: body.setAppendLogin,
-    responses: { 200: ok(res.appendLogin) },
-  },
-  {
-    method: 'delete',
-    path: '/api/accounts/:id/append-login',
-    operationId: 'deleteAppendLogin',
-    tag: 'Accounts',
-    summary: "Unlink the account's own mailbox",
-    params: id,
-    responses: { 204: noContent('unlinked') },
-  },
-
-  {
-    method: 'get',
     path: '/api/external-accounts',
     operationId: 'listExternalAccounts',
     tag: 'External accounts',
@@ -309,7 +124,7 @@ const ROUTES: RouteDoc[] = [
     summary: 'Create an external account',
     description:
       'Starts its workflow; when Temporal cannot be reached the account is still created (workflow: starting) and the worker starts its workflow later. Secrets are write-only: answers say only whether each is set.',
-    body: body.createExternalAccount,
+    body: requestBody('CreateExternalAccount', req.createExternalAccount),
     responses: { 201: created(res.createdExternalAccount) },
   },
   {
@@ -332,7 +147,7 @@ const ROUTES: RouteDoc[] = [
       'only where it was given: a new server, port, TLS setting or username needs the password (xoauth2: refresh token) again in ' +
       'the same request, a new token endpoint or client id the client secret and refresh token; 400 naming the field otherwise.',
     params: id,
-    body: body.updateExternalAccount,
+    body: requestBody('UpdateExternalAccount', req.updateExternalAccount),
     responses: { 200: ok(res.externalAccount), 409: conflict('a cycle is running and the change points the account at another mailbox') },
   },
   {
@@ -343,7 +158,7 @@ const ROUTES: RouteDoc[] = [
     summary: 'Set a new OAuth2 refresh token',
     description: 'For xoauth2 accounts after the provider revoked access: clears "reauthorization needed" and runs a cycle.',
     params: id,
-    body: body.setRefreshToken,
+    body: requestBody('SetRefreshToken', req.setRefreshToken),
     responses: { 200: ok(res.externalAccount) },
   },
   {
@@ -379,7 +194,7 @@ const ROUTES: RouteDoc[] = [
     summary: 'Forget which server messages were downloaded',
     description: 'The next cycle treats all as new; messages already stored are not stored again unless force is true.',
     params: id,
-    body: body.resetIndex,
+    body: requestBody('ResetIndex', req.resetIndex),
     responses: { 200: ok(res.resetIndexResult), 409: conflict('a cycle is running') },
   },
   {
@@ -413,7 +228,7 @@ const ROUTES: RouteDoc[] = [
     description:
       'A delivery target belongs to the domains that deliver through it: a token limited to some sees those its domains use, and changes none.',
     needs: 'unscoped',
-    body: body.createDeliveryTarget,
+    body: requestBody('CreateDeliveryTarget', req.createDeliveryTarget),
     responses: { 201: created(res.deliveryTarget), 409: conflict('a target of that name exists') },
   },
   {
@@ -436,7 +251,7 @@ const ROUTES: RouteDoc[] = [
       'username needs the stored password again in the same request (400 naming password otherwise).',
     needs: 'unscoped',
     params: id,
-    body: body.updateDeliveryTarget,
+    body: requestBody('UpdateDeliveryTarget', req.updateDeliveryTarget),
     responses: { 200: ok(res.deliveryTarget), 409: conflict('another target has that name') },
   },
   {
@@ -536,7 +351,7 @@ const ROUTES: RouteDoc[] = [
       'The answer shows the signing secret, the only time it is shown. A URL whose host resolves to an address the network policy refuses (MAILPULL_ALLOWED_NETWORKS) answers 400 naming url; a name that does not resolve yet is accepted and checked at each delivery.',
     access: 'admin',
     needs: 'unscoped',
-    body: body.createWebhook,
+    body: requestBody('CreateWebhook', wh.createWebhook),
     responses: { 201: created(wh.createdWebhook), 409: conflict('there are 50 webhooks already') },
   },
   {
@@ -561,7 +376,7 @@ const ROUTES: RouteDoc[] = [
     access: 'admin',
     needs: 'unscoped',
     params: id,
-    body: body.updateWebhook,
+    body: requestBody('UpdateWebhook', wh.updateWebhook),
     responses: { 200: ok(wh.updatedWebhook) },
   },
   {
@@ -744,10 +559,10 @@ function operation(route: RouteDoc): JsonSchema {
 const packageVersion = (): string =>
   (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
-/** The OpenAPI 3.1 document of the API, generated from ROUTES and the zod schemas. */
+/** The OpenAPI 3.1 document of the API, generated from the routes' contracts and the zod schemas. */
 export function openApiDocument(): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
-  for (const route of ROUTES) {
+  for (const route of [...LEGACY, ...documented()]) {
     const entry = (paths[openApiPath(route.path)] ??= {});
     if (entry[route.method]) throw new Error(`openapi: ${route.method.toUpperCase()} ${route.path} is described twice`);
     entry[route.method] = operation(route);

@@ -48,12 +48,13 @@ export function ownedById(pool: Pool, kind: ScopedKind): MiddlewareHandler {
   };
 }
 
+/** The 403 message for a token limited to some domains: "<what> needs a token that is not limited to some domains". */
+export const notLimited = (what: string): string => `${what} needs a token that is not limited to some domains`;
+
 /** What belongs to no single domain (creating a domain, shared delivery targets): not for a token limited to some. */
-export function unscopedOnly(what: string): MiddlewareHandler {
+export function unscopedOnly(message: string): MiddlewareHandler {
   return async (c, next) => {
-    if (domainsOf(c) !== null) {
-      throw new ApiError(403, { error: 'forbidden', message: `${what} needs a token that is not limited to some domains` });
-    }
+    if (domainsOf(c) !== null) throw new ApiError(403, { error: 'forbidden', message });
     await next();
   };
 }

@@ -21,7 +21,7 @@ import { saveTargetPassword } from '../../db/secrets';
 import type { ApiDeps } from '../deps';
 import { conflict, invalid, notFound, parse, readJson } from '../http-errors';
 import { createDeliveryTarget, deliveryTargetProblem, idParam, updateDeliveryTarget as updateSchema } from '../schemas';
-import { domainsOf, ownedById, unscopedOnly } from '../token-scope';
+import { domainsOf, notLimited, ownedById, unscopedOnly } from '../token-scope';
 
 export function deliveryTargetRoutes({ pool, keyring, workflows, networkPolicy }: ApiDeps): Hono {
   const app = new Hono();
@@ -74,7 +74,7 @@ export function deliveryTargetRoutes({ pool, keyring, workflows, networkPolicy }
 
   // Targets are shared: a token limited to some domains sees those its domains deliver through, and changes none.
   app.use('/:id/*', ownedById(pool, 'deliveryTarget'));
-  const shared = unscopedOnly('changing delivery targets');
+  const shared = unscopedOnly(notLimited('changing delivery targets'));
 
   app.get('/', async (c) => c.json({ deliveryTargets: await listTargets(pool, domainsOf(c)) }));
 

@@ -3,7 +3,7 @@ import { returnWith } from '../../core/oauth-apps';
 import { parse, readJson, invalid } from '../http-errors';
 import { signIns, oauthApps, type OAuthDeps } from '../oauth-service';
 import { completeSignIn, createSignIn, idParam, oauthProviderParam, saveOAuthApp } from '../schemas';
-import { domainsOf, unscopedOnly } from '../token-scope';
+import { domainsOf, notLimited, unscopedOnly } from '../token-scope';
 
 /** Where the request came to: the redirect URI when no MAILPULL_PUBLIC_URL says otherwise. */
 const originOf = (c: Context): string => new URL(c.req.url).origin;
@@ -18,12 +18,12 @@ export function oauthRoutes(deps: OAuthDeps): Hono {
     const list = await Promise.all((await apps.list()).map(apps.view));
     return c.json({ redirectUri: `${(deps.publicUrl ?? originOf(c)).replace(/\/+$/, '')}/oauth/callback`, apps: list });
   });
-  app.put('/apps/:provider', unscopedOnly('the OAuth apps of the installation'), async (c) => {
+  app.put('/apps/:provider', unscopedOnly(notLimited('the OAuth apps of the installation')), async (c) => {
     const { provider } = parse(oauthProviderParam, c.req.param());
     const input = parse(saveOAuthApp, await readJson(c));
     return c.json(await apps.view(await apps.save(provider, input, 'api')));
   });
-  app.delete('/apps/:provider', unscopedOnly('the OAuth apps of the installation'), async (c) => {
+  app.delete('/apps/:provider', unscopedOnly(notLimited('the OAuth apps of the installation')), async (c) => {
     const { provider } = parse(oauthProviderParam, c.req.param());
     await apps.remove(provider);
     return c.body(null, 204);

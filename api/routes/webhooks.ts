@@ -18,7 +18,7 @@ import { tokenOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { ApiError, conflict, invalid, notFound, parse, readJson } from '../http-errors';
 import { idParam } from '../schemas';
-import { unscopedOnly } from '../token-scope';
+import { notLimited, unscopedOnly } from '../token-scope';
 import { createWebhook, deliveriesQuery, updateWebhook as updateSchema } from '../webhook-schemas';
 
 /** Every event fans out to every webhook that takes it: a handful is plenty. */
@@ -55,7 +55,7 @@ export function webhookRoutes({ pool, keyring, networkPolicy }: ApiDeps): Hono {
     return webhook;
   };
 
-  app.use('*', adminOnly, unscopedOnly('managing webhooks'));
+  app.use('*', adminOnly, unscopedOnly(notLimited('managing webhooks')));
 
   app.get('/', async (c) => c.json({ webhooks: await listWebhooks(pool) }));
 
