@@ -18,11 +18,11 @@ import { methodsAllowed } from './method-not-allowed';
 import { logRequests } from './request-log';
 import { accountRoutes, accounts } from './routes/accounts';
 import { appendLoginRoutes, appendLogins } from './routes/append-logins';
-import { deliveryTargetRoutes } from './routes/delivery-targets';
+import { deliveryTargetRoutes, deliveryTargets } from './routes/delivery-targets';
 import { domainRoutes, domains } from './routes/domains';
-import { externalAccountRoutes } from './routes/external-accounts';
+import { externalAccountRoutes, externalAccounts } from './routes/external-accounts';
 import { oauthCallbackRoute, oauthRoutes } from './routes/oauth';
-import { quarantineRoutes } from './routes/quarantine';
+import { quarantine, quarantineRoutes } from './routes/quarantine';
 import { webhookRoutes } from './routes/webhooks';
 import { notLimited, unscopedOnly } from './token-scope';
 
@@ -96,9 +96,9 @@ export function createApp(
   app.route(domains.mount, domainRoutes(deps));
   app.route(accounts.mount, accountRoutes(deps));
   app.route(appendLogins.mount, appendLoginRoutes(deps));
-  app.route('/api/external-accounts', externalAccountRoutes(deps));
-  app.route('/api/delivery-targets', deliveryTargetRoutes(deps));
-  app.route('/api/quarantine', quarantineRoutes(deps));
+  app.route(externalAccounts.mount, externalAccountRoutes(deps));
+  app.route(deliveryTargets.mount, deliveryTargetRoutes(deps));
+  app.route(quarantine.mount, quarantineRoutes(deps));
   app.route('/api/audit', auditRoutes(deps.pool));
   app.route('/api/webhooks', webhookRoutes(deps));
   app.route('/api/oauth', oauthRoutes(oauth));
