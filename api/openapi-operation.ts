@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import * as res from './response-schemas';
+import { errors, responseSchemas } from './schemas/answers';
 import { requestSchemas, type Access, type Reply, type RouteContract } from './route-contract';
 
 // One route's entry in the OpenAPI document; api/openapi.ts assembles the document from them.
@@ -53,35 +53,31 @@ function whoMay(route: DocumentedRoute): string {
 function standardReplies(route: DocumentedRoute): Record<number, Reply> {
   const replies: Record<number, Reply> = {};
   const error = (json: z.ZodType, description: string, headers?: Record<string, string>): Reply => ({ json, description, headers });
-  if (route.params || route.query || route.body) replies[400] = error(res.errors.invalidRequest, 'a parameter or the body is invalid');
+  if (route.params || route.query || route.body) replies[400] = error(errors.invalidRequest, 'a parameter or the body is invalid');
   if (!route.access.public) {
-    replies[401] = error(res.errors.unauthorized, 'no valid token', { 'WWW-Authenticate': 'Bearer realm="mailpull"' });
+    replies[401] = error(errors.unauthorized, 'no valid token', { 'WWW-Authenticate': 'Bearer realm="mailpull"' });
   }
   const refused = refusedTokens(route);
-  if (refused.length > 0) replies[403] = error(res.errors.forbidden, refused.join(', or '));
-  if (route.params) replies[404] = error(res.errors.notFound, "no such object, or one outside the token's domains");
+  if (refused.length > 0) replies[403] = error(errors.forbidden, refused.join(', or '));
+  if (route.params) replies[404] = error(errors.notFound, "no such object, or one outside the token's domains");
   // the body limit applies to /api/*; a GET has no body
-  if (route.method !== 'get' && route.path.startsWith('/api/')) replies[413] = error(res.errors.payloadTooLarge, 'the body is too large');
+  if (route.method !== 'get' && route.path.startsWith('/api/')) replies[413] = error(errors.payloadTooLarge, 'the body is too large');
   if (route.idempotent) {
-    replies[409] = error(res.errors.conflict, 'the first request with this Idempotency-Key is still being answered');
-    replies[422] = error(res.errors.idempotencyKeyReused, 'this Idempotency-Key came with another request');
+    replies[409] = error(errors.conflict, 'the first request with this Idempotency-Key is still being answered');
+    replies[422] = error(errors.idempotencyKeyReused, 'this Idempotency-Key came with another request');
   }
   if (!route.access.public) {
-    replies[429] = error(
-      res.errors.rateLimited,
-      'too many requests with this token, or too many failed authentications from this address',
-      {
-        'Retry-After': 'seconds until the next request may go',
-      },
-    );
+    replies[429] = error(errors.rateLimited, 'too many requests with this token, or too many failed authentications from this address', {
+      'Retry-After': 'seconds until the next request may go',
+    });
   }
-  if (route.path !== '/api/openapi.json') replies[500] = error(res.errors.internal, 'an unexpected failure');
+  if (route.path !== '/api/openapi.json') replies[500] = error(errors.internal, 'an unexpected failure');
   return replies;
 }
 
 function response(reply: Reply, what: string): JsonSchema {
   const content = reply.json
-    ? { 'application/json': { schema: refTo(res.responseSchemas, reply.json, what) } }
+    ? { 'application/json': { schema: refTo(responseSchemas, reply.json, what) } }
     : reply.media && { [reply.media]: { schema: { type: 'string', contentMediaType: reply.media } } };
   const headers =
     reply.headers &&

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import * as res from './response-schemas';
+import { responseSchemas } from './schemas/answers';
 import { COMPONENT, operation, type DocumentedRoute, type JsonSchema } from './openapi-operation';
 import { fullPath, requestSchemas } from './route-contract';
 import { RESOURCES } from './routes';
@@ -49,7 +49,7 @@ export function openApiDocument(): JsonSchema {
     entry[route.method] = operation(route);
   }
   const requests = components(requestSchemas, 'input');
-  const responses = components(res.responseSchemas, 'output');
+  const responses = components(responseSchemas, 'output');
   const clash = Object.keys(requests).find((name) => name in responses);
   if (clash) throw new Error(`openapi: ${clash} names both a request and a response schema`);
   return {

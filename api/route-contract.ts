@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { PROMETHEUS_CONTENT_TYPE } from '../core/prometheus-text';
 import { tokenOf } from './auth';
 import { ApiError } from './http-errors';
-import * as res from './response-schemas';
+import { errors } from './schemas/answers';
 import { messagesRead, unscopedOnly } from './token-scope';
 
 /*
@@ -16,7 +16,7 @@ export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface Reply {
   description: string;
-  /** the JSON body, a schema of response-schemas.ts; without it and `media`, no body */
+  /** the JSON body, an answer schema named in api/schemas/ (answers.ts's named); without it and `media`, no body */
   json?: z.ZodType;
   /** a raw body of this media type */
   media?: 'message/rfc822' | typeof PROMETHEUS_CONTENT_TYPE;
@@ -89,7 +89,7 @@ export function requestBody<T extends z.ZodType>(id: string, schema: T): T {
 export const ok = (json: z.ZodType, description = 'OK'): Reply => ({ json, description });
 export const created = (json: z.ZodType): Reply => ({ json, description: 'created' });
 export const noContent = (description: string): Reply => ({ description });
-export const conflict = (description: string): Reply => ({ json: res.errors.conflict, description });
+export const conflict = (description: string): Reply => ({ json: errors.conflict, description });
 export const rfc822 = (description: string): Reply => ({ media: 'message/rfc822', description });
 
 const forbidden = (message: string): ApiError => new ApiError(403, { error: 'forbidden', message });

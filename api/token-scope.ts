@@ -3,7 +3,8 @@ import { isInScope, type DomainScope, type ScopedKind } from '../db/domain-scope
 import type { Pool } from '../db/pool';
 import { tokenOf } from './auth';
 import { ApiError, notFound } from './http-errors';
-import { heldIdParam, idParam } from './schemas';
+import { idParam } from './schemas/fields';
+import { heldIdParam } from './schemas/quarantine';
 
 /*
  * What a token limited to some local domains may see and do. Every route goes through these:

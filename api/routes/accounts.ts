@@ -3,9 +3,10 @@ import { findDomainByName } from '../../db/domains';
 import { getRawMessage, listMessages } from '../../db/mailbox-store';
 import type { ApiDeps } from '../deps';
 import { conflict as conflictError, deleteOrConflict, invalid, notFound, parse, readJson } from '../http-errors';
-import * as res from '../response-schemas';
+import * as res from '../schemas/accounts';
 import { conflict, created, handle, noContent, ok, requestBody, resource, rfc822, routerOf, type Tag } from '../route-contract';
-import { accountListQuery, createAccount, idParam, listQuery, messageParams, updateAccount as updateAccountSchema } from '../schemas';
+import { accountListQuery, createAccount, messageParams, updateAccount as updateAccountSchema } from '../schemas/accounts';
+import { idParam, listQuery } from '../schemas/fields';
 import { domainsOf, inScope, ownedById } from '../token-scope';
 import { configChangedUnder } from '../workflow-control';
 

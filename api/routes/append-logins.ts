@@ -6,9 +6,10 @@ import { screenHost, urlHost } from '../../core/guarded-connect';
 import type { ApiDeps } from '../deps';
 import { invalid, notFound, parse, readJson } from '../http-errors';
 import { resolveOAuth } from '../oauth-settings';
-import * as res from '../response-schemas';
+import * as res from '../schemas/append-logins';
 import { handle, noContent, ok, requestBody, resource, routerOf } from '../route-contract';
-import { idParam, setAppendLogin } from '../schemas';
+import { setAppendLogin } from '../schemas/append-logins';
+import { idParam } from '../schemas/fields';
 import { ACCOUNTS_TAG } from './accounts';
 import { inScope, ownedById } from '../token-scope';
 

@@ -1,9 +1,9 @@
 import { listAudit } from '../../db/audit-log';
 import type { Pool } from '../../db/pool';
 import { parse } from '../http-errors';
-import * as res from '../response-schemas';
+import * as res from '../schemas/audit';
 import { handle, ok, resource, routerOf } from '../route-contract';
-import { listQuery } from '../schemas';
+import { listQuery } from '../schemas/fields';
 
 // the log names objects of every domain
 const AUDIT_NEEDS = 'the audit log needs an admin token that is not limited to some domains';

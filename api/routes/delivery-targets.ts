@@ -19,9 +19,10 @@ import { inTransaction } from '../../db/pool';
 import { saveTargetPassword } from '../../db/secrets';
 import type { ApiDeps } from '../deps';
 import { conflict as conflictError, invalid, notFound, parse, readJson } from '../http-errors';
-import * as res from '../response-schemas';
+import * as res from '../schemas/delivery-targets';
 import { conflict, created, handle, noContent, ok, requestBody, resource, routerOf } from '../route-contract';
-import { createDeliveryTarget, deliveryTargetProblem, idParam, updateDeliveryTarget as updateSchema } from '../schemas';
+import { createDeliveryTarget, deliveryTargetProblem, updateDeliveryTarget as updateSchema } from '../schemas/delivery-targets';
+import { idParam } from '../schemas/fields';
 import { domainsOf, notLimited, ownedById } from '../token-scope';
 
 const id = idParam('id');

@@ -2,9 +2,10 @@ import { type Context } from 'hono';
 import { deleteDomain, findDomainByName, getDomain, insertDomain, listDomains, updateDomain } from '../../db/domains';
 import type { ApiDeps } from '../deps';
 import { conflict as conflictError, deleteOrConflict, invalid, notFound, parse, readJson } from '../http-errors';
-import * as res from '../response-schemas';
+import * as res from '../schemas/domains';
 import { conflict, created, handle, noContent, ok, requestBody, resource, routerOf } from '../route-contract';
-import { createDomain, idParam, updateDomain as updateDomainSchema } from '../schemas';
+import { createDomain, updateDomain as updateDomainSchema } from '../schemas/domains';
+import { idParam } from '../schemas/fields';
 import { domainsOf, inScope, notLimited, ownedById } from '../token-scope';
 import { configChangedUnder } from '../workflow-control';
 

@@ -17,7 +17,9 @@ import { resetIndex } from '../../db/uid-index';
 import type { ApiDeps } from '../deps';
 import { externalAccountService } from '../external-account-service';
 import { ApiError, conflict as conflictError, invalid, notFound, parse, readJson } from '../http-errors';
-import * as res from '../response-schemas';
+import { accountStatus } from '../schemas/account-status';
+import { errors } from '../schemas/answers';
+import * as res from '../schemas/external-accounts';
 import { conflict, created, handle, noContent, ok, requestBody, resource, routerOf } from '../route-contract';
 import { decodeCursor, encodeCursor } from '../list-cursor';
 import { withProviderPreset } from '../provider-presets';
@@ -25,12 +27,12 @@ import { fromDelivery, fromPolicy, newAccountSettings, toDelivery, toPolicy } fr
 import {
   createExternalAccount,
   deleteExternalAccountQuery as deleteQuery,
-  idParam,
   externalAccountListQuery as listQuery,
   resetIndex as resetSchema,
   setRefreshToken,
   updateExternalAccount as updateSchema,
-} from '../schemas';
+} from '../schemas/external-accounts';
+import { idParam } from '../schemas/fields';
 import { domainsOf, ownedById } from '../token-scope';
 import { StatusUnavailableError } from '../workflow-control';
 
@@ -141,7 +143,7 @@ export const externalAccounts = resource({
       query: deleteQuery,
       responses: {
         204: noContent('deleted'),
-        409: { json: res.errors.quarantineNotEmpty, description: 'the account has quarantined messages' },
+        409: { json: errors.quarantineNotEmpty, description: 'the account has quarantined messages' },
       },
     },
     connectNow: {
@@ -170,8 +172,8 @@ export const externalAccounts = resource({
       summary: "The workflow's live status",
       params: id,
       responses: {
-        200: ok(res.accountStatus),
-        503: { json: res.errors.unavailable, description: 'the account has no workflow, or no worker answered within 5 s' },
+        200: ok(accountStatus),
+        503: { json: errors.unavailable, description: 'the account has no workflow, or no worker answered within 5 s' },
       },
     },
   },

@@ -2,7 +2,8 @@ import { Hono, type Context } from 'hono';
 import { returnWith } from '../../core/oauth-apps';
 import { parse, readJson, invalid } from '../http-errors';
 import { signIns, oauthApps, type OAuthDeps } from '../oauth-service';
-import { completeSignIn, createSignIn, idParam, oauthProviderParam, saveOAuthApp } from '../schemas';
+import { idParam } from '../schemas/fields';
+import { completeSignIn, createSignIn, oauthProviderParam, saveOAuthApp } from '../schemas/oauth';
 import { domainsOf, notLimited, unscopedOnly } from '../token-scope';
 
 /** Where the request came to: the redirect URI when no MAILPULL_PUBLIC_URL says otherwise. */

@@ -3,9 +3,9 @@ import { idsInScope } from '../../db/domain-scope';
 import { discardQuarantined, getHeld, getHeldRaw, listHeld, requeueQuarantined, type HeldMeta } from '../../db/held-messages';
 import type { ApiDeps } from '../deps';
 import { conflict as conflictError, notFound, parse } from '../http-errors';
-import * as res from '../response-schemas';
+import * as res from '../schemas/quarantine';
 import { conflict, handle, noContent, ok, resource, rfc822, routerOf } from '../route-contract';
-import { heldIdParam, quarantineQuery } from '../schemas';
+import { heldIdParam, quarantineQuery } from '../schemas/quarantine';
 import { domainsOf, ownedById } from '../token-scope';
 
 export const quarantine = resource({

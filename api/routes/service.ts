@@ -4,7 +4,7 @@ import type { Pool } from '../../db/pool';
 import { tokenOf } from '../auth';
 import { ApiError } from '../http-errors';
 import { providerList } from '../provider-presets';
-import * as res from '../response-schemas';
+import * as res from '../schemas/service';
 import { handle, ok, resource, type Reply } from '../route-contract';
 
 const prometheusText = (description: string): Reply => ({ media: PROMETHEUS_CONTENT_TYPE, description });

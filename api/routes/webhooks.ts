@@ -16,7 +16,7 @@ import { screenHost, urlHost } from '../../core/guarded-connect';
 import type { ApiDeps } from '../deps';
 import { conflict as conflictError, invalid, notFound, parse, readJson } from '../http-errors';
 import { conflict, created, handle, noContent, ok, requestBody, resource, routerOf } from '../route-contract';
-import { idParam } from '../schemas';
+import { idParam } from '../schemas/fields';
 import { notLimited } from '../token-scope';
 import {
   createdWebhook,
@@ -27,7 +27,7 @@ import {
   webhook as webhookSchema,
   webhookDeliveryList,
   webhookList,
-} from '../webhook-schemas';
+} from '../schemas/webhooks';
 
 /** Every event fans out to every webhook that takes it: a handful is plenty. */
 export const MAX_WEBHOOKS = 50;
