@@ -59,7 +59,7 @@ function standardReplies(route: DocumentedRoute): Record<number, Reply> {
   }
   const refused = refusedTokens(route);
   if (refused.length > 0) replies[403] = error(errors.forbidden, refused.join(', or '));
-  if (route.params && !route.upsert) replies[404] = error(errors.notFound, "no such object, or one outside the token's domains");
+  if (route.params) replies[404] = error(errors.notFound, "no such object, or one outside the token's domains");
   // the body limit applies to /api/*; a GET has no body
   if (route.method !== 'get' && route.path.startsWith('/api/')) replies[413] = error(errors.payloadTooLarge, 'the body is too large');
   if (route.idempotent) {

@@ -53,8 +53,6 @@ export interface RouteContract {
   access?: Access;
   /** creates an object: takes an Idempotency-Key (api/idempotency.ts) */
   idempotent?: true;
-  /** a PUT that creates what its path names when there is none: no 404 */
-  upsert?: true;
   params?: z.ZodObject;
   query?: z.ZodObject;
   /** a JSON body: a schema named with requestBody */

@@ -39,7 +39,6 @@ export const oauth = resource({
       description:
         "custom: the endpoints come from the issuer's metadata. The client secret is bound to the token endpoint and client id: changing either needs it again (null: a public client).",
       access: installationWide,
-      upsert: true,
       params: oauthProviderParam,
       body: requestBody('SaveOAuthApp', saveOAuthApp),
       responses: { 200: ok(res.oauthApp), 409: conflict(setByEnvironment) },
