@@ -22,7 +22,7 @@ import { appendLoginRoutes, appendLogins } from './routes/append-logins';
 import { deliveryTargetRoutes, deliveryTargets } from './routes/delivery-targets';
 import { domainRoutes, domains } from './routes/domains';
 import { externalAccountRoutes, externalAccounts } from './routes/external-accounts';
-import { oauth as oauthResource, oauthCallbackRoute, oauthRoutes } from './routes/oauth';
+import { oauthCallbackRoute, oauthRoutes } from './routes/oauth';
 import { CREATE_PATHS } from './routes';
 import { quarantine, quarantineRoutes } from './routes/quarantine';
 import { adminPageRoutes, healthRoute, service, type AdminUiConfig } from './routes/service';
@@ -85,7 +85,7 @@ export function createApp(
   app.route(quarantine.mount, quarantineRoutes(deps));
   app.route(audit.mount, auditRoutes(deps.pool));
   app.route(webhooks.mount, webhookRoutes(deps));
-  app.route(oauthResource.mount, oauthRoutes(oauth));
+  app.route('/api/oauth', oauthRoutes(oauth));
 
   const allowed = methodsAllowed(app);
   app.notFound((c) => {

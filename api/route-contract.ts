@@ -12,9 +12,6 @@ import { messagesRead, unscopedOnly } from './token-scope';
  * middleware, and api/openapi.ts assembles the document from the same contracts.
  */
 
-/** The media type of an HTML answer, as Hono's c.html() sends it. */
-export const HTML = 'text/html; charset=UTF-8';
-
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface Reply {
@@ -22,7 +19,7 @@ export interface Reply {
   /** the JSON body, an answer schema named in api/schemas/ (answers.ts's named); without it and `media`, no body */
   json?: z.ZodType;
   /** a raw body of this media type */
-  media?: 'message/rfc822' | typeof PROMETHEUS_CONTENT_TYPE | typeof HTML;
+  media?: 'message/rfc822' | typeof PROMETHEUS_CONTENT_TYPE;
   /** response headers: name → what it says */
   headers?: Record<string, string>;
 }

@@ -5,7 +5,6 @@ import { audit } from './audit';
 import { deliveryTargets } from './delivery-targets';
 import { domains } from './domains';
 import { externalAccounts } from './external-accounts';
-import { oauth, oauthCallback } from './oauth';
 import { quarantine } from './quarantine';
 import { service } from './service';
 import { webhooks } from './webhooks';
@@ -21,8 +20,6 @@ export const RESOURCES: Resource[] = [
   quarantine,
   audit,
   webhooks,
-  oauth,
-  oauthCallback,
 ];
 
 /** The routes that create an object: each takes an Idempotency-Key (api/idempotency.ts). */

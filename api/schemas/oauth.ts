@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { answerUuid, count, named, timestamp } from './answers';
 import { createExternalAccount } from './external-accounts';
 import { oauthFields, text, tokenEndpoint, uuid } from './fields';
 
@@ -41,67 +40,3 @@ export const createSignIn = z.strictObject({
 
 /** The CLI hands on the provider's redirect to its loopback address. */
 export const completeSignIn = z.strictObject({ callbackUrl: text(8000) });
-
-const provider = oauthFields.provider;
-const flow = z.enum(['browser', 'loopback', 'device']);
-
-export const oauthApp = named(
-  'OAuthApp',
-  z.object({
-    provider,
-    clientId: z.string(),
-    tenant: z.string().nullable().meta({ description: 'Microsoft: the Entra ID tenant ("common", "organizations" or a tenant id)' }),
-    issuer: z.string().nullable().meta({ description: "custom: the authorization server's issuer" }),
-    authorizationEndpoint: z.string(),
-    tokenEndpoint: z.string(),
-    deviceAuthorizationEndpoint: z.string().nullable(),
-    scope: z.string().meta({ description: 'asked for at sign-in' }),
-    source: z.enum(['api', 'env']).meta({ description: 'env: set by MAILPULL_OAUTH_* variables, not changed through the API' }),
-    deviceFlow: z.boolean().meta({ description: 'whether the device flow is offered (the provider has a device authorization endpoint)' }),
-    clientSecretSet: z.boolean(),
-  }),
-  'an OAuth app of the installation; its client secret is never shown',
-);
-export const oauthAppList = named(
-  'OAuthAppList',
-  z.object({
-    redirectUri: z.string().meta({ description: "the redirect URI to register with the provider for the admin page's sign-ins" }),
-    apps: z.array(oauthApp),
-  }),
-);
-
-export const signInStarted = named(
-  'SignInStarted',
-  z.union([
-    z.object({
-      id: answerUuid,
-      flow: z.enum(['browser', 'loopback']),
-      authorizationUrl: z.string().meta({ description: 'where the user consents at the provider' }),
-      redirectUri: z.string(),
-      expiresAt: timestamp,
-    }),
-    z.object({
-      id: answerUuid,
-      flow: z.literal('device'),
-      userCode: z.string(),
-      verificationUri: z.string(),
-      verificationUriComplete: z.string().nullable(),
-      intervalSeconds: count,
-      expiresAt: timestamp,
-    }),
-  ]),
-  'a sign-in under way: the browser and loopback flows go to authorizationUrl, the device flow shows userCode at verificationUri',
-);
-export const signIn = named(
-  'SignIn',
-  z.object({
-    id: answerUuid,
-    provider,
-    flow,
-    status: z.enum(['pending', 'done', 'failed', 'expired']),
-    message: z.string().nullable().meta({ description: 'why it failed' }),
-    externalAccountId: answerUuid.nullable().meta({ description: 'the external account it created or reconnected' }),
-    localAccountId: answerUuid.nullable(),
-    expiresAt: timestamp,
-  }),
-);
