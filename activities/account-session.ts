@@ -36,7 +36,7 @@ export async function withAccountSession<T>(
     const account = await getStoredExternalAccount(pool, keyring, accountId);
     if (!account) throw new MailpullError('gone', 'the external account no longer exists');
     const activeness = await loadActiveness(pool, accountId);
-    if (activeness.state === 'inactive') {
+    if (activeness.activeness === 'inactive') {
       throw new MailpullError(activeness.cause === 'reauthorization' ? 'reauth' : 'inactive', activeness.reason);
     }
     const waiting = await activeProviderBackoff(pool, accountId, new Date());

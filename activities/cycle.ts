@@ -5,11 +5,20 @@ import type { ErrorKind } from '../core/errors';
 import type { WebhookEventName } from '../core/webhook-events';
 import type { Activeness } from '../db/external-accounts';
 import type { AccountStatus, Failure, RunSummary } from '../core/account-status';
-import { backlogIn, noteCycleDone, noteInactive, noteNextRun, noteQuietCycle, noteRemoved, startRun } from '../core/status-bookkeeping';
+import { backlogIn } from '../core/history-names';
+import {
+  noteActive,
+  noteCycleDone,
+  noteInactive,
+  noteNextRun,
+  noteQuietCycle,
+  noteRemoved,
+  startRun,
+} from '../core/account-status-reducer';
 import type { DeleteSummary, ListSummary } from '../core/account-status';
 
 /**
- * The steps a cycle's activities are made of. The worker's are the real ones (activities/index.ts);
+ * The steps a cycle's activities are made of. The worker's are the real ones (activities/cycle-steps.ts);
  * the workflow tests pass stubs, so the same composition runs under both.
  */
 export interface CycleSteps {
@@ -100,21 +109,21 @@ function finalFailure(err: unknown, attempts: number): Failure {
 export async function startCycle(steps: CycleSteps, accountId: string, input: CycleStartInput): Promise<CycleStart> {
   const now = serverClock();
   const schedule = await steps.loadSchedule(accountId);
-  if (schedule.state === 'gone') return { outcome: 'gone' };
+  if (schedule.activeness === 'gone') return { outcome: 'gone' };
   const { status, startedAt } = input;
   const intervalMs = schedule.intervalSeconds * 1000;
   const clock = () => ({ startedAt, finishedAt: now(), intervalMs });
   const scheduled: CycleSchedule = {
     labels: schedule.labels,
     intervalSeconds: schedule.intervalSeconds,
-    push: schedule.state === 'active' && schedule.push,
+    push: schedule.activeness === 'active' && schedule.push,
     subscribed: await steps.subscribedEvents(),
   };
   const ended = async (active: boolean): Promise<CycleStart> => {
     await steps.recordStatus(accountId, status);
     return { outcome: 'ended', status, active, ...scheduled };
   };
-  if (schedule.state === 'inactive') {
+  if (schedule.activeness === 'inactive') {
     noteInactive(status, schedule.cause, schedule.reason);
     noteNextRun(status, accountId, clock());
     return ended(false);
@@ -122,12 +131,12 @@ export async function startCycle(steps: CycleSteps, accountId: string, input: Cy
   const backlog = backlogIn(schedule);
   try {
     const { listed, removed } = await steps.list(accountId, backlog === 0);
-    if (listed.pending > 0 || backlog > 0) return { outcome: 'work', listed, backlog, ...scheduled };
+    if (listed.toDownload > 0 || backlog > 0) return { outcome: 'work', listed, backlog, ...scheduled };
     noteQuietCycle(status, accountId, listed, removed, clock());
   } catch (err) {
     const failure = finalFailure(err, input.attempts);
     if (failure.kind === 'gone') return { outcome: 'gone' };
-    status.disabledReason = null;
+    noteActive(status);
     noteCycleDone(status, accountId, startRun(startedAt), failure, clock());
   }
   return ended(true);

@@ -60,6 +60,13 @@ export function createApp(
         ),
     }),
   );
+  // An answer given before the body was read (a missing object, a bad path, no token) still takes
+  // the body first: the Node adapter drops a connection whose body is left unread for 500 ms, and
+  // the client then sees a broken connection instead of the answer.
+  app.use('/api/*', async (c, next) => {
+    await next();
+    if (c.req.raw.body && !c.req.raw.bodyUsed) await c.req.raw.arrayBuffer().catch(() => undefined);
+  });
   app.use(adminPage());
   const oauth = { ...deps, publicUrl: deps.publicUrl ?? null, receivers: deps.oauthReceivers };
   // the provider sends the browser back here, without an API token: the state names the sign-in

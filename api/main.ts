@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import { Connection } from '@temporalio/client';
 import { loadConfig } from '../core/config';
 import { log, nameProcess } from '../core/log';
+import { connectTemporal } from '../core/temporal-connection';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
 import { resealSecrets } from '../db/secrets';
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
   await migrate(pool);
   await resealSecrets(pool, keyring, { onlyLegacy: true });
   await oauthApps({ pool, keyring, networkPolicy: config.networkPolicy }).applyEnvironment(config.oauthApps);
-  const connection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await connectTemporal(config, (options) => Connection.connect(options));
   const app = createApp(
     {
       pool,

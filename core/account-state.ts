@@ -1,3 +1,5 @@
+import type { AccountStatus, DeliveryStatus, RunSummary } from './account-status';
+
 /**
  * The one-word state an operator filters accounts by, derived from what the account's workflow
  * reports. Pure: the workflow uses it for its search attribute, the activity for the stored row.
@@ -5,11 +7,11 @@
 export const ACCOUNT_STATES = ['ok', 'failing', 'disabled', 'reauthorization_needed'] as const;
 export type AccountState = (typeof ACCOUNT_STATES)[number];
 
-export interface StateInputs {
-  phase: string;
-  lastRun: { outcome: 'ok' | 'failed' | 'skipped' | 'deferred' } | null;
-  delivery: { backlog: number; lastError: unknown };
-}
+/** What the state is derived from: fields of the account status. */
+export type StateInputs = Pick<AccountStatus, 'phase'> & {
+  lastRun: Pick<RunSummary, 'outcome'> | null;
+  delivery: Pick<DeliveryStatus, 'backlog'> & { lastError: Pick<NonNullable<DeliveryStatus['lastError']>, 'message'> | null };
+};
 
 /** Failing: the last cycle failed, or a delivery target keeps refusing messages that wait for it. */
 export function accountStateOf(status: StateInputs): AccountState {

@@ -1,20 +1,41 @@
-import type { ErrorKind } from './errors';
+import { ERROR_KINDS } from './errors';
 import type { Tally } from './tally';
 import type { TlsOutcome } from './tls-decision';
 
 /*
  * The account status the workflow keeps (its `status` query, the API's view, what db/ records),
- * and the summaries the activities report into it.
+ * its enumerations (the API's schema is built from them), and the summaries the activities report
+ * into it. What changes it is core/account-status-reducer.ts.
  */
 
-export type Phase = 'starting' | 'waiting' | 'disabled' | 'reauthorization_needed' | 'listing' | 'downloading' | 'deleting' | 'stopped';
+/** What the account's workflow is doing. */
+export const PHASES = [
+  'starting',
+  'waiting',
+  'disabled',
+  'reauthorization_needed',
+  'listing',
+  'downloading',
+  'deleting',
+  'stopped',
+] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** The phases of an account that does not collect: set by the cycle's first look at its schedule. */
+export const isInactivePhase = (phase: Phase): boolean => phase === 'disabled' || phase === 'reauthorization_needed';
+
+/** skipped: the account was disabled meanwhile; deferred: the provider asked to wait (see providerWait) */
+export const RUN_OUTCOMES = ['ok', 'failed', 'skipped', 'deferred'] as const;
+export type RunOutcome = (typeof RUN_OUTCOMES)[number];
+
+/** A failure's kind: one of core/errors.ts, or unknown for what came without one. */
+export const FAILURE_KINDS = [...ERROR_KINDS, 'unknown'] as const;
 
 /** One cycle: what the listing found, and (as a Tally) what became of the messages it handled. */
 export interface RunSummary extends Tally {
   startedAt: string;
   finishedAt: string;
-  /** skipped: the account was disabled meanwhile; deferred: the provider asked to wait (see providerWait) */
-  outcome: 'ok' | 'failed' | 'skipped' | 'deferred';
+  outcome: RunOutcome;
   onServer: number;
   /** messages on the server mailpull had never seen before */
   newOnServer: number;
@@ -30,7 +51,7 @@ export interface RunSummary extends Tally {
 
 /** Why a step failed: the error's kind (core/errors.ts) and message. */
 export interface Failure {
-  kind: ErrorKind | 'unknown';
+  kind: (typeof FAILURE_KINDS)[number];
   message: string;
 }
 
@@ -46,10 +67,11 @@ export interface DeliveryStatus {
 }
 
 /**
- * IMAP push: off, holding IDLE, the server has no IDLE, IDLE failed for good (see pushError), or
- * paused after a failed cycle until the next scheduled one.
+ * What IMAP push is doing: off, holding IDLE, the server has no IDLE, IDLE failed for good (see
+ * pushError), or paused after a failed cycle until the next scheduled one.
  */
-export type PushState = 'off' | 'listening' | 'unsupported' | 'failed' | 'paused';
+export const PUSH_PHASES = ['off', 'listening', 'unsupported', 'failed', 'paused'] as const;
+export type PushPhase = (typeof PUSH_PHASES)[number];
 
 export interface AccountStatus {
   externalAccountId: string;
@@ -71,7 +93,7 @@ export interface AccountStatus {
   tlsWarning: string | null;
   /** set when IMAP folders the account collects no longer exist on the server (the others are collected) */
   folderWarning: string | null;
-  push: PushState;
+  push: PushPhase;
   pushError: (Failure & { at: string }) | null;
   /** when IDLE last reported new mail */
   lastPushAt: string | null;
@@ -96,8 +118,8 @@ export interface ListSummary {
   onServer: number;
   /** messages on the server mailpull had never seen before */
   newOnServer: number;
-  /** undelivered messages that will be downloaded */
-  pending: number;
+  /** undelivered messages that will be downloaded (`pending` in histories recorded before the name changed: see toDownloadIn) */
+  toDownload: number;
   /** undelivered messages over the size limit, left on the server */
   tooLarge: number;
   /** undelivered messages given up after repeated failed downloads, left on the server */

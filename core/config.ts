@@ -9,6 +9,12 @@ export const CONFIG_VARIABLES = [
   'DATABASE_URL',
   'TEMPORAL_ADDRESS',
   'TEMPORAL_NAMESPACE',
+  'TEMPORAL_TLS',
+  'TEMPORAL_TLS_CLIENT_CERT_PATH',
+  'TEMPORAL_TLS_CLIENT_KEY_PATH',
+  'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+  'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_API_KEY',
   'MAILPULL_TASK_QUEUE',
   'API_HOST',
   'API_PORT',
@@ -67,10 +73,29 @@ export interface EnvOAuthApp {
 
 type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
 
-export interface Config {
-  databaseUrl: string;
+/** TLS to Temporal: files are read when connecting (core/temporal-connection.ts). */
+export interface TemporalTls {
+  /** mutual TLS: the certificate and key this process presents; null: none */
+  clientCertPath: string | null;
+  clientKeyPath: string | null;
+  /** the CA that signed the server's certificate; null: the system's trusted CAs */
+  serverCaCertPath: string | null;
+  /** the name the server's certificate must carry when it differs from the address's host */
+  serverName: string | null;
+}
+
+/** How the worker and the API reach Temporal: a local server, a remote cluster or Temporal Cloud. */
+export interface TemporalSettings {
   temporalAddress: string;
   temporalNamespace: string;
+  /** null: plaintext */
+  temporalTls: TemporalTls | null;
+  /** Temporal Cloud's API key, sent as a bearer token over TLS; null: none */
+  temporalApiKey: string | null;
+}
+
+export interface Config extends TemporalSettings {
+  databaseUrl: string;
   taskQueue: string;
   apiHost: string;
   apiPort: number;
@@ -135,6 +160,40 @@ export interface LogSettings {
 }
 
 const isOn = (raw: string | undefined): boolean => ['1', 'true', 'yes', 'on'].includes((raw ?? '').toLowerCase());
+
+const TLS_SWITCH: Record<string, boolean> = { true: true, '1': true, yes: true, on: true, false: false, '0': false, no: false, off: false };
+
+/**
+ * The Temporal connection settings, under the names of Temporal's own client environment
+ * configuration (the Temporal CLI reads the same variables). TLS is on when TEMPORAL_TLS says so,
+ * or when any TLS file, a server name or an API key is given, unless TEMPORAL_TLS is false.
+ */
+export function loadTemporalSettings(env: NodeJS.ProcessEnv = process.env): TemporalSettings {
+  const read = (name: ConfigVariable): string | undefined => (env[name] === '' ? undefined : env[name]);
+  const tlsRaw = read('TEMPORAL_TLS');
+  const tlsSwitch = tlsRaw === undefined ? undefined : TLS_SWITCH[tlsRaw.toLowerCase()];
+  if (tlsRaw !== undefined && tlsSwitch === undefined) throw new Error(`TEMPORAL_TLS must be true or false, got "${tlsRaw}"`);
+  const tls: TemporalTls = {
+    clientCertPath: read('TEMPORAL_TLS_CLIENT_CERT_PATH') ?? null,
+    clientKeyPath: read('TEMPORAL_TLS_CLIENT_KEY_PATH') ?? null,
+    serverCaCertPath: read('TEMPORAL_TLS_SERVER_CA_CERT_PATH') ?? null,
+    serverName: read('TEMPORAL_TLS_SERVER_NAME') ?? null,
+  };
+  if ((tls.clientCertPath === null) !== (tls.clientKeyPath === null)) {
+    throw new Error('TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together: set both for mutual TLS, or neither');
+  }
+  const apiKey = read('TEMPORAL_API_KEY') ?? null;
+  const tlsAsked = Object.values(tls).some((value) => value !== null);
+  if (tlsSwitch === false && (tlsAsked || apiKey !== null)) {
+    throw new Error('TEMPORAL_TLS is false, but TLS files, a server name or TEMPORAL_API_KEY are set (an API key is only sent over TLS)');
+  }
+  return {
+    temporalAddress: read('TEMPORAL_ADDRESS') ?? '127.0.0.1:7233',
+    temporalNamespace: read('TEMPORAL_NAMESPACE') ?? 'default',
+    temporalTls: tlsSwitch === true || tlsAsked || apiKey !== null ? tls : null,
+    temporalApiKey: apiKey,
+  };
+}
 
 /** Apart from loadConfig: every process logs, also before (or without) the rest of its configuration. */
 export function loadLogSettings(env: NodeJS.ProcessEnv = process.env): LogSettings {
@@ -203,8 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   ];
   return {
     databaseUrl,
-    temporalAddress: read('TEMPORAL_ADDRESS') ?? '127.0.0.1:7233',
-    temporalNamespace: read('TEMPORAL_NAMESPACE') ?? 'default',
+    ...loadTemporalSettings(env),
     taskQueue: read('MAILPULL_TASK_QUEUE') ?? 'mailpull',
     apiHost: read('API_HOST') ?? '127.0.0.1',
     apiPort: positiveInt('API_PORT', 8080),

@@ -1,3 +1,5 @@
+import type { Failure, RunOutcome, RunSummary } from './account-status';
+
 /**
  * What a finished collection cycle adds to the metrics and the log: read from the status the
  * account's workflow reports (its lastRun and lastError). Pure, so the counting is testable alone.
@@ -9,26 +11,20 @@
  */
 export const DURATION_BUCKETS = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800] as const;
 
-export interface CycleInputs {
-  lastRun: {
-    startedAt: string;
-    finishedAt: string;
-    outcome: 'ok' | 'failed' | 'skipped' | 'deferred';
-    // a run summary carried over from an older workflow history may lack some counts
-    delivered?: number;
-    recognized?: number;
-    held?: number;
-    quarantined?: number;
-    failed?: number;
-    downloadedBytes?: number;
-  } | null;
-  lastError: { kind: string; message: string } | null;
-}
+/** What a finished cycle is read from: fields of the account status. */
+export type CycleInputs = {
+  // a run summary carried over from an older workflow history may lack some counts
+  lastRun:
+    | (Pick<RunSummary, 'startedAt' | 'finishedAt' | 'outcome'> &
+        Partial<Pick<RunSummary, 'delivered' | 'recognized' | 'held' | 'quarantined' | 'failed' | 'downloadedBytes'>>)
+    | null;
+  lastError: Pick<Failure, 'kind' | 'message'> | null;
+};
 
 export interface FinishedCycle {
   /** names the run: an account's counters include each run once, however often it is reported */
   run: string;
-  outcome: 'ok' | 'failed' | 'skipped' | 'deferred';
+  outcome: RunOutcome;
   startedAt: string;
   durationSeconds: number;
   /** index into DURATION_BUCKETS, or its length for +Inf */

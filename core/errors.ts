@@ -3,21 +3,23 @@
  * Activities turn these into Temporal ApplicationFailures (type = kind); the workflow and the
  * status read the kind back.
  */
-export type ErrorKind =
-  | 'auth' // the remote server refused the credentials
-  | 'reauth' // the OAuth2 provider revoked the refresh token (invalid_grant): an admin must set a new one
-  | 'tls' // certificate or handshake refused; retrying won't change the certificate
-  | 'config' // the account's settings cannot work (e.g. STLS offered but disabled)
-  | 'gone' // the external account was deleted while we worked
-  | 'inactive' // the account, its owner or the owner's domain is disabled
-  | 'permanent' // the server refused for good (POP3 [SYS/PERM], IMAP NOPERM/CONTACTADMIN, BAD)
-  | 'network' // connection refused, reset or dropped
-  | 'timeout' // the server stopped answering
-  | 'protocol' // the server answered something we did not expect
-  | 'busy' // not now: another session holds the account, or the server says so (IN-USE, SYS/TEMP, UNAVAILABLE)
-  | 'database' // Postgres is restarting, unreachable or out of resources, or a transaction must be retried
-  | 'throttled' // the provider asks mailpull to wait (a daily download limit, a throttling answer): not a failure, nothing retried before then
-  | 'internal';
+export const ERROR_KINDS = [
+  'auth', // the remote server refused the credentials
+  'reauth', // the OAuth2 provider revoked the refresh token (invalid_grant): an admin must set a new one
+  'tls', // certificate or handshake refused; retrying won't change the certificate
+  'config', // the account's settings cannot work (e.g. STLS offered but disabled)
+  'gone', // the external account was deleted while we worked
+  'inactive', // the account, its owner or the owner's domain is disabled
+  'permanent', // the server refused for good (POP3 [SYS/PERM], IMAP NOPERM/CONTACTADMIN, BAD)
+  'network', // connection refused, reset or dropped
+  'timeout', // the server stopped answering
+  'protocol', // the server answered something we did not expect
+  'busy', // not now: another session holds the account, or the server says so (IN-USE, SYS/TEMP, UNAVAILABLE)
+  'database', // Postgres is restarting, unreachable or out of resources, or a transaction must be retried
+  'throttled', // the provider asks mailpull to wait (a daily download limit, a throttling answer): not a failure, nothing retried before then
+  'internal',
+] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 // 'throttled' is not retried within the cycle: the provider said when to come back, and the cycle ends until then.
 const PERMANENT: ReadonlySet<ErrorKind> = new Set(['auth', 'reauth', 'tls', 'config', 'gone', 'inactive', 'permanent', 'throttled']);
@@ -200,4 +202,15 @@ export function withRef(err: unknown, ref: MessageErrorRef): MailpullError {
   if ((err instanceof MailpullError && err.ref) || err instanceof ThrottledError) return err;
   const { kind, message } = classifyError(err);
   return new MailpullError(kind, message, { cause: err, ref });
+}
+
+/**
+ * The worker or the API cannot reach Temporal with its settings (address, TLS, API key): its
+ * message says why in an admin's words and names the setting to change. A process stops on it.
+ */
+export class TemporalConnectionError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TemporalConnectionError';
+  }
 }

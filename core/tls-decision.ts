@@ -3,9 +3,11 @@
  * login, ever), `detect` upgrades when the server offers it, `direct` is implicit TLS, `disabled`
  * is plaintext.
  */
-export type TlsMode = 'detect' | 'starttls' | 'direct' | 'disabled';
+export const TLS_MODES = ['detect', 'starttls', 'direct', 'disabled'] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
 /** How the connection actually ended up; the status shows it. */
-export type TlsOutcome = 'implicit' | 'starttls' | 'plaintext';
+export const TLS_OUTCOMES = ['implicit', 'starttls', 'plaintext'] as const;
+export type TlsOutcome = (typeof TLS_OUTCOMES)[number];
 
 /** The standard ports, for mailboxes (POP3, IMAP) and delivery targets (LMTP has no implicit-TLS port). */
 const DEFAULT_PORTS = {

@@ -1,4 +1,5 @@
 import type { AccountState, StateInputs } from './account-state';
+import type { AccountStatus, DeliveryStatus, Failure, RunSummary } from './account-status';
 import { safeText } from './safe-text';
 
 /**
@@ -20,24 +21,18 @@ export interface WebhookEventDraft {
 const MAX_REASON_LENGTH = 500;
 
 /** What the events are made of: the fields of the workflow's AccountStatus they read. */
-export interface EventInputs extends StateInputs {
-  lastRun:
-    | (StateInputs['lastRun'] & {
-        startedAt: string;
-        finishedAt: string;
-        delivered: number;
-        recognized: number;
-        held: number;
-        quarantined: number;
-        failed: number;
-        downloadedBytes: number;
-        removed: number;
-      })
-    | null;
-  lastError: { kind: string; message: string } | null;
-  disabledReason: string | null;
-  delivery: StateInputs['delivery'] & { backlog: number; quarantined: number; lastError: { message: string } | null };
-}
+export type EventInputs = StateInputs &
+  Pick<AccountStatus, 'disabledReason'> & {
+    lastRun:
+      | (StateInputs['lastRun'] &
+          Pick<
+            RunSummary,
+            'startedAt' | 'finishedAt' | 'delivered' | 'recognized' | 'held' | 'quarantined' | 'failed' | 'downloadedBytes' | 'removed'
+          >)
+      | null;
+    lastError: Pick<Failure, 'kind' | 'message'> | null;
+    delivery: StateInputs['delivery'] & Pick<DeliveryStatus, 'quarantined'>;
+  };
 
 export interface StatusChange {
   /** the state the last published status had; null when unknown (the account's workflow just started) */

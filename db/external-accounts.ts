@@ -380,9 +380,9 @@ export async function deleteExternalAccount(db: Queryable, id: string): Promise<
  * so the workflow tier's stubs give none either.
  */
 export type Activeness =
-  | { state: 'gone' }
-  | { state: 'inactive'; cause: 'disabled' | 'reauthorization'; reason: string; intervalSeconds: number; labels?: AccountLabels }
-  | { state: 'active'; intervalSeconds: number; push: boolean; labels?: AccountLabels };
+  | { activeness: 'gone' }
+  | { activeness: 'inactive'; cause: 'disabled' | 'reauthorization'; reason: string; intervalSeconds: number; labels?: AccountLabels }
+  | { activeness: 'active'; intervalSeconds: number; push: boolean; labels?: AccountLabels };
 
 /** Whether an account may collect now: it, its owner and the owner's domain must all be enabled. */
 export async function loadActiveness(db: Queryable, id: string): Promise<Activeness> {
@@ -405,13 +405,13 @@ export async function loadActiveness(db: Queryable, id: string): Promise<Activen
     [id],
   );
   const row = rows[0];
-  if (!row) return { state: 'gone' };
+  if (!row) return { activeness: 'gone' };
   const labels: AccountLabels = { ownerAccountId: row.owner_account_id, domainId: row.domain_id, host: row.host, protocol: row.protocol };
   const reason = !row.e ? 'external account disabled' : !row.a ? 'owner account disabled' : !row.d ? 'owner domain disabled' : null;
-  if (reason) return { state: 'inactive', cause: 'disabled', reason, intervalSeconds: row.interval_seconds, labels };
+  if (reason) return { activeness: 'inactive', cause: 'disabled', reason, intervalSeconds: row.interval_seconds, labels };
   if (row.reauthorization_reason) {
     const reason = row.reauthorization_reason;
-    return { state: 'inactive', cause: 'reauthorization', reason, intervalSeconds: row.interval_seconds, labels };
+    return { activeness: 'inactive', cause: 'reauthorization', reason, intervalSeconds: row.interval_seconds, labels };
   }
-  return { state: 'active', intervalSeconds: row.interval_seconds, push: row.push, labels };
+  return { activeness: 'active', intervalSeconds: row.interval_seconds, push: row.push, labels };
 }

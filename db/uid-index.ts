@@ -180,24 +180,25 @@ export async function nextDownloads(
   );
 }
 
-export interface PendingCounts {
+/** The account's undelivered messages on the server: to download, too large, given up. */
+export interface DownloadCounts {
   /** undelivered messages that will be downloaded */
-  pending: number;
+  toDownload: number;
   /** undelivered messages over the size limit (declared or received), left on the server */
   tooLarge: number;
   /** given up after repeated failed fetches, left on the server */
   skipped: number;
 }
 
-export async function pendingCounts(db: Queryable, accountId: string, maxMessageBytes: number): Promise<PendingCounts> {
-  const { rows } = await db.query<{ pending: string; too_large: string; skipped: string }>(
-    `SELECT count(*) FILTER (WHERE skipped_at IS NULL AND COALESCE(oversize_bytes, size) <= $2) AS pending,
+export async function downloadCounts(db: Queryable, accountId: string, maxMessageBytes: number): Promise<DownloadCounts> {
+  const { rows } = await db.query<{ to_download: string; too_large: string; skipped: string }>(
+    `SELECT count(*) FILTER (WHERE skipped_at IS NULL AND COALESCE(oversize_bytes, size) <= $2) AS to_download,
             count(*) FILTER (WHERE skipped_at IS NULL AND COALESCE(oversize_bytes, size) > $2) AS too_large,
             count(*) FILTER (WHERE skipped_at IS NOT NULL) AS skipped
        FROM uid_index WHERE external_account_id = $1 AND collected_at IS NULL AND deleted_at IS NULL AND ${IN_COLLECTED_FOLDER}`,
     [accountId, maxMessageBytes],
   );
-  return { pending: Number(rows[0].pending), tooLarge: Number(rows[0].too_large), skipped: Number(rows[0].skipped) };
+  return { toDownload: Number(rows[0].to_download), tooLarge: Number(rows[0].too_large), skipped: Number(rows[0].skipped) };
 }
 
 /** The server sent more of a message than the size limit allows: it stays there, as too large. */

@@ -9,6 +9,10 @@ TEMPORAL_UI_VERSION="2.42.1"
 # the account workflow's search attributes (workflows/search-attributes.ts), all of type Keyword
 MAILPULL_SEARCH_ATTRIBUTES="MailpullOwnerId MailpullDomainId MailpullHost MailpullProtocol MailpullState"
 TEMPORAL_BIN="$CACHE_DIR/temporal-$TEMPORAL_CLI_VERSION/temporal"
+# The Temporal server of that version as production runs it, built from its Go module source by
+# scripts/setup.sh (--cluster, --test): temporal-server, temporal-sql-tool, and from the module the
+# PostgreSQL schema files and the configuration template of the temporalio/server image.
+TEMPORAL_SERVER_DIR="$CACHE_DIR/temporal-server-$TEMPORAL_SERVER_VERSION"
 PG_BIN="${MAILPULL_PG_BIN:-/usr/lib/postgresql/15/bin}"
 
 log() { printf '[mailpull] %s\n' "$*" >&2; }
@@ -93,7 +97,9 @@ unpack_other_server() {
 # POP3 21110, POP3S 21995, IMAP 21143, IMAPS 21993, LMTP 21024, OAuth2 introspection 21080). Further
 # arguments go to Temporal.
 # Exports what the tests read (the fault helpers restart the servers in MAILPULL_TEST_PG_DIR,
-# MAILPULL_TEST_TEMPORAL_DIR and MAILPULL_TEST_DOVECOT_DIR); stop_test_servers DIR stops them again.
+# MAILPULL_TEST_TEMPORAL_DIR and MAILPULL_TEST_DOVECOT_DIR; the cluster tests start the Temporal
+# server in MAILPULL_TEST_CLUSTER_DIR on MAILPULL_TEST_CLUSTER_PORT, 27300 and 27000-27310 for its
+# services); stop_test_servers DIR stops them again.
 start_test_servers() {
   local dir=$1 base=$2 pg_fsync=$3; shift 3
   export DOVECOT_POP3_PORT=$((base + 1110)) DOVECOT_POP3S_PORT=$((base + 1995)) DOVECOT_IMAP_PORT=$((base + 1143))
@@ -103,6 +109,7 @@ start_test_servers() {
   "$ROOT/scripts/dovecot.sh" start "$dir/dovecot"
   export MAILPULL_TEST_DATABASE_URL MAILPULL_TEST_TEMPORAL_ADDRESS="127.0.0.1:$((base + 7233))" MAILPULL_TEST_DOVECOT_DIR="$dir/dovecot"
   export MAILPULL_TEST_PG_DIR="$dir/postgres" MAILPULL_TEST_TEMPORAL_DIR="$dir/temporal"
+  export MAILPULL_TEST_CLUSTER_DIR="$dir/temporal-server" MAILPULL_TEST_CLUSTER_PORT=$((base + 7300))
 }
 
 # For benchmarks: installs what is missing (setup.sh SETUP_FLAG), builds, and starts the private
@@ -122,5 +129,6 @@ stop_test_servers() {
   local dir=$1
   "$ROOT/scripts/dovecot.sh" stop "$dir/dovecot" || true
   "$ROOT/scripts/temporal.sh" stop "$dir/temporal" || true
+  "$ROOT/scripts/temporal-server.sh" stop "$dir/temporal-server" || true
   "$ROOT/scripts/postgres.sh" stop "$dir/postgres" || true
 }

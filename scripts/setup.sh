@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Installs everything mailpull needs on a fresh Debian 12 machine; each step is skipped when done.
 #   scripts/setup.sh            runtime parts: PostgreSQL, Temporal CLI, npm dependencies
-#   scripts/setup.sh --test     plus Dovecot (POP3, IMAP, LMTP), Java and Maven, Chromium and fetchmail for the test suite,
-#                               and Cyrus and Courier unpacked (not installed) under the cache with the libraries they need
+#   scripts/setup.sh --cluster  plus the Temporal server and its SQL tool, built from Go source (npm run start:cluster)
+#   scripts/setup.sh --test     plus the cluster parts, Dovecot (POP3, IMAP, LMTP), Java and Maven, Chromium and fetchmail
+#                               for the test suite, and Cyrus and Courier unpacked (not installed) under the cache with the
+#                               libraries they need
 #   scripts/setup.sh --bench    plus getmail6 for the benchmarks
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-want_test=0; want_bench=0
+want_test=0; want_bench=0; want_cluster=0
 for arg in "$@"; do
   case "$arg" in
-    --test) want_test=1 ;;
-    --bench) want_test=1; want_bench=1 ;;
+    --cluster) want_cluster=1 ;;
+    --test) want_test=1; want_cluster=1 ;;
+    --bench) want_test=1; want_bench=1; want_cluster=1 ;;
     *) log "unknown option $arg"; exit 2 ;;
   esac
 done
@@ -67,6 +70,29 @@ if [ ! -x "$TEMPORAL_BIN" ]; then
   (cd "$tmp_bin" && GOBIN="$tmp_bin" GOFLAGS=-trimpath go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION")
   mv "$tmp_bin/temporal" "$TEMPORAL_BIN"
   rmdir "$tmp_bin"
+fi
+
+# The server and its SQL tool from the same module version; with them its PostgreSQL schema files
+# and the configuration template its temporalio/server image renders (scripts/temporal-server.sh).
+if [ "$want_cluster" = 1 ] && [ ! -x "$TEMPORAL_SERVER_DIR/temporal-server" ]; then
+  log "building the Temporal server $TEMPORAL_SERVER_VERSION and temporal-sql-tool from their Go module source (cached in $CACHE_DIR; minutes)"
+  command -v go >/dev/null || { log "Go is required to build the Temporal server"; exit 1; }
+  module="go.temporal.io/server@v$TEMPORAL_SERVER_VERSION"
+  tmp_server="$(mktemp -d)"
+  (cd "$tmp_server" && GOBIN="$tmp_server/bin" GOFLAGS=-trimpath go install "go.temporal.io/server/cmd/server@v$TEMPORAL_SERVER_VERSION" \
+    "go.temporal.io/server/cmd/tools/sql@v$TEMPORAL_SERVER_VERSION")
+  source_dir="$(cd "$tmp_server" && go mod download -json "$module" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [ -d "$source_dir/schema/postgresql/v12" ] || { log "no schema files in the source of $module"; exit 1; }
+  mkdir -p "$tmp_server/out/config"
+  mv "$tmp_server/bin/server" "$tmp_server/out/temporal-server"
+  mv "$tmp_server/bin/sql" "$tmp_server/out/temporal-sql-tool"
+  cp -r "$source_dir/schema/postgresql/v12" "$tmp_server/out/schema"
+  cp "$source_dir/docker/config_template.yaml" "$tmp_server/out/config/config_template.yaml"
+  cp "$source_dir/config/dynamicconfig/docker.yaml" "$tmp_server/out/config/dynamicconfig.yaml"
+  chmod -R u+w "$tmp_server/out"
+  rm -rf "$TEMPORAL_SERVER_DIR"; mkdir -p "$(dirname "$TEMPORAL_SERVER_DIR")"
+  mv "$tmp_server/out" "$TEMPORAL_SERVER_DIR"
+  rm -rf "$tmp_server"
 fi
 
 stamp="$ROOT/node_modules/.mailpull-lock-hash"

@@ -22,9 +22,14 @@ describe('requests generated from the served OpenAPI document', () => {
   });
 
   /** One of everything a request can name, fresh for a round (the rounds before may have deleted theirs). */
-  async function objects(
-    round: number,
-  ): Promise<{ uuids: string[]; numericIds: string[]; account: string; domainName: string; byKind: Record<string, string[]> }> {
+  async function objects(round: number): Promise<{
+    uuids: string[];
+    numericIds: string[];
+    account: string;
+    domainName: string;
+    targets: string[];
+    byKind: Record<string, string[]>;
+  }> {
     const domainName = `round${round}.fuzz.test`;
     const domain = await sys.ok('POST', '/api/domains', { name: domainName });
     const empty = await sys.ok('POST', '/api/domains', { name: `empty${round}.fuzz.test` });
@@ -55,6 +60,20 @@ describe('requests generated from the served OpenAPI document', () => {
       authMethod: 'xoauth2',
       oauth: { provider: 'custom', tokenEndpoint: 'http://127.0.0.1:9/token', clientId: 'c', refreshToken: 'r' },
       enabled: false,
+    });
+    // a local account linked to its own mailbox behind an APPEND target that logs in with OAuth2
+    const linked = await sys.ok('POST', '/api/accounts', { address: `linked@${domainName}` });
+    const appendTarget = await sys.ok('POST', '/api/delivery-targets', {
+      name: `append ${round}`,
+      kind: 'imap',
+      host: '127.0.0.1',
+      port: 143,
+      imapLogin: 'oauth',
+    });
+    await sys.ok('PUT', `/api/accounts/${linked.id}/append-login`, {
+      deliveryTargetId: appendTarget.id,
+      username: `linked@${domainName}`,
+      oauth: { provider: 'custom', tokenEndpoint: 'http://127.0.0.1:9/token', clientId: 'c', refreshToken: 'r' },
     });
     const hook = await sys.ok('POST', '/api/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['mail.delivered'] });
     const spareHook = await sys.ok('POST', '/api/webhooks', { url: 'http://127.0.0.1:9/spare', events: ['mail.delivered'] });
@@ -95,14 +114,28 @@ describe('requests generated from the served OpenAPI document', () => {
       held.push(id);
     }
     return {
-      uuids: [domain.id, empty.id, account.id, spareAccount.id, target.id, spareTarget.id, external.id, oauth.id, hook.id, spareHook.id],
+      uuids: [
+        domain.id,
+        empty.id,
+        account.id,
+        spareAccount.id,
+        linked.id,
+        target.id,
+        spareTarget.id,
+        appendTarget.id,
+        external.id,
+        oauth.id,
+        hook.id,
+        spareHook.id,
+      ],
       numericIds: [message, ...held],
       account: account.id,
       domainName,
+      targets: [target.id, appendTarget.id],
       byKind: {
         '/api/domains/': [domain.id, empty.id],
-        '/api/accounts/': [account.id, spareAccount.id],
-        '/api/delivery-targets/': [target.id, spareTarget.id],
+        '/api/accounts/': [account.id, spareAccount.id, linked.id],
+        '/api/delivery-targets/': [target.id, spareTarget.id, appendTarget.id],
         '/api/external-accounts/': [external.id, oauth.id],
         '/api/webhooks/': [hook.id, spareHook.id],
         '/api/quarantine/': held,
@@ -130,6 +163,7 @@ describe('requests generated from the served OpenAPI document', () => {
           ownerAccountId: fc.constant(known.account),
           url: fc.constantFrom('http://127.0.0.1:9/hook', 'https://localhost/hook'),
           deliveryTarget: fc.constantFrom('store', ...known.uuids),
+          deliveryTargetId: fc.constantFrom(...known.targets),
           discardQuarantine: fc.constant('false'),
         },
         bases: { 'POST /api/external-accounts': { password: 'p' }, 'POST /api/delivery-targets': { host: '127.0.0.1' } },

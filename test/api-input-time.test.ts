@@ -103,7 +103,8 @@ describe('the worst input of a megabyte in each string field of every route', ()
     let slowest = 0;
     let resent = 0;
     const send = async (what: string, method: string, url: string, body?: Buffer): Promise<Timed> => {
-      let answer = await timed(method, url, body);
+      // a connection the API drops has no status: the request is named, not only "fetch failed"
+      let answer = await timed(method, url, body).catch((err: Error) => assert.fail(`${what}: ${err.message} (${String(err.cause)})`));
       for (let attempt = 1; attempt < ATTEMPTS && answer.ms >= BOUND_MS; attempt++) {
         resent++;
         const again = await timed(method, url, body);

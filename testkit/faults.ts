@@ -32,12 +32,29 @@ function script(name: string, ...args: string[]): Promise<void> {
 /** `pg_ctl restart -m fast` of the test PostgreSQL: every connection is cut, the data stays. */
 export const restartPostgres = (): Promise<void> => script('postgres.sh', 'restart', dirOf('MAILPULL_TEST_PG_DIR'));
 
+let temporalBackAt = 0;
+const temporalBack = async (): Promise<void> => {
+  await script('temporal.sh', 'restart', dirOf('MAILPULL_TEST_TEMPORAL_DIR'));
+  temporalBackAt = Date.now();
+};
+
 /** Stops the Temporal dev server by its pid and starts it again on the same port and SQLite file. */
-export const restartTemporal = (): Promise<void> => script('temporal.sh', 'restart', dirOf('MAILPULL_TEST_TEMPORAL_DIR'));
+export const restartTemporal = temporalBack;
 
 /** Stops the Temporal dev server by its pid; startTemporal brings it back on the same port and SQLite file. */
 export const stopTemporal = (): Promise<void> => script('temporal.sh', 'stop', dirOf('MAILPULL_TEST_TEMPORAL_DIR'));
-export const startTemporal = (): Promise<void> => script('temporal.sh', 'restart', dirOf('MAILPULL_TEST_TEMPORAL_DIR'));
+export const startTemporal = temporalBack;
+
+/**
+ * Resolves once no call made while Temporal was away can still be waiting to retry. The client
+ * retries an unavailable server from a timer (up to 5 s apart, with jitter); a retry that fires
+ * after its connection was closed throws "Channel has been shut down" from that timer, an
+ * uncaught exception that fails the test file. A closing test system waits for this first.
+ */
+export async function temporalRetriesSettled(): Promise<void> {
+  const left = temporalBackAt + 8_000 - Date.now();
+  if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
+}
 
 /** Stops the test Dovecot (its master pid) and starts it again: sessions cut, mailboxes kept. */
 export const restartDovecot = (): Promise<void> => script('dovecot.sh', 'restart', dirOf('MAILPULL_TEST_DOVECOT_DIR'));
@@ -107,5 +124,8 @@ export const freezePostgres = async (ms: number): Promise<number> =>
   freeze(await firstLineNumber(path.join(dirOf('MAILPULL_TEST_PG_DIR'), 'data', 'postmaster.pid')), ms);
 
 /** The Temporal dev server stopped for `ms`, then continued. */
-export const freezeTemporal = async (ms: number): Promise<number> =>
-  freeze(await firstLineNumber(path.join(dirOf('MAILPULL_TEST_TEMPORAL_DIR'), 'temporal.pid')), ms);
+export async function freezeTemporal(ms: number): Promise<number> {
+  const frozen = await freeze(await firstLineNumber(path.join(dirOf('MAILPULL_TEST_TEMPORAL_DIR'), 'temporal.pid')), ms);
+  temporalBackAt = Date.now();
+  return frozen;
+}

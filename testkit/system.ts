@@ -8,7 +8,8 @@ import { after, before } from 'node:test';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../api/app';
 import type { ApiLimits } from '../api/deps';
-import { DEFAULT_MAX_MESSAGE_BYTES } from '../core/config';
+import { DEFAULT_MAX_MESSAGE_BYTES, loadTemporalSettings } from '../core/config';
+import { connectTemporal } from '../core/temporal-connection';
 import type { NetworkPolicy } from '../core/network-policy';
 import { createWorkflowControl, type StatusView } from '../api/workflow-control';
 import { insertApiToken } from '../db/api-tokens';
@@ -20,6 +21,7 @@ import { createTestDatabase, type TestDatabase } from './database';
 import { caCertificate, type DovecotUser } from './dovecot';
 import { testEnv, waitFor } from './env';
 import { testNetworkPolicy } from './network-policy';
+import { temporalRetriesSettled } from './faults';
 import { startWorker, type WorkerProcess } from './worker-process';
 
 export interface ApiResponse<T = any> {
@@ -49,12 +51,15 @@ export class TestSystem {
     readonly client: Client,
     /** the key file the API and the worker seal secrets with (MAILPULL_SECRET_KEY_FILE) */
     readonly keyFile: string,
+    /** how the API and the workers reach Temporal (TEMPORAL_ADDRESS, TEMPORAL_TLS_*) */
+    readonly temporalEnv: Record<string, string>,
   ) {}
 
   /**
    * `apiLimits` defaults to the production body limit, rates no test's polling reaches and the
    * worker's size limit (from `workerEnv`); the API's and the worker's network policy
    * (`apiNetworkPolicy`, `workerEnv`) to loopback and the test Dovecot's LMTP socket directory.
+   * `temporalEnv` (default: the test dev server) is read as the worker and the API read theirs.
    */
   static async start(
     options: {
@@ -62,14 +67,16 @@ export class TestSystem {
       workerEnv?: Record<string, string>;
       apiLimits?: Partial<ApiLimits>;
       apiNetworkPolicy?: NetworkPolicy;
+      temporalEnv?: Record<string, string>;
     } = {},
   ): Promise<TestSystem> {
     const db = await createTestDatabase();
-    const connection = await Connection.connect({ address: testEnv.temporalAddress() });
+    const temporalEnv = options.temporalEnv ?? { TEMPORAL_ADDRESS: testEnv.temporalAddress() };
+    const connection = await connectTemporal(loadTemporalSettings(temporalEnv), (o) => Connection.connect(o));
     const taskQueue = `test-${randomBytes(6).toString('hex')}`;
     const keyFile = path.join(await mkdtemp(path.join(tmpdir(), 'mailpull-keys-')), 'secret-keys');
     await writeFile(keyFile, `${generateKey()}\n`, { mode: 0o600 });
-    const system = new TestSystem(db, taskQueue, connection, new Client({ connection }), keyFile);
+    const system = new TestSystem(db, taskQueue, connection, new Client({ connection }), keyFile, temporalEnv);
     system.adminToken = await system.createToken('admin');
     const app = createApp(
       {
@@ -100,7 +107,7 @@ export class TestSystem {
   }
 
   async startWorker(env: Record<string, string> = {}): Promise<WorkerProcess> {
-    this.worker = await startWorker(this.db.url, this.taskQueue, { MAILPULL_SECRET_KEY_FILE: this.keyFile, ...env });
+    this.worker = await startWorker(this.db.url, this.taskQueue, { MAILPULL_SECRET_KEY_FILE: this.keyFile, ...this.temporalEnv, ...env });
     return this.worker;
   }
 
@@ -238,6 +245,7 @@ export class TestSystem {
     }
     await this.worker?.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await temporalRetriesSettled();
     await this.connection.close();
     await this.db.drop();
     await rm(path.dirname(this.keyFile), { recursive: true, force: true });

@@ -4,6 +4,7 @@ import { createAppendCredentials } from '../activities/append-credentials';
 import { createActivities } from '../activities';
 import { loadConfig, loadLogSettings } from '../core/config';
 import { log, nameProcess, temporalLogger } from '../core/log';
+import { connectTemporal } from '../core/temporal-connection';
 import { idleTaskQueue } from '../core/task-queues';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
   const lockPool = createPool(config.databaseUrl, { max: config.maxActivities });
   await migrate(pool);
   await resealSecrets(pool, keyring, { onlyLegacy: true });
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const connection = await connectTemporal(config, (options) => NativeConnection.connect(options));
   await ensureSearchAttributes(connection.operatorService, config.temporalNamespace);
   const targets = new TargetClients(
     config.socketTimeoutMs,

@@ -14,28 +14,39 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { AccountStatus, Failure, RunSummary } from '../core/account-status';
+import { isInactivePhase, type AccountStatus, type Failure, type RunSummary } from '../core/account-status';
 import { accountStateOf, type AccountLabels, type AccountState } from '../core/account-state';
 import type { ErrorKind } from '../core/errors';
-import { scheduledWaitMs } from '../core/run-jitter';
 import { idleTaskQueue } from '../core/task-queues';
 import {
-  backlogIn,
+  adoptRecorded,
   finishRun,
   initialStatus,
-  nextWaitMs,
+  noteActive,
   noteBatch,
   noteCycleDone,
   noteCycleEnded,
   noteCycleFailed,
+  noteCycleStarted,
+  noteDeleting,
+  noteDownloadsEnded,
   noteHeldRetry,
   noteHeldRetryFailed,
+  noteInactive,
   noteListing,
+  noteListingStarted,
+  noteNextRun,
+  notePush,
   noteRemoved,
   noteRunRequested,
+  noteStopped,
+  noteWaitOver,
+  noteWatchEnded,
+  noteWatchFailed,
   pushModeFor,
   startRun,
-} from '../core/status-bookkeeping';
+} from '../core/account-status-reducer';
+import { backlogIn, toDownloadIn, withActiveness } from '../core/history-names';
 import type { CycleSchedule, CycleStart } from '../activities/cycle';
 import { configChangedSignal, connectNowSignal, statusQuery, stopSignal, type ExternalAccountWorkflowInput } from './definitions';
 import { memoUpdate, searchAttributeChanges } from './search-attributes';
@@ -123,7 +134,7 @@ export async function externalAccountWorkflow(input: ExternalAccountWorkflowInpu
       await continueAsNew<typeof externalAccountWorkflow>({ externalAccountId: id, status });
     }
   }
-  status.phase = 'stopped';
+  noteStopped(status);
 }
 
 /**
@@ -136,8 +147,8 @@ async function cycleAndWait(account: Account): Promise<'gone' | 'done'> {
   const { id, status } = account;
   const startedAt = now();
   account.wake = false;
-  status.rerunQueued = false;
-  if (status.phase !== 'disabled' && status.phase !== 'reauthorization_needed') status.phase = 'listing';
+  noteCycleStarted(status);
+  if (!isInactivePhase(status.phase)) noteListingStarted(status);
   let schedule: CycleSchedule & { active: boolean };
   try {
     const start = await steps.startCycle(id, { status, startedAt, attempts: STEP_ATTEMPTS });
@@ -162,16 +173,12 @@ async function cycleAndWait(account: Account): Promise<'gone' | 'done'> {
   const nextRunAt = status.nextRunAt ? Date.parse(status.nextRunAt) : Date.now() + account.intervalMs;
   const pushMode = pushModeFor(status, schedule.active, schedule.active && schedule.push);
   await waitRetryingHeld(account, nextRunAt - Date.now(), pushMode, schedule.active, true);
-  status.nextRunAt = null;
+  noteWaitOver(status);
   return 'done';
 }
 
 /** The status an activity recorded becomes the workflow's; a Connect Now meanwhile still counts. */
-function adopt(account: Account, recorded: AccountStatus): void {
-  const { rerunQueued, authBackoff } = account.status;
-  Object.assign(account.status, recorded);
-  if (account.wake) Object.assign(account.status, { rerunQueued, authBackoff });
-}
+const adopt = (account: Account, recorded: AccountStatus): void => adoptRecorded(account.status, recorded, account.wake);
 
 /** The work of a cycle the listing found some for: held messages, then downloads in batches; then finishCycle. */
 async function collect(account: Account, start: Extract<CycleStart, { outcome: 'work' }>, startedAt: string): Promise<'gone' | 'done'> {
@@ -179,19 +186,19 @@ async function collect(account: Account, start: Extract<CycleStart, { outcome: '
   const intervalMs = start.intervalSeconds * 1000;
   const run = startRun(startedAt);
   let failure: Failure | null = null;
-  status.disabledReason = null;
+  noteActive(status);
   try {
     noteListing(status, run, start.listed, now());
     // A target that cannot be reached gets nothing new: the rest stays on the server.
     const targetDown = start.backlog > 0 && (await retryHeld(account, 'all', run, true));
-    let remaining = targetDown ? 0 : start.listed.pending;
+    let remaining = targetDown ? 0 : toDownloadIn(start.listed);
     while (remaining > 0 && !account.stop) remaining = noteBatch(status, run, await steps.downloadBatch(id), remaining, now());
-    status.phase = 'deleting';
+    noteDeleting(status);
   } catch (err) {
     failure = failureOf(err);
     if (failure.kind === 'gone') return 'gone';
   } finally {
-    status.progress = null;
+    noteDownloadsEnded(status);
   }
   try {
     const finish = await steps.finishCycle(id, { status, run, startedAt, intervalMs, failure, attempts: STEP_ATTEMPTS });
@@ -223,27 +230,24 @@ function upsertLabels(account: Account, labels: AccountLabels | undefined): void
 /** One cycle as histories recorded before 'one-activity-cycle' ran it: an activity per step. */
 async function stepwiseCycleAndWait(account: Account): Promise<'gone' | 'done'> {
   const { id, status } = account;
-  const startedAt = Date.now();
-  const schedule = await loadSchedule(id);
-  if (schedule.state === 'gone') return 'gone';
+  const startedAt = now();
+  const schedule = withActiveness(await loadSchedule(id));
+  if (schedule.activeness === 'gone') return 'gone';
   account.wake = false;
-  status.rerunQueued = false;
+  noteCycleStarted(status);
   const intervalMs = schedule.intervalSeconds * 1000;
-  const active = schedule.state === 'active';
+  const active = schedule.activeness === 'active';
   if (active) {
-    status.disabledReason = null;
+    noteActive(status);
     if ((await cycle(account, intervalMs, backlogIn(schedule))) === 'gone') return 'gone';
     noteCycleEnded(status);
-  } else {
-    status.phase = schedule.cause === 'reauthorization' ? 'reauthorization_needed' : 'disabled';
-    status.disabledReason = schedule.reason;
-  }
-  const nextRunAt = Date.now() + nextWaitMs(status, scheduledWaitMs(id, intervalMs, Date.now() - startedAt));
-  status.nextRunAt = new Date(nextRunAt).toISOString();
+  } else noteInactive(status, schedule.cause, schedule.reason);
+  noteNextRun(status, id, { startedAt, finishedAt: now(), intervalMs });
+  const nextRunAt = Date.parse(status.nextRunAt ?? now());
   await publishStatus(account, schedule.labels);
   account.state = await announceStatus(id, account.state, status, active);
   await waitRetryingHeld(account, nextRunAt - Date.now(), pushModeFor(status, active, active && schedule.push), active, false);
-  status.nextRunAt = null;
+  noteWaitOver(status);
   return 'done';
 }
 
@@ -268,19 +272,19 @@ async function cycle(account: Account, intervalMs: number, backlog: number): Pro
   try {
     // A target that cannot be reached gets nothing new: the rest stays on the server.
     const targetDown = backlog > 0 && (await retryHeld(account, 'all', run, false));
-    status.phase = 'listing';
+    noteListingStarted(status);
     const listed = await steps.listNew(id);
     noteListing(status, run, listed, now());
-    let remaining = targetDown ? 0 : listed.pending;
+    let remaining = targetDown ? 0 : toDownloadIn(listed);
     while (remaining > 0 && !account.stop) remaining = noteBatch(status, run, await steps.downloadBatch(id), remaining, now());
-    status.phase = 'deleting';
+    noteDeleting(status);
     noteRemoved(status, run, (await steps.applyDeletePolicy(id)).removed);
   } catch (err) {
     const failure = failureOf(err);
     if (failure.kind === 'gone') return 'gone';
     noteCycleFailed(status, run, failure, intervalMs, now());
   } finally {
-    status.progress = null;
+    noteDownloadsEnded(status);
   }
   finishRun(status, run, now());
   return 'done';
@@ -330,29 +334,23 @@ async function waitForNextRun(account: Account, ms: number, pushMode: 'off' | 'p
   const woken = (): boolean => account.wake || account.stop;
   const deadline = Date.now() + ms;
   if (pushMode !== 'on' || account.pushUnsupported) {
-    status.push = pushMode === 'on' ? 'unsupported' : pushMode;
+    notePush(status, pushMode === 'on' ? 'unsupported' : pushMode);
     await condition(woken, ms);
     return;
   }
-  status.push = 'listening';
+  notePush(status, 'listening');
   let ended = false;
   const scope = new CancellationScope();
   const watching = scope
     .run(() => idleWatch().waitForNewMail(account.id))
     .then(
       (outcome) => {
-        if (outcome === 'new-mail') {
-          account.wake = true;
-          status.lastPushAt = now();
-        } else if (outcome === 'unsupported') {
-          account.pushUnsupported = true;
-          status.push = 'unsupported';
-        } else status.push = 'off';
+        if (outcome === 'new-mail') account.wake = true;
+        else if (outcome === 'unsupported') account.pushUnsupported = true;
+        noteWatchEnded(status, outcome, now());
       },
       (err: unknown) => {
-        if (isCancellation(err)) return;
-        status.push = 'failed';
-        status.pushError = { ...failureOf(err), at: now() };
+        if (!isCancellation(err)) noteWatchFailed(status, failureOf(err), now());
       },
     )
     .finally(() => {

@@ -41,6 +41,8 @@ export function oauthRoutes(deps: OAuthDeps): Hono {
   /** The loopback flow: the CLI hands on the provider's redirect to its own address. */
   app.post('/sessions/:id/callback', async (c) => {
     const { id } = parse(idParam('id'), c.req.param());
+    // a sign-in of another domain answers as a missing one, whatever the body
+    await flows.view(id, domainsOf(c));
     const { callbackUrl } = parse(completeSignIn, await readJson(c));
     let query: URLSearchParams;
     try {
@@ -48,7 +50,6 @@ export function oauthRoutes(deps: OAuthDeps): Hono {
     } catch {
       throw invalid('callbackUrl', 'must be the URL the provider redirected to');
     }
-    await flows.view(id, domainsOf(c));
     const outcome = await flows.answer(query, id);
     if (outcome.error && !outcome.session) throw invalid('callbackUrl', outcome.error);
     return c.json(await flows.view(id, domainsOf(c)));

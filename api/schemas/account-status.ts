@@ -1,26 +1,12 @@
 import { z } from 'zod';
+import { FAILURE_KINDS, PHASES, PUSH_PHASES, RUN_OUTCOMES } from '../../core/account-status';
+import { TLS_OUTCOMES } from '../../core/tls-decision';
 import { answerUuid, count, named, timestamp } from './answers';
 
 // The live status of an external account's workflow (GET /api/external-accounts/:id/status).
 
 export const failure = z.object({
-  kind: z.enum([
-    'auth',
-    'reauth',
-    'tls',
-    'config',
-    'gone',
-    'inactive',
-    'permanent',
-    'network',
-    'timeout',
-    'protocol',
-    'busy',
-    'database',
-    'throttled',
-    'internal',
-    'unknown',
-  ]),
+  kind: z.enum(FAILURE_KINDS),
   message: z.string(),
   at: timestamp,
 });
@@ -28,7 +14,7 @@ export const failure = z.object({
 export const runSummary = z.object({
   startedAt: timestamp,
   finishedAt: timestamp,
-  outcome: z.enum(['ok', 'failed', 'skipped', 'deferred']),
+  outcome: z.enum(RUN_OUTCOMES),
   onServer: count,
   newOnServer: count,
   downloadedBytes: count,
@@ -47,7 +33,7 @@ export const accountStatus = named(
   'AccountStatus',
   z.object({
     externalAccountId: answerUuid,
-    phase: z.enum(['starting', 'waiting', 'disabled', 'reauthorization_needed', 'listing', 'downloading', 'deleting', 'stopped']),
+    phase: z.enum(PHASES),
     disabledReason: z.string().nullable(),
     authBackoff: z.object({ failures: count, delaySeconds: count }).nullable(),
     providerWait: z
@@ -55,10 +41,10 @@ export const accountStatus = named(
       .nullable()
       .meta({ description: 'the provider asked mailpull to wait (a daily download limit, a throttling answer): until when, and why' }),
     progress: z.object({ done: count, total: count }).nullable(),
-    tls: z.enum(['implicit', 'starttls', 'plaintext']).nullable(),
+    tls: z.enum(TLS_OUTCOMES).nullable(),
     tlsWarning: z.string().nullable(),
     folderWarning: z.string().nullable(),
-    push: z.enum(['off', 'listening', 'unsupported', 'failed', 'paused']),
+    push: z.enum(PUSH_PHASES),
     pushError: failure.nullable(),
     lastPushAt: timestamp.nullable(),
     lastResync: z.object({ folders: z.array(z.string()), at: timestamp }).nullable(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TLS_MODES } from '../../core/tls-decision';
 
 /**
  * What the API answers, as zod schemas: each resource's file here names its answers with `named`,
@@ -17,7 +18,7 @@ export function named<T extends z.ZodType>(id: string, schema: T, description?: 
 export const timestamp = named('Timestamp', z.iso.datetime(), 'an instant in UTC, ISO 8601');
 export const answerUuid = z.uuid();
 export const count = z.number().int().min(0);
-export const tlsMode = z.enum(['detect', 'starttls', 'direct', 'disabled']);
+export const tlsMode = z.enum(TLS_MODES);
 
 /** `{error, message, field?, issues?}` with the codes one status can carry. */
 const errorBody = (id: string, codes: [string, ...string[]], description: string) =>

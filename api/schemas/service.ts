@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PROVIDER_NAMES } from '../../core/providers';
-import { answerUuid, named } from './answers';
+import { answerUuid, named, tlsMode } from './answers';
 
 // What the service routes answer: health, the token, the admin page's settings, the provider presets, the document.
 
@@ -22,7 +22,7 @@ export const uiConfig = named(
   }),
 );
 
-const serverPreset = z.object({ host: z.string(), port: z.number().int(), tlsMode: z.enum(['detect', 'starttls', 'direct', 'disabled']) });
+const serverPreset = z.object({ host: z.string(), port: z.number().int(), tlsMode });
 export const providerList = named(
   'ProviderList',
   z.object({

@@ -6,12 +6,12 @@ import type { Activeness } from '../../db/external-accounts';
 
 export const noBacklog = (): DeliveryBacklog => ({ backlog: 0, quarantined: 0, nextAttemptAt: null });
 
-export const listed = (pending: number, more: Partial<ListSummary> = {}): ListSummary => ({
+export const listed = (toDownload: number, more: Partial<ListSummary> = {}): ListSummary => ({
   tls: 'implicit',
   tlsWarning: null,
-  onServer: pending,
-  newOnServer: pending,
-  pending,
+  onServer: toDownload,
+  newOnServer: toDownload,
+  toDownload,
   tooLarge: 0,
   skipped: 0,
   resyncedFolders: [],
@@ -39,7 +39,7 @@ type Schedule = Activeness & { backlog: number };
 
 /** loadSchedule's answer: active, hourly, no push, nothing held, unless `more` says otherwise; no labels (see Activeness). */
 export const schedule = (more: Partial<{ intervalSeconds: number; push: boolean; backlog: number }> = {}): Schedule => ({
-  state: 'active',
+  activeness: 'active',
   intervalSeconds: 3600,
   push: false,
   backlog: 0,
@@ -47,7 +47,7 @@ export const schedule = (more: Partial<{ intervalSeconds: number; push: boolean;
 });
 
 export const inactiveSchedule = (reason: string, intervalSeconds: number): Schedule => ({
-  state: 'inactive',
+  activeness: 'inactive',
   cause: 'disabled',
   reason,
   intervalSeconds,

@@ -3,6 +3,7 @@ import { WorkflowNotFoundError, type WorkflowHandle, type WorkflowHandleWithFirs
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { Activities } from '../../activities';
 import type { AccountStatus } from '../../core/account-status';
 import { finishCycle, startCycle, type CycleFinishInput, type CycleStartInput, type CycleSteps } from '../../activities/cycle';
@@ -22,6 +23,12 @@ export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
 }
+
+/** The Temporal CLI (dev server) that scripts/setup.sh builds from source. */
+export const TEMPORAL_CLI = path.join(
+  process.env.MAILPULL_CACHE_DIR ?? path.join(process.env.HOME ?? '', '.cache/mailpull'),
+  'temporal-v1.5.1/temporal',
+);
 
 type Name = keyof Activities;
 export interface Call {
@@ -72,7 +79,7 @@ export class StubActivities {
       loadSchedule: (id) => steps.loadSchedule(id),
       list: async (id, deleteIfQuiet) => {
         const listed = await steps.listNew(id);
-        const removed = deleteIfQuiet && listed.pending === 0 ? (await steps.applyDeletePolicy(id)).removed : 0;
+        const removed = deleteIfQuiet && listed.toDownload === 0 ? (await steps.applyDeletePolicy(id)).removed : 0;
         return { listed, removed };
       },
       applyDeletePolicy: (id) => steps.applyDeletePolicy(id),
@@ -107,6 +114,9 @@ export async function withAccountWorkflow(
     connection: env.nativeConnection,
     taskQueue: idleTaskQueue(taskQueue),
     activities: stubs.activities(),
+    // a cancellation reaches a running activity in the answer to a heartbeat, which the SDK would
+    // otherwise send only every 24 s (0.8 of the watch's heartbeat timeout)
+    maxHeartbeatThrottleInterval: 100,
   });
   await worker.runUntil(
     idleWorker.runUntil(async () => {

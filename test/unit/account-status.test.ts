@@ -1,7 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { addTally, emptyTally, handledIn } from '../../core/tally';
-import { backlogIn, initialStatus, noteBatch, noteCycleFailed, noteHeldRetry, noteListing, startRun } from '../../core/status-bookkeeping';
+import {
+  adoptRecorded,
+  initialStatus,
+  noteBatch,
+  noteCycleFailed,
+  noteHeldRetry,
+  noteListing,
+  noteRunRequested,
+  noteWatchEnded,
+  noteWatchFailed,
+  startRun,
+} from '../../core/account-status-reducer';
+import { backlogIn, toDownloadIn, withActiveness } from '../../core/history-names';
 import { batch, heldSummary, listed } from '../support/summaries';
 
 const AT = '2026-01-01T00:00:00.000Z';
@@ -59,10 +71,44 @@ describe('account status bookkeeping', () => {
     assert.equal(backlogIn({ heldPending: 4 }), 4);
   });
 
+  test('reads the messages to download and the activeness under the names older histories used', () => {
+    assert.equal(toDownloadIn({ ...listed(0), toDownload: undefined, pending: 4 }), 4);
+    assert.equal(toDownloadIn(listed(5)), 5);
+    const recorded = { state: 'gone' } as unknown as { activeness: 'gone' | 'active' };
+    assert.equal(withActiveness(recorded).activeness, 'gone');
+    assert.equal(withActiveness({ activeness: 'active' }).activeness, 'active');
+  });
+
   test('a status carried over by continue-as-new keeps its counts and gains fields added since', () => {
     const carried = { ...initialStatus('a'), counts: { cycles: 7 } } as unknown as Parameters<typeof initialStatus>[1];
     const status = initialStatus('a', carried);
     assert.equal(status.counts.cycles, 7);
     assert.equal(status.counts.delivered, 0);
+  });
+
+  test('a status an activity recorded is taken over; a Connect Now that came meanwhile keeps its rerun and its end of the backoff', () => {
+    const recorded = { ...initialStatus('a'), phase: 'waiting' as const, authBackoff: { failures: 2, delaySeconds: 120 } };
+    const quiet = { ...initialStatus('a'), phase: 'listing' as const };
+    adoptRecorded(quiet, recorded, false);
+    assert.deepEqual(quiet, recorded);
+    const pressed = { ...initialStatus('a'), phase: 'listing' as const };
+    noteRunRequested(pressed);
+    adoptRecorded(pressed, recorded, true);
+    assert.equal(pressed.phase, 'waiting');
+    assert.equal(pressed.rerunQueued, true);
+    assert.equal(pressed.authBackoff, null);
+  });
+
+  test('an IDLE watch: new mail is noted, a server without IDLE or push turned off ends it, a failure says why', () => {
+    const status = { ...initialStatus('a'), push: 'listening' as const };
+    noteWatchEnded(status, 'new-mail', AT);
+    assert.deepEqual([status.push, status.lastPushAt], ['listening', AT]);
+    noteWatchEnded(status, 'unsupported', AT);
+    assert.equal(status.push, 'unsupported');
+    noteWatchEnded(status, 'off', AT);
+    assert.equal(status.push, 'off');
+    noteWatchFailed(status, { kind: 'protocol', message: 'BAD IDLE' }, AT);
+    assert.equal(status.push, 'failed');
+    assert.deepEqual(status.pushError, { kind: 'protocol', message: 'BAD IDLE', at: AT });
   });
 });

@@ -10,6 +10,7 @@ import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 const root = path.resolve(__dirname, '../../..');
 const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true });
 const configurationDoc = readFileSync(path.join(root, 'docs/configuration.md'), 'utf8');
+const script = (name: string): string => readFileSync(path.join(root, 'scripts', name), 'utf8');
 
 describe('configuration and deployment files agree', () => {
   test('the worker and the API in docker-compose.yml set only variables the code reads, and the required ones', () => {
@@ -20,7 +21,13 @@ describe('configuration and deployment files agree', () => {
       assert.match(compose.services[service].environment.MAILPULL_SECRET_KEY, /:\?/, `${service} refuses to start without a secret key`);
       assert.ok(compose.services[service].build, `${service} is built from the Dockerfile`);
     }
-    assert.match(compose.services.worker.environment.TEMPORAL_ADDRESS, /^temporal:7233$/);
+    assert.equal(compose.services.worker.environment.TEMPORAL_ADDRESS, '${TEMPORAL_ADDRESS:-temporal:7233}');
+    const temporalVariables = CONFIG_VARIABLES.filter((name) => name.startsWith('TEMPORAL_'));
+    for (const service of ['worker', 'api']) {
+      for (const name of temporalVariables) {
+        assert.match(compose.services[service].environment[name], new RegExp(`^\\$\\{${name}:-`), `${service} passes ${name} through`);
+      }
+    }
     assert.ok(compose.services.temporal && compose.services['temporal-ui'] && compose.services.postgres);
     for (const service of Object.values<{ ports?: string[] }>(compose.services)) {
       for (const port of service.ports ?? []) assert.match(port, /^127\.0\.0\.1:/, `${port} is published on loopback only`);
@@ -35,7 +42,9 @@ describe('configuration and deployment files agree', () => {
     assert.equal(compose.services.temporal.image, `temporalio/server:${server}`);
     assert.equal(compose.services['temporal-schema'].image, `temporalio/admin-tools:${server}`);
     assert.equal(compose.services['temporal-ui'].image, `temporalio/ui:${libShValue('TEMPORAL_UI_VERSION')}`);
-    assert.match(compose.services['temporal-schema'].command.join('\n'), /update-schema -d \$\$schema\/temporal\/versioned/);
+    assert.deepEqual(compose.services['temporal-schema'].command, ['/mailpull/temporal-schema.sh'], 'the schema job is the shared script');
+    assert.ok(compose.services['temporal-schema'].volumes.includes('./scripts/temporal-schema.sh:/mailpull/temporal-schema.sh:ro'));
+    assert.match(script('temporal-schema.sh'), /update-schema -d "\$versioned"/);
     assert.equal(compose.services.temporal.depends_on['temporal-schema'].condition, 'service_completed_successfully');
     for (const [name, service] of Object.entries<{ restart?: string; healthcheck?: unknown }>(compose.services)) {
       if (service.restart === 'no') continue; // one-shot setup jobs
@@ -57,9 +66,25 @@ describe('configuration and deployment files agree', () => {
       Object.values(SEARCH_ATTRIBUTES).every((key) => key.type === 'KEYWORD'),
       'scripts/temporal.sh registers them as Keyword',
     );
-    const job = compose.services['temporal-namespace'].command.join('\n');
-    assert.ok(job.includes(`for name in ${names.join(' ')}; do`), 'the namespace job creates each');
-    assert.match(job, /search-attribute create -n default --name "\$\$name" --type Keyword/);
+    const job = compose.services['temporal-namespace'];
+    assert.deepEqual(job.command, ['/mailpull/temporal-namespace.sh'], 'the namespace job is the shared script');
+    assert.equal(job.environment.MAILPULL_SEARCH_ATTRIBUTES, names.join(' '), 'the namespace job creates each');
+    assert.match(script('temporal-namespace.sh'), /search-attribute create -n "\$namespace" --name "\$name" --type Keyword/);
+  });
+
+  test('scripts/temporal-server.sh sets every variable of the configuration template that docker-compose.yml sets', () => {
+    const exported = new Set([...script('temporal-server.sh').matchAll(/\b([A-Z][A-Z0-9_]+)=/g)].map((m) => m[1]));
+    for (const name of Object.keys(compose.services.temporal.environment)) {
+      if (name === 'BIND_ON_IP') continue; // loopback there, every interface in a container
+      assert.ok(exported.has(name), `${name} is set by the script too`);
+    }
+    assert.ok(exported.has('BIND_ON_IP'));
+    assert.deepEqual(
+      Object.keys(compose.services['temporal-schema'].environment).sort(),
+      Object.keys(compose.services.temporal.environment)
+        .filter((n) => n !== 'BIND_ON_IP')
+        .sort(),
+    );
   });
 
   test('docs/configuration.md documents every variable', () => {

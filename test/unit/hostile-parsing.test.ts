@@ -122,7 +122,7 @@ describe('Received "for" scanner', () => {
   });
 });
 
-/** What delivery reads from each downloaded message (activities/deliver.ts `arrived`), and the routing on top. */
+/** What delivery reads from each downloaded message (activities/delivery/facts.ts `arrived`), and the routing on top. */
 async function facts(raw: Buffer): Promise<void> {
   const headers = parseHeaders(raw);
   createHash('sha256').update(raw).digest('hex');

@@ -40,7 +40,7 @@ describe('a finished cycle as the metrics count it', () => {
   });
 
   test("a failed run carries the error's kind; an error left from before a skipped or ok run does not", () => {
-    const lastError = { kind: 'auth', message: 'authentication failed' };
+    const lastError: CycleInputs['lastError'] = { kind: 'auth', message: 'authentication failed' };
     assert.deepEqual(finishedCycleOf({ lastRun: run({ outcome: 'failed' }), lastError })?.error, lastError);
     assert.deepEqual(finishedCycleOf({ lastRun: run({ outcome: 'failed' }), lastError: null })?.error, { kind: 'unknown', message: '' });
     assert.equal(finishedCycleOf({ lastRun: run({ outcome: 'skipped' }), lastError })?.error, null);

@@ -14,7 +14,7 @@ import {
   providerForHost,
   watchedFolderLimit,
 } from '../../core/providers';
-import { initialStatus, noteCycleFailed, noteRemoved, pushModeFor, startRun } from '../../core/status-bookkeeping';
+import { initialStatus, noteCycleFailed, noteRemoved, pushModeFor, startRun } from '../../core/account-status-reducer';
 
 const NOW = new Date('2026-12-07T06:00:00Z');
 const DAY = 24 * 60 * 60_000;

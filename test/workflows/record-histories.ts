@@ -11,7 +11,7 @@ import { WEBHOOK_EVENTS } from '../../core/webhook-events';
 import { configChangedSignal, connectNowSignal, stopSignal } from '../../workflows/definitions';
 import { waitFor } from '../../testkit/env';
 import { batch, heldSummary, inactiveSchedule, listed, schedule } from '../support/summaries';
-import { StubActivities, waitForStatus, withAccountWorkflow } from '../support/workflow-env';
+import { StubActivities, TEMPORAL_CLI, waitForStatus, withAccountWorkflow } from '../support/workflow-env';
 
 /**
  * Records histories of the account workflow for the replay test (test/workflows/replay.test.ts):
@@ -22,10 +22,7 @@ import { StubActivities, waitForStatus, withAccountWorkflow } from '../support/w
  *   npm run record-histories -- LABEL      writes test/workflows/histories/LABEL-*.json
  */
 const FIXTURES = path.resolve(__dirname, '../../../test/workflows/histories');
-const TEMPORAL = path.join(
-  process.env.MAILPULL_CACHE_DIR ?? path.join(process.env.HOME ?? '', '.cache/mailpull'),
-  'temporal-v1.5.1/temporal',
-);
+const TEMPORAL = TEMPORAL_CLI;
 
 const LABEL = process.argv[2] ?? '';
 type Handle = WorkflowHandleWithFirstExecutionRunId;
@@ -150,7 +147,7 @@ async function disabledAuthGone(env: TestWorkflowEnvironment): Promise<void> {
         ? inactiveSchedule('the account is disabled', 60)
         : state === 'active'
           ? schedule({ intervalSeconds: 60 })
-          : { state, backlog: 0 },
+          : { activeness: state, backlog: 0 },
     );
   stubs.impl.listNew = () =>
     Promise.reject(ApplicationFailure.create({ type: 'auth', message: 'authentication failed', nonRetryable: true }));

@@ -1,13 +1,25 @@
-import type { AccountStatus, BatchSummary, DeliveryBacklog, Failure, HeldSummary, ListSummary, RunSummary } from './account-status';
+import type {
+  AccountStatus,
+  BatchSummary,
+  DeliveryBacklog,
+  Failure,
+  HeldSummary,
+  ListSummary,
+  PushPhase,
+  RunSummary,
+} from './account-status';
 import { authBackoffMs } from './auth-backoff';
+import { backlogIn, toDownloadIn } from './history-names';
 import { scheduledWaitMs } from './run-jitter';
 import { addTally, emptyTally, handledIn } from './tally';
 
 /**
- * The account workflow's bookkeeping, apart from its control flow (the activities that end a cycle
- * use it too, so the status they record is the one the workflow takes over): what each step's summary
- * changes in the status the API shows and in the run being recorded. Pure: times come in as
- * arguments, so it is deterministic in a workflow and testable without one.
+ * Every change to the account status (core/account-status.ts), apart from the workflow's control
+ * flow: what a listing, a batch, a held retry, a failure, the start and end of a cycle, a wait and
+ * an IDLE watch change in the status the API shows and in the run being recorded. The workflow
+ * and the activities that end a cycle both use it, so the status those record is the one the
+ * workflow takes over. Pure: times come in as arguments, so it is deterministic in a workflow and
+ * testable without one.
  */
 
 export function initialStatus(externalAccountId: string, carried?: AccountStatus): AccountStatus {
@@ -40,12 +52,66 @@ export function startRun(at: string): RunSummary {
   return { startedAt: at, finishedAt: at, outcome: 'ok', resyncedFolders: [], ...emptyTally(), ...zero };
 }
 
+/** A cycle begins: the rerun a Connect Now queued is this one. */
+export function noteCycleStarted(status: AccountStatus): void {
+  status.rerunQueued = false;
+}
+
+/** Logging in and listing. */
+export function noteListingStarted(status: AccountStatus): void {
+  status.phase = 'listing';
+}
+
+/** The account collects: no reason not to any more. */
+export function noteActive(status: AccountStatus): void {
+  status.disabledReason = null;
+}
+
+export function noteDeleting(status: AccountStatus): void {
+  status.phase = 'deleting';
+}
+
+/** The cycle's downloads ended (done, stopped or failed): no progress to show. */
+export function noteDownloadsEnded(status: AccountStatus): void {
+  status.progress = null;
+}
+
+/** The wait after a cycle is over: the next cycle starts now. */
+export function noteWaitOver(status: AccountStatus): void {
+  status.nextRunAt = null;
+}
+
+/** The workflow ended: the account was deleted or stopped. */
+export function noteStopped(status: AccountStatus): void {
+  status.phase = 'stopped';
+}
+
 /**
- * The messages held for a delivery target. Summaries in histories recorded before the names were
- * unified call it `pending` (loadSchedule: `heldPending`); replaying them must read the same.
+ * The status an activity recorded becomes the workflow's; a Connect Now that arrived meanwhile
+ * (`requested`) keeps the rerun it queued and the backoff it ended.
  */
-export const backlogIn = (b: { backlog?: number; pending?: number; heldPending?: number }): number =>
-  b.backlog ?? b.pending ?? b.heldPending ?? 0;
+export function adoptRecorded(status: AccountStatus, recorded: AccountStatus, requested: boolean): void {
+  const { rerunQueued, authBackoff } = status;
+  Object.assign(status, recorded);
+  if (requested) Object.assign(status, { rerunQueued, authBackoff });
+}
+
+/** What IMAP push does during the wait. */
+export function notePush(status: AccountStatus, push: PushPhase): void {
+  status.push = push;
+}
+
+/** An IDLE watch that ended by itself: new mail, a server without IDLE, or push turned off. */
+export function noteWatchEnded(status: AccountStatus, outcome: 'new-mail' | 'unsupported' | 'off', at: string): void {
+  if (outcome === 'new-mail') status.lastPushAt = at;
+  else status.push = outcome === 'unsupported' ? 'unsupported' : 'off';
+}
+
+/** An IDLE watch that failed for good. */
+export function noteWatchFailed(status: AccountStatus, failure: Failure, at: string): void {
+  status.push = 'failed';
+  status.pushError = { ...failure, at };
+}
 
 /** Connect Now or a changed configuration: ends an authentication backoff, queues a rerun if a cycle runs. */
 export function noteRunRequested(status: AccountStatus): void {
@@ -88,7 +154,7 @@ export function noteListing(status: AccountStatus, run: RunSummary, listed: List
   run.tooLarge = listed.tooLarge;
   run.skipped = listed.skipped;
   status.phase = 'downloading';
-  status.progress = { done: 0, total: listed.pending };
+  status.progress = { done: 0, total: toDownloadIn(listed) };
 }
 
 /**
@@ -189,7 +255,7 @@ export function noteNextRun(status: AccountStatus, accountId: string, { startedA
  * what the delete policy removed, and the wait for the next one.
  */
 export function noteQuietCycle(status: AccountStatus, accountId: string, listed: ListSummary, removed: number, clock: CycleClock): void {
-  status.disabledReason = null;
+  noteActive(status);
   const run = startRun(clock.startedAt);
   noteListing(status, run, listed, clock.finishedAt);
   noteRemoved(status, run, removed);
