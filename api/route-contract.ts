@@ -95,7 +95,7 @@ export const rfc822 = (description: string): Reply => ({ media: 'message/rfc822'
 const forbidden = (message: string): ApiError => new ApiError(403, { error: 'forbidden', message });
 
 /** The middleware that enforces an access rule (public is app.ts's order, not a check). */
-export function accessGuards(access: Access | undefined): MiddlewareHandler[] {
+function accessGuards(access: Access | undefined): MiddlewareHandler[] {
   const guards: MiddlewareHandler[] = [];
   const { admin, unscoped } = access ?? {};
   if (admin) {
@@ -119,6 +119,7 @@ export function routerOf(resource: Resource): Hono {
 
 /** Registers a handler under its contract, behind the contract's access rule. */
 export function handle(app: Hono, route: RouteContract, handler: Handler): void {
+  // Hono's typed overloads take a tuple of handlers; the guards are a list of any length
   const on = app.on.bind(app) as (method: string, path: string, ...handlers: (MiddlewareHandler | Handler)[]) => Hono;
   on(route.method.toUpperCase(), route.path, ...accessGuards(route.access), handler);
 }
