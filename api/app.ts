@@ -6,34 +6,28 @@ import { DEFAULT_API_AUTH_FAILURE_LIMIT } from '../core/config';
 import { log as processLog } from '../core/log';
 import { RateLimiter } from '../core/rate-limit';
 import type { ApiDeps } from './deps';
-import { auditChanges, auditRoutes } from './audit';
+import { auditChanges } from './audit';
+import { audit, auditRoutes } from './routes/audit';
 import { adminPage } from './admin-page';
-import { requireToken, tokenOf } from './auth';
+import { requireToken } from './auth';
 import { apiDocsRoutes } from './docs-routes';
 import { ApiError } from './http-errors';
+import { handle } from './route-contract';
 import { idempotentCreates } from './idempotency';
 import { metricsHandler } from './metrics';
-import { providerList } from './provider-presets';
 import { methodsAllowed } from './method-not-allowed';
 import { logRequests } from './request-log';
-import { accountRoutes } from './routes/accounts';
-import { appendLoginRoutes } from './routes/append-logins';
-import { deliveryTargetRoutes } from './routes/delivery-targets';
-import { domainRoutes } from './routes/domains';
-import { externalAccountRoutes } from './routes/external-accounts';
-import { oauthCallbackRoute, oauthRoutes } from './routes/oauth';
-import { quarantineRoutes } from './routes/quarantine';
-import { webhookRoutes } from './routes/webhooks';
-import { unscopedOnly } from './token-scope';
-
-/** The routes that create an object: each takes an Idempotency-Key (api/idempotency.ts). */
-export const CREATE_PATHS = ['/api/domains', '/api/accounts', '/api/external-accounts', '/api/delivery-targets', '/api/webhooks'];
-
-/** What the admin page shows beside the API's data: where the Temporal UI is (null: no links to it). */
-export interface AdminUiConfig {
-  temporalUiUrl: string | null;
-  temporalNamespace: string;
-}
+import { accountRoutes, accounts } from './routes/accounts';
+import { appendLoginRoutes, appendLogins } from './routes/append-logins';
+import { deliveryTargetRoutes, deliveryTargets } from './routes/delivery-targets';
+import { domainRoutes, domains } from './routes/domains';
+import { externalAccountRoutes, externalAccounts } from './routes/external-accounts';
+import { oauth as oauthResource, oauthCallbackRoute, oauthRoutes } from './routes/oauth';
+import { CREATE_PATHS } from './routes';
+import { quarantine, quarantineRoutes } from './routes/quarantine';
+import { adminPageRoutes, healthRoute, service, type AdminUiConfig } from './routes/service';
+import { webhookRoutes, webhooks } from './routes/webhooks';
+import { notLimited, unscopedOnly } from './token-scope';
 
 export function createApp(
   deps: ApiDeps & { adminUi?: AdminUiConfig },
@@ -52,12 +46,9 @@ export function createApp(
   );
   app.use('*', logRequests(processLog));
 
-  app.get('/health', async (c) => {
-    await deps.pool.query('SELECT 1');
-    return c.json({ ok: true });
-  });
+  app.route('/', healthRoute(deps.pool));
   // public like /health: the description of the API and its docs page
-  app.route('/api', apiDocsRoutes());
+  app.route('/', apiDocsRoutes());
   app.use(
     '/api/*',
     bodyLimit({
@@ -83,32 +74,25 @@ export function createApp(
   // every account's counts: a token not limited to some domains, unless MAILPULL_METRICS_PUBLIC
   const metricsAccess: MiddlewareHandler = options.metricsPublic
     ? (_c, next) => next()
-    : every(tokenRequired, unscopedOnly('the metrics of every account'));
+    : every(tokenRequired, unscopedOnly(notLimited('the metrics of every account')));
   app.use('/metrics', metricsAccess);
-  app.get('/metrics', metricsHandler(deps.pool));
+  handle(app, service.routes.metrics, metricsHandler(deps.pool));
   // after /health, which load balancers probe without a token, the admin page and /metrics
   app.use('*', tokenRequired);
   // before the audit: an answer given again is no second change
   const idempotent = idempotentCreates(deps.pool, deps.keyring);
   for (const path of CREATE_PATHS) app.use(path, idempotent);
   app.use('/api/*', auditChanges(deps.pool, log));
-  // the admin page asks who it signed in as (to hide what the token may not do) and where Temporal's UI is
-  app.get('/api/me', (c) => {
-    const token = tokenOf(c.req.raw);
-    if (!token) throw new ApiError(401, { error: 'unauthorized', message: 'no token' });
-    return c.json(token);
-  });
-  app.get('/api/ui-config', (c) => c.json(adminUi));
-  app.get('/api/providers', (c) => c.json({ providers: providerList() }));
-  app.route('/api/domains', domainRoutes(deps));
-  app.route('/api/accounts', accountRoutes(deps));
-  app.route('/api/accounts', appendLoginRoutes(deps));
-  app.route('/api/external-accounts', externalAccountRoutes(deps));
-  app.route('/api/delivery-targets', deliveryTargetRoutes(deps));
-  app.route('/api/quarantine', quarantineRoutes(deps));
-  app.route('/api/audit', auditRoutes(deps.pool));
-  app.route('/api/webhooks', webhookRoutes(deps));
-  app.route('/api/oauth', oauthRoutes(oauth));
+  app.route('/', adminPageRoutes(adminUi));
+  app.route(domains.mount, domainRoutes(deps));
+  app.route(accounts.mount, accountRoutes(deps));
+  app.route(appendLogins.mount, appendLoginRoutes(deps));
+  app.route(externalAccounts.mount, externalAccountRoutes(deps));
+  app.route(deliveryTargets.mount, deliveryTargetRoutes(deps));
+  app.route(quarantine.mount, quarantineRoutes(deps));
+  app.route(audit.mount, auditRoutes(deps.pool));
+  app.route(webhooks.mount, webhookRoutes(deps));
+  app.route(oauthResource.mount, oauthRoutes(oauth));
 
   const allowed = methodsAllowed(app);
   app.notFound((c) => {

@@ -1,10 +1,8 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import { changedFieldNames } from '../core/audit-fields';
-import { listAudit, recordAudit } from '../db/audit-log';
+import { recordAudit } from '../db/audit-log';
 import type { Pool } from '../db/pool';
 import { tokenOf } from './auth';
-import { ApiError, parse } from './http-errors';
-import { listQuery } from './schemas';
 
 const CHANGES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -44,19 +42,4 @@ export function auditChanges(pool: Pool, log: (line: string) => void): Middlewar
       status: c.res.status,
     }).catch((err: Error) => log(`mailpull api: the audit log could not record ${c.req.method} ${c.req.path}: ${err.message}`));
   };
-}
-
-/** GET /api/audit: the audit log, newest first; admin tokens only. */
-export function auditRoutes(pool: Pool): Hono {
-  const app = new Hono();
-  app.get('/', async (c) => {
-    const token = tokenOf(c.req.raw);
-    // the log names objects of every domain
-    if (token?.scope !== 'admin' || token.domainIds !== null) {
-      throw new ApiError(403, { error: 'forbidden', message: 'the audit log needs an admin token that is not limited to some domains' });
-    }
-    const page = parse(listQuery, c.req.query());
-    return c.json({ ...(await listAudit(pool, page)), limit: page.limit, offset: page.offset });
-  });
-  return app;
 }

@@ -2,16 +2,15 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Hono } from 'hono';
 import { openApiDocument } from './openapi';
+import { handle } from './route-contract';
+import { service } from './routes/service';
 
-/** app.ts mounts these routes under /api. */
-const MOUNT = '/api';
-const ROUTE = { document: '/openapi.json', page: '/docs', asset: '/docs/:file' } as const;
-
-const OPENAPI_PATH = MOUNT + ROUTE.document;
+const OPENAPI_PATH = service.routes.openApiDocument.path;
 /** Where the docs page lives; its assets are under it. */
-export const DOCS_PATH = MOUNT + ROUTE.page;
+export const DOCS_PATH = '/api/docs';
+const ASSET_PATH = `${DOCS_PATH}/:file`;
 /** The routes served without a token, as the app registers them ("GET /api/docs"). */
-export const PUBLIC_DOCS_ROUTES: readonly string[] = Object.values(ROUTE).map((route) => `GET ${MOUNT}${route}`);
+export const PUBLIC_DOCS_ROUTES: readonly string[] = [OPENAPI_PATH, DOCS_PATH, ASSET_PATH].map((route) => `GET ${route}`);
 
 const SWAGGER_UI_DIR = path.dirname(require.resolve('swagger-ui-dist/package.json'));
 
@@ -60,9 +59,9 @@ export function apiDocsRoutes(): Hono {
   const document = JSON.stringify(openApiDocument());
   const loaded = new Map<string, Promise<Uint8Array<ArrayBuffer> | string>>();
 
-  app.get(ROUTE.document, (c) => c.body(document, 200, { 'Content-Type': 'application/json' }));
-  app.get(ROUTE.page, (c) => c.html(PAGE));
-  app.get(ROUTE.asset, async (c) => {
+  handle(app, service.routes.openApiDocument, (c) => c.body(document, 200, { 'Content-Type': 'application/json' }));
+  app.get(DOCS_PATH, (c) => c.html(PAGE));
+  app.get(ASSET_PATH, async (c) => {
     const file = c.req.param('file');
     const asset = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
     if (!asset) return c.json({ error: 'not_found', message: `no asset ${file}` }, 404);

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type * as res from './response-schemas';
+import type * as res from './schemas';
 
 /**
  * The API's answers as TypeScript types, inferred from the zod schemas the OpenAPI document is

@@ -3,7 +3,8 @@ import { isInScope, type DomainScope, type ScopedKind } from '../db/domain-scope
 import type { Pool } from '../db/pool';
 import { tokenOf } from './auth';
 import { ApiError, notFound } from './http-errors';
-import { heldIdParam, idParam } from './schemas';
+import { idParam } from './schemas/fields';
+import { heldIdParam } from './schemas/quarantine';
 
 /*
  * What a token limited to some local domains may see and do. Every route goes through these:
@@ -48,12 +49,13 @@ export function ownedById(pool: Pool, kind: ScopedKind): MiddlewareHandler {
   };
 }
 
+/** The 403 message for a token limited to some domains: "<what> needs a token that is not limited to some domains". */
+export const notLimited = (what: string): string => `${what} needs a token that is not limited to some domains`;
+
 /** What belongs to no single domain (creating a domain, shared delivery targets): not for a token limited to some. */
-export function unscopedOnly(what: string): MiddlewareHandler {
+export function unscopedOnly(message: string): MiddlewareHandler {
   return async (c, next) => {
-    if (domainsOf(c) !== null) {
-      throw new ApiError(403, { error: 'forbidden', message: `${what} needs a token that is not limited to some domains` });
-    }
+    if (domainsOf(c) !== null) throw new ApiError(403, { error: 'forbidden', message });
     await next();
   };
 }

@@ -1,3 +1,4 @@
+import { MAX_STORED_MESSAGE_BYTES } from './message-size';
 import { parseNetworkPolicy, type NetworkPolicy } from './network-policy';
 
 /** Where the secret keys come from: MAILPULL_SECRET_KEY, or a key file. */
@@ -204,13 +205,7 @@ export function loadLogSettings(env: NodeJS.ProcessEnv = process.env): LogSettin
   return { level, format };
 }
 
-/**
- * The largest message the store can hold and give back: the driver reads a bytea as hex text into
- * one JavaScript string, at most 2^29 - 24 characters in Node 20, so below 256 MiB (PostgreSQL's
- * own limit is 1 GB). A larger global limit would let through messages whose storing or reading
- * fails on every cycle.
- */
-export const MAX_STORED_MESSAGE_BYTES = 255 * 1024 * 1024;
+export { MAX_STORED_MESSAGE_BYTES };
 export const DEFAULT_MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
 export const DEFAULT_API_AUTH_FAILURE_LIMIT = 30;
 

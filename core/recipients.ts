@@ -2,7 +2,7 @@ import { addressesIn } from './address-list';
 import { utf8Text, type HeaderField } from './headers';
 import { receivedForAddresses } from './received-for';
 
-export const DEFAULT_RECIPIENT_HEADERS = ['To', 'CC', 'X-RCPT-TO', 'X-Envelope-To', 'Received'] as const;
+export { DEFAULT_RECIPIENT_HEADERS } from './recipient-headers';
 
 /** Candidate addresses read from one message at most; the first ones in header order are kept. */
 export const MAX_CANDIDATES = 1_000;

@@ -75,6 +75,8 @@ describe('requests generated from the served OpenAPI document', () => {
       username: `linked@${domainName}`,
       oauth: { provider: 'custom', tokenEndpoint: 'http://127.0.0.1:9/token', clientId: 'c', refreshToken: 'r' },
     });
+    await sys.ok('PUT', '/api/oauth/apps/google', { clientId: `fuzz ${round}`, clientSecret: 'secret' });
+    const signIn = await sys.ok('POST', '/api/oauth/sessions', { provider: 'google', externalAccountId: oauth.id, returnTo: '/' });
     const hook = await sys.ok('POST', '/api/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['mail.delivered'] });
     const spareHook = await sys.ok('POST', '/api/webhooks', { url: 'http://127.0.0.1:9/spare', events: ['mail.delivered'] });
     const raw = Buffer.from('Subject: fuzz\r\n\r\nbody\r\n');
@@ -138,6 +140,7 @@ describe('requests generated from the served OpenAPI document', () => {
         '/api/delivery-targets/': [target.id, spareTarget.id, appendTarget.id],
         '/api/external-accounts/': [external.id, oauth.id],
         '/api/webhooks/': [hook.id, spareHook.id],
+        '/api/oauth/sessions/': [signIn.id],
         '/api/quarantine/': held,
         messageId: [message],
       },
@@ -164,6 +167,8 @@ describe('requests generated from the served OpenAPI document', () => {
           url: fc.constantFrom('http://127.0.0.1:9/hook', 'https://localhost/hook'),
           deliveryTarget: fc.constantFrom('store', ...known.uuids),
           deliveryTargetId: fc.constantFrom(...known.targets),
+          tokenEndpoint: fc.constant('http://127.0.0.1:9/token'),
+          provider: fc.constantFrom('custom', 'google'),
           discardQuarantine: fc.constant('false'),
         },
         bases: { 'POST /api/external-accounts': { password: 'p' }, 'POST /api/delivery-targets': { host: '127.0.0.1' } },
@@ -183,7 +188,9 @@ describe('requests generated from the served OpenAPI document', () => {
           seen.set(key, statuses);
           const what = `${req.method} ${url} ${JSON.stringify(req.body)?.slice(0, 500)} → ${res.status} ${res.raw.toString().slice(0, 300)}`;
           assert.ok(res.status < 500, what);
-          if (res.status === 400) assert.equal(typeof res.body.field, 'string', `${what}: names the field`);
+          // the provider's callback answers a browser, with a page
+          if (res.status === 400 && req.template !== '/oauth/callback')
+            assert.equal(typeof res.body.field, 'string', `${what}: names the field`);
           checker.check(req.method, url, res);
           assert.deepEqual(checker.takeProblems(), [], what);
         }),
@@ -198,6 +205,10 @@ describe('requests generated from the served OpenAPI document', () => {
       assert.ok(statuses, `${op} was requested`);
       // without a worker a status is 503 (test/openapi.test.ts sees both answers)
       if (op.endsWith('/status')) continue;
+      // Sign-ins need what random bodies seldom hold together (exactly one of three fields, a configured
+      // app, a flow it offers) or what only a provider issues (its state and code): test/openapi.test.ts
+      // and test/oauth-sign-in.test.ts (against a real authorization server) reach their work.
+      if (op === 'GET /oauth/callback' || op.startsWith('POST /api/oauth/sessions')) continue;
       // past the checks and the lookup: done, or refused for the object's state (a retried message is no longer in quarantine)
       assert.ok(
         [...statuses.keys()].some((s) => s !== 400 && s !== 404),

@@ -22,6 +22,7 @@ import type { DeliveryTarget } from '../core/delivery-target';
 import type { Domain } from '../db/domains';
 import type { HeldMeta } from '../db/held-messages';
 import { claimIdempotencyKey } from '../db/idempotency-keys';
+import { saveOAuthApp } from '../db/oauth-apps';
 import type { StoredMessageMeta } from '../db/mailbox-store';
 import type { Webhook, WebhookDelivery } from '../db/webhooks';
 import { newApiToken } from '../secrets/api-token';
@@ -186,6 +187,30 @@ describe('OpenAPI against the real API', () => {
     await expect(404, 'PATCH', `/api/accounts/${MISSING}`, { enabled: true });
     await expect(409, 'DELETE', `/api/domains/${domain.id}`);
 
+    // alice's own mailbox behind an APPEND target that logs in with OAuth2
+    const appendTarget = await expect(201, 'POST', '/api/delivery-targets', {
+      name: 'append',
+      kind: 'imap',
+      host: '127.0.0.1',
+      port: 143,
+      imapLogin: 'oauth',
+    });
+    const appendLogin = {
+      deliveryTargetId: appendTarget.id,
+      username: 'alice@mail.openapi.test',
+      oauth: { provider: 'custom', tokenEndpoint: 'http://127.0.0.1:9/token', clientId: 'c', refreshToken: 'r' },
+    };
+    await expect(404, 'GET', `/api/accounts/${alice.id}/append-login`);
+    await expect(200, 'PUT', `/api/accounts/${alice.id}/append-login`, appendLogin);
+    await expect(400, 'PUT', `/api/accounts/${alice.id}/append-login`, { ...appendLogin, deliveryTargetId: 'nope' });
+    await expect(404, 'PUT', `/api/accounts/${MISSING}/append-login`, appendLogin);
+    await expect(200, 'GET', `/api/accounts/${alice.id}/append-login`);
+    await expect(400, 'GET', '/api/accounts/nope/append-login');
+    await expect(400, 'DELETE', '/api/accounts/nope/append-login');
+    await expect(204, 'DELETE', `/api/accounts/${alice.id}/append-login`);
+    await expect(404, 'DELETE', `/api/accounts/${alice.id}/append-login`);
+    await expect(204, 'DELETE', `/api/delivery-targets/${appendTarget.id}`);
+
     // webhooks, one on a local receiver that gets the collection's mail.delivered
     const receiver = http.createServer((req, reply) => req.resume().on('end', () => reply.writeHead(204).end()));
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
@@ -322,6 +347,57 @@ describe('OpenAPI against the real API', () => {
       });
       assert.equal(xoauth2.oauth.refreshTokenSet, true);
       await expect(200, 'PUT', `/api/external-accounts/${xoauth2.id}/oauth/refresh-token`, { refreshToken: 'r2' });
+
+      // OAuth apps and sign-ins; no provider is asked: the sign-ins end with the provider's refusal
+      await expect(200, 'PUT', '/api/oauth/apps/google', { clientId: 'openapi' });
+      await expect(400, 'PUT', '/api/oauth/apps/nope', { clientId: 'openapi' });
+      await expect(200, 'PUT', '/api/oauth/apps/google', { clientId: 'openapi', clientSecret: 'for a moment' });
+      await expect(204, 'DELETE', '/api/oauth/apps/google');
+      await expect(200, 'PUT', '/api/oauth/apps/google', { clientId: 'openapi' });
+      await expect(404, 'DELETE', '/api/oauth/apps/custom');
+      await expect(400, 'DELETE', '/api/oauth/apps/nope');
+      await saveOAuthApp(sys.db.pool, {
+        provider: 'microsoft',
+        clientId: 'from-env',
+        tenant: 'common',
+        issuer: null,
+        authorizationEndpoint: 'https://login.microsoftonline.com/common/oauth2/v2.0/authorize',
+        tokenEndpoint: 'https://login.microsoftonline.com/common/oauth2/v2.0/token',
+        deviceAuthorizationEndpoint: null,
+        scope: 'offline_access',
+        source: 'env',
+      });
+      await expect(409, 'PUT', '/api/oauth/apps/microsoft', { clientId: 'openapi' });
+      await expect(409, 'DELETE', '/api/oauth/apps/microsoft');
+      const signIn = { provider: 'google', externalAccountId: xoauth2.id };
+      await expect(400, 'POST', '/api/oauth/sessions', { provider: 'google' });
+      const loopback = await expect(201, 'POST', '/api/oauth/sessions', {
+        ...signIn,
+        flow: 'loopback',
+        redirectUri: 'http://127.0.0.1:9/callback',
+      });
+      await expect(200, 'GET', `/api/oauth/sessions/${loopback.id}`);
+      await expect(400, 'GET', '/api/oauth/sessions/nope');
+      await expect(404, 'GET', `/api/oauth/sessions/${MISSING}`);
+      const refused = (started: { authorizationUrl: string }, base: string) =>
+        `${base}?state=${new URL(started.authorizationUrl).searchParams.get('state')}&error=access_denied`;
+      await expect(400, 'POST', `/api/oauth/sessions/${loopback.id}/callback`, { callbackUrl: 'not a URL' });
+      await expect(404, 'POST', `/api/oauth/sessions/${MISSING}/callback`, { callbackUrl: 'http://127.0.0.1:9/callback' });
+      const failed = await expect(200, 'POST', `/api/oauth/sessions/${loopback.id}/callback`, {
+        callbackUrl: refused(loopback, 'http://127.0.0.1:9/callback'),
+      });
+      assert.equal(failed.status, 'failed');
+      const browser = await expect(201, 'POST', '/api/oauth/sessions', signIn);
+      for (const [url, status] of [
+        [refused(browser, '/oauth/callback'), 303],
+        ['/oauth/callback', 400],
+      ] as const) {
+        // the browser follows the redirect; the check looks at the redirect itself
+        const answer = await fetch(sys.baseUrl + url, { redirect: 'manual' });
+        const raw = Buffer.from(await answer.arrayBuffer());
+        checker.check('GET', url, { status: answer.status, headers: answer.headers, raw, body: raw.toString() });
+        assert.equal(answer.status, status, url);
+      }
       await expect(204, 'DELETE', `/api/external-accounts/${xoauth2.id}`);
       await expect(404, 'DELETE', `/api/external-accounts/${xoauth2.id}`);
       await expect(400, 'DELETE', `/api/external-accounts/${external.id}?discardQuarantine=maybe`);

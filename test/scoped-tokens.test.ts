@@ -21,6 +21,8 @@ interface Side {
   target: string;
   message: string;
   held: string;
+  /** a sign-in begun for the external account (browser flow: nothing asked of the provider yet) */
+  signIn: string;
   raw: Buffer;
   /** admin, limited to this domain */
   token: string;
@@ -31,16 +33,17 @@ interface Side {
 }
 
 /** Which object the :id of a route names, by the route's prefix. A new route group must be added here. */
-const OBJECT_BY_PREFIX: [string, 'domain' | 'account' | 'external' | 'target' | 'held'][] = [
+const OBJECT_BY_PREFIX: [string, 'domain' | 'account' | 'external' | 'target' | 'held' | 'signIn'][] = [
   ['/api/domains/:id', 'domain'],
   ['/api/accounts/:id', 'account'],
   ['/api/external-accounts/:id', 'external'],
   ['/api/delivery-targets/:id', 'target'],
   ['/api/quarantine/:id', 'held'],
+  ['/api/oauth/sessions/:id', 'signIn'],
 ];
 
 /** Route groups of no domain, whose every route answers 403 to a limited token (test/webhooks.test.ts checks each). */
-const UNSCOPED_ONLY = ['/api/webhooks'];
+const UNSCOPED_ONLY = ['/api/webhooks', '/api/oauth/apps/'];
 
 /** Bodies that would change something, were the object the token's own. */
 const BODIES: Record<string, unknown> = {
@@ -104,9 +107,10 @@ describe('API tokens limited to some local domains', () => {
   });
 
   /** The uuids first: a short numeric id could be part of one. */
-  const idsOf = (side: Side): string[] => [side.domain, side.account, side.external, side.target, side.held, side.message];
+  const idsOf = (side: Side): string[] => [side.domain, side.account, side.external, side.target, side.signIn, side.held, side.message];
 
   before(async () => {
+    await sys.ok('PUT', '/api/oauth/apps/google', { clientId: 'scoped-tokens-test', clientSecret: 'secret' });
     for (const name of ['a', 'b'] as const) {
       const domainName = `${name}.scope.test`;
       const domain = await sys.ok('POST', '/api/domains', { name: domainName });
@@ -121,6 +125,19 @@ describe('API tokens limited to some local domains', () => {
         username: 'u',
         password: `password of ${name}`,
         enabled: false,
+      });
+      // the local account's own mailbox behind an APPEND target that logs in with OAuth2
+      const appendTarget = await sys.ok('POST', '/api/delivery-targets', {
+        name: `append ${name}`,
+        kind: 'imap',
+        host: '127.0.0.1',
+        port: 143,
+        imapLogin: 'oauth',
+      });
+      await sys.ok('PUT', `/api/accounts/${account.id}/append-login`, {
+        deliveryTargetId: appendTarget.id,
+        username: `owner@${domainName}`,
+        oauth: { provider: 'custom', tokenEndpoint: 'http://127.0.0.1:9/token', clientId: 'c', refreshToken: `grant of ${name}` },
       });
       const raw = Buffer.from(`Subject: for ${name}\r\n\r\nbody of ${name}\r\n`);
       const pool = sys.db.pool;
@@ -153,6 +170,7 @@ describe('API tokens limited to some local domains', () => {
         target: target.id,
         message,
         held,
+        signIn: '',
         raw,
         // by name, by id: both name a domain
         token: await cli('tokens', 'create', '--name', `admin of ${name}`, '--domain', domainName),
@@ -169,6 +187,18 @@ describe('API tokens limited to some local domains', () => {
         ),
       };
     }
+    // a sign-in belongs to the domain of the token that began it (not the token whose audit entries a test counts)
+    for (const side of Object.values(sides)) {
+      const signer = await cli('tokens', 'create', '--name', `signs in for ${side.name}`, '--domain', side.domain);
+      const signIn = await sys.api(
+        'POST',
+        '/api/oauth/sessions',
+        { provider: 'google', externalAccountId: side.external, returnTo: '/' },
+        signer,
+      );
+      assert.equal(signIn.status, 201, signIn.raw.toString());
+      side.signIn = signIn.body.id;
+    }
     await sys.ok('POST', '/api/delivery-targets', { name: 'nobody uses it', kind: 'smtp', host: '127.0.0.1', port: 25 });
     const app = createApp({
       pool: sys.db.pool,
@@ -179,7 +209,9 @@ describe('API tokens limited to some local domains', () => {
     });
     // a route with a middleware of its own is listed once per handler; the public ones need no token
     const unique = new Set(
-      app.routes.filter((r) => r.method !== 'ALL' && r.path !== '/health').map((r) => `${r.method} ${r.path.replace(/(.)\/$/, '$1')}`),
+      app.routes
+        .filter((r) => r.method !== 'ALL' && r.path !== '/health' && r.path !== '/oauth/callback')
+        .map((r) => `${r.method} ${r.path.replace(/(.)\/$/, '$1')}`),
     );
     for (const route of PUBLIC_DOCS_ROUTES) unique.delete(route);
     // every account's counts: for tokens not limited to some domains only (403 to these)
@@ -198,6 +230,7 @@ describe('API tokens limited to some local domains', () => {
       target: MISSING_UUID,
       held: '999999999',
       message: '999999999',
+      signIn: MISSING_UUID,
     };
     let tried = 0;
     for (const [own, other] of [
@@ -224,8 +257,8 @@ describe('API tokens limited to some local domains', () => {
   });
 
   test('every list shows only the domain’s own objects; a filter naming the other domain finds nothing', async () => {
-    // the token itself and where the Temporal UI is: answers about no domain's objects
-    const notLists = new Set(['/api/me', '/api/ui-config']);
+    // the token itself, where the Temporal UI is, the provider presets and the installation's OAuth apps: about no domain's objects
+    const notLists = new Set(['/api/me', '/api/ui-config', '/api/providers', '/api/oauth/apps']);
     const lists = routes.filter((r) => r.method === 'GET' && !r.path.includes(':') && !notLists.has(r.path));
     for (const [own, other] of [
       [sides.a, sides.b],
@@ -265,7 +298,8 @@ describe('API tokens limited to some local domains', () => {
     }
     const all = (await sys.ok('GET', '/api/domains')).domains.map((d: { id: string }) => d.id);
     assert.ok(all.includes(sides.a.domain) && all.includes(sides.b.domain), 'an unscoped token sees every domain');
-    assert.equal((await sys.ok('GET', '/api/delivery-targets')).deliveryTargets.length, 3);
+    // each side's domain target and APPEND target, and the one nobody uses
+    assert.equal((await sys.ok('GET', '/api/delivery-targets')).deliveryTargets.length, 5);
   });
 
   test('creating in the other domain, naming its objects, or creating what belongs to no domain is refused and changes nothing', async () => {

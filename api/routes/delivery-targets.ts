@@ -1,4 +1,3 @@
-import { Hono } from 'hono';
 import {
   deleteTarget,
   findTargetByName,
@@ -19,13 +18,76 @@ import { accountsHoldingMessages } from '../../db/held-messages';
 import { inTransaction } from '../../db/pool';
 import { saveTargetPassword } from '../../db/secrets';
 import type { ApiDeps } from '../deps';
-import { conflict, invalid, notFound, parse, readJson } from '../http-errors';
-import { createDeliveryTarget, deliveryTargetProblem, idParam, updateDeliveryTarget as updateSchema } from '../schemas';
-import { domainsOf, ownedById, unscopedOnly } from '../token-scope';
+import { conflict as conflictError, invalid, notFound, parse, readJson } from '../http-errors';
+import * as res from '../schemas/delivery-targets';
+import { conflict, created, handle, noContent, ok, requestBody, resource, routerOf } from '../route-contract';
+import { createDeliveryTarget, deliveryTargetProblem, updateDeliveryTarget as updateSchema } from '../schemas/delivery-targets';
+import { idParam } from '../schemas/fields';
+import { domainsOf, notLimited, ownedById } from '../token-scope';
 
-export function deliveryTargetRoutes({ pool, keyring, workflows, networkPolicy }: ApiDeps): Hono {
-  const app = new Hono();
-  const id = idParam('id');
+const id = idParam('id');
+// Targets are shared: a token limited to some domains sees those its domains deliver through, and changes none.
+const shared = { unscoped: notLimited('changing delivery targets') };
+
+export const deliveryTargets = resource({
+  mount: '/api/delivery-targets',
+  tag: { name: 'Delivery targets', description: 'LMTP, SMTP or IMAP servers mail is delivered into' },
+  routes: {
+    list: {
+      method: 'get',
+      path: '/',
+      operationId: 'listDeliveryTargets',
+      summary: 'The mail servers mailpull delivers into',
+      responses: { 200: ok(res.deliveryTargetList) },
+    },
+    create: {
+      method: 'post',
+      path: '/',
+      operationId: 'createDeliveryTarget',
+      idempotent: true,
+      summary: 'Create a delivery target',
+      description:
+        'A delivery target belongs to the domains that deliver through it: a token limited to some sees those its domains use, and changes none.',
+      access: shared,
+      body: requestBody('CreateDeliveryTarget', createDeliveryTarget),
+      responses: { 201: created(res.deliveryTarget), 409: conflict('a target of that name exists') },
+    },
+    get: {
+      method: 'get',
+      path: '/:id',
+      operationId: 'getDeliveryTarget',
+      summary: 'One delivery target',
+      params: id,
+      responses: { 200: ok(res.deliveryTarget) },
+    },
+    update: {
+      method: 'patch',
+      path: '/:id',
+      operationId: 'updateDeliveryTarget',
+      summary: 'Change a delivery target',
+      description:
+        'Every account holding messages runs a cycle now, so a fixed target gets them at once. A new address, TLS setting or ' +
+        'username needs the stored password again in the same request (400 naming password otherwise).',
+      access: shared,
+      params: id,
+      body: requestBody('UpdateDeliveryTarget', updateSchema),
+      responses: { 200: ok(res.deliveryTarget), 409: conflict('another target has that name') },
+    },
+    delete: {
+      method: 'delete',
+      path: '/:id',
+      operationId: 'deleteDeliveryTarget',
+      summary: 'Delete a delivery target',
+      access: shared,
+      params: id,
+      responses: { 204: noContent('deleted'), 409: conflict('a domain or an external account uses it') },
+    },
+  },
+});
+
+export function deliveryTargetRoutes({ pool, keyring, workflows, networkPolicy }: ApiDeps) {
+  const app = routerOf(deliveryTargets);
+  const { routes } = deliveryTargets;
 
   /** A new host or socket the worker would refuse to connect to: 400 naming the field. */
   const checkDestination = async (stored: DeliveryTarget | null, settings: DeliveryTargetSettings): Promise<void> => {
@@ -54,7 +116,7 @@ export function deliveryTargetRoutes({ pool, keyring, workflows, networkPolicy }
     if (problem) throw invalid(problem.field, problem.message);
     await checkDestination(stored, settings);
     const other = await findTargetByName(pool, settings.name);
-    if (other && other.id !== stored?.id) throw conflict(`delivery target ${settings.name} already exists`, 'name');
+    if (other && other.id !== stored?.id) throw conflictError(`delivery target ${settings.name} already exists`, 'name');
     return inTransaction(pool, async (tx) => {
       const targetId = stored ? stored.id : await insertTarget(tx, settings);
       if (stored && !(await updateTarget(tx, stored.id, settings))) throw notFound('delivery target', stored.id);
@@ -72,13 +134,11 @@ export function deliveryTargetRoutes({ pool, keyring, workflows, networkPolicy }
     return target;
   };
 
-  // Targets are shared: a token limited to some domains sees those its domains deliver through, and changes none.
   app.use('/:id/*', ownedById(pool, 'deliveryTarget'));
-  const shared = unscopedOnly('changing delivery targets');
 
-  app.get('/', async (c) => c.json({ deliveryTargets: await listTargets(pool, domainsOf(c)) }));
+  handle(app, routes.list, async (c) => c.json({ deliveryTargets: await listTargets(pool, domainsOf(c)) }));
 
-  app.post('/', shared, async (c) => {
+  handle(app, routes.create, async (c) => {
     const { password, port, imapLogin, ...input } = parse(createDeliveryTarget, await readJson(c));
     const settings: DeliveryTargetSettings = {
       ...input,
@@ -88,12 +148,12 @@ export function deliveryTargetRoutes({ pool, keyring, workflows, networkPolicy }
     return c.json(await current(await save(null, settings, password)), 201);
   });
 
-  app.get('/:id', async (c) => {
+  handle(app, routes.get, async (c) => {
     const { id: targetId } = parse(id, c.req.param());
     return c.json(await current(targetId));
   });
 
-  app.patch('/:id', shared, async (c) => {
+  handle(app, routes.update, async (c) => {
     const { id: targetId } = parse(id, c.req.param());
     const { password, ...patch } = parse(updateSchema, await readJson(c));
     const stored = await current(targetId);
@@ -108,11 +168,11 @@ export function deliveryTargetRoutes({ pool, keyring, workflows, networkPolicy }
     return c.json(await current(targetId));
   });
 
-  app.delete('/:id', shared, async (c) => {
+  handle(app, routes.delete, async (c) => {
     const { id: targetId } = parse(id, c.req.param());
     const users = await targetUsers(pool, targetId);
     if (users.domains + users.externalAccounts > 0) {
-      throw conflict(
+      throw conflictError(
         `the delivery target is used by ${users.domains} domain(s) and ${users.externalAccounts} external account(s); point them elsewhere first`,
       );
     }

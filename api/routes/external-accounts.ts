@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import type { Context } from 'hono';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../core/config';
 import { log } from '../../core/log';
 import { portAfterChange } from '../../core/tls-decision';
@@ -16,19 +16,23 @@ import { inTransaction } from '../../db/pool';
 import { resetIndex } from '../../db/uid-index';
 import type { ApiDeps } from '../deps';
 import { externalAccountService } from '../external-account-service';
-import { ApiError, conflict, invalid, notFound, parse, readJson } from '../http-errors';
+import { ApiError, conflict as conflictError, invalid, notFound, parse, readJson } from '../http-errors';
+import { accountStatus } from '../schemas/account-status';
+import { errors } from '../schemas/answers';
+import * as res from '../schemas/external-accounts';
+import { conflict, created, handle, noContent, ok, requestBody, resource, routerOf } from '../route-contract';
 import { decodeCursor, encodeCursor } from '../list-cursor';
 import { withProviderPreset } from '../provider-presets';
 import { fromDelivery, fromPolicy, newAccountSettings, toDelivery, toPolicy } from '../external-account-fields';
 import {
   createExternalAccount,
   deleteExternalAccountQuery as deleteQuery,
-  idParam,
   externalAccountListQuery as listQuery,
   resetIndex as resetSchema,
   setRefreshToken,
   updateExternalAccount as updateSchema,
-} from '../schemas';
+} from '../schemas/external-accounts';
+import { idParam } from '../schemas/fields';
 import { domainsOf, ownedById } from '../token-scope';
 import { StatusUnavailableError } from '../workflow-control';
 
@@ -69,10 +73,116 @@ function recordedView(recorded: RecordedStatus | null) {
   };
 }
 
+const id = idParam('id');
+
+export const externalAccounts = resource({
+  mount: '/api/external-accounts',
+  tag: { name: 'External accounts', description: 'Remote POP3/IMAP mailboxes, each collected by its own workflow' },
+  routes: {
+    list: {
+      method: 'get',
+      path: '/',
+      operationId: 'listExternalAccounts',
+      summary: 'The remote mailboxes mailpull collects',
+      query: listQuery,
+      responses: { 200: ok(res.externalAccountList) },
+    },
+    create: {
+      method: 'post',
+      path: '/',
+      operationId: 'createExternalAccount',
+      idempotent: true,
+      summary: 'Create an external account',
+      description:
+        'Starts its workflow; when Temporal cannot be reached the account is still created (workflow: starting) and the worker starts its workflow later. Secrets are write-only: answers say only whether each is set.',
+      body: requestBody('CreateExternalAccount', createExternalAccount),
+      responses: { 201: created(res.createdExternalAccount) },
+    },
+    get: {
+      method: 'get',
+      path: '/:id',
+      operationId: 'getExternalAccount',
+      summary: 'One external account',
+      params: id,
+      responses: { 200: ok(res.externalAccount) },
+    },
+    update: {
+      method: 'patch',
+      path: '/:id',
+      operationId: 'updateExternalAccount',
+      summary: 'Change an external account',
+      description:
+        'Signals its workflow, which runs a cycle at once. A new host, port or username starts a fresh index. A stored secret goes ' +
+        'only where it was given: a new server, port, TLS setting or username needs the password (xoauth2: refresh token) again in ' +
+        'the same request, a new token endpoint or client id the client secret and refresh token; 400 naming the field otherwise.',
+      params: id,
+      body: requestBody('UpdateExternalAccount', updateSchema),
+      responses: {
+        200: ok(res.externalAccount),
+        409: conflict('a cycle is running and the change points the account at another mailbox'),
+      },
+    },
+    setRefreshToken: {
+      method: 'put',
+      path: '/:id/oauth/refresh-token',
+      operationId: 'setRefreshToken',
+      summary: 'Set a new OAuth2 refresh token',
+      description: 'For xoauth2 accounts after the provider revoked access: clears "reauthorization needed" and runs a cycle.',
+      params: id,
+      body: requestBody('SetRefreshToken', setRefreshToken),
+      responses: { 200: ok(res.externalAccount) },
+    },
+    delete: {
+      method: 'delete',
+      path: '/:id',
+      operationId: 'deleteExternalAccount',
+      summary: 'Delete an external account',
+      description:
+        'Ends its workflow; collected mail stays. Quarantined messages exist nowhere else: discarding them takes discardQuarantine=true.',
+      params: id,
+      query: deleteQuery,
+      responses: {
+        204: noContent('deleted'),
+        409: { json: errors.quarantineNotEmpty, description: 'the account has quarantined messages' },
+      },
+    },
+    connectNow: {
+      method: 'post',
+      path: '/:id/connect-now',
+      operationId: 'connectNow',
+      summary: 'Collect now',
+      description: 'A cycle now, or exactly one more after the running one.',
+      params: id,
+      responses: { 202: { json: res.accepted, description: 'the workflow was asked' } },
+    },
+    resetIndex: {
+      method: 'post',
+      path: '/:id/reset-index',
+      operationId: 'resetIndex',
+      summary: 'Forget which server messages were downloaded',
+      description: 'The next cycle treats all as new; messages already stored are not stored again unless force is true.',
+      params: id,
+      body: requestBody('ResetIndex', resetSchema),
+      responses: { 200: ok(res.resetIndexResult), 409: conflict('a cycle is running') },
+    },
+    status: {
+      method: 'get',
+      path: '/:id/status',
+      operationId: 'getStatus',
+      summary: "The workflow's live status",
+      params: id,
+      responses: {
+        200: ok(accountStatus),
+        503: { json: errors.unavailable, description: 'the account has no workflow, or no worker answered within 5 s' },
+      },
+    },
+  },
+});
+
 /** HTTP only: parsing, the API's names and views; the save logic is in external-account-service.ts. */
-export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy, limits }: ApiDeps): Hono {
-  const app = new Hono();
-  const id = idParam('id');
+export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy, limits }: ApiDeps) {
+  const app = routerOf(externalAccounts);
+  const { routes } = externalAccounts;
 
   /** An account's own size limit above the global one would let through what the worker refuses. */
   const globalSizeLimit = limits.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -123,7 +233,7 @@ export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy,
 
   app.use('/:id/*', ownedById(pool, 'externalAccount'));
 
-  app.get('/', async (c) => {
+  handle(app, routes.list, async (c) => {
     const { cursor, ...filter } = parse(listQuery, c.req.query());
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
     if (after === null) throw invalid('cursor', 'is not a cursor this list gave out');
@@ -139,7 +249,7 @@ export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy,
     });
   });
 
-  app.post('/', async (c) => {
+  handle(app, routes.create, async (c) => {
     const input = parse(createExternalAccount, withProviderPreset(await readJson(c)));
     checkSizeLimit(input.maxMessageBytes);
     await accounts(c).requireAccount('ownerAccountId', input.ownerAccountId);
@@ -158,12 +268,12 @@ export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy,
     return c.json({ ...(await shown(c, created)), workflow }, 201);
   });
 
-  app.get('/:id', async (c) => {
+  handle(app, routes.get, async (c) => {
     const { id: externalId } = parse(id, c.req.param());
     return c.json(await shown(c, externalId));
   });
 
-  app.patch('/:id', async (c) => {
+  handle(app, routes.update, async (c) => {
     const { id: externalId } = parse(id, c.req.param());
     const patch = parse(updateSchema, await readJson(c));
     checkSizeLimit(patch.maxMessageBytes);
@@ -184,7 +294,7 @@ export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy,
   });
 
   /** The admin obtained a new refresh token (the provider's consent flow): collection resumes. */
-  app.put('/:id/oauth/refresh-token', async (c) => {
+  handle(app, routes.setRefreshToken, async (c) => {
     const { id: externalId } = parse(id, c.req.param());
     const { refreshToken } = parse(setRefreshToken, await readJson(c));
     await accounts(c).setRefreshToken(externalId, refreshToken);
@@ -192,7 +302,7 @@ export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy,
     return c.json(await shown(c, externalId));
   });
 
-  app.delete('/:id', async (c) => {
+  handle(app, routes.delete, async (c) => {
     const { id: externalId } = parse(id, c.req.param());
     const { discardQuarantine } = parse(deleteQuery, c.req.query());
     if (!(await getExternalAccount(pool, externalId))) throw notFound('external account', externalId);
@@ -209,23 +319,23 @@ export function externalAccountRoutes({ pool, keyring, workflows, networkPolicy,
     return c.body(null, 204);
   });
 
-  app.post('/:id/connect-now', async (c) => {
+  handle(app, routes.connectNow, async (c) => {
     const { id: externalId } = parse(id, c.req.param());
     if (!(await getExternalAccount(pool, externalId))) throw notFound('external account', externalId);
     await workflows.connectNow(externalId);
     return c.json({ accepted: true }, 202);
   });
 
-  app.post('/:id/reset-index', async (c) => {
+  handle(app, routes.resetIndex, async (c) => {
     const { id: externalId } = parse(id, c.req.param());
     const { force } = parse(resetSchema, await readJson(c));
     if (!(await getExternalAccount(pool, externalId))) throw notFound('external account', externalId);
     const forgotten = await inTransaction(pool, (tx) => resetIndex(tx, externalId, force));
-    if (forgotten === 'busy') throw conflict('a collection cycle of this account is running; try again when it has finished');
+    if (forgotten === 'busy') throw conflictError('a collection cycle of this account is running; try again when it has finished');
     return c.json({ forgotten, force });
   });
 
-  app.get('/:id/status', async (c) => {
+  handle(app, routes.status, async (c) => {
     const { id: externalId } = parse(id, c.req.param());
     if (!(await getExternalAccount(pool, externalId))) throw notFound('external account', externalId);
     const status = await workflows.status(externalId).catch((err: unknown) => {
