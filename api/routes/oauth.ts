@@ -59,7 +59,7 @@ export const oauth = resource({
       operationId: 'startSignIn',
       summary: 'Start a sign-in at the provider',
       description:
-        "For an external account (Reconnect), a new one created once the provider has answered, or a local account's own mailbox: exactly one of externalAccountId, account, localAccountId.",
+        "For an external account (Reconnect) or a new one created once the provider has answered: exactly one of externalAccountId, account. localAccountId (a local account's own mailbox) is refused in this version: link that mailbox with PUT /api/accounts/{id}/append-login.",
       body: requestBody('CreateSignIn', createSignIn),
       responses: { 201: created(res.signInStarted) },
     },
