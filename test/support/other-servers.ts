@@ -83,9 +83,21 @@ export async function appendToOther(
   messages: readonly { raw: Buffer; date?: Date }[],
 ): Promise<void> {
   await withOtherImap(server, user, async (client) => {
-    if (folder.toUpperCase() !== 'INBOX') await client.mailboxCreate(folder).catch(() => undefined);
+    // "already exists" is fine; any other refusal shows in the APPEND's answer below
+    const created =
+      folder.toUpperCase() === 'INBOX'
+        ? null
+        : await client.mailboxCreate(folder).then(
+            () => null,
+            (err: Error) => err,
+          );
     for (const m of messages) {
-      const done = await client.append(folder, m.raw, [], m.date);
+      const done = await client.append(folder, m.raw, [], m.date).catch((err: Error & { responseText?: string }) => {
+        throw new Error(
+          `${server.kind} refused to APPEND to ${folder}: ${err.responseText ?? err.message}` +
+            (created ? ` (CREATE answered: ${(created as Error & { responseText?: string }).responseText ?? created.message})` : ''),
+        );
+      });
       if (!done) throw new Error(`${server.kind} refused to APPEND to ${folder}`);
     }
   });
