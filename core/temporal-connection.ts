@@ -59,7 +59,8 @@ export function temporalConnectOptions(settings: TemporalSettings): TemporalConn
 
 const SPEAKS_TLS = 'the server completed a TLS handshake';
 
-const CAUSES: { pattern: RegExp; explain: (s: TemporalSettings) => string }[] = [
+/** vague: a symptom several causes share; what a TLS handshake of our own meets says more */
+const CAUSES: { pattern: RegExp; explain: (s: TemporalSettings) => string; vague?: true }[] = [
   {
     pattern: /certificate ?required/i,
     explain: () =>
@@ -94,6 +95,7 @@ const CAUSES: { pattern: RegExp; explain: (s: TemporalSettings) => string }[] = 
   {
     // a TLS server reading a plaintext HTTP/2 preface closes the connection without a word
     pattern: /broken ?pipe|connection reset|ECONNRESET|h2 protocol error|unexpected end of file|\beof\b/i,
+    vague: true,
     explain: (s) =>
       s.temporalTls
         ? 'the server closed the connection during the first exchange: check the address and the server log'
@@ -118,12 +120,14 @@ const detailOf = (err: unknown): string =>
 /**
  * Why connecting failed, in an admin's words, with the setting to change. The SDK's own message
  * (a transport error from its TLS library) and what a TLS handshake of our own met (`handshake`,
- * see tlsHandshakeProblem) follow in brackets for the details; the SDK's message is read first.
+ * see tlsHandshakeProblem) follow in brackets for the details; the SDK's message is read first,
+ * unless it only says the server closed the connection.
  */
 export function explainTemporalConnectFailure(err: unknown, settings: TemporalSettings, handshake: string | null = null): string {
   const detail = detailOf(err);
-  const cause =
-    CAUSES.find((c) => c.pattern.test(detail)) ?? (handshake === null ? undefined : CAUSES.find((c) => c.pattern.test(handshake)));
+  const fromSdk = CAUSES.find((c) => c.pattern.test(detail));
+  const fromHandshake = handshake === null ? undefined : CAUSES.find((c) => c.pattern.test(handshake));
+  const cause = fromSdk && !fromSdk.vague ? fromSdk : (fromHandshake ?? fromSdk);
   const tlsWord = settings.temporalTls ? (settings.temporalTls.clientCertPath ? 'mutual TLS' : 'TLS') : 'plaintext';
   const details = handshake === null ? detail : `${detail}; our own TLS handshake: ${handshake}`;
   return (
@@ -182,7 +186,8 @@ export async function connectTemporal<T>(settings: TemporalSettings, connect: (o
   try {
     return await connect(options);
   } catch (err) {
-    const known = CAUSES.some((c) => c.pattern.test(detailOf(err)));
+    // a server that refuses the client's certificate may just close the connection: our own handshake hears its alert
+    const known = CAUSES.some((c) => !c.vague && c.pattern.test(detailOf(err)));
     const handshake = known ? null : await tlsHandshakeProblem(settings, options);
     throw new TemporalConnectionError(explainTemporalConnectFailure(err, settings, handshake), { cause: err });
   }

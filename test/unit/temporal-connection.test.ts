@@ -115,5 +115,15 @@ describe('Temporal connection settings', () => {
     ];
     for (const [err, settings, expected] of cases) assert.match(explainTemporalConnectFailure(err, settings), expected);
     assert.match(explainTemporalConnectFailure(new Error('something new'), plain), /: see the details \[something new\]$/);
+    // a closed connection says little: the alert our own handshake heard says which certificate is refused
+    const brokenPipe = transport('hyper::Error(Io, Custom { kind: BrokenPipe, error: "stream closed because of a broken pipe" }))');
+    assert.match(
+      explainTemporalConnectFailure(brokenPipe, tls, 'SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca:SSL alert number 48'),
+      /the server refused the client certificate/,
+    );
+    assert.match(
+      explainTemporalConnectFailure(brokenPipe, plain, 'the server completed a TLS handshake'),
+      /\(plaintext\): the server speaks TLS/,
+    );
   });
 });
