@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { named, timestamp, answerUuid } from './answers';
+import { oauthGrantView } from './external-accounts';
 import { oauthFields, protocolSafe, uuid } from './fields';
 
 /** A local account's own mailbox behind an IMAP target with imapLogin "oauth": the login and a new grant. */
@@ -20,15 +21,7 @@ export const appendLogin = named(
     accountId: answerUuid,
     deliveryTargetId: answerUuid,
     username: z.string(),
-    oauth: z.object({
-      provider: z.enum(['google', 'microsoft', 'custom']),
-      tokenEndpoint: z.string(),
-      clientId: z.string(),
-      scope: z.string().nullable(),
-      clientSecretSet: z.boolean(),
-      refreshTokenSet: z.boolean(),
-      accessTokenExpiresAt: timestamp.nullable(),
-    }),
+    oauth: oauthGrantView,
     reauthorizationReason: z
       .string()
       .nullable()

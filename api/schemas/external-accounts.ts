@@ -7,6 +7,17 @@ import { accountStatus, failure, runSummary } from './account-status';
 import { count, named, timestamp, tlsMode, answerUuid } from './answers';
 import { host, oauthFields, protocolSafe, queryInt, text, tlsCa, uuid } from './fields';
 
+/** An OAuth2 grant as answers show it, secrets only as whether each is set (external accounts, APPEND logins). */
+export const oauthGrantView = z.object({
+  provider: z.enum(['google', 'microsoft', 'custom']),
+  tokenEndpoint: z.string(),
+  clientId: z.string(),
+  scope: z.string().nullable(),
+  clientSecretSet: z.boolean(),
+  refreshTokenSet: z.boolean(),
+  accessTokenExpiresAt: timestamp.nullable(),
+});
+
 export const deletePolicy = z.union([
   z.literal('never'),
   z.literal('immediately'),
@@ -167,18 +178,7 @@ export const externalAccount = named(
     authMethod: z.enum(['password', 'apop', 'xoauth2']),
     username: z.string(),
     passwordSet: z.boolean(),
-    oauth: z
-      .object({
-        provider: z.enum(['google', 'microsoft', 'custom']),
-        tokenEndpoint: z.string(),
-        clientId: z.string(),
-        scope: z.string().nullable(),
-        clientSecretSet: z.boolean(),
-        refreshTokenSet: z.boolean(),
-        accessTokenExpiresAt: timestamp.nullable(),
-      })
-      .nullable()
-      .meta({ description: 'set exactly when authMethod is xoauth2; the secrets are never shown' }),
+    oauth: oauthGrantView.nullable().meta({ description: 'set exactly when authMethod is xoauth2; the secrets are never shown' }),
     reauthorizationReason: z.string().nullable(),
     folders: z.discriminatedUnion('mode', [
       z.object({ mode: z.literal('inbox') }),
