@@ -41,6 +41,11 @@ export interface Hints {
   byName: Record<string, fc.Arbitrary<unknown>>;
   /** fields a handler needs beyond what its schema requires (e.g. the password of a password login), by "METHOD /template"; generated fields win */
   bases?: Record<string, Record<string, unknown>>;
+  /**
+   * fields whose every valid value but one is refused by what exists (the one target of the right
+   * kind, say), by "METHOD /template"; without mistakes they win over generated fields
+   */
+  fixed?: Record<string, Record<string, unknown>>;
   /** ids that exist of the kind a path parameter names, e.g. the accounts for {id} of /api/accounts/{id} */
   pathIds?: (template: string, name: string) => string[];
 }
@@ -182,6 +187,7 @@ export class RequestGenerator {
     const weighted = operations.map((o) => ({ weight: o.method === 'DELETE' ? 2 : 5, arbitrary: fc.constant(o) }));
     return fc.oneof(...weighted).chain(({ method, template, op }) => {
       const base = this.hints.bases?.[`${method} ${template}`];
+      const fixed = mistakes ? undefined : this.hints.fixed?.[`${method} ${template}`];
       const params = op.parameters ?? [];
       const inPath = params.filter((p) => p.in === 'path');
       const inQuery = params.filter((p) => p.in === 'query');
@@ -204,11 +210,14 @@ export class RequestGenerator {
         })
         .map(({ path, query, body }) => {
           // an empty or dot segment would name another path
-          const segment = (v: unknown): string => (['', '.', '..'].includes(String(v)) ? '-' : encodeURIComponent(String(v)));
+          // a generated object may have no prototype, which String() cannot convert
+          const text = (v: unknown): string => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
+          const segment = (v: unknown): string => (['', '.', '..'].includes(text(v)) ? '-' : encodeURIComponent(text(v)));
           const filled = template.replace(/\{(\w+)\}/g, (_, name: string) => segment(path[name]));
-          const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString();
+          const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, text(v)])).toString();
           const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
-          return { method, template, url: search ? `${filled}?${search}` : filled, body: base && isObject ? { ...base, ...body } : body };
+          const filledBody = isObject ? { ...base, ...body, ...fixed } : body;
+          return { method, template, url: search ? `${filled}?${search}` : filled, body: filledBody };
         });
     });
   }
