@@ -221,7 +221,12 @@ async function main(workers: WorkerProcess[]): Promise<void> {
   }
   const workerPids = workers.map((w) => w.child.pid ?? 0);
   if (workerPids.includes(0)) throw new Error('a worker did not start');
-  const { maxCachedWorkflows } = loadConfig({ ...process.env, DATABASE_URL: sys.db.url, MAILPULL_TASK_QUEUE: sys.taskQueue });
+  const { maxCachedWorkflows } = loadConfig({
+    ...process.env,
+    DATABASE_URL: sys.db.url,
+    MAILPULL_TASK_QUEUE: sys.taskQueue,
+    MAILPULL_SECRET_KEY_FILE: sys.keyFile,
+  });
   const parts = {
     [options.workers > 1 ? 'workers' : 'worker']: workerPids,
     Temporal: await pidFrom('SCALE_TEMPORAL_PIDFILE'),
