@@ -19,6 +19,7 @@
 # from /proc over the intervals. The worker's own MAILPULL_* variables pass through (e.g.
 # MAILPULL_MAX_CACHED_WORKFLOWS); SCALE_TEMPORAL_ARGS are options for the dev server (see below).
 # SCALE_TLS=plain: the accounts connect without TLS (default: STARTTLS checked against the test CA).
+# SCALE_PG_MAX_CONNECTIONS (300, as docker-compose.yml): PostgreSQL's max_connections.
 # Prints a Markdown table per configuration and, for both, one side by side; writes them (and the
 # workers' samples) to .data/bench/. Every configuration gets fresh servers under .data/scale-NAME,
 # on ports offset by MAILPULL_TEST_PORT_BASE (default 33000), stopped when it ends or fails.
@@ -45,6 +46,10 @@ for config in "${configs[@]}"; do
   rm -rf "$run_dir"; mkdir -p "$run_dir"
   # fsync on, as in production
   start_test_servers "$run_dir" "$base" on
+  # PostgreSQL's max_connections as docker-compose.yml sets it: the cluster's Temporal keeps pools
+  # of its own there (100, the default, was nearly full at 200 accounts)
+  psql "$MAILPULL_TEST_DATABASE_URL" -qc "ALTER SYSTEM SET max_connections = ${SCALE_PG_MAX_CONNECTIONS:-300}"
+  "$ROOT/scripts/postgres.sh" restart "$MAILPULL_TEST_PG_DIR"
   if [ "$config" = dev ]; then
     # The dev server again on the same file, with SCALE_TEMPORAL_ARGS: by default its SQLite in WAL
     # mode, without which it failed most persistence writes past a few hundred accounts here

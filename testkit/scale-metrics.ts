@@ -108,7 +108,8 @@ export function scaleVerdict(m: ScaleVerdictInput): { missed: string[]; causes: 
   const missed: string[] = [];
   if (!(m.withinShare >= SCALE_GOALS.withinShare))
     missed.push(`cycles within interval + 10 % ${(100 * m.withinShare).toFixed(1)} % < 99 %`);
-  if (!(m.connectP99Ms < SCALE_GOALS.connectP99Ms)) missed.push(`Connect Now p99 ${(m.connectP99Ms / 1000).toFixed(1)} s ≥ 5 s`);
+  if (!(m.connectP99Ms < SCALE_GOALS.connectP99Ms))
+    missed.push(`Connect Now p99 ${Number.isFinite(m.connectP99Ms) ? `${(m.connectP99Ms / 1000).toFixed(1)} s` : 'not stored'} ≥ 5 s`);
   if (!(m.workerRssPeakMb < SCALE_GOALS.workerRssMb)) missed.push(`worker RSS ${m.workerRssPeakMb.toFixed(0)} MB ≥ 500 MB`);
   if (missed.length === 0) return { missed, causes: [] };
   const causes: string[] = [];

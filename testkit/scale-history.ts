@@ -1,5 +1,5 @@
 import type { temporal } from '@temporalio/proto';
-import { cycleCost, cyclesOf, type CycleCost } from '../testkit/engine-cost';
+import { cycleCost, cyclesOf, type CycleCost } from './engine-cost';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
