@@ -34,10 +34,18 @@ case "${SCALE_CONFIG:-both}" in
   *) log "SCALE_CONFIG must be dev, cluster or both, got '$SCALE_CONFIG'"; exit 2 ;;
 esac
 "$ROOT/scripts/setup.sh" --test
-(cd "$ROOT" && npm run --silent build)
+cd "$ROOT"
+npm run --silent build
 
-run_dir=""
-trap '[ -z "$run_dir" ] || stop_test_servers "$run_dir"' EXIT
+run_dir="" node_pid=""
+# the run's node process (which stops its workers) and then the servers, however the script ends
+cleanup() {
+  if [ -n "$node_pid" ] && kill -0 "$node_pid" 2>/dev/null; then kill "$node_pid"; wait "$node_pid" || true; fi
+  [ -z "$run_dir" ] || stop_test_servers "$run_dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 stamp=$(date -u +%Y-%m-%dT%H-%M-%SZ)
 mkdir -p "$DATA_DIR/bench"
 results=()
@@ -68,15 +76,19 @@ for config in "${configs[@]}"; do
     temporal_args="" temporal_pidfile="$MAILPULL_TEST_CLUSTER_DIR/temporal-server.pid" workers=2 interval=300
   fi
   result="$DATA_DIR/bench/scale-$stamp-$config.json"
-  (cd "$ROOT" && SCALE_CONFIG_NAME=$config SCALE_WORKERS=${SCALE_WORKERS:-$workers} \
+  # in the background: a signal to this script is then handled at once (cleanup), not after the run
+  SCALE_CONFIG_NAME=$config SCALE_WORKERS=${SCALE_WORKERS:-$workers} \
     SCALE_INTERVAL_SECONDS=${SCALE_INTERVAL_SECONDS:-$interval} SCALE_TEMPORAL_ARGS_USED="$temporal_args" \
     SCALE_TEMPORAL_PIDFILE="$temporal_pidfile" SCALE_PG_PIDFILE="$MAILPULL_TEST_PG_DIR/data/postmaster.pid" \
     SCALE_DOVECOT_PIDFILE="$MAILPULL_TEST_DOVECOT_DIR/run/master.pid" SCALE_RESULT_FILE="$result" \
-    node dist/bench/scale.js)
+    node "$ROOT/dist/bench/scale.js" &
+  node_pid=$!
+  wait "$node_pid"
+  node_pid=""
   results+=("$result")
   stop_test_servers "$run_dir"
   run_dir=""
 done
 if [ "${#results[@]}" -gt 1 ]; then
-  (cd "$ROOT" && node dist/bench/scale-table.js "$DATA_DIR/bench/scale-$stamp.md" "${results[@]}")
+  node "$ROOT/dist/bench/scale-table.js" "$DATA_DIR/bench/scale-$stamp.md" "${results[@]}"
 fi

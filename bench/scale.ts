@@ -228,7 +228,7 @@ async function main(workers: WorkerProcess[]): Promise<void> {
     MAILPULL_SECRET_KEY_FILE: sys.keyFile,
   });
   const parts = {
-    [options.workers > 1 ? 'workers' : 'worker']: workerPids,
+    workers: workerPids,
     Temporal: await pidFrom('SCALE_TEMPORAL_PIDFILE'),
     PostgreSQL: await pidFrom('SCALE_PG_PIDFILE'),
     Dovecot: await pidFrom('SCALE_DOVECOT_PIDFILE'),
@@ -559,8 +559,12 @@ async function main(workers: WorkerProcess[]): Promise<void> {
   log(`written to ${file} (samples beside it)`);
 }
 
-// the workers are stopped on the way out, also after a failure: nothing the run started outlives it
+// the workers are stopped on the way out, also after a failure or when the run is stopped
+// (bench/scale.sh sends SIGTERM when it fails or is stopped): nothing the run started outlives it
 const workers: WorkerProcess[] = [];
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void Promise.all(workers.map((w) => w.kill())).then(() => process.exit(1)));
+}
 void main(workers)
   .then(
     () => 0,
