@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import type { Pool } from '../db/pool';
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on Linux). */
@@ -7,48 +7,103 @@ const TICKS_PER_SECOND = 100;
 export interface ProcessSample {
   /** ms since the epoch */
   at: number;
+  /** the largest of the workers' RSS */
   rssBytes: number;
-  /** CPU used since the previous sample, in % of one core */
+  /** CPU all workers used since the previous sample, in % of one core */
   cpuPercent: number | null;
-  /** connections the worker holds to Postgres (application_name), and all connections to the server */
+  /** connections the workers hold to Postgres (application_name), Temporal's (its databases), and all client connections */
   pgWorker: number;
+  pgTemporal: number;
   pgAll: number;
 }
 
-async function cpuTicks(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+interface Stat {
+  ppid: number;
+  /** utime + stime + cutime + cstime: its own CPU and that of the children it reaped */
+  ticks: number;
+  ownTicks: number;
+}
+
+async function statOf(pid: number): Promise<Stat | null> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  if (stat === null) return null;
   // the command name (field 2) may hold spaces: count fields after its closing parenthesis
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime, stime
+  const own = Number(fields[11]) + Number(fields[12]);
+  return { ppid: Number(fields[1]), ownTicks: own, ticks: own + Number(fields[13]) + Number(fields[14]) };
 }
 
 async function rssBytes(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const line = status.split('\n').find((l) => l.startsWith('VmRSS:')) ?? 'VmRSS: 0 kB';
   return Number(line.replace(/[^0-9]/g, '')) * 1024;
 }
 
 /**
- * Samples a process (RSS, CPU) and the Postgres connections every `everyMs` until stopped. The
- * worker's connections are those whose application_name is `appName` (PGAPPNAME in its environment).
+ * CPU seconds a process and its descendants used so far: of every living process in the tree its
+ * own time and that of the children it reaped, so short-lived children (Dovecot's logins,
+ * PostgreSQL's backends) count too. A child that exited between two readings moves into its
+ * parent's reaped time, so the difference of two readings is what the tree spent between them.
  */
-export function startSampler(pid: number, pool: Pool, appName: string, everyMs: number) {
+export async function treeCpuSeconds(root: number): Promise<number> {
+  const stats = new Map<number, Stat>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await statOf(Number(entry));
+    if (stat) stats.set(Number(entry), stat);
+  }
+  const children = new Map<number, number[]>();
+  for (const [pid, s] of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid]);
+  let ticks = 0;
+  const queue = stats.has(root) ? [root] : [];
+  while (queue.length > 0) {
+    const pid = queue.pop() as number;
+    ticks += stats.get(pid)?.ticks ?? 0;
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** CPU seconds of each named process tree, read at once. */
+export async function cpuSecondsOf(roots: Record<string, number[]>): Promise<Record<string, number>> {
+  const result: Record<string, number> = {};
+  for (const [name, pids] of Object.entries(roots)) {
+    let total = 0;
+    for (const pid of pids) total += await treeCpuSeconds(pid);
+    result[name] = total;
+  }
+  return result;
+}
+
+/**
+ * Samples the workers (RSS, CPU) and the Postgres connections every `everyMs` until stopped. The
+ * workers' connections are those whose application_name is `appName` (PGAPPNAME in their
+ * environment), Temporal's those to its databases (temporal, temporal_visibility).
+ */
+export function startSampler(pids: readonly number[], pool: Pool, appName: string, everyMs: number) {
   const samples: ProcessSample[] = [];
   let previous: { at: number; ticks: number } | null = null;
   let stopped = false;
   const take = async (): Promise<void> => {
     const at = Date.now();
-    const ticks = await cpuTicks(pid);
-    const { rows } = await pool.query<{ worker: number; all: number }>(
-      `SELECT count(*) FILTER (WHERE application_name = $1)::int AS worker, count(*)::int AS all
+    let ticks = 0;
+    let rss = 0;
+    for (const pid of pids) {
+      ticks += (await statOf(pid))?.ownTicks ?? 0;
+      rss = Math.max(rss, await rssBytes(pid));
+    }
+    const { rows } = await pool.query<{ worker: number; temporal: number; all: number }>(
+      `SELECT count(*) FILTER (WHERE application_name = $1)::int AS worker,
+              count(*) FILTER (WHERE datname LIKE 'temporal%')::int AS temporal, count(*)::int AS all
          FROM pg_stat_activity WHERE backend_type = 'client backend'`,
       [appName],
     );
     samples.push({
       at,
-      rssBytes: await rssBytes(pid),
+      rssBytes: rss,
       cpuPercent: previous ? ((ticks - previous.ticks) / TICKS_PER_SECOND / ((at - previous.at) / 1000)) * 100 : null,
       pgWorker: rows[0].worker,
+      pgTemporal: rows[0].temporal,
       pgAll: rows[0].all,
     });
     previous = { at, ticks };
@@ -75,6 +130,7 @@ export interface ProcessFigures {
   cpuPeak: number;
   cpuMean: number;
   pgWorkerPeak: number;
+  pgTemporalPeak: number;
   pgAllPeak: number;
 }
 
@@ -90,6 +146,7 @@ export function summarize(samples: readonly ProcessSample[], from: number, to: n
     cpuPeak: Math.max(0, ...cpu),
     cpuMean: mean(cpu),
     pgWorkerPeak: Math.max(0, ...inRange.map((s) => s.pgWorker)),
+    pgTemporalPeak: Math.max(0, ...inRange.map((s) => s.pgTemporal)),
     pgAllPeak: Math.max(0, ...inRange.map((s) => s.pgAll)),
   };
 }

@@ -10,15 +10,30 @@ import { writeMaildir } from '../testkit/maildir';
 import { unusedPort } from '../testkit/ports';
 import { TestSystem } from '../testkit/system';
 import { workflowIdFor } from '../workflows/definitions';
-import { bucketQuantile, bucketsBetween, histogram, parsePrometheus, percentile, type Sample } from '../testkit/scale-metrics';
-import { startSampler, summarize } from './scale-sampler';
+import { startWorker, type WorkerProcess } from '../testkit/worker-process';
+import { loadConfig } from '../core/config';
+import { formatCost } from '../testkit/engine-cost';
+import {
+  bucketQuantile,
+  bucketsBetween,
+  histogram,
+  parsePrometheus,
+  percentile,
+  scaleVerdict,
+  SCALE_GOALS,
+  type Sample,
+} from '../testkit/scale-metrics';
+import { historyFigures } from '../testkit/scale-history';
+import type { ScaleResult } from './scale-table';
+import { cpuSecondsOf, startSampler, summarize } from './scale-sampler';
 
 /**
- * The scale run (npm run bench:scale): SCALE_ACCOUNTS Dovecot users with a few messages each and
- * as many external accounts created through the API, on one worker; then SCALE_INTERVALS
- * intervals of SCALE_INTERVAL_SECONDS, each starting with one new message dropped into every
- * mailbox, and Connect Now pressed for a sample of accounts in the last one. Prints a Markdown
- * table and writes it to .data/bench/.
+ * One configuration of the scale run (npm run bench:scale, bench/scale.sh starts the servers):
+ * SCALE_ACCOUNTS Dovecot users with a few messages each and as many external accounts created
+ * through the API, on SCALE_WORKERS workers; then SCALE_INTERVALS intervals of
+ * SCALE_INTERVAL_SECONDS, each starting with one new message dropped into every mailbox, and
+ * Connect Now pressed for a sample of accounts in the last one. Prints a Markdown table, writes it
+ * to .data/bench/ and, for the side-by-side table, its rows to SCALE_RESULT_FILE.
  */
 
 const run = promisify(execFile);
@@ -48,12 +63,19 @@ const options = {
   tls: process.env.SCALE_TLS === 'plain' ? ('plain' as const) : ('ca' as const),
   /** longest wait for every account's first cycle before the intervals start anyway */
   firstWaitSeconds: int('SCALE_FIRST_WAIT_SECONDS', 900),
+  /** which Temporal: "dev" (the dev server, as npm start) or "cluster" (the Temporal server on PostgreSQL) */
+  config: process.env.SCALE_CONFIG_NAME ?? 'dev',
+  workers: Math.max(1, int('SCALE_WORKERS', 1)),
+  /** accounts whose histories are read for actions, workflow tasks and lateness per cycle */
+  historySample: int('SCALE_HISTORY_SAMPLE', 20),
 };
 if (options.intervalSeconds % 60 !== 0 || options.intervalSeconds === 0) {
   throw new Error('SCALE_INTERVAL_SECONDS must be whole minutes: accounts are created through the API (intervalMinutes)');
 }
 
 const WORKER_APP_NAME = 'mailpull-worker';
+/** the first activity of a cycle: the folded cycle's, and listNew of histories before it */
+const CYCLE_ACTIVITIES = ['startCycle', 'listNew'];
 const DOMAIN = 'scale.test';
 const OWNERS_PER = 10;
 const log = (line: string): void => console.log(`[scale ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -171,22 +193,49 @@ async function timeline(sys: TestSystem, externalId: string, droppedAt: number):
   return parts.join(', ');
 }
 
-async function main(): Promise<void> {
+/** The pid a server's pid file names (its first line), for its CPU; none when the file is not set. */
+async function pidFrom(variable: string): Promise<number[]> {
+  const file = process.env[variable];
+  if (!file) return [];
+  const pid = Number((await readFile(file, 'utf8')).split('\n')[0].trim());
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`${variable} (${file}) names no pid`);
+  return [pid];
+}
+
+async function main(workers: WorkerProcess[]): Promise<void> {
   const t0 = Date.now();
   const loadAtStart = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
-  const metricsAddress = `127.0.0.1:${await unusedPort()}`;
-  const sys = await TestSystem.start({
-    workerEnv: {
-      MAILPULL_WORKER_METRICS_ADDRESS: metricsAddress,
-      MAILPULL_MAX_IDLE_WATCHES: String(options.idleBudget),
-      MAILPULL_LOOP_REPORT_SECONDS: process.env.MAILPULL_LOOP_REPORT_SECONDS ?? '30',
-      PGAPPNAME: WORKER_APP_NAME,
-    },
+  const workerEnv = (metricsAddress: string): Record<string, string> => ({
+    MAILPULL_WORKER_METRICS_ADDRESS: metricsAddress,
+    MAILPULL_MAX_IDLE_WATCHES: String(options.idleBudget),
+    MAILPULL_LOOP_REPORT_SECONDS: process.env.MAILPULL_LOOP_REPORT_SECONDS ?? '30',
+    PGAPPNAME: WORKER_APP_NAME,
   });
-  const worker = sys.worker;
-  if (!worker?.child.pid) throw new Error('the worker did not start');
-  const sampler = startSampler(worker.child.pid, sys.db.pool, WORKER_APP_NAME, options.sampleMs);
-  log(`worker pid ${worker.child.pid}; ${JSON.stringify(options)}`);
+  const metricsAddresses: string[] = [];
+  for (let k = 0; k < options.workers; k++) metricsAddresses.push(`127.0.0.1:${await unusedPort()}`);
+  const sys = await TestSystem.start({ worker: false });
+  for (const address of metricsAddresses) {
+    workers.push(
+      await startWorker(sys.db.url, sys.taskQueue, { MAILPULL_SECRET_KEY_FILE: sys.keyFile, ...sys.temporalEnv, ...workerEnv(address) }),
+    );
+  }
+  const workerPids = workers.map((w) => w.child.pid ?? 0);
+  if (workerPids.includes(0)) throw new Error('a worker did not start');
+  const { maxCachedWorkflows } = loadConfig({
+    ...process.env,
+    DATABASE_URL: sys.db.url,
+    MAILPULL_TASK_QUEUE: sys.taskQueue,
+    MAILPULL_SECRET_KEY_FILE: sys.keyFile,
+  });
+  const parts = {
+    workers: workerPids,
+    Temporal: await pidFrom('SCALE_TEMPORAL_PIDFILE'),
+    PostgreSQL: await pidFrom('SCALE_PG_PIDFILE'),
+    Dovecot: await pidFrom('SCALE_DOVECOT_PIDFILE'),
+  };
+  const maxConnections = Number((await sys.db.pool.query<{ max_connections: string }>('SHOW max_connections')).rows[0].max_connections);
+  const sampler = startSampler(workerPids, sys.db.pool, WORKER_APP_NAME, options.sampleMs);
+  log(`${options.config}: worker pids ${workerPids.join(', ')}; ${JSON.stringify(options)}`);
 
   const users = await addUsers(options.accounts);
   await inParallel(users, 16, (user, i) => writeMaildir(user, options.messages, (m) => messageOf(`initial a${i} m${m}`)));
@@ -238,7 +287,9 @@ async function main(): Promise<void> {
 
   const dropper = new Dropper(await mailOwner());
   const intervalMs = options.intervalSeconds * 1000;
-  const startSamples = await scrape(metricsAddress);
+  const scrapeAll = async (): Promise<Sample[]> => (await Promise.all(metricsAddresses.map(scrape))).flat();
+  const startSamples = await scrapeAll();
+  const cpuAtStart = await cpuSecondsOf(parts);
   const measureStart = Date.now();
   const drops = new Map<string, number>(); // subject → dropped at
   const connect: { subject: string; pressedAt: number }[] = [];
@@ -280,7 +331,8 @@ async function main(): Promise<void> {
     stored = await storedTimes(sys, 'scale ');
   }
   const measureEnd = Date.now();
-  const endSamples = await scrape(metricsAddress);
+  const cpuAtEnd = await cpuSecondsOf(parts);
+  const endSamples = await scrapeAll();
   const connectStored = await storedTimes(sys, 'connect ');
   const processSamples = await sampler.stop();
   const loadAtEnd = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
@@ -314,26 +366,86 @@ async function main(): Promise<void> {
     return at === undefined ? [] : [at - c.pressedAt];
   });
 
-  const quantiles = (name: string, match?: (l: Record<string, string>) => boolean) => {
+  const latency = (name: string, match?: (l: Record<string, string>) => boolean) => {
     const buckets = bucketsBetween(histogram(startSamples, name, match), histogram(endSamples, name, match));
+    const at = (q: number) => bucketQuantile(buckets, q);
     const show = (q: number) => {
-      const v = bucketQuantile(buckets, q);
+      const v = at(q);
       return v === null ? 'n/a' : `${v.beyond ? '> ' : ''}${ms(v.value)}`;
     };
-    return `${show(0.5)} / ${show(0.99)} (${buckets.at(-1)?.[1] ?? 0} tasks)`;
+    return {
+      text: `${show(0.5)} / ${show(0.99)} (${buckets.at(-1)?.[1] ?? 0} tasks)`,
+      p99: at(0.99)?.value ?? null,
+      count: buckets.at(-1)?.[1] ?? 0,
+    };
   };
   const metricName = (base: string) =>
     endSamples.find((s) => s.name.startsWith(base) && s.name.endsWith('_bucket'))?.name.replace(/_bucket$/, '') ?? base;
-  const wftLatency = metricName('temporal_workflow_task_schedule_to_start_latency');
-  const actLatency = metricName('temporal_activity_schedule_to_start_latency');
+  const counter = (base: string): number => {
+    const sum = (samples: Sample[]) =>
+      samples.filter((s) => s.name === base || s.name === `${base}_total`).reduce((a, s) => a + s.value, 0);
+    return sum(endSamples) - sum(startSamples);
+  };
+  const gauge = (base: string): number => endSamples.filter((s) => s.name === base).reduce((a, s) => a + s.value, 0);
+  const wftLatency = latency(metricName('temporal_workflow_task_schedule_to_start_latency'));
   const mainQueue = (l: Record<string, string>) => l.task_queue === sys.taskQueue;
   const idleQueue = (l: Record<string, string>) => l.task_queue === `${sys.taskQueue}-idle`;
+  const actLatency = latency(metricName('temporal_activity_schedule_to_start_latency'), mainQueue);
+  const cycleStart = (l: Record<string, string>) => CYCLE_ACTIVITIES.includes(l.activity_type);
+  const cycles = latency(metricName('temporal_activity_execution_latency'), cycleStart).count;
+  const cacheHits = counter('temporal_sticky_cache_hit');
+  const cacheMisses = counter('temporal_sticky_cache_miss');
   const whole = summarize(processSamples, t0, measureEnd + 1);
   const steady = summarize(processSamples, measureStart, measureEnd + 1);
-  const loopDelays = [...worker.output().matchAll(/event loop: max delay (\d+) ms/g)].map((m) => Number(m[1]));
+  const loopDelays = workers.flatMap((w) => [...w.output().matchAll(/event loop: max delay (\d+) ms/g)].map((m) => Number(m[1])));
   const imap = mailboxes.filter((m) => m.protocol === 'imap').length;
+  const windowSeconds = (measureEnd - measureStart) / 1000;
+  const cpuSeconds = Object.fromEntries(Object.keys(parts).map((part) => [part, cpuAtEnd[part] - cpuAtStart[part]]));
+
+  // actions, workflow tasks and lateness per cycle, from the histories of accounts spread over the run
+  const sampled = Array.from(
+    { length: Math.min(options.historySample, mailboxes.length) },
+    (_, k) => mailboxes[Math.floor((k * mailboxes.length) / Math.min(options.historySample, mailboxes.length))],
+  );
+  const figures = await inParallel(sampled, 4, async (m) =>
+    historyFigures(
+      (await sys.client.workflow.getHandle(workflowIdFor(m.externalId)).fetchHistory()).events ?? [],
+      measureStart,
+      measureEnd,
+    ),
+  );
+  const costs = figures.flatMap((f) => f.cycles);
+  const lateness = figures.flatMap((f) => f.lateness);
+  const perCycle = (pick: (c: (typeof costs)[number]) => number) =>
+    costs.length ? costs.reduce((a, c) => a + pick(c), 0) / costs.length : NaN;
+  const leanest = costs.length ? costs.reduce((a, c) => (c.actions < a.actions ? c : a)) : null;
+  const neededPerSecond = options.accounts / options.intervalSeconds;
+  // a press whose message was not stored by the end counts as infinitely late
+  const connectP99 = percentile([...connectLatencies, ...Array<number>(connect.length - connectLatencies.length).fill(Infinity)], 99);
+  const verdict = scaleVerdict({
+    cores: os.cpus().length,
+    windowSeconds,
+    cpuSeconds,
+    withinShare: drops.size ? within / drops.size : NaN,
+    connectP99Ms: connect.length ? connectP99 : 0,
+    workerRssPeakMb: whole.rssPeakMb,
+    workflowTaskScheduleToStartP99Ms: wftLatency.p99,
+    activityScheduleToStartP99Ms: actLatency.p99,
+    cacheHits,
+    cacheMisses,
+    cacheSize: maxCachedWorkflows,
+    pgConnectionsPeak: whole.pgAllPeak,
+    pgMaxConnections: maxConnections,
+  });
 
   const rows: [string, string][] = [
+    [
+      'Temporal',
+      options.config === 'cluster'
+        ? 'the Temporal server on PostgreSQL (npm run start:cluster)'
+        : `the dev server (npm start); options: ${process.env.SCALE_TEMPORAL_ARGS_USED || '(as npm start runs it)'}`,
+    ],
+    ['workers', String(options.workers)],
     [
       'accounts',
       `${options.accounts} (${options.accounts - imap} POP3, ${imap} IMAP of which ${options.pushAccounts - pushLeft} with push)`,
@@ -345,62 +457,123 @@ async function main(): Promise<void> {
       `${sec(createMs)} (${((options.accounts * 1000) / createMs).toFixed(0)}/s, ${options.createConcurrency} in flight; per request p50 ${ms(percentile(createLatencies, 50))}, p99 ${ms(percentile(createLatencies, 99))})`,
     ],
     ['first cycle of every account done', `${firstDone} of ${options.accounts}, ${sec(firstCyclesMs)} after the first create`],
-    ['worker RSS peak / mean (intervals)', `${steady.rssPeakMb.toFixed(0)} MB / ${steady.rssMeanMb.toFixed(0)} MB`],
-    ['worker RSS peak (whole run)', `${whole.rssPeakMb.toFixed(0)} MB`],
-    ['worker CPU peak / mean (intervals, % of one core)', `${steady.cpuPeak.toFixed(0)} % / ${steady.cpuMean.toFixed(0)} %`],
-    ['worker CPU peak / mean (whole run)', `${whole.cpuPeak.toFixed(0)} % / ${whole.cpuMean.toFixed(0)} %`],
-    ['Postgres connections peak: worker / all', `${whole.pgWorkerPeak} / ${whole.pgAllPeak}`],
-    ['workflow-task schedule-to-start p50 / p99 (intervals)', quantiles(wftLatency)],
-    ['activity schedule-to-start p50 / p99 (intervals, collection queue)', quantiles(actLatency, mainQueue)],
-    ['IDLE watch schedule-to-start p50 / p99 (intervals, IDLE queue)', quantiles(actLatency, idleQueue)],
     [
-      'collected within interval + 10 %',
+      'cycles/s achieved / needed (intervals)',
+      `${(cycles / windowSeconds).toFixed(2)} / ${neededPerSecond.toFixed(2)} (${cycles} cycles in ${windowSeconds.toFixed(0)} s)`,
+    ],
+    [
+      'collected within interval + 10 % (goal ≥ 99 %)',
       `${pct(within, drops.size)}${late.length ? `; late: ${[...lateKinds].map(([k, n]) => `${n} ${k}`).join(', ')}` : ''}`,
+    ],
+    [
+      'cycle start after its timer was due p50 / p99 / max (sampled histories)',
+      `${ms(percentile(lateness, 50))} / ${ms(percentile(lateness, 99))} / ${lateness.length ? ms(Math.max(...lateness)) : 'n/a'}; ${pct(lateness.filter((l) => l <= intervalMs * 0.1).length, lateness.length)} within 10 % of the interval`,
     ],
     [
       'dropped → stored p50 / p99 / max',
       `${sec(percentile(delays, 50))} / ${sec(percentile(delays, 99))} / ${sec(Math.max(0, ...delays))}; ${drops.size - stored.size} not stored by the end`,
     ],
     [
-      'Connect Now → message stored p50 / p99',
-      `${ms(percentile(connectLatencies, 50))} / ${ms(percentile(connectLatencies, 99))} (${connectLatencies.length} of ${connect.length} stored)`,
+      'Connect Now → message stored p50 / p99 (goal p99 < 5 s)',
+      `${ms(percentile(connectLatencies, 50))} / ${Number.isFinite(connectP99) ? ms(connectP99) : 'not stored'} (${connectLatencies.length} of ${connect.length} stored)`,
+    ],
+    [
+      'actions / workflow tasks per cycle (sampled histories)',
+      costs.length
+        ? `${perCycle((c) => c.actions).toFixed(2)} / ${perCycle((c) => c.workflowTasks).toFixed(2)} (${costs.length} cycles of ${sampled.length} accounts; leanest: ${leanest ? formatCost(leanest) : 'n/a'})`
+        : 'n/a (no cycle of the sampled accounts in the window)',
+    ],
+    ...Object.keys(parts).map((part): [string, string] => [
+      `CPU per cycle: ${part}`,
+      cycles
+        ? `${((cpuSeconds[part] / cycles) * 1000).toFixed(1)} ms (${cpuSeconds[part].toFixed(1)} s in the window = ${(cpuSeconds[part] / windowSeconds).toFixed(2)} cores)`
+        : `n/a (${cpuSeconds[part].toFixed(1)} s in the window)`,
+    ]),
+    [
+      `worker RSS peak / mean (intervals; goal < ${SCALE_GOALS.workerRssMb} MB)`,
+      `${steady.rssPeakMb.toFixed(0)} MB / ${steady.rssMeanMb.toFixed(0)} MB`,
+    ],
+    ['worker RSS peak (whole run)', `${whole.rssPeakMb.toFixed(0)} MB`],
+    ['worker CPU peak / mean (intervals, % of one core, all workers)', `${steady.cpuPeak.toFixed(0)} % / ${steady.cpuMean.toFixed(0)} %`],
+    ['worker CPU peak / mean (whole run)', `${whole.cpuPeak.toFixed(0)} % / ${whole.cpuMean.toFixed(0)} %`],
+    [
+      'PostgreSQL connections peak: workers / Temporal / all',
+      `${whole.pgWorkerPeak} / ${whole.pgTemporalPeak} / ${whole.pgAllPeak} of max_connections ${maxConnections}`,
+    ],
+    [
+      'workflow cache: size / held at the end / hits / misses (intervals)',
+      `${maxCachedWorkflows} per worker (MAILPULL_MAX_CACHED_WORKFLOWS) / ${gauge('temporal_sticky_cache_size')} / ${cacheHits} / ${cacheMisses}`,
+    ],
+    ['workflow-task execution p50 / p99 (intervals)', latency(metricName('temporal_workflow_task_execution_latency')).text],
+    ['workflow-task replay p50 / p99 (intervals)', latency(metricName('temporal_workflow_task_replay_latency')).text],
+    ['workflow-task schedule-to-start p50 / p99 (intervals)', wftLatency.text],
+    ['activity schedule-to-start p50 / p99 (intervals, collection queue)', actLatency.text],
+    [
+      'IDLE watch schedule-to-start p50 / p99 (intervals, IDLE queue)',
+      latency(metricName('temporal_activity_schedule_to_start_latency'), idleQueue).text,
     ],
     ['worker event loop max delay (30 s reports)', loopDelays.length ? `${Math.max(...loopDelays)} ms` : 'n/a'],
-    ['Temporal dev server options', process.env.SCALE_TEMPORAL_ARGS_USED || '(as npm start runs it)'],
+    ['goals missed', verdict.missed.join('; ') || 'none'],
+    ['what ran out', verdict.causes.join('; ') || '-'],
     ['machine', `${os.cpus().length} cores; load average ${loadAtStart} at start, ${loadAtEnd} at end`],
   ];
+  const environment = `${
+    Object.entries(process.env)
+      .filter(([k]) => k.startsWith('MAILPULL_') && !k.startsWith('MAILPULL_TEST_') && !k.includes('SECRET'))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ') || 'defaults'
+  } MAILPULL_MAX_IDLE_WATCHES=${options.idleBudget}`;
   const table = [
-    `# mailpull scale run, ${new Date(t0).toISOString()}`,
+    `# mailpull scale run (${options.config}), ${new Date(t0).toISOString()}`,
     '',
     '| figure | value |',
     '|---|---|',
     ...rows.map(([k, v]) => `| ${k} | ${v} |`),
     '',
-    `Worker environment: ${
-      Object.entries(process.env)
-        .filter(([k]) => k.startsWith('MAILPULL_') && !k.startsWith('MAILPULL_TEST_') && !k.includes('SECRET'))
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' ') || 'defaults'
-    } MAILPULL_MAX_IDLE_WATCHES=${options.idleBudget}`,
+    `Worker environment: ${environment}`,
     '',
   ].join('\n');
   console.log(`\n${table}`);
   const outDir = path.join(process.env.MAILPULL_DATA_DIR ?? path.resolve(__dirname, '../../.data'), 'bench');
   await mkdir(outDir, { recursive: true });
-  const file = path.join(outDir, `scale-${options.accounts}-${new Date(t0).toISOString().replace(/[:.]/g, '-')}.md`);
+  const file = path.join(outDir, `scale-${options.config}-${options.accounts}-${new Date(t0).toISOString().replace(/[:.]/g, '-')}.md`);
   await writeFile(file, table);
+  if (process.env.SCALE_RESULT_FILE) {
+    const result: ScaleResult = { config: options.config, at: new Date(t0).toISOString(), rows, environment };
+    await writeFile(process.env.SCALE_RESULT_FILE, JSON.stringify(result));
+  }
   const csv = processSamples.map((p) =>
-    [((p.at - t0) / 1000).toFixed(1), (p.rssBytes / 1048576).toFixed(1), p.cpuPercent?.toFixed(1) ?? '', p.pgWorker, p.pgAll].join(','),
+    [
+      ((p.at - t0) / 1000).toFixed(1),
+      (p.rssBytes / 1048576).toFixed(1),
+      p.cpuPercent?.toFixed(1) ?? '',
+      p.pgWorker,
+      p.pgTemporal,
+      p.pgAll,
+    ].join(','),
   );
-  await writeFile(file.replace(/\.md$/, '.samples.csv'), ['seconds,rss_mb,cpu_percent,pg_worker,pg_all', ...csv, ''].join('\n'));
+  await writeFile(
+    file.replace(/\.md$/, '.samples.csv'),
+    ['seconds,rss_mb_max_worker,cpu_percent_workers,pg_workers,pg_temporal,pg_all', ...csv, ''].join('\n'),
+  );
   log(`written to ${file} (samples beside it)`);
-  await worker.stop();
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+// the workers are stopped on the way out, also after a failure or when the run is stopped
+// (bench/scale.sh sends SIGTERM when it fails or is stopped): nothing the run started outlives it
+const workers: WorkerProcess[] = [];
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void Promise.all(workers.map((w) => w.kill())).then(() => process.exit(1)));
+}
+void main(workers)
+  .then(
+    () => 0,
+    (err: unknown) => {
+      console.error(err);
+      return 1;
+    },
+  )
+  .then(async (code) => {
+    await Promise.all(workers.map((w) => w.stop()));
+    process.exit(code);
+  });
