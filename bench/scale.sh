@@ -52,12 +52,8 @@ results=()
 for config in "${configs[@]}"; do
   run_dir="$DATA_DIR/scale-$config"
   rm -rf "$run_dir"; mkdir -p "$run_dir"
-  # fsync on, as in production
-  start_test_servers "$run_dir" "$base" on
-  # PostgreSQL's max_connections as docker-compose.yml sets it: the cluster's Temporal keeps pools
-  # of its own there (100, the default, was nearly full at 200 accounts)
-  psql "$MAILPULL_TEST_DATABASE_URL" -qc "ALTER SYSTEM SET max_connections = ${SCALE_PG_MAX_CONNECTIONS:-300}"
-  "$ROOT/scripts/postgres.sh" restart "$MAILPULL_TEST_PG_DIR"
+  # fsync on, as in production; the cluster's Temporal keeps connection pools of its own
+  MAILPULL_PG_MAX_CONNECTIONS=${SCALE_PG_MAX_CONNECTIONS:-300} start_test_servers "$run_dir" "$base" on
   if [ "$config" = dev ]; then
     # The dev server again on the same file, with SCALE_TEMPORAL_ARGS: by default its SQLite in WAL
     # mode, without which it failed most persistence writes past a few hundred accounts here

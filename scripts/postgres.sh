@@ -20,7 +20,7 @@ start() {
       --auth-host=scram-sha-256 --auth-local=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
   fi
   as_pg_user "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/run/postgres.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/run -c fsync=${MAILPULL_PG_FSYNC:-on}" start >/dev/null
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/run -c fsync=${MAILPULL_PG_FSYNC:-on} -c max_connections=${MAILPULL_PG_MAX_CONNECTIONS:-300}" start >/dev/null
   local password; password=$(cat "$dir/password")
   export PGPASSWORD="$password"
   if ! psql -h 127.0.0.1 -p "$port" -U "$user" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='mailpull'" | grep -q 1; then
