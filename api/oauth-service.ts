@@ -234,12 +234,11 @@ export function signIns(deps: OAuthDeps) {
         expiresAt: deviceExpiry,
       });
       // the device code stays in this process; the session row says how it ended
+      // a grant that cannot be saved fails the sign-in too, or the CLI would wait for it until it expires
       void device
         .grant(AbortSignal.timeout(deviceExpiry.getTime() - Date.now()))
-        .then(
-          (grant) => complete(id, app, grant),
-          (err: unknown) => fail(id, err),
-        )
+        .then((grant) => complete(id, app, grant))
+        .catch((err: unknown) => fail(id, err))
         .catch((err: unknown) => log.error(`mailpull api: sign-in ${id} could not be recorded: ${(err as Error).message}`));
       return {
         id,
