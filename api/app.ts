@@ -68,7 +68,7 @@ export function createApp(
     if (c.req.raw.body && !c.req.raw.bodyUsed) await c.req.raw.arrayBuffer().catch(() => undefined);
   });
   app.use(adminPage());
-  const oauth = { ...deps, publicUrl: deps.publicUrl ?? null, receivers: deps.oauthReceivers };
+  const oauth = { ...deps, publicUrl: deps.publicUrl ?? null };
   // the provider sends the browser back here, without an API token: the state names the sign-in
   app.route('/', oauthCallbackRoute(oauth));
   // every account's counts: a token not limited to some domains, unless MAILPULL_METRICS_PUBLIC

@@ -1,4 +1,3 @@
-import type { OAuthDeps } from './oauth-service';
 import type { NetworkPolicy } from '../core/network-policy';
 import type { Pool } from '../db/pool';
 import type { Keyring } from '../secrets/keyring';
@@ -24,6 +23,4 @@ export interface ApiDeps {
   networkPolicy: NetworkPolicy;
   /** the API's address as browsers reach it (MAILPULL_PUBLIC_URL): the OAuth redirect URI; unset: the address a request came to */
   publicUrl?: string | null;
-  /** what completes a sign-in for a local account's own provider mailbox (none: such sign-ins are refused) */
-  oauthReceivers?: OAuthDeps['receivers'];
 }

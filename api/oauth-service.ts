@@ -33,20 +33,16 @@ import { loadAppClientSecret, saveAppClientSecret } from '../db/secrets';
 import { screenHost, urlHost } from '../core/guarded-connect';
 import { appClient, consentUrl, discoverEndpoints, exchangeCode, startDevice, type FlowOptions, type Grant } from './oauth-flow';
 import type { Keyring } from '../secrets/keyring';
+import { appendLoginTarget, linkAppendLogin } from './append-login-link';
 import { externalAccountService } from './external-account-service';
 import { conflict, invalid, notFound } from './http-errors';
 import { newAccountSettings } from './external-account-fields';
+import { resolveOAuth } from './oauth-settings';
 import type { createSignIn, saveOAuthApp as saveAppSchema, signInAccountFields } from './schemas';
 import type { WorkflowControl } from './workflow-control';
 
 /** Longest wait for an authorization server (metadata, device authorization, token exchange). */
 const FLOW_TIMEOUT_MS = 30_000;
-
-/**
- * What completing a sign-in does with a grant for a purpose other than an external account (a
- * local account's delivery mailbox): returns the id shown as the sign-in's result.
- */
-export type GrantReceiver = (session: SignInSession, app: OAuthApp, grant: Grant) => Promise<string>;
 
 export interface OAuthDeps {
   pool: Pool;
@@ -55,8 +51,6 @@ export interface OAuthDeps {
   workflows: WorkflowControl;
   /** where the provider sends the browser back to, as the admin registered it; null: the address the request came to */
   publicUrl: string | null;
-  /** receivers for the purposes beyond external accounts */
-  receivers?: Partial<Record<'localMailbox', GrantReceiver>>;
 }
 
 type AppInput = z.infer<typeof saveAppSchema>;
@@ -179,6 +173,11 @@ export function signIns(deps: OAuthDeps) {
     const given = [input.externalAccountId, input.account, input.localAccountId].filter((v) => v !== undefined).length;
     if (given !== 1)
       throw invalid('externalAccountId', 'give exactly one of externalAccountId, account (a new external account) or localAccountId');
+    if (!input.localAccountId) {
+      for (const field of ['deliveryTargetId', 'username'] as const) {
+        if (input[field] !== undefined) throw invalid(field, "is for localAccountId (a local account's own mailbox)");
+      }
+    }
     if (input.externalAccountId) {
       if (!(await isInScope(pool, 'externalAccount', input.externalAccountId, scope))) {
         throw invalid('externalAccountId', `external account ${input.externalAccountId} does not exist`);
@@ -186,12 +185,14 @@ export function signIns(deps: OAuthDeps) {
       return { kind: 'externalAccount', externalAccountId: input.externalAccountId };
     }
     if (input.localAccountId) {
-      if (!deps.receivers?.localMailbox)
-        throw invalid('localAccountId', 'delivery into a local account’s own provider mailbox is not available in this version');
       if (!(await isInScope(pool, 'account', input.localAccountId, scope))) {
         throw invalid('localAccountId', `account ${input.localAccountId} does not exist`);
       }
-      return { kind: 'localMailbox', localAccountId: input.localAccountId };
+      if (!input.deliveryTargetId)
+        throw invalid('deliveryTargetId', 'is required with localAccountId: the IMAP target the mailbox is behind');
+      if (!input.username) throw invalid('username', "is required with localAccountId: the mailbox's address at the provider");
+      const target = await appendLoginTarget(pool, input.deliveryTargetId, scope);
+      return { kind: 'localMailbox', localAccountId: input.localAccountId, deliveryTargetId: target.id, username: input.username };
     }
     const account = input.account as z.infer<typeof signInAccountFields>;
     if (!(await isInScope(pool, 'account', account.ownerAccountId, scope))) {
@@ -233,12 +234,11 @@ export function signIns(deps: OAuthDeps) {
         expiresAt: deviceExpiry,
       });
       // the device code stays in this process; the session row says how it ended
+      // a grant that cannot be saved fails the sign-in too, or the CLI would wait for it until it expires
       void device
         .grant(AbortSignal.timeout(deviceExpiry.getTime() - Date.now()))
-        .then(
-          (grant) => complete(id, app, grant),
-          (err: unknown) => fail(id, err),
-        )
+        .then((grant) => complete(id, app, grant))
+        .catch((err: unknown) => fail(id, err))
         .catch((err: unknown) => log.error(`mailpull api: sign-in ${id} could not be recorded: ${(err as Error).message}`));
       return {
         id,
@@ -281,6 +281,31 @@ export function signIns(deps: OAuthDeps) {
     return { id, flow: input.flow, authorizationUrl: consent.url, redirectUri, expiresAt };
   };
 
+  /**
+   * The grant becomes the local account's APPEND login, as PUT /api/accounts/:id/append-login sets
+   * it; refreshing uses the installation app's client secret, not a copy.
+   */
+  const linkMailbox = async (
+    purpose: Extract<SignInPurpose, { kind: 'localMailbox' }>,
+    tokenDomains: DomainScope,
+    app: OAuthApp,
+    grant: Grant,
+  ): Promise<string> => {
+    const target = await appendLoginTarget(pool, purpose.deliveryTargetId, tokenDomains).catch((err: unknown) => {
+      throw new MailpullError('config', `the delivery target can no longer be linked: ${(err as Error).message}`);
+    });
+    const oauth = resolveOAuth(null, { provider: app.provider, tokenEndpoint: app.tokenEndpoint, clientId: app.clientId });
+    if ('field' in oauth) throw new MailpullError('config', `the ${app.provider} app: ${oauth.field} ${oauth.message}`);
+    await linkAppendLogin(
+      { pool, keyring },
+      purpose.localAccountId,
+      target,
+      { username: purpose.username, oauth },
+      { refreshToken: grant.refreshToken, clientSecret: null },
+    );
+    return purpose.localAccountId;
+  };
+
   /** Saves the grant for what it is for and starts (or restarts) collection. */
   const complete = async (sessionId: string, app: OAuthApp, grant: Grant): Promise<string> => {
     const session = await getSignIn(pool, sessionId);
@@ -296,9 +321,7 @@ export function signIns(deps: OAuthDeps) {
     let accountId: string;
     const purpose = session.purpose;
     if (purpose.kind === 'localMailbox') {
-      const receiver = deps.receivers?.localMailbox;
-      if (!receiver) throw new MailpullError('config', 'delivery into a local account’s provider mailbox is not available');
-      accountId = await receiver(session, app, grant);
+      accountId = await linkMailbox(purpose, session.tokenDomains, app, grant);
     } else if (purpose.kind === 'externalAccount') {
       const stored = await accounts.storedForUpdate(purpose.externalAccountId);
       // the account's own client secret (if any) is dropped: the app's is used from now on

@@ -30,3 +30,5 @@ export type ProviderList = z.infer<typeof res.providerList>;
 export type OAuthAppList = z.infer<typeof res.oauthAppList>;
 export type SignInStarted = z.infer<typeof res.signInStarted>;
 export type SignIn = z.infer<typeof res.signIn>;
+export type AppendLogin = z.infer<typeof res.appendLogin>;
+export type DeliveryTargetList = z.infer<typeof res.deliveryTargetList>;

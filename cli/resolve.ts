@@ -1,6 +1,7 @@
 import type {
   Account,
   AccountList,
+  DeliveryTargetList,
   Domain,
   DomainList,
   ExternalAccount,
@@ -53,4 +54,10 @@ export async function findAccount(api: ApiClient, key: string): Promise<Account>
 export async function findExternalAccount(api: ApiClient, key: string): Promise<ExternalAccount> {
   if (isUuid(key)) return api.get<ExternalAccount>(`/api/external-accounts/${key}`);
   return pick(await listExternalAccounts(api), key, (e) => e.name, 'external account');
+}
+
+export type DeliveryTarget = DeliveryTargetList['deliveryTargets'][number];
+
+export async function findDeliveryTarget(api: ApiClient, key: string): Promise<DeliveryTarget> {
+  return pick((await api.get<DeliveryTargetList>('/api/delivery-targets')).deliveryTargets, key, (t) => t.name, 'delivery target');
 }

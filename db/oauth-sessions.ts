@@ -10,12 +10,12 @@ export type SignInFlow = 'browser' | 'loopback' | 'device';
 /**
  * What a sign-in's token is for: an external account that exists (Reconnect), one created from
  * `fields` once the provider has answered, or the provider mailbox of a local account (where its
- * mail is delivered).
+ * mail is delivered) behind an IMAP target with imapLogin "oauth", logged in to as `username`.
  */
 export type SignInPurpose =
   | { kind: 'externalAccount'; externalAccountId: string }
   | { kind: 'newExternalAccount'; fields: Record<string, unknown> }
-  | { kind: 'localMailbox'; localAccountId: string };
+  | { kind: 'localMailbox'; localAccountId: string; deliveryTargetId: string; username: string };
 
 export type SignInStatus = 'pending' | 'done' | 'failed';
 
@@ -43,6 +43,8 @@ interface Row {
   external_account_id: string | null;
   new_account: Record<string, unknown> | null;
   local_account_id: string | null;
+  delivery_target_id: string | null;
+  username: string | null;
   redirect_uri: string | null;
   return_to: string | null;
   token_domains: string[] | null;
@@ -56,7 +58,14 @@ interface Row {
 }
 
 function toPurpose(r: Row): SignInPurpose {
-  if (r.purpose === 'local_mailbox') return { kind: 'localMailbox', localAccountId: r.local_account_id ?? '' };
+  if (r.purpose === 'local_mailbox') {
+    return {
+      kind: 'localMailbox',
+      localAccountId: r.local_account_id ?? '',
+      deliveryTargetId: r.delivery_target_id ?? '',
+      username: r.username ?? '',
+    };
+  }
   if (r.external_account_id) return { kind: 'externalAccount', externalAccountId: r.external_account_id };
   return { kind: 'newExternalAccount', fields: r.new_account ?? {} };
 }
@@ -103,8 +112,8 @@ export async function insertSignIn(db: Queryable, keyring: Keyring, s: NewSignIn
   const p = s.purpose;
   await db.query(
     `INSERT INTO oauth_sessions (id, state_hash, provider, flow, purpose, external_account_id, new_account, local_account_id,
-       redirect_uri, return_to, token_domains, verifier_key_id, verifier_sealed, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+       delivery_target_id, username, redirect_uri, return_to, token_domains, verifier_key_id, verifier_sealed, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
     [
       s.id,
       s.state === null ? null : stateHash(s.state),
@@ -114,6 +123,8 @@ export async function insertSignIn(db: Queryable, keyring: Keyring, s: NewSignIn
       p.kind === 'externalAccount' ? p.externalAccountId : null,
       p.kind === 'newExternalAccount' ? JSON.stringify(p.fields) : null,
       p.kind === 'localMailbox' ? p.localAccountId : null,
+      p.kind === 'localMailbox' ? p.deliveryTargetId : null,
+      p.kind === 'localMailbox' ? p.username : null,
       s.redirectUri,
       s.returnTo,
       s.tokenDomains,

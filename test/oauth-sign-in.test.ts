@@ -1,19 +1,23 @@
 // test-file-timeout-ms: 600000
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { launch, type Browser, type Page } from 'puppeteer-core';
-import { addUser, caCertificate, logLinesFor, saveMessages, type DovecotUser } from '../testkit/dovecot';
+import { addUser, caCertificate, logLinesFor, mailboxCount, saveMessages, type DovecotUser } from '../testkit/dovecot';
 import { testEnv, waitFor } from '../testkit/env';
 import { buildMessage } from '../testkit/messages';
 import { unusedPort } from '../testkit/ports';
 import { useTestSystem } from '../testkit/system';
+import { domainWithTarget } from './support/delivered';
+import { withImap } from './support/imap';
 import { OAuthProvider } from './support/oauth-provider';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CLI = path.resolve(__dirname, '../cli/main.js');
+const runFile = promisify(execFile);
 
 /** A CLI run in the background: what it wrote so far, and how it ended. */
 interface CliRun {
@@ -383,6 +387,140 @@ describe('OAuth2 sign-in against oidc-provider, the account then collecting from
     assert.equal((await sys.ok('GET', '/api/external-accounts')).externalAccounts.filter((a: any) => a.name === 'to reconnect').length, 1);
     await page.browserContext().close();
     assert.deepEqual(pageErrors, []);
+  });
+
+  /** A local account, the IMAP target (imapLogin "oauth") of its domain, an ISP mailbox and its own mailbox that takes only OAuth2. */
+  async function linkSetup(domain: string) {
+    const isp = await addUser('isp');
+    await saveMessages(isp, [buildMessage({ subject: 'from the ISP one' }), buildMessage({ subject: 'from the ISP two' })]);
+    // the mailbox's password is refused: only an access token the provider issued logs in
+    const mailbox = await addUser('gm', 'nologin=y reason=OAuth2_only');
+    await assert.rejects(
+      withImap(mailbox, () => Promise.resolve()),
+      'a password login is refused',
+    );
+    const { targetId } = await domainWithTarget(sys, domain, {
+      kind: 'imap',
+      host: '127.0.0.1',
+      port: testEnv.imapPort(),
+      tlsMode: 'disabled',
+      imapLogin: 'oauth',
+    });
+    const owner = await sys.ok<{ id: string; address: string }>('POST', '/api/accounts', { address: `alice@${domain}` });
+    return { isp, mailbox, targetId, owner };
+  }
+
+  /** The ISP mailbox collected: every message delivered by APPEND into the linked mailbox, Dovecot saw XOAUTH2. */
+  async function assertDeliveredInto(owner: { id: string }, isp: DovecotUser, mailbox: DovecotUser): Promise<string> {
+    const external = await sys.imapAccount(owner, isp);
+    const status = await sys.waitForCycles(external.id, 1);
+    assert.equal(status.lastError, null, JSON.stringify(status.lastError));
+    assert.equal(status.delivery.backlog, 0, JSON.stringify(status.delivery));
+    assert.equal(await mailboxCount(mailbox), 2, 'both in the linked mailbox');
+    assert.ok((await xoauth2Logins(mailbox)) >= 1, 'Dovecot accepted the XOAUTH2 login');
+    return external.id;
+  }
+
+  test('admin page: a local account links its own mailbox (sign-in at the provider); its ISP mail is delivered there by APPEND with XOAUTH2', async () => {
+    const { isp, mailbox, targetId, owner } = await linkSetup('link-web.test');
+    const page = await adminPage();
+    await page.goto(`${sys.baseUrl}/#/accounts/${owner.id}`);
+    await waitForText(page, '#mailbox-link', /No mailbox at a provider is linked/);
+    await page.select('#field-deliveryTargetId', targetId);
+    await page.type('#field-username', mailbox.name);
+    await shot(page, 'link-1-account');
+    await Promise.all([page.waitForNavigation(), page.locator('button[data-action="link-mailbox-custom"]').click()]);
+    assert.equal(new URL(page.url()).origin, provider.issuer);
+    await signInAtProvider(page, mailbox.name, 'link-2');
+    await waitForText(page, '#flash', /delivered into that mailbox/);
+    assert.equal(new URL(page.url()).hash, `#/accounts/${owner.id}`, 'back on the account');
+    await waitForText(page, '#mailbox-link .linked-login', new RegExp(`Delivered into ${mailbox.name} \\(custom\\).*linked`));
+    await shot(page, 'link-3-linked');
+
+    const login = await sys.ok('GET', `/api/accounts/${owner.id}/append-login`);
+    assert.deepEqual(
+      [login.deliveryTargetId, login.username, login.oauth.provider, login.oauth.clientId, login.oauth.refreshTokenSet],
+      [targetId, mailbox.name, 'custom', provider.clientId, true],
+    );
+    assert.equal(login.oauth.clientSecretSet, false, "the installation app's secret is used, not a copy");
+    const externalId = await assertDeliveredInto(owner, isp, mailbox);
+    await page.browserContext().close();
+    await assertNoSecrets(externalId, [login]);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  test("CLI, device authorization: accounts link-mailbox links the account's own mailbox; its ISP mail is delivered there", async () => {
+    const { isp, mailbox, owner } = await linkSetup('link-cli.test');
+    const run = cli([
+      ...['accounts', 'link-mailbox', owner.address, '--provider', 'custom'],
+      ...['--target', 'link-cli.test target', '--username', mailbox.name, '--json'],
+    ]);
+    const complete = await waitFor('the CLI to show the code', () => Promise.resolve(/\(or open (\S+)\)/.exec(run.stderr())?.[1]), 60_000);
+    const page = await newPage();
+    await page.goto(complete);
+    await page.waitForSelector('button[autofocus]');
+    await Promise.all([page.waitForNavigation(), page.click('button[autofocus]')]);
+    await signInAtProvider(page, mailbox.name, 'link-cli');
+    await waitForText(page, 'h1', /Sign-in Success/);
+    await page.browserContext().close();
+
+    assert.equal(await run.exit, 0, run.stderr());
+    const view = JSON.parse(run.stdout());
+    assert.deepEqual([view.status, view.flow, view.localAccountId, view.externalAccountId], ['done', 'device', owner.id, null]);
+    assert.equal((await sys.ok('GET', `/api/accounts/${owner.id}/append-login`)).username, mailbox.name);
+    const externalId = await assertDeliveredInto(owner, isp, mailbox);
+    await assertNoSecrets(externalId, [run.stdout(), run.stderr()]);
+  });
+
+  test("API input: a sign-in for a local account's mailbox needs an oauth IMAP target and a user, within the token's domains", async () => {
+    const { targetId, owner } = await linkSetup('link-input.test');
+    const { targetId: lmtpTarget } = await domainWithTarget(sys, 'link-lmtp.test', { kind: 'lmtp', host: '127.0.0.1', port: 24 });
+    const { targetId: userTarget } = await domainWithTarget(sys, 'link-user.test', {
+      kind: 'imap',
+      host: '127.0.0.1',
+      port: testEnv.imapPort(),
+      tlsMode: 'disabled',
+      imapLogin: 'user',
+      username: 'someone',
+      password: 'pw',
+    });
+    const good = { provider: 'custom', returnTo: '/#/', localAccountId: owner.id, deliveryTargetId: targetId, username: 'a@gmail.test' };
+    const noTarget = { ...good, deliveryTargetId: undefined };
+    const noUser = { ...good, username: undefined };
+    const cases: [unknown, string][] = [
+      [{ ...good, deliveryTargetId: lmtpTarget }, 'deliveryTargetId'],
+      [{ ...good, deliveryTargetId: userTarget }, 'deliveryTargetId'],
+      [{ ...good, deliveryTargetId: '00000000-0000-4000-8000-000000000000' }, 'deliveryTargetId'],
+      [noTarget, 'deliveryTargetId'],
+      [noUser, 'username'],
+      [{ ...good, username: 'a b\r\nc' }, 'username'],
+      [{ ...good, localAccountId: '00000000-0000-4000-8000-000000000000' }, 'localAccountId'],
+      [{ provider: 'custom', returnTo: '/#/', externalAccountId: '00000000-0000-4000-8000-000000000000', username: 'x' }, 'username'],
+    ];
+    for (const [body, field] of cases) {
+      const res = await sys.api('POST', '/api/oauth/sessions', body);
+      assert.equal(res.status, 400, `${JSON.stringify(body)}: ${res.raw.toString()}`);
+      assert.equal(res.body.field, field, `${JSON.stringify(body)}: ${res.raw.toString()}`);
+    }
+    const started = await sys.api('POST', '/api/oauth/sessions', good);
+    assert.equal(started.status, 201, started.raw.toString());
+    assert.equal((await sys.ok('GET', `/api/oauth/sessions/${started.body.id}`)).localAccountId, owner.id);
+
+    // a token limited to another domain sees neither this account nor this target
+    await sys.ok('POST', '/api/domains', { name: 'link-other.test' });
+    const limited = (
+      await runFile(process.execPath, [CLI, 'tokens', 'create', '--name', 'other domain', '--domain', 'link-other.test'], {
+        env: { ...process.env, DATABASE_URL: sys.db.url, MAILPULL_SECRET_KEY_FILE: sys.keyFile },
+      })
+    ).stdout.trim();
+    const outside = await sys.api('POST', '/api/oauth/sessions', good, limited);
+    assert.equal(outside.status, 400, outside.raw.toString());
+    assert.equal(outside.body.field, 'localAccountId');
+    const mine = await sys.api<{ id: string }>('POST', '/api/accounts', { address: 'bob@link-other.test' }, limited);
+    assert.equal(mine.status, 201, mine.raw.toString());
+    const otherTarget = await sys.api('POST', '/api/oauth/sessions', { ...good, localAccountId: mine.body.id }, limited);
+    assert.equal(otherTarget.status, 400, otherTarget.raw.toString());
+    assert.equal(otherTarget.body.field, 'deliveryTargetId');
   });
 
   test('API input: a bad sign-in request is answered 400 naming the field', async () => {

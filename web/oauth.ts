@@ -18,12 +18,18 @@ export function signInLabel(app: OAuthApp): string {
 /** The installation's OAuth apps and the redirect URL to register at the providers. */
 export const oauthApps = (): Promise<OAuthAppList> => api<OAuthAppList>('GET', '/api/oauth/apps');
 
-/** What the sign-in is for: an account signed in again (Reconnect), or a new one created once the provider agreed. */
-export type SignInTarget = { externalAccountId: string } | { account: Record<string, unknown> };
+/**
+ * What the sign-in is for: an account signed in again (Reconnect), a new one created once the
+ * provider agreed, or a local account's own mailbox behind an IMAP target (where its mail goes).
+ */
+export type SignInTarget =
+  | { externalAccountId: string }
+  | { account: Record<string, unknown> }
+  | { localAccountId: string; deliveryTargetId: string; username: string };
 
-/** Starts a sign-in and leaves for the provider; the browser comes back to the overview. */
-export async function signInAt(provider: OAuthApp['provider'], target: SignInTarget): Promise<void> {
-  const started = await api<SignInStarted>('POST', '/api/oauth/sessions', { provider, flow: 'browser', returnTo: '/#/', ...target });
+/** Starts a sign-in and leaves for the provider; the browser comes back to `returnTo` (the overview). */
+export async function signInAt(provider: OAuthApp['provider'], target: SignInTarget, returnTo = '/#/'): Promise<void> {
+  const started = await api<SignInStarted>('POST', '/api/oauth/sessions', { provider, flow: 'browser', returnTo, ...target });
   if (started.flow === 'device') throw new Error('the API started a device sign-in, not one for the browser');
   location.assign(started.authorizationUrl);
 }
@@ -34,6 +40,8 @@ export function showSignInOutcome(): void {
   const outcome = query.get('oauth');
   if (!outcome) return;
   history.replaceState(null, '', `${location.pathname}${location.hash}`);
-  if (outcome === 'done') flash('Signed in at the provider: the account collects with the new grant.');
+  if (outcome === 'done' && location.hash.startsWith('#/accounts/'))
+    flash("Signed in at the provider: the account's mail is delivered into that mailbox.");
+  else if (outcome === 'done') flash('Signed in at the provider: the account collects with the new grant.');
   else flash(`The sign-in failed: ${query.get('message') ?? 'the provider gave no reason'}`, 'error');
 }

@@ -8,7 +8,9 @@ import type { AccountStatus, ErrorAnswer, OAuthAppList, ProviderList } from '../
 export type {
   Account,
   AccountList,
+  AppendLogin,
   CreatedExternalAccount,
+  DeliveryTargetList,
   DomainList,
   ExternalAccount,
   ExternalAccountList,

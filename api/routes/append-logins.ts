@@ -1,8 +1,7 @@
 import { getAccount } from '../../db/accounts';
-import { deleteAppendLogin, getAppendLogin, putAppendLogin, type AppendLogin } from '../../db/append-logins';
-import { getTarget } from '../../db/delivery-targets';
-import { inTransaction } from '../../db/pool';
+import { deleteAppendLogin, getAppendLogin, type AppendLogin } from '../../db/append-logins';
 import { screenHost, urlHost } from '../../core/guarded-connect';
+import { appendLoginTarget, linkAppendLogin } from '../append-login-link';
 import type { ApiDeps } from '../deps';
 import { invalid, notFound, parse, readJson } from '../http-errors';
 import { resolveOAuth } from '../oauth-settings';
@@ -11,7 +10,7 @@ import { handle, noContent, ok, requestBody, resource, routerOf } from '../route
 import { setAppendLogin } from '../schemas/append-logins';
 import { idParam } from '../schemas/fields';
 import { ACCOUNTS_TAG } from './accounts';
-import { inScope, ownedById } from '../token-scope';
+import { domainsOf, ownedById } from '../token-scope';
 
 /** The API view: secrets are never shown, only whether each is set. */
 function view(login: AppendLogin) {
@@ -88,26 +87,17 @@ export function appendLoginRoutes({ pool, keyring, networkPolicy }: ApiDeps) {
     const { id: accountId } = parse(id, c.req.param());
     if (!(await getAccount(pool, accountId))) throw notFound('account', accountId);
     const input = parse(setAppendLogin, await readJson(c));
-    const target = await getTarget(pool, input.deliveryTargetId);
-    if (!target || !(await inScope(pool, c, 'deliveryTarget', target.id))) {
-      throw invalid('deliveryTargetId', `delivery target ${input.deliveryTargetId} does not exist`);
-    }
-    if (target.kind !== 'imap' || target.imapLogin !== 'oauth') {
-      throw invalid('deliveryTargetId', 'must be an IMAP target with imapLogin "oauth" (each recipient logs in with its own login)');
-    }
+    const target = await appendLoginTarget(pool, input.deliveryTargetId, domainsOf(c));
     const oauth = resolveOAuth(null, input.oauth);
     if ('field' in oauth) throw invalid(oauth.field, oauth.message);
     const refused = await screenHost(urlHost(new URL(oauth.tokenEndpoint)), networkPolicy);
     if (refused) throw invalid('oauth.tokenEndpoint', refused);
-    await inTransaction(pool, (tx) =>
-      putAppendLogin(
-        tx,
-        keyring,
-        accountId,
-        target,
-        { deliveryTargetId: target.id, username: input.username, oauth },
-        { refreshToken: input.oauth.refreshToken, clientSecret: input.oauth.clientSecret ?? null },
-      ),
+    await linkAppendLogin(
+      { pool, keyring },
+      accountId,
+      target,
+      { username: input.username, oauth },
+      { refreshToken: input.oauth.refreshToken, clientSecret: input.oauth.clientSecret ?? null },
     );
     return c.json(view(await existing(accountId)));
   });

@@ -59,7 +59,7 @@ export const oauth = resource({
       operationId: 'startSignIn',
       summary: 'Start a sign-in at the provider',
       description:
-        "For an external account (Reconnect) or a new one created once the provider has answered: exactly one of externalAccountId, account. localAccountId (a local account's own mailbox) is refused in this version: link that mailbox with PUT /api/accounts/{id}/append-login.",
+        "Exactly one of externalAccountId (an external account signed in again: Reconnect), account (a new external account, created once the provider has answered) or localAccountId (a local account's own mailbox at the provider, where its mail is delivered). With localAccountId: deliveryTargetId, an IMAP target with imapLogin \"oauth\", and username, the mailbox's address at the provider; the grant becomes the account's APPEND login as PUT /api/accounts/{id}/append-login sets it, refreshed with the installation app's client secret.",
       body: requestBody('CreateSignIn', createSignIn),
       responses: { 201: created(res.signInStarted) },
     },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { answerUuid, count, named, timestamp } from './answers';
 import { createExternalAccount } from './external-accounts';
-import { oauthFields, text, tokenEndpoint, uuid } from './fields';
+import { oauthFields, protocolSafe, text, tokenEndpoint, uuid } from './fields';
 
 /** An installation's OAuth app (PUT /api/oauth/apps/:provider). */
 export const oauthProviderParam = z.object({ provider: oauthFields.provider });
@@ -31,8 +31,12 @@ export const createSignIn = z.strictObject({
   externalAccountId: uuid.optional(),
   /** … or for a new one, created with these fields once the provider has answered … */
   account: signInAccountFields.optional(),
-  /** … or for this local account's own mailbox at the provider, where its mail is delivered */
+  /** … or for this local account's own mailbox at the provider, where its mail is delivered (its APPEND login) … */
   localAccountId: uuid.optional(),
+  /** … behind this IMAP target with imapLogin "oauth" (with localAccountId) … */
+  deliveryTargetId: uuid.optional(),
+  /** … logged in to as this user: the mailbox's address at the provider (with localAccountId) */
+  username: protocolSafe(320).optional(),
   /** browser flow: the path on mailpull the browser returns to, with ?oauth=done|failed */
   returnTo: text(500).optional(),
   /** loopback flow: http://127.0.0.1:PORT/PATH, where the CLI waits for the provider's redirect */

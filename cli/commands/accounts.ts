@@ -1,8 +1,10 @@
 import type { AccountList } from '../../api/response-types';
 import type { Command } from '../command';
+import { UsageError } from '../errors';
 import { table, yesNo } from '../output';
-import { findAccount, findDomain, type Account } from '../resolve';
+import { findAccount, findDeliveryTarget, findDomain, type Account } from '../resolve';
 import { deleteCommand, enableCommands, showCommand, type Resource } from './resource';
+import { SIGN_IN_OPTIONS, signInChoice, signInFlow } from './sign-in';
 
 const ACCOUNT = { name: 'ACCOUNT', required: true };
 
@@ -37,6 +39,35 @@ export const accountCommands: Command[] = [
         ['ENABLED', (a) => yesNo(a.enabled)],
       ]);
       return { json: accounts, text };
+    },
+  },
+  {
+    words: ['accounts', 'link-mailbox'],
+    summary:
+      "Links the account's own mailbox at Google, Microsoft (or another provider) by signing in there: the account's mail is then\n" +
+      'delivered into it by the IMAP target (imapLogin "oauth") given. Device authorization where offered, else a URL and a loopback redirect.',
+    args: [ACCOUNT],
+    options: {
+      ...SIGN_IN_OPTIONS,
+      target: { type: 'string', value: 'TARGET', description: 'the IMAP delivery target (name or id) the mailbox is behind; required' },
+      username: { type: 'string', value: 'ADDRESS', description: "the mailbox's address at the provider; required" },
+    },
+    needs: 'api',
+    async run({ args, options, api, progress }) {
+      const usage = (): string =>
+        'usage: mailpull accounts link-mailbox ACCOUNT --provider P --target TARGET --username ADDRESS [--loopback [--loopback-port N]]';
+      const { provider, how } = signInChoice(options, usage);
+      const targetKey = options.string('target');
+      const username = options.string('username');
+      if (!targetKey) throw new UsageError('missing option --target', usage());
+      if (!username) throw new UsageError('missing option --username', usage());
+      const account = await findAccount(api(), args[0]);
+      const target = await findDeliveryTarget(api(), targetKey);
+      const view = await signInFlow(api(), provider, { localAccountId: account.id, deliveryTargetId: target.id, username }, how, progress);
+      if (view.status !== 'done') {
+        return { json: view, text: `sign-in ${view.status}: ${view.message ?? 'the provider did not complete it in time'}`, failed: true };
+      }
+      return { json: view, text: `linked: mail of ${account.address} is delivered into ${username} through ${target.name}` };
     },
   },
   showCommand(resource, 'Shows one local account (by address or id).'),

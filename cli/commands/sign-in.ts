@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { OAuthAppList, SignIn, SignInStarted } from '../../api/response-types';
 import type { ApiClient } from '../api-client';
-import type { Command } from '../command';
+import type { Command, OptionSpec, ParsedOptions } from '../command';
 import { CommandError, UsageError } from '../errors';
 import { findExternalAccount } from '../resolve';
 import { ACCOUNT_OPTIONS, newAccountBody } from './external-accounts';
@@ -55,56 +55,77 @@ async function awaitLoopback(
   return api.post<SignIn>(`/api/oauth/sessions/${started.id}/callback`, { callbackUrl });
 }
 
+/** What a sign-in's grant is for: the body fields of POST /api/oauth/sessions beside provider and flow. */
+export type SignInFor = Record<string, unknown>;
+
+/** The options of a sign-in from the CLI: --provider, the loopback flow even where the device flow is offered, its port. */
+export const SIGN_IN_OPTIONS: Record<string, OptionSpec> = {
+  provider: { type: 'string', value: 'google|microsoft|custom', description: "the installation's OAuth app to sign in with; required" },
+  loopback: { type: 'boolean', description: 'use a URL and a loopback redirect even where device authorization is offered' },
+  'loopback-port': {
+    type: 'string',
+    value: 'N',
+    description: 'the loopback port (default: any free one; a Google "Web application" client needs the registered one)',
+  },
+};
+
+/**
+ * Signs in at the provider with the installation's app: device authorization where it offers it
+ * (Microsoft), else a URL to open and a loopback redirect. How the sign-in ended.
+ */
+export async function signInFlow(
+  api: ApiClient,
+  provider: (typeof PROVIDERS)[number],
+  target: SignInFor,
+  how: { loopback: boolean; port: number },
+  progress: (text: string) => void,
+): Promise<SignIn> {
+  const { apps } = await api.get<OAuthAppList>('/api/oauth/apps');
+  const app = apps.find((a) => a.provider === provider);
+  if (!app) throw new CommandError(`no ${provider} OAuth app is configured (mailpull's operations guide: OAuth2 sign-in)`);
+  if (app.deviceFlow && !how.loopback) {
+    const started = await api.post<SignInStarted>('/api/oauth/sessions', { provider, flow: 'device', ...target });
+    if (started.flow !== 'device') throw new CommandError('the API started another flow than asked');
+    return awaitDevice(api, started, progress);
+  }
+  const server = http.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(new CommandError(`cannot listen on 127.0.0.1:${how.port}: ${err.message}`)));
+    server.listen(how.port, '127.0.0.1', resolve);
+  });
+  try {
+    const redirectUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth/callback`;
+    const started = await api.post<SignInStarted>('/api/oauth/sessions', { provider, flow: 'loopback', redirectUri, ...target });
+    if (started.flow !== 'loopback') throw new CommandError('the API started another flow than asked');
+    return await awaitLoopback(api, server, started, progress);
+  } finally {
+    server.close();
+  }
+}
+
+/** --provider and --loopback-port, checked. */
+export function signInChoice(options: ParsedOptions, usage: () => string) {
+  const provider = options.oneOf('provider', PROVIDERS);
+  if (!provider) throw new UsageError('missing option --provider', usage());
+  return { provider, how: { loopback: options.flag('loopback'), port: options.integer('loopback-port', 1, 65535) ?? 0 } };
+}
+
 export const signInCommand: Command = {
   words: ['external-accounts', 'sign-in'],
   summary:
     'Signs in at the provider (OAuth2) for an external account: a new one (--owner, --host, --username ...) or EXTERNAL_ACCOUNT (reconnect).\n' +
     "Device authorization where the installation's app offers it (Microsoft), else a URL to open and a loopback redirect.",
   args: [{ name: 'EXTERNAL_ACCOUNT', required: false }],
-  options: {
-    provider: { type: 'string', value: 'google|microsoft|custom', description: "the installation's OAuth app to sign in with; required" },
-    loopback: { type: 'boolean', description: 'use a URL and a loopback redirect even where device authorization is offered' },
-    'loopback-port': {
-      type: 'string',
-      value: 'N',
-      description: 'the loopback port (default: any free one; a Google "Web application" client needs the registered one)',
-    },
-    ...ACCOUNT_OPTIONS,
-  },
+  options: { ...SIGN_IN_OPTIONS, ...ACCOUNT_OPTIONS },
   needs: 'api',
   async run({ args, options, api, progress }) {
     const usage = (): string =>
       'usage: mailpull external-accounts sign-in [EXTERNAL_ACCOUNT] --provider P [--owner ACCOUNT --host HOST --username USER ...] (see --help)';
-    const provider = options.oneOf('provider', PROVIDERS);
-    if (!provider) throw new UsageError('missing option --provider', usage());
-    const port = options.integer('loopback-port', 1, 65535) ?? 0;
+    const { provider, how } = signInChoice(options, usage);
     const target = args[0]
       ? { externalAccountId: (await findExternalAccount(api(), args[0])).id }
       : { account: { ...(await newAccountBody(options, api, usage)), protocol: options.string('protocol') ?? 'imap' } };
-    const { apps } = await api().get<OAuthAppList>('/api/oauth/apps');
-    const app = apps.find((a) => a.provider === provider);
-    if (!app) throw new CommandError(`no ${provider} OAuth app is configured (mailpull's operations guide: OAuth2 sign-in)`);
-
-    let view: SignIn;
-    if (app.deviceFlow && !options.flag('loopback')) {
-      const started = await api().post<SignInStarted>('/api/oauth/sessions', { provider, flow: 'device', ...target });
-      if (started.flow !== 'device') throw new CommandError('the API started another flow than asked');
-      view = await awaitDevice(api(), started, progress);
-    } else {
-      const server = http.createServer();
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', (err) => reject(new CommandError(`cannot listen on 127.0.0.1:${port}: ${err.message}`)));
-        server.listen(port, '127.0.0.1', resolve);
-      });
-      try {
-        const redirectUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth/callback`;
-        const started = await api().post<SignInStarted>('/api/oauth/sessions', { provider, flow: 'loopback', redirectUri, ...target });
-        if (started.flow !== 'loopback') throw new CommandError('the API started another flow than asked');
-        view = await awaitLoopback(api(), server, started, progress);
-      } finally {
-        server.close();
-      }
-    }
+    const view = await signInFlow(api(), provider, target, how, progress);
     if (view.status !== 'done') {
       return { json: view, text: `sign-in ${view.status}: ${view.message ?? 'the provider did not complete it in time'}`, failed: true };
     }

@@ -1,6 +1,7 @@
-/** A local account's stored messages, newest first, a page at a time, with their raw downloads. */
+/** A local account: its own mailbox at a provider, and its stored messages, newest first, a page at a time, with their raw downloads. */
 import { api, download } from '../api';
-import { action, h, main, size, table, time } from '../dom';
+import { action, flash, h, main, size, table, time } from '../dom';
+import { mailboxLinkCard } from './mailbox-link';
 import { every } from '../polling';
 import { canReadMessages } from '../session';
 import type { Account, MessagePage } from '../types';
@@ -10,7 +11,13 @@ export function messagesScreen(accountId: string): void {
   let offset: number | null = null; // null: the newest page
   const list = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
   const title = h('h1', {}, 'Messages');
-  main().replaceChildren(h('section', { class: 'card' }, title, list));
+  const linkSlot = h('div');
+  main().replaceChildren(linkSlot, h('section', { class: 'card' }, title, list));
+  // once, not polled: the link form keeps what is typed into it
+  void mailboxLinkCard(accountId).then(
+    (card) => linkSlot.replaceChildren(card),
+    (err: unknown) => flash(err instanceof Error ? err.message : String(err), 'error'),
+  );
   const load = async (): Promise<void> => {
     const account = await api<Account>('GET', `/api/accounts/${accountId}`);
     title.textContent = `Messages of ${account.address}`;
