@@ -10,7 +10,8 @@ import type { AppendCredentials } from '../mail/targets/target-client';
 import type { NetworkPolicy } from '../core/network-policy';
 import type { Keyring } from '../secrets/keyring';
 
-const relink = (accountId: string): string => `link it again: PUT /api/accounts/${accountId}/append-login`;
+const relink = (accountId: string): string =>
+  `link it again: the account's "Link … mailbox" sign-in (admin page, mailpull accounts link-mailbox) or PUT /api/accounts/${accountId}/append-login`;
 
 /**
  * The local accounts' XOAUTH2 logins for IMAP targets with imapLogin "oauth": read from
