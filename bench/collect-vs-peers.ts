@@ -336,7 +336,7 @@ async function main(): Promise<void> {
       getmail('pop3', await mailboxWith(corpus, 'bph'), { kind: 'lmtp', sink: await addUser('bpt') }),
     );
   }
-  pop3.verdict(40);
+  pop3.verdict(80);
 
   const imap = new Table('IMAP:', bytes);
   await imap.add('raw UID FETCH 1:* BODY.PEEK[], dropped (STARTTLS)', 'raw', async () => raw('imap', await mailboxWith(corpus, 'bir')));
