@@ -22,11 +22,12 @@
 # SCALE_PG_MAX_CONNECTIONS (300, as docker-compose.yml): PostgreSQL's max_connections.
 # Prints a Markdown table per configuration and, for both, one side by side; writes them (and the
 # workers' samples) to .data/bench/. Every configuration gets fresh servers under .data/scale-NAME,
-# on ports offset by MAILPULL_TEST_PORT_BASE (default 33000), stopped when it ends or fails.
+# on ports offset by MAILPULL_TEST_PORT_BASE (default 23000: the cluster's Temporal takes
+# base + 7233 and the ports near it, which must stay below 32768), stopped when it ends or fails.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 
-base=${MAILPULL_TEST_PORT_BASE:-33000}
+base=${MAILPULL_TEST_PORT_BASE:-23000}
 case "${SCALE_CONFIG:-both}" in
   dev) configs=(dev) ;;
   cluster) configs=(cluster) ;;

@@ -33,6 +33,10 @@ start() {
   export WORKER_GRPC_PORT=$((port + 6)) FRONTEND_HTTP_PORT=$((port + 10))
   export FRONTEND_MEMBERSHIP_PORT=$((port - 300)) HISTORY_MEMBERSHIP_PORT=$((port - 299))
   export MATCHING_MEMBERSHIP_PORT=$((port - 298)) WORKER_MEMBERSHIP_PORT=$((port - 294))
+  # the server stores membership ports in a smallint column: one above 32767 stops it at start
+  if [ "$((port + 10))" -gt 32767 ]; then
+    log "the Temporal server's port $port is too high: its services' ports must stay below 32768"; exit 2
+  fi
   for p in "$FRONTEND_GRPC_PORT" "$HISTORY_GRPC_PORT" "$MATCHING_GRPC_PORT" "$WORKER_GRPC_PORT" "$FRONTEND_HTTP_PORT" \
     "$FRONTEND_MEMBERSHIP_PORT" "$HISTORY_MEMBERSHIP_PORT" "$MATCHING_MEMBERSHIP_PORT" "$WORKER_MEMBERSHIP_PORT"; do
     port_free "$p" "the Temporal server"
