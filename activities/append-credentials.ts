@@ -3,8 +3,7 @@ import { accessTokenUsable } from '../core/oauth';
 import { loadStoredAppendLogin, saveMintedTokens, setAppendReauthorization, type StoredAppendLogin } from '../db/append-logins';
 import type { StoredDeliveryTarget } from '../core/delivery-target';
 import { inTransaction, type Pool } from '../db/pool';
-import { loadAppClientSecret } from '../db/secrets';
-import { clientSecretBinding } from '../core/secret-binding';
+import { grantClientSecret } from '../db/secrets';
 import { refreshAccessToken } from '../mail/oauth-token';
 import type { AppendCredentials } from '../mail/targets/target-client';
 import type { NetworkPolicy } from '../core/network-policy';
@@ -30,12 +29,7 @@ export function createAppendCredentials(deps: {
     const refreshToken = login.secrets.oauth_refresh_token;
     if (!refreshToken)
       throw new MailpullError('reauth', `the APPEND login of this account has no refresh token; ${relink(login.accountId)}`);
-    // A login linked through mailpull's sign-in uses the installation's app, whose secret is bound
-    // to the same token endpoint and client id (none: a public client).
-    const clientSecret =
-      login.secrets.oauth_client_secret ??
-      (await loadAppClientSecret(pool, keyring, login.oauth.provider, clientSecretBinding(login.oauth))) ??
-      undefined;
+    const clientSecret = await grantClientSecret(pool, keyring, login.oauth, login.secrets.oauth_client_secret);
     const fresh = await refreshAccessToken(
       login.oauth,
       { clientSecret, refreshToken },

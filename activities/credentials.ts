@@ -1,9 +1,9 @@
 import { classifyError, MailpullError } from '../core/errors';
 import { accessTokenUsable } from '../core/oauth';
-import { clientSecretBinding, misboundMessage } from '../core/secret-binding';
+import { misboundMessage } from '../core/secret-binding';
 import { secretBinding, setAccessExpiry, setReauthorization, type StoredExternalAccount } from '../db/external-accounts';
 import { inTransaction, type Pool } from '../db/pool';
-import { loadAppClientSecret, saveSecrets } from '../db/secrets';
+import { grantClientSecret, saveSecrets } from '../db/secrets';
 import { refreshAccessToken } from '../mail/oauth-token';
 import type { Keyring } from '../secrets/keyring';
 import { redactValues } from '../secrets/redact';
@@ -42,12 +42,7 @@ export function createCredentials({ pool, keyring, timeoutMs, networkPolicy, def
       await setReauthorization(pool, account.id, reason);
       throw new MailpullError('reauth', reason);
     }
-    // An account signed in through mailpull uses the installation's app, whose secret is bound to
-    // the same token endpoint and client id (none: a public client).
-    const clientSecret =
-      account.secrets.oauth_client_secret ??
-      (await loadAppClientSecret(pool, keyring, account.oauth.provider, clientSecretBinding(account.oauth))) ??
-      undefined;
+    const clientSecret = await grantClientSecret(pool, keyring, account.oauth, account.secrets.oauth_client_secret);
     const fresh = await refreshAccessToken(account.oauth, { clientSecret, refreshToken }, { timeoutMs, networkPolicy }).catch(
       async (err: unknown) => {
         if (err instanceof MailpullError && err.kind === 'reauth') await setReauthorization(pool, account.id, err.message);

@@ -1,5 +1,5 @@
 import { MailpullError } from '../core/errors';
-import type { AppendSecretName } from '../core/secret-binding';
+import { clientSecretBinding, type AppendSecretName, type BoundTokenEndpoint } from '../core/secret-binding';
 import type { Keyring } from '../secrets/keyring';
 import { open, seal, type SecretKey } from '../secrets/secret-box';
 import type { Queryable } from './pool';
@@ -226,6 +226,19 @@ export async function saveAppClientSecret(
 export async function loadAppClientSecret(db: Queryable, keyring: Keyring, provider: string, binding: string): Promise<string | null> {
   const { opened } = await loadFrom(db, keyring, APP_SECRETS, provider, () => binding);
   return opened.client_secret ?? null;
+}
+
+/**
+ * The client secret a grant refreshes with: its own, else the installation app's, which is bound to
+ * the same token endpoint and client id (a grant signed in through mailpull); none: a public client.
+ */
+export async function grantClientSecret(
+  db: Queryable,
+  keyring: Keyring,
+  oauth: BoundTokenEndpoint & { provider: string },
+  own: string | undefined,
+): Promise<string | undefined> {
+  return own ?? (await loadAppClientSecret(db, keyring, oauth.provider, clientSecretBinding(oauth))) ?? undefined;
 }
 
 /** Seals and stores the key a webhook's deliveries are signed with. */
