@@ -9,11 +9,12 @@ import type { OAuthApp, OAuthAppList, SignInStarted } from './types';
 
 const NAMES: Record<OAuthApp['provider'], string> = { google: 'Google', microsoft: 'Microsoft', custom: '' };
 
+/** The provider's name in `names`; another authorization server by its host. */
+export const providerName = (app: OAuthApp, names: Record<OAuthApp['provider'], string> = NAMES): string =>
+  names[app.provider] || new URL(app.issuer ?? app.authorizationEndpoint).host;
+
 /** "Sign in with Google", "… with Microsoft"; another authorization server by its host. */
-export function signInLabel(app: OAuthApp): string {
-  if (app.provider !== 'custom') return `Sign in with ${NAMES[app.provider]}`;
-  return `Sign in with ${new URL(app.issuer ?? app.authorizationEndpoint).host}`;
-}
+export const signInLabel = (app: OAuthApp): string => `Sign in with ${providerName(app)}`;
 
 /** The installation's OAuth apps and the redirect URL to register at the providers. */
 export const oauthApps = (): Promise<OAuthAppList> => api<OAuthAppList>('GET', '/api/oauth/apps');

@@ -5,15 +5,14 @@
 import { api, ApiFailure } from '../api';
 import { action, badge, h } from '../dom';
 import { field, input, select, showErrors, valueOf } from '../forms';
-import { oauthApps, signInAt } from '../oauth';
+import { oauthApps, providerName, signInAt } from '../oauth';
 import { canWrite } from '../session';
 import type { AppendLogin, DeliveryTargetList, OAuthApp } from '../types';
 
 const PROVIDER_NAMES: Record<OAuthApp['provider'], string> = { google: 'Gmail', microsoft: 'Microsoft', custom: '' };
 
 /** "Link Gmail mailbox"; another authorization server by its host. */
-const linkLabel = (app: OAuthApp): string =>
-  `Link ${PROVIDER_NAMES[app.provider] || new URL(app.issuer ?? app.authorizationEndpoint).host} mailbox`;
+const linkLabel = (app: OAuthApp): string => `Link ${providerName(app, PROVIDER_NAMES)} mailbox`;
 
 async function linkedLogin(accountId: string): Promise<AppendLogin | null> {
   try {
