@@ -54,6 +54,9 @@ CONF
   echo $! > "$dir/pid"
   wait_for_port "$imap" "Courier IMAP"
   wait_for_port "$pop3" "Courier POP3"
+  # the ports open before the authentication daemon listens: a login then would be refused
+  for _ in $(seq 150); do [ -S "$dir/run/authdaemon/socket" ] && return 0; sleep 0.2; done
+  log "Courier's authdaemond did not open $dir/run/authdaemon/socket"; return 1
 }
 
 # In the private mount namespace: Courier's fixed paths onto DIR and the unpacked packages, then

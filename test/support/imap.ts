@@ -16,12 +16,27 @@ export async function withImapSession<T>(
 ): Promise<T> {
   const client = new ImapFlow({ host: '127.0.0.1', logger: false, disableAutoIdle: true, ...options });
   client.on('error', () => undefined);
-  await client.connect();
+  await client.connect().catch((err: unknown) => {
+    throw withServerAnswer(err, `connecting to port ${options.port} as ${options.auth?.user ?? '?'}`);
+  });
   try {
-    return await work(client);
+    return await work(client).catch((err: unknown) => {
+      throw withServerAnswer(err, 'in the session');
+    });
   } finally {
     await client.logout().catch(() => client.close());
   }
+}
+
+/** imapflow's "Command failed" with what the server answered, so a failing test shows it. */
+function withServerAnswer(err: unknown, when: string): unknown {
+  if (!(err instanceof Error)) return err;
+  const e = err as Error & { responseText?: string; response?: unknown; authenticationFailed?: boolean };
+  const answer = e.responseText ?? (typeof e.response === 'string' ? e.response : '');
+  if (!answer && !e.authenticationFailed) return err;
+  return new Error(`${when}: ${e.message}${e.authenticationFailed ? ' (login refused)' : ''}${answer ? `: ${answer}` : ''}`, {
+    cause: err,
+  });
 }
 
 /** A plain IMAP connection to the test Dovecot as the user: the test's view of the remote side. */

@@ -71,9 +71,24 @@ export async function addOtherUser(server: OtherServer, prefix: string): Promise
   return user;
 }
 
-/** An IMAP session as the user (STARTTLS, the server's CA checked): the test's view of the remote side. */
+/**
+ * An IMAP session as the user (STARTTLS, the server's CA checked): the test's view of the remote
+ * side. A failure carries what Courier logged about the user, so a failed run says what it did.
+ */
 export const withOtherImap = <T>(server: OtherServer, user: DovecotUser, work: (client: ImapFlow) => Promise<T>): Promise<T> =>
-  withImapSession({ port: server.imapPort, secure: false, tls: { ca: server.ca }, auth: { user: user.name, pass: user.password } }, work);
+  withImapSession(
+    { port: server.imapPort, secure: false, tls: { ca: server.ca }, auth: { user: user.name, pass: user.password } },
+    work,
+  ).catch(async (err: unknown) => {
+    throw await withServerLog(server, user, err);
+  });
+
+async function withServerLog(server: OtherServer, user: DovecotUser, err: unknown): Promise<unknown> {
+  if (server.kind !== 'courier' || !(err instanceof Error)) return err;
+  const logged = await readFile(path.join(server.dir, 'courier.log'), 'utf8').catch(() => '');
+  const lines = logged.split('\n').filter((l) => l.includes(user.name) || /error|fail|lock/i.test(l));
+  return new Error(`${err.message}\n  courier.log: ${lines.slice(-12).join('\n  ') || '(nothing about this user)'}`, { cause: err });
+}
 
 /** Appends messages to a folder (its full server path, such as "INBOX.Work"), creating it if needed. */
 export async function appendToOther(
