@@ -186,8 +186,10 @@ describe('requests generated from the served OpenAPI document', () => {
           discardQuarantine: fc.constant('false'),
         },
         bases: { 'POST /api/external-accounts': { password: 'p' }, 'POST /api/delivery-targets': { host: '127.0.0.1' } },
-        // a Google or Microsoft token endpoint cannot be resolved here, and only one target logs in with OAuth2
         fixed: {
+          // the owner must exist; a preset's `provider` shares its name with the OAuth one drawn above, which no preset is
+          'POST /api/external-accounts': { ownerAccountId: known.account, provider: undefined },
+          // a Google or Microsoft token endpoint cannot be resolved here, and only one target logs in with OAuth2
           'PUT /api/accounts/{id}/append-login': {
             deliveryTargetId: known.appendTarget,
             oauth: { provider: 'custom', tokenEndpoint: 'http://127.0.0.1:9/token', clientId: 'c', refreshToken: 'r' },
