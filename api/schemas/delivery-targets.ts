@@ -57,6 +57,7 @@ export function deliveryTargetProblem(t: {
       };
     }
   } else if (t.kind === 'imap') {
+    if (t.imapLogin === null) return { field: 'imapLogin', message: 'an IMAP target logs in as "master", "user" or "oauth"' };
     if (!t.username) return { field: 'username', message: 'IMAP APPEND needs a login (a master user, or the mailbox user)' };
     if (!t.passwordSet) return { field: 'password', message: 'IMAP APPEND needs the password of its login' };
   } else if (t.imapLogin !== null) {
