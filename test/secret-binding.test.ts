@@ -107,8 +107,8 @@ describe('a secret goes only where it was given', () => {
     assert.equal((await sys.storedMessages(owner.id)).length, 2, 'still collecting from where the password was given');
     assert.equal(listener.connections, 0);
 
-    // The password given with the move goes to the new server, and the old one never does. A cycle
-    // may still run (the rename's new interval can queue one): the API then answers 409, try again.
+    // The password given with the move goes to the new server, and the old one never does. The
+    // account may still be in a cycle (the one just counted, or one queued behind it): 409, try again.
     const move = { port: listener.port, tlsMode: 'disabled', password: 'given-for-the-listener' };
     const taken = await waitFor(
       'the move, once no cycle runs',
