@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { addUser, caCertificate, countOnServer, type DovecotUser } from '../testkit/dovecot';
+import { firstCycleTimeline, formatTimeline } from '../testkit/cycle-timeline';
 import { costOf, cycleCost, cyclesOf, type CycleCost } from '../testkit/engine-cost';
 import { testEnv, waitFor } from '../testkit/env';
 import { buildMessage, textOfSize } from '../testkit/messages';
@@ -50,6 +51,7 @@ async function mailpull(protocol: Protocol, user: DovecotUser, sink?: DovecotUse
     } else {
       owner = await sys.localAccount(`bench-${protocol}@bench.test`);
     }
+    await warmUp(sys, protocol);
     let delivered: number | undefined;
     let externalId = '';
     const seconds = await timed(async () => {
@@ -67,18 +69,37 @@ async function mailpull(protocol: Protocol, user: DovecotUser, sink?: DovecotUse
   }
 }
 
+/**
+ * One collection of a one-message mailbox before the measured one: the worker then runs warm, as
+ * a production worker does (its first workflow task loads the workflow code).
+ */
+async function warmUp(sys: TestSystem, protocol: Protocol): Promise<void> {
+  const owner = await sys.localAccount(`warm-up-${protocol}@bench.test`);
+  const user = await mailboxWith([buildMessage({ subject: 'warm-up' })], 'bwm');
+  const external = protocol === 'pop3' ? await sys.pop3Account(owner, user) : await sys.imapAccount(owner, user);
+  const delivered = (await sys.waitForCycles(external.id, 1, 60_000)).lastRun?.delivered;
+  if (delivered !== 1) throw new Error(`mailpull (${protocol}) delivered ${delivered} of 1 warm-up message`);
+}
+
 /** What Temporal billed the last mailpull row: printed beside its msg/s. */
 let engineCost: string | null = null;
 
-/** The collecting cycle's actions and workflow tasks (from its history), then an idle cycle's after Connect Now. */
+/**
+ * The collecting cycle's actions and workflow tasks and where its time went (from its history),
+ * then an idle cycle's actions and workflow tasks after Connect Now.
+ */
 async function costPerCycle(sys: TestSystem, externalId: string): Promise<string> {
   const ended = async (n: number) =>
     waitFor(`cycle ${n} to end in a wait`, async () => cyclesOf((await sys.history(externalId)).events ?? [])[n - 1], 60_000, 100);
   const collecting = costOf(await ended(1));
+  const timeline = formatTimeline(firstCycleTimeline((await sys.history(externalId)).events ?? []));
   await sys.ok('POST', `/api/external-accounts/${externalId}/connect-now`, undefined, 202);
   const idle = cycleCost(await ended(2));
   const cost = (c: CycleCost) => `${c.actions} actions ${c.workflowTasks} wft`;
-  return `first cycle: ${cost(collecting)} (${collecting.activities.filter((a) => a === 'downloadBatch').length} batches), idle: ${cost(idle)}`;
+  return (
+    `first cycle: ${cost(collecting)} (${collecting.activities.filter((a) => a === 'downloadBatch').length} batches), idle: ${cost(idle)}\n` +
+    `    where the first cycle's time went: ${timeline}`
+  );
 }
 
 /** Dovecot's MDA: writes into the recipient's Maildir and fsyncs, a process per message. */
@@ -197,20 +218,27 @@ async function getmail(protocol: Protocol, user: DovecotUser, destination: Getma
   return seconds;
 }
 
+/** Runs of the raw loop: the fastest is the wire's limit (the loop only reads, so the mailbox stays as it was). */
+const RAW_RUNS = 3;
+
 async function raw(protocol: Protocol, user: DovecotUser): Promise<number> {
   const ca = await caCertificate();
-  let got = { messages: 0, bytes: 0 };
-  const seconds = await timed(async () => {
-    got = protocol === 'pop3' ? await rawPop3(testEnv.pop3Port(), ca, user) : await rawImap(testEnv.imapPort(), ca, user);
-  });
-  if (got.messages !== COUNT) throw new Error(`the raw ${protocol} loop read ${got.messages} of ${COUNT}`);
-  return seconds;
+  let fastest = Infinity;
+  for (let run = 0; run < RAW_RUNS; run++) {
+    let got = { messages: 0, bytes: 0 };
+    const seconds = await timed(async () => {
+      got = protocol === 'pop3' ? await rawPop3(testEnv.pop3Port(), ca, user) : await rawImap(testEnv.imapPort(), ca, user);
+    });
+    if (got.messages !== COUNT) throw new Error(`the raw ${protocol} loop read ${got.messages} of ${COUNT}`);
+    fastest = Math.min(fastest, seconds);
+  }
+  return fastest;
 }
 
 type Role = 'raw' | 'mailpull' | 'mailpull-lmtp' | 'peer';
 
 const line = (name: string, seconds: number, bytes: number): string =>
-  `  ${name.padEnd(44)} ${seconds.toFixed(2).padStart(8)} s ${(COUNT / seconds).toFixed(1).padStart(9)} msg/s ${(bytes / 1e6 / seconds)
+  `  ${name.padEnd(52)} ${seconds.toFixed(2).padStart(8)} s ${(COUNT / seconds).toFixed(1).padStart(9)} msg/s ${(bytes / 1e6 / seconds)
     .toFixed(1)
     .padStart(8)} MB/s`;
 
@@ -306,18 +334,12 @@ async function mailboxWith(corpus: readonly Buffer[], prefix: string): Promise<D
 
 /** BENCH_PEERS=0 leaves out the peers and mailpull → LMTP, BENCH_LARGE=0 the large message (for quick runs). */
 const wanted = (name: string): boolean => process.env[name] !== '0';
+/** BENCH_PROTOCOLS (default "pop3,imap") picks the protocols whose tables run. */
+const protocols = new Set((process.env.BENCH_PROTOCOLS ?? 'pop3,imap').split(',').map((p) => p.trim().toLowerCase()));
 
-async function main(): Promise<void> {
-  const corpus = realisticCorpus(COUNT);
-  const bytes = corpus.reduce((sum, m) => sum + m.length, 0);
-  console.log(
-    `mailbox: ${COUNT} messages, ${(bytes / 1e6).toFixed(1)} MB on Dovecot, TLS everywhere, PostgreSQL fsync on; ` +
-      'mailpull into its store or by LMTP, the peers by LMTP to the same Dovecot or into a Maildir through their fastest durable path',
-  );
-  const peers = wanted('BENCH_PEERS');
-
+async function pop3Table(corpus: readonly Buffer[], bytes: number, peers: boolean): Promise<void> {
   const pop3 = new Table('POP3:', bytes);
-  await pop3.add('raw RETR loop, bytes dropped (STLS)', 'raw', async () => raw('pop3', await mailboxWith(corpus, 'bpr')));
+  await pop3.add('raw RETR loop, bytes dropped (STLS), best of 3', 'raw', async () => raw('pop3', await mailboxWith(corpus, 'bpr')));
   await pop3.add('mailpull → store (STLS)', 'mailpull', async () => mailpull('pop3', await mailboxWith(corpus, 'bpm')));
   if (peers) {
     await pop3.add('mailpull → LMTP (STLS)', 'mailpull-lmtp', async () =>
@@ -337,9 +359,11 @@ async function main(): Promise<void> {
     );
   }
   pop3.verdict(80);
+}
 
+async function imapTable(corpus: readonly Buffer[], bytes: number, peers: boolean): Promise<void> {
   const imap = new Table('IMAP:', bytes);
-  await imap.add('raw UID FETCH 1:* BODY.PEEK[], dropped (STARTTLS)', 'raw', async () => raw('imap', await mailboxWith(corpus, 'bir')));
+  await imap.add('raw UID FETCH 1:* BODY.PEEK[], dropped, best of 3', 'raw', async () => raw('imap', await mailboxWith(corpus, 'bir')));
   await imap.add('mailpull → store (STARTTLS)', 'mailpull', async () => mailpull('imap', await mailboxWith(corpus, 'bim')));
   if (peers) {
     await imap.add('mailpull → LMTP (STARTTLS)', 'mailpull-lmtp', async () =>
@@ -359,12 +383,25 @@ async function main(): Promise<void> {
     );
   }
   imap.verdict(15);
+}
+
+async function main(): Promise<void> {
+  const corpus = realisticCorpus(COUNT);
+  const bytes = corpus.reduce((sum, m) => sum + m.length, 0);
+  console.log(
+    `mailbox: ${COUNT} messages, ${(bytes / 1e6).toFixed(1)} MB on Dovecot, TLS everywhere, PostgreSQL fsync on; ` +
+      'mailpull into its store or by LMTP, the peers by LMTP to the same Dovecot or into a Maildir through their fastest durable path',
+  );
+  const peers = wanted('BENCH_PEERS');
+
+  if (protocols.has('pop3')) await pop3Table(corpus, bytes, peers);
+  if (protocols.has('imap')) await imapTable(corpus, bytes, peers);
 
   if (wanted('BENCH_LARGE')) {
     const message = buildMessage({ subject: 'large', body: textOfSize(LARGE_BYTES) });
     const mb = (n: number): string => `${(n / 1e6).toFixed(0)} MB`;
     console.log(`one message of ${mb(message.length)} into the store, worker RSS (goal: growth under 2× the message):`);
-    for (const protocol of ['pop3', 'imap'] as const) {
+    for (const protocol of (['pop3', 'imap'] as const).filter((p) => protocols.has(p))) {
       const { before, peak, after } = await largeMessage(protocol, message);
       console.log(
         `  ${protocol.toUpperCase().padEnd(5)} before ${mb(before)}, peak ${mb(peak)} (growth ${mb(peak - before)} = ` +

@@ -3,7 +3,8 @@
 # and getmail6 (POP3, IMAP) on the same private Dovecot, in one run; then a 50 MiB message with the
 # worker's RSS. Prints seconds, messages/s and MB/s for each, and the ratios; beside mailpull's rows,
 # the Temporal actions and workflow tasks of its collecting (first) cycle and of an idle one after
-# it. BENCH_MESSAGES (default 2000) sets the mailbox size; BENCH_PEERS=0 and BENCH_LARGE=0 leave parts out (docs/development.md).
+# it, and where the collecting cycle's time went. BENCH_MESSAGES (default 2000) sets the mailbox
+# size; BENCH_PEERS=0, BENCH_LARGE=0 and BENCH_PROTOCOLS=pop3|imap leave parts out (docs/development.md).
 # The private servers listen on ports offset by MAILPULL_TEST_PORT_BASE (default 30000).
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"

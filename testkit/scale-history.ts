@@ -1,11 +1,8 @@
 import type { temporal } from '@temporalio/proto';
 import { cycleCost, cyclesOf, type CycleCost } from './engine-cost';
+import { durationMs, timeOf } from './history-time';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-
-const timeOf = (e: HistoryEvent): number => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
-const durationMs = (d: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
-  Number(d?.seconds ?? 0) * 1000 + Math.floor((d?.nanos ?? 0) / 1e6);
 
 export interface HistoryFigures {
   /** the cost of each cycle that began in the window */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { temporal } from '@temporalio/proto';
+import { firstCycleTimeline } from '../../testkit/cycle-timeline';
 import { historyFigures } from '../../testkit/scale-history';
 import { scaleVerdict, type ScaleVerdictInput } from '../../testkit/scale-metrics';
 
@@ -45,6 +46,30 @@ describe('the scale run: figures from an account history', () => {
     assert.equal(figures.cycles[0].workflowTasks, 3);
     // due at 60.03 s, the next activity started at 62.505 s
     assert.deepEqual(figures.lateness, [2_475]);
+  });
+});
+
+describe('the bench: where the first cycle’s time went', () => {
+  test('from the workflow’s start to its first activity, then each activity from its start to its end, until the cycle’s timer', () => {
+    id = 0;
+    const events = [
+      event(0, { workflowExecutionStartedEventAttributes: {} }),
+      task(0),
+      event(100, { activityTaskScheduledEventAttributes: { activityType: { name: 'startCycle' } } }),
+      event(270, { activityTaskStartedEventAttributes: { scheduledEventId: 3 } }),
+      event(750, { activityTaskCompletedEventAttributes: { scheduledEventId: 3 } }),
+      task(760),
+      event(770, { activityTaskScheduledEventAttributes: { activityType: { name: 'downloadBatch' } } }),
+      event(780, { activityTaskStartedEventAttributes: { scheduledEventId: 7 } }),
+      event(5_580, { activityTaskCompletedEventAttributes: { scheduledEventId: 7 } }),
+      timer(5_600, 60),
+      event(65_600, { activityTaskScheduledEventAttributes: { activityType: { name: 'startCycle' } } }),
+    ];
+    assert.deepEqual(firstCycleTimeline(events), [
+      { name: 'to first activity', ms: 270 },
+      { name: 'startCycle', ms: 480 },
+      { name: 'downloadBatch', ms: 4_800 },
+    ]);
   });
 });
 
