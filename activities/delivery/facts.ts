@@ -17,13 +17,14 @@ export interface ArrivedMessage extends FetchedRaw {
 
 export const contentHash = (raw: Buffer): string => createHash('sha256').update(raw).digest('hex');
 
-/** Starts reading a downloaded message's facts at once; delivery awaits them (and their failure, if any). */
+/**
+ * Reads a downloaded message's facts at once; delivery awaits them. A message whose facts cannot
+ * be read fails when its group is delivered, so it fails alone there.
+ */
 export function arrived(fetched: FetchedRaw): ArrivedMessage {
-  const facts = (async (): Promise<MessageFacts> => ({
-    headers: parseHeaders(fetched.raw),
-    contentHash: contentHash(fetched.raw),
-    summary: await summarize(fetched.raw),
-  }))();
+  const facts = new Promise<MessageFacts>((resolve) =>
+    resolve({ headers: parseHeaders(fetched.raw), contentHash: contentHash(fetched.raw), summary: summarize(fetched.raw) }),
+  );
   facts.catch(() => undefined); // observed when the group is delivered
   return { ...fetched, facts };
 }

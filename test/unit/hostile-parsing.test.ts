@@ -28,7 +28,7 @@ function assertSafe(text: string | null, what: string): void {
 
 describe('every parser on every hostile message', () => {
   for (const { name, raw, expect } of corpus) {
-    test(name, async () => {
+    test(name, () => {
       assert.ok(raw.subarray(raw.length - 2).equals(Buffer.from('\r\n')), 'the message ends with CRLF');
       assert.ok(headerSectionEnd(raw) <= raw.length);
       const headers = parseHeaders(raw);
@@ -40,7 +40,7 @@ describe('every parser on every hostile message', () => {
       const sender = envelopeSender(headers);
       assert.ok(/^[!-~]*$/.test(sender), `envelope sender ${JSON.stringify(sender)}`);
       assert.ok(receiveTime(null, headers, 'receivedHeader', downloadedAt) instanceof Date);
-      const summary = await summarize(raw);
+      const summary = summarize(raw);
       for (const key of ['subject', 'from', 'messageId'] as const) {
         assertSafe(summary[key], key);
         if (expect[key] !== undefined) assert.equal(summary[key], expect[key], key);
@@ -73,9 +73,9 @@ describe('every parser on every hostile message', () => {
     assert.deepEqual(candidateAddresses(headers, all), ['zoë@local.test', 'änn@local.test', 'zoà@local.test']);
   });
 
-  test('a NUL in an encoded Subject is replaced, not passed on', async () => {
+  test('a NUL in an encoded Subject is replaced, not passed on', () => {
     const raw = Buffer.from('Subject: =?utf-8?q?x=00y?=\r\n\r\nbody\r\n');
-    assert.deepEqual(await summarize(raw), { subject: 'x\uFFFDy', from: null, messageId: null } satisfies MessageSummary);
+    assert.deepEqual(summarize(raw), { subject: 'x\uFFFDy', from: null, messageId: null } satisfies MessageSummary);
   });
 });
 
@@ -123,10 +123,10 @@ describe('Received "for" scanner', () => {
 });
 
 /** What delivery reads from each downloaded message (activities/delivery/facts.ts `arrived`), and the routing on top. */
-async function facts(raw: Buffer): Promise<void> {
+function facts(raw: Buffer): void {
   const headers = parseHeaders(raw);
   createHash('sha256').update(raw).digest('hex');
-  await summarize(raw);
+  summarize(raw);
   candidateAddresses(headers, all);
   envelopeSender(headers);
   receiveTime(null, headers, 'receivedHeader', downloadedAt);
@@ -136,11 +136,11 @@ describe('bounded work per message: reading any hostile message takes a fraction
   // half the budget: the worker has other work on its loop; the best of three, as a busy machine stalls single runs
   const budgetMs = 500;
   for (const { name, raw } of corpus) {
-    test(`${name} (${Math.round(raw.length / 1024)} KiB)`, async () => {
+    test(`${name} (${Math.round(raw.length / 1024)} KiB)`, () => {
       let best = Infinity;
       for (let round = 0; round < 3; round++) {
         const start = process.hrtime.bigint();
-        await facts(raw);
+        facts(raw);
         best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e6);
       }
       assert.ok(best < budgetMs, `${best.toFixed(1)} ms`);
