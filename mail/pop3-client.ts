@@ -89,6 +89,13 @@ const PIPELINE_INBOX_BYTES = 256 * 1024;
 /** Most RETR commands in flight at once, and most bytes their messages may declare (at least one is always sent). */
 const PIPELINE_MAX_COMMANDS = 32;
 const PIPELINE_MAX_BYTES = 2 * 1024 * 1024;
+/**
+ * More RETR commands go once the commands in flight are down to half of both bounds, together in
+ * one write: a write per answer read costs the worker more than the answer (TLS and loopback work
+ * per write), and half the window still keeps the server busy.
+ */
+const PIPELINE_REFILL_COMMANDS = PIPELINE_MAX_COMMANDS / 2;
+const PIPELINE_REFILL_BYTES = PIPELINE_MAX_BYTES / 2;
 /** Most UIDL n commands sent in one write. */
 const PIPELINE_UIDL_COMMANDS = 256;
 /** Bound of retr() when none is given. */
@@ -302,7 +309,8 @@ export class Pop3Client {
   /**
    * retrieve() for each message, in order. With `pipelined` (the server's CAPA says PIPELINING)
    * the next RETR commands are sent before the answer to the first is read, a bounded number and
-   * declared size of them at a time. Stopping early reads the answers still on their way.
+   * declared size of them at a time, topped up in one write once half of them were answered.
+   * Stopping early reads the answers still on their way.
    */
   async *retrieveEach(
     requests: readonly RetrRequest[],
@@ -327,9 +335,11 @@ export class Pop3Client {
     try {
       while (read < requests.length) {
         const lines: string[] = [];
+        const refill = sent - read <= PIPELINE_REFILL_COMMANDS && inFlightBytes <= PIPELINE_REFILL_BYTES;
         while (
           sent < requests.length &&
-          (sent === read || (pipelined && sent - read < PIPELINE_MAX_COMMANDS && inFlightBytes + requests[sent].size <= PIPELINE_MAX_BYTES))
+          (sent === read ||
+            (pipelined && refill && sent - read < PIPELINE_MAX_COMMANDS && inFlightBytes + requests[sent].size <= PIPELINE_MAX_BYTES))
         ) {
           lines.push(`RETR ${requests[sent].number}`);
           inFlightBytes += requests[sent].size;
