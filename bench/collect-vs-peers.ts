@@ -69,16 +69,20 @@ async function mailpull(protocol: Protocol, user: DovecotUser, sink?: DovecotUse
   }
 }
 
+/** Collects a mailbox of one message for a new local account (`name` names it) and checks it was delivered. */
+async function collectOne(sys: TestSystem, protocol: Protocol, user: DovecotUser, name: string, timeoutMs: number): Promise<void> {
+  const owner = await sys.localAccount(`${name}-${protocol}@bench.test`);
+  const external = protocol === 'pop3' ? await sys.pop3Account(owner, user) : await sys.imapAccount(owner, user);
+  const delivered = (await sys.waitForCycles(external.id, 1, timeoutMs)).lastRun?.delivered;
+  if (delivered !== 1) throw new Error(`mailpull (${protocol}) delivered ${delivered} of 1 ${name} message`);
+}
+
 /**
  * One collection of a one-message mailbox before the measured one: the worker then runs warm, as
  * a production worker does (its first workflow task loads the workflow code).
  */
 async function warmUp(sys: TestSystem, protocol: Protocol): Promise<void> {
-  const owner = await sys.localAccount(`warm-up-${protocol}@bench.test`);
-  const user = await mailboxWith([buildMessage({ subject: 'warm-up' })], 'bwm');
-  const external = protocol === 'pop3' ? await sys.pop3Account(owner, user) : await sys.imapAccount(owner, user);
-  const delivered = (await sys.waitForCycles(external.id, 1, 60_000)).lastRun?.delivered;
-  if (delivered !== 1) throw new Error(`mailpull (${protocol}) delivered ${delivered} of 1 warm-up message`);
+  await collectOne(sys, protocol, await mailboxWith([buildMessage({ subject: 'warm-up' })], 'bwm'), 'warm-up', 60_000);
 }
 
 /** What Temporal billed the last mailpull row: printed beside its msg/s. */
@@ -300,13 +304,7 @@ async function largeMessage(protocol: Protocol, message: Buffer): Promise<{ befo
   try {
     const pid = sys.worker?.child.pid;
     if (pid === undefined) throw new Error('the worker has no pid');
-    const collect = async (user: DovecotUser, n: number): Promise<void> => {
-      const owner = await sys.localAccount(`large-${protocol}-${n}@bench.test`);
-      const external = protocol === 'pop3' ? await sys.pop3Account(owner, user) : await sys.imapAccount(owner, user);
-      const delivered = (await sys.waitForCycles(external.id, 1, 10 * 60_000)).lastRun?.delivered;
-      if (delivered !== 1) throw new Error(`mailpull (${protocol}) delivered ${delivered} of 1 large message`);
-    };
-    await collect(await mailboxWith([buildMessage({ subject: 'warm-up' })], 'bwu'), 0);
+    await warmUp(sys, protocol);
     const user = await mailboxWith([message], 'blg');
     const before = (await memoryOf(pid)).rss;
     await writeFile(`/proc/${pid}/clear_refs`, '5').catch(() => undefined); // resets VmHWM to the current RSS
@@ -318,7 +316,7 @@ async function largeMessage(protocol: Protocol, message: Buffer): Promise<{ befo
       );
     }, 10);
     try {
-      await collect(user, 1);
+      await collectOne(sys, protocol, user, 'large', 10 * 60_000);
     } finally {
       clearInterval(sampler);
     }
